@@ -1,0 +1,36 @@
+'use strict'
+// JS entry to the native trend statistics (src/trend): Theil–Sen slope,
+// Mann–Kendall significance, post-GC floor. Shared by the monitor and the
+// test assertions so both reach the same verdict on the same data.
+
+const native = require('./native')
+const { checkObject, checkKnownKeys, checkNumber, checkInteger, invalidArgType, invalidArgValue } = require('./errors')
+
+const OPTION_KEYS = ['alpha', 'minSlope', 'minGrowth', 'floorBlocks', 'recentFraction']
+
+function checkSeries (name, values) {
+  if (!Array.isArray(values) && !(values instanceof Float64Array)) {
+    throw invalidArgType(name, 'an array of numbers', values)
+  }
+  return Array.isArray(values) ? values : Array.from(values)
+}
+
+/**
+ * Assesses whether `ys` (sampled at ascending `xs`) grows.
+ * @returns {null | { overall: TrendFit, recent: TrendFit | null, growing: boolean, reason: string }}
+ */
+function assessTrend (xs, ys, options) {
+  const x = checkSeries('xs', xs)
+  const y = checkSeries('ys', ys)
+  if (x.length !== y.length) throw invalidArgValue('ys', `the same length as xs (${x.length})`, y.length)
+  const opts = checkObject('options', options)
+  checkKnownKeys('options', opts, OPTION_KEYS)
+  checkNumber('options.alpha', opts.alpha, { min: 0, max: 1, exclusiveMin: true })
+  checkNumber('options.minSlope', opts.minSlope)
+  checkNumber('options.minGrowth', opts.minGrowth)
+  checkInteger('options.floorBlocks', opts.floorBlocks, { min: 0, max: 10_000 })
+  checkNumber('options.recentFraction', opts.recentFraction, { min: 0, max: 1, exclusiveMin: true })
+  return native.trendAssess(x, y, opts) ?? null
+}
+
+module.exports = { assessTrend }
