@@ -419,9 +419,20 @@ test('concurrent autoTrack jobs are never blamed for each other', async () => {
     onReport: (r) => { seen.set(r, r.leftOpen.length) }
   })
   // Each job returns how many it leaked; the guard reports per job, so compare the multisets.
-  const leakedPerJob = await Promise.all(Array.from({ length: 100 }, (_, i) => job(i)))
+  const running = Promise.all(Array.from({ length: 100 }, (_, i) => job(i)))
+  // Meanwhile, code outside any job creates timers: nobody's to blame for them.
+  const outside = []
+  for (let k = 0; k < 5; k++) {
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    outside.push(helper.startRetryTimer())
+  }
+  const leakedPerJob = await running
   const reported = [...seen.values()]
   assert.deepEqual(reported.sort(), leakedPerJob.sort())
+  for (const t of outside) {
+    assert.equal(t._destroyed, false, 'a timer created outside the jobs was not disposed by them')
+    clearTimeout(t)
+  }
 })
 
 // ---- autoTrack --------------------------------------------------------------
