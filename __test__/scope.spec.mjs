@@ -12,6 +12,8 @@ import { PassThrough } from 'node:stream'
 import path from 'node:path'
 import dc from 'node:diagnostics_channel'
 import { fileURLToPath } from 'node:url'
+import v8 from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import * as esm from 'leakguard'
 
 const require = createRequire(import.meta.url)
@@ -621,6 +623,35 @@ test('closed scopes are published on the leakguard:job:end channel and to onRepo
   assert.deepEqual(published[0].disposed, { timers: 0, listeners: 0, resources: 0, deferred: 1 })
 })
 
+// ---- retainCheck ----------------------------------------------------------------
+
+test('retainCheck reports payloads still reachable several major GCs after their job', async () => {
+  v8.setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc')
+  const kept = []
+  const leakyInfos = []
+  const cleanInfos = []
+  const leaky = guard(async (job) => { kept.push(() => job.data) }, { name: 'retainer', retainCheck: (i) => leakyInfos.push(i) })
+  const clean = guard(async (job) => job.data.length, { name: 'releaser', retainCheck: (i) => cleanInfos.push(i) })
+  for (let i = 0; i < 10; i++) {
+    await leaky({ data: 'x'.repeat(100 + i) })
+    await clean({ data: 'y'.repeat(100 + i) })
+  }
+  // GC entries reach observers asynchronously: collect, then let them arrive.
+  for (let i = 0; i < 30 && leakyInfos.length < 10; i++) {
+    gc()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  assert.equal(leakyInfos.length, 10)
+  assert.equal(cleanInfos.length, 0)
+  assert.equal(leakyInfos[0].name, 'retainer')
+  assert.ok(leakyInfos[0].majorGcs >= 3)
+  assert.match(leakyInfos[0].message, /a payload of job "retainer" is still reachable \d+ major GCs after the job ended/)
+  assert.equal(scopeStats('retainer').retainedPayloads, 10)
+  assert.equal(scopeStats('releaser').retainedPayloads, 0)
+  assert.equal(kept.length, 10)
+})
+
 // ---- long run -----------------------------------------------------------------
 
 test('20k guarded jobs that would leak unguarded keep listeners and handles flat', async () => {
@@ -672,6 +703,7 @@ test('bad arguments and options are coded errors naming the value', () => {
   assert.throws(() => guard(() => {}, { captureStacks: 'on' }), E("options.captureStacks must be a boolean (received 'on')"))
   assert.throws(() => guard(() => {}, { name: '' }), E("options.name must be a non-empty string (received '')", 'RangeError'))
   assert.throws(() => guard(() => {}, { onReport: true }), E('options.onReport must be a function (received true)'))
+  assert.throws(() => guard(() => {}, { retainCheck: 'yes' }), E("options.retainCheck must be a boolean or a function (received 'yes')"))
   assert.throws(() => guard(() => {}, { recylce: {} }), { code: 'ERR_LEAKGUARD_INVALID_OPTION', message: /options\.recylce is not a known option \(known: name, timeout/ })
   assert.throws(() => new JobScope({ autoTrack: 2 }), { code: 'ERR_LEAKGUARD_INVALID_OPTION' })
   const scope = new JobScope()
