@@ -62,7 +62,7 @@ const ON_LEFT_OPEN = ['warn', 'throw', 'ignore']
  * An error raised while disposing, with the error it suppressed — the
  * semantics of the TC39 SuppressedError (Node 20 has no such global).
  */
-class SuppressedError extends Error {
+class LeakguardSuppressedError extends Error {
   constructor (error, suppressed, message = 'An error was suppressed during disposal') {
     super(message)
     Object.defineProperty(this, 'error', { value: error, enumerable: true, configurable: true, writable: true })
@@ -71,6 +71,8 @@ class SuppressedError extends Error {
 
   get name () { return 'SuppressedError' }
 }
+// Where the runtime has the real one (explicit resource management), use it.
+const SuppressedError = typeof globalThis.SuppressedError === 'function' ? globalThis.SuppressedError : LeakguardSuppressedError
 
 /** Folds disposal errors the way `using` does: the latest error suppresses the earlier ones. */
 function aggregate (errs) {
