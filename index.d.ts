@@ -127,7 +127,8 @@ export interface ScopeOptions {
    * listeners, client sockets, servers, fs streams and child processes that the job creates
    * WITHOUT its scope (e.g. inside a library) to the job, and report those still open at close
    * in `leftOpen`. `'dispose'` also closes them. Listeners on emitters the job itself created,
-   * and EventTarget listeners added with `once`/`signal`, are not reported. Costs about one
+   * EventTarget listeners added with `once`/`signal`, and sockets an `http.Agent` keeps in its
+   * keep-alive pool are not reported. Costs about one
    * AsyncLocalStorage lookup per timer or listener created anywhere in the process while an
    * autoTrack scope is open. Default `false`.
    */

@@ -569,6 +569,27 @@ test('autoTrack finds nothing for a clean job, nor for what the job closed itsel
   assert.deepEqual(report.leftOpen, [])
 })
 
+test("autoTrack does not blame a job for an http.Agent's pooled keep-alive socket", async () => {
+  const agent = new http.Agent({ keepAlive: true })
+  let report
+  const job = guard(async () => {
+    const res = await new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: httpServer.address().port, agent }, resolve).on('error', reject)
+    })
+    res.resume()
+    await once(res, 'end')
+  }, { name: 'http-client', autoTrack: true, onLeftOpen: 'ignore', onReport: (r) => { report = r } })
+  await job()
+  assert.equal(Object.values(agent.freeSockets).flat().length + Object.values(agent.sockets).flat().length, 1, 'the socket is pooled')
+  assert.deepEqual(report.leftOpen, [])
+  // The same socket without the agent's pool is the job's, and is reported.
+  const raw = guard(async () => { const s = await connectedSocket(() => helper.connect(server.address().port)); return s }, { autoTrack: true, onLeftOpen: 'ignore', onReport: (r) => { report = r } })
+  const sock = await raw()
+  assert.deepEqual(report.leftOpen.map((r) => r.kind), ['socket'])
+  sock.destroy()
+  agent.destroy()
+})
+
 test('autoTrack patches are installed once, while autoTrack scopes exist, then restored', async () => {
   await autotrack.whenRestored()
   const on = EventEmitter.prototype.on
