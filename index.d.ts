@@ -202,7 +202,11 @@ export interface EmitterLike {
  * (`track()` disposes its argument first).
  */
 export declare class JobScope implements AsyncDisposable, Disposable {
-  constructor(options?: Omit<ScopeOptions, 'timeout'>)
+  /**
+   * A scope closed by hand (`await scope.close()`). `timeout`, `onLeftOpen`, `onReport` and
+   * `retainCheck` act only through guard()/withScope(); here they are validated and ignored.
+   */
+  constructor(options?: Pick<ScopeOptions, 'name' | 'disposeTimeout' | 'autoTrack' | 'captureStacks'>)
   /** The name reports use. */
   readonly name: string
   /** True once close() has started. */
@@ -232,7 +236,7 @@ export declare class JobScope implements AsyncDisposable, Disposable {
   track<R extends TrackableResource>(resource: R): R
   /** Runs `fn` at close (LIFO with everything else); a returned promise is awaited. */
   defer(fn: () => unknown): void
-  /** DisposableStack#use: disposes `disposable` at close; `null`/`undefined` pass through. */
+  /** AsyncDisposableStack#use: disposes `disposable` at close (Symbol.asyncDispose preferred); `null`/`undefined` pass through. */
   use<D extends Disposable | AsyncDisposable | null | undefined>(disposable: D): D
   /**
    * Aborts `signal`, disposes everything LIFO, and resolves to the report. Rejects with the

@@ -300,16 +300,19 @@ class JobScope {
     this._ops.push(K_DEFER, fn, undefined, undefined)
   }
 
-  /** DisposableStack#use: `null`/`undefined` pass through; else needs Symbol.dispose or Symbol.asyncDispose. */
+  /**
+   * AsyncDisposableStack#use: `null`/`undefined` pass through; else needs
+   * Symbol.asyncDispose (preferred) or Symbol.dispose.
+   */
   use (disposable) {
     if (disposable === null || disposable === undefined) return disposable
     const isObj = typeof disposable === 'object' || typeof disposable === 'function'
-    const sync = isObj && typeof disposable[Symbol.dispose] === 'function'
-    if (!sync && !(isObj && typeof disposable[Symbol.asyncDispose] === 'function')) {
+    const async = isObj && typeof disposable[Symbol.asyncDispose] === 'function'
+    if (!async && !(isObj && typeof disposable[Symbol.dispose] === 'function')) {
       throw invalidArgType('disposable', 'an object with Symbol.dispose or Symbol.asyncDispose', disposable)
     }
     this._open('use')
-    this._ops.push(sync ? K_USE : K_USE_ASYNC, disposable, undefined, undefined)
+    this._ops.push(async ? K_USE_ASYNC : K_USE, disposable, undefined, undefined)
     return disposable
   }
 
