@@ -4,8 +4,10 @@
 
 const { codes } = require('./lib/errors')
 const { processMemory } = require('./lib/memory')
+const { BoundedCache } = require('./lib/cache')
 
 module.exports = {
   codes,
-  processMemory
+  processMemory,
+  BoundedCache
 }

@@ -7,4 +7,5 @@ const leakguard = require('./index.js')
 
 export const codes = leakguard.codes
 export const processMemory = leakguard.processMemory
+export const BoundedCache = leakguard.BoundedCache
 export default leakguard
