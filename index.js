@@ -4,8 +4,14 @@
 
 const { codes } = require('./lib/errors')
 const { processMemory } = require('./lib/memory')
+const snapshot = require('./lib/snapshot')
 
 module.exports = {
   codes,
-  processMemory
+  processMemory,
+  writeHeapSnapshot: snapshot.writeHeapSnapshot,
+  diffHeapSnapshots: snapshot.diffHeapSnapshots,
+  diffHeapSnapshotsSync: snapshot.diffHeapSnapshotsSync,
+  summarizeHeapSnapshot: snapshot.summarizeHeapSnapshot,
+  summarizeHeapSnapshotSync: snapshot.summarizeHeapSnapshotSync
 }

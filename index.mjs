@@ -7,4 +7,9 @@ const leakguard = require('./index.js')
 
 export const codes = leakguard.codes
 export const processMemory = leakguard.processMemory
+export const writeHeapSnapshot = leakguard.writeHeapSnapshot
+export const diffHeapSnapshots = leakguard.diffHeapSnapshots
+export const diffHeapSnapshotsSync = leakguard.diffHeapSnapshotsSync
+export const summarizeHeapSnapshot = leakguard.summarizeHeapSnapshot
+export const summarizeHeapSnapshotSync = leakguard.summarizeHeapSnapshotSync
 export default leakguard

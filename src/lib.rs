@@ -6,3 +6,4 @@
 pub mod diagnostics;
 pub mod errors;
 pub mod sampler;
+pub mod snapshot;
