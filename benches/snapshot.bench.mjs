@@ -28,12 +28,16 @@ function timed (args, { env } = {}) {
   })
   const wall = r.stderr.match(/Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/)
   const rss = r.stderr.match(/Maximum resident set size \(kbytes\): (\d+)/)
+  const user = r.stderr.match(/User time \(seconds\): ([\d.]+)/)
+  const sys = r.stderr.match(/System time \(seconds\): ([\d.]+)/)
   if (r.status !== 0 || !wall || !rss) {
     throw new Error(`${args.join(' ')} failed (status ${r.status}):\n${r.stderr.slice(-3000)}\n${(r.stdout || '').slice(-2000)}`)
   }
   return {
     seconds: Number(wall[1] || 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]),
     rssMb: Number(rss[1]) / 1024,
+    // CPU time too: on a shared 2-core machine wall time includes waiting for a core.
+    cpu: Number(user[1]) + Number(sys[1]),
     stdout: r.stdout
   }
 }
@@ -85,7 +89,8 @@ for (const [name, run] of Object.entries(runs)) {
 }
 const ours = results['leakguard diffHeapSnapshots']
 for (const [name, r] of Object.entries(results)) {
-  rows.push([name, fmt(r.seconds, 2), fmt(r.rssMb), `${fmt(r.seconds / ours.seconds, 1)}×`, `${fmt(r.rssMb / ours.rssMb, 1)}×`])
+  rows.push([name, fmt(r.seconds, 2), fmt(r.cpu, 2), fmt(r.rssMb), `${fmt(r.seconds / ours.seconds, 1)}× / ${fmt(r.cpu / ours.cpu, 1)}×`, `${fmt(r.rssMb / ours.rssMb, 1)}×`])
 }
 console.log(`\nleakguard's top suspect: ${ours.detail}\n`)
-printTable(['analysis of the pair', 'wall s', 'peak RSS MB', 'time vs leakguard', 'RSS vs leakguard'], rows)
+printTable(['analysis of the pair', 'wall s', 'CPU s', 'peak RSS MB', 'wall / CPU vs leakguard', 'RSS vs leakguard'], rows)
+console.log(`\nload average at the end: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} (2 cores)`)
