@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync, statSync } from 'node
 import { tmpdir } from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import path from 'node:path'
+import { runInNewContext } from 'node:vm'
 
 const require = createRequire(import.meta.url)
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -45,6 +46,8 @@ test('writeHeapSnapshot collects garbage, writes the file and returns its path',
   assert.equal(s.groups.find((g) => g.name === 'GarbageProbe'), undefined)
   delete globalThis.__leakguardProbe
   assert.equal(writeHeapSnapshot(pathToFileURL(file)), file, 'file: URLs are accepted')
+  // Forcing GC does not leave --expose-gc on for contexts created later.
+  assert.equal(runInNewContext('typeof gc'), 'undefined')
 })
 
 test('writeHeapSnapshot: bad paths are coded errors', () => {

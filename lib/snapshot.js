@@ -30,10 +30,14 @@ function collectGarbage () {
     if (typeof globalThis.gc === 'function') {
       fullGc = globalThis.gc
     } else {
-      // The flag only has to be set while a context is created: the new
-      // context's `gc` stays usable afterwards.
+      // The flag only has to be on while a context is created: that
+      // context's `gc` stays usable, and later contexts get no `gc` global.
       v8.setFlagsFromString('--expose-gc')
-      fullGc = vm.runInNewContext('gc')
+      try {
+        fullGc = vm.runInNewContext('gc')
+      } finally {
+        if (!process.execArgv.includes('--expose-gc')) v8.setFlagsFromString('--no-expose-gc')
+      }
     }
   }
   fullGc()
