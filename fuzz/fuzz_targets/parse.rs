@@ -1,6 +1,6 @@
 //! Any byte string fed to the snapshot pipeline (parse, dominators, summary)
 //! must end in Ok or a coded error: never a panic, hang or unbounded
-//! allocation. Run: `RUSTC_BOOTSTRAP=1 cargo fuzz run parse fuzz/seeds -- -max_total_time=30`
+//! allocation. Run: `RUSTC_BOOTSTRAP=1 cargo fuzz run parse fuzz/corpus/parse fuzz/seeds -- -max_total_time=30`
 #![no_main]
 
 use std::sync::atomic::AtomicBool;
