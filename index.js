@@ -6,6 +6,7 @@ const { codes } = require('./lib/errors')
 const { processMemory } = require('./lib/memory')
 const scope = require('./lib/scope')
 const { BoundedCache } = require('./lib/cache')
+const snapshot = require('./lib/snapshot')
 
 module.exports = {
   codes,
@@ -17,5 +18,10 @@ module.exports = {
   currentScope: scope.currentScope,
   scopeStats: scope.scopeStats,
   resetScopeStats: scope.resetScopeStats,
-  BoundedCache
+  BoundedCache,
+  writeHeapSnapshot: snapshot.writeHeapSnapshot,
+  diffHeapSnapshots: snapshot.diffHeapSnapshots,
+  diffHeapSnapshotsSync: snapshot.diffHeapSnapshotsSync,
+  summarizeHeapSnapshot: snapshot.summarizeHeapSnapshot,
+  summarizeHeapSnapshotSync: snapshot.summarizeHeapSnapshotSync
 }

@@ -15,4 +15,9 @@ export const currentScope = leakguard.currentScope
 export const scopeStats = leakguard.scopeStats
 export const resetScopeStats = leakguard.resetScopeStats
 export const BoundedCache = leakguard.BoundedCache
+export const writeHeapSnapshot = leakguard.writeHeapSnapshot
+export const diffHeapSnapshots = leakguard.diffHeapSnapshots
+export const diffHeapSnapshotsSync = leakguard.diffHeapSnapshotsSync
+export const summarizeHeapSnapshot = leakguard.summarizeHeapSnapshot
+export const summarizeHeapSnapshotSync = leakguard.summarizeHeapSnapshotSync
 export default leakguard
