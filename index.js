@@ -4,8 +4,16 @@
 
 const { codes } = require('./lib/errors')
 const { processMemory } = require('./lib/memory')
+const scope = require('./lib/scope')
 
 module.exports = {
   codes,
-  processMemory
+  processMemory,
+  JobScope: scope.JobScope,
+  SuppressedError: scope.SuppressedError,
+  guard: scope.guard,
+  withScope: scope.withScope,
+  currentScope: scope.currentScope,
+  scopeStats: scope.scopeStats,
+  resetScopeStats: scope.resetScopeStats
 }

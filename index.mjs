@@ -7,4 +7,11 @@ const leakguard = require('./index.js')
 
 export const codes = leakguard.codes
 export const processMemory = leakguard.processMemory
+export const JobScope = leakguard.JobScope
+export const SuppressedError = leakguard.SuppressedError
+export const guard = leakguard.guard
+export const withScope = leakguard.withScope
+export const currentScope = leakguard.currentScope
+export const scopeStats = leakguard.scopeStats
+export const resetScopeStats = leakguard.resetScopeStats
 export default leakguard

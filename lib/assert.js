@@ -1,0 +1,400 @@
+'use strict'
+// Memory assertions for tests: run a function many times, sample memory after
+// forced full collections at spaced points, and decide with the trend module
+// (Theil–Sen slope + Mann–Kendall test over the post-GC floor, warm-up aware)
+// whether memory grows with the number of calls. `measureGrowth` returns the
+// finding as data; `assertMemoryBounded` turns a leak into an AssertionError
+// that says what grew, by how much per iteration, with what confidence, and
+// which resources each iteration left open.
+
+const v8 = require('node:v8')
+const vm = require('node:vm')
+const path = require('node:path')
+const { AssertionError } = require('node:assert')
+const { assessTrend } = require('./trend')
+const { readRss } = require('./memory')
+const {
+  checkObject,
+  checkKnownKeys,
+  checkInteger,
+  checkNumber,
+  checkBoolean,
+  checkString,
+  invalidArgType,
+  invalidOptionType,
+  invalidOptionValue,
+  leakguardError
+} = require('./errors')
+
+const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss']
+// RSS grows in healthy processes (V8 resizes new space, the allocator keeps
+// freed pages), so by default it is reported but never fails a test.
+const DEFAULT_FAIL_ON = ['heapUsed', 'external', 'arrayBuffers']
+
+const OPTION_KEYS = [
+  'iterations', 'warmup', 'samples', 'concurrency', 'alpha', 'minBytesPerIteration',
+  'minGrowth', 'failOn', 'checkResources', 'leftOpenRatio', 'name'
+]
+
+const DEFAULTS = Object.freeze({
+  iterations: 2000,
+  samples: 32,
+  concurrency: 1,
+  // Stricter than the monitor's 0.01: a flaky test costs more than a late warning.
+  alpha: 0.001,
+  minBytesPerIteration: 8,
+  // Post-GC heapUsed of a trivial function still creeps by a few KB (inline
+  // caches, feedback vectors, code compiled late); 64 KB over the run is well
+  // above that and well below what a 64 B/iteration leak adds over 2000 calls.
+  minGrowth: 64 * 1024,
+  checkResources: true,
+  leftOpenRatio: 0.5
+})
+
+let forcedGc = null
+
+/**
+ * A full, synchronous garbage collection, without `--expose-gc` on the command
+ * line: V8 installs `gc` in contexts created while the flag is on, so the flag
+ * is switched on, a fresh vm context hands its `gc` over, and the flag is
+ * switched off again so that no later context (user code, a test runner's
+ * sandbox) finds a `gc` global it did not ask for. Jest's --detectLeaks uses
+ * the same technique. Works in Node 20+.
+ */
+function getGc () {
+  if (forcedGc) return forcedGc
+  if (typeof globalThis.gc === 'function') {
+    forcedGc = globalThis.gc
+    return forcedGc
+  }
+  v8.setFlagsFromString('--expose-gc')
+  try {
+    forcedGc = vm.runInNewContext('gc')
+  } finally {
+    v8.setFlagsFromString('--no-expose-gc')
+  }
+  if (typeof forcedGc !== 'function') {
+    forcedGc = null
+    throw leakguardError('INVALID_VALUE', 'leakguard could not obtain a gc() function from V8 (--expose-gc had no effect)')
+  }
+  return forcedGc
+}
+
+let scopeModule
+/** JobScope (lib/scope.js) for `checkResources`; loaded on first use. */
+function loadScope () {
+  if (scopeModule !== undefined) return scopeModule
+  try {
+    scopeModule = require('./scope')
+  } catch (err) {
+    if (err && err.code === 'MODULE_NOT_FOUND' && /[\\/]scope\b/.test(String(err.message))) {
+      scopeModule = null
+    } else {
+      throw err
+    }
+  }
+  return scopeModule
+}
+
+function resolveOptions (options) {
+  const o = checkObject('options', options)
+  checkKnownKeys('options', o, OPTION_KEYS)
+  const iterations = checkInteger('options.iterations', o.iterations, { min: 10, max: 1e9 }) ?? DEFAULTS.iterations
+  const warmup = checkInteger('options.warmup', o.warmup, { min: 0, max: 1e9 }) ??
+    // Long enough for the JIT to have compiled the hot paths: tier-ups add
+    // code in steps of ~10 KB that look like growth if they fall in the run.
+    Math.max(100, Math.round(iterations / 5))
+  const samples = checkInteger('options.samples', o.samples, { min: 8, max: 1000 }) ?? DEFAULTS.samples
+  if (samples > iterations) {
+    throw invalidOptionValue('options.samples', `at most options.iterations (${iterations})`, samples)
+  }
+  const concurrency = checkInteger('options.concurrency', o.concurrency, { min: 1, max: 100_000 }) ?? DEFAULTS.concurrency
+  const alpha = checkNumber('options.alpha', o.alpha, { min: 0, max: 0.5, exclusiveMin: true }) ?? DEFAULTS.alpha
+  const minBytesPerIteration = checkNumber('options.minBytesPerIteration', o.minBytesPerIteration, { min: 0 }) ??
+    DEFAULTS.minBytesPerIteration
+  const minGrowth = checkNumber('options.minGrowth', o.minGrowth, { min: 0 }) ?? DEFAULTS.minGrowth
+  let failOn = DEFAULT_FAIL_ON
+  if (o.failOn !== undefined) {
+    if (!Array.isArray(o.failOn)) throw invalidOptionType('options.failOn', `an array of ${METRICS.map((m) => `'${m}'`).join(' | ')}`, o.failOn)
+    for (const m of o.failOn) {
+      if (!METRICS.includes(m)) {
+        throw invalidOptionValue('options.failOn', `an array of ${METRICS.map((x) => `'${x}'`).join(' | ')}`, o.failOn)
+      }
+    }
+    failOn = [...new Set(o.failOn)]
+  }
+  const checkResources = checkBoolean('options.checkResources', o.checkResources) ?? DEFAULTS.checkResources
+  const leftOpenRatio = checkNumber('options.leftOpenRatio', o.leftOpenRatio, { min: 0, max: 1, exclusiveMin: true }) ??
+    DEFAULTS.leftOpenRatio
+  const name = checkString('options.name', o.name)
+  return {
+    iterations,
+    warmup,
+    samples,
+    concurrency,
+    alpha,
+    minBytesPerIteration,
+    minGrowth,
+    failOn,
+    checkResources,
+    leftOpenRatio,
+    name
+  }
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+/**
+ * Runs `fn` warm-up + `iterations` times, sampling memory after forced full
+ * GCs at `samples + 1` evenly spaced points, and returns a report (never
+ * throws for a leak). Rejects with a coded TypeError/RangeError for bad
+ * arguments, and with `fn`'s own error if `fn` throws.
+ */
+async function measureGrowth (fn, options) {
+  if (typeof fn !== 'function') throw invalidArgType('fn', 'a function', fn)
+  const opts = resolveOptions(options)
+  const gc = getGc()
+  let withScope = null
+  if (opts.checkResources) {
+    const scope = loadScope()
+    if (!scope || typeof scope.withScope !== 'function') {
+      throw leakguardError('MISSING_PEER',
+        'options.checkResources needs leakguard\'s JobScope (lib/scope.js), which this build does not include; ' +
+        'pass { checkResources: false } to measure memory only')
+    }
+    withScope = scope.withScope
+  }
+
+  // Resources left open, grouped by what and where they were created.
+  const leftOpenGroups = new Map()
+  let measuring = false
+  const scopeOptions = withScope && {
+    name: opts.name ?? (fn.name || 'measureGrowth'),
+    autoTrack: true,
+    captureStacks: true,
+    onLeftOpen: 'ignore',
+    onReport (report) {
+      if (!measuring || !report || !Array.isArray(report.leftOpen)) return
+      for (const r of report.leftOpen) {
+        const key = `${r.kind}\0${r.type}\0${r.site ?? ''}`
+        const g = leftOpenGroups.get(key)
+        if (g) g.count++
+        else leftOpenGroups.set(key, { kind: r.kind, type: r.type, site: r.site ?? null, count: 1 })
+      }
+    }
+  }
+
+  const call = withScope
+    ? (i) => withScope(() => fn(i), scopeOptions)
+    : (i) => fn(i)
+
+  let sawPromise = false
+  async function runRange (from, to) {
+    if (opts.concurrency === 1) {
+      for (let i = from; i < to; i++) {
+        const r = call(i)
+        if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
+          sawPromise = true
+          await r
+        }
+      }
+      return
+    }
+    let next = from
+    const lane = async () => {
+      while (next < to) {
+        const i = next++
+        await call(i)
+      }
+    }
+    sawPromise = true
+    await Promise.all(Array.from({ length: Math.min(opts.concurrency, to - from) }, lane))
+  }
+
+  const points = opts.samples + 1
+  // Preallocated so that sampling itself does not add to the heap it measures.
+  const at = new Float64Array(points)
+  const series = {
+    heapUsed: new Float64Array(points),
+    external: new Float64Array(points),
+    arrayBuffers: new Float64Array(points),
+    rss: new Float64Array(points)
+  }
+  async function sample (k, iteration) {
+    // Let close callbacks and pending I/O of the last calls run, so that what
+    // the calls released is garbage by the time the collector runs.
+    if (sawPromise) await nextTurn()
+    // Two passes: the first can leave objects that only become unreachable
+    // once finalizers and weak callbacks of the first have run.
+    gc()
+    gc()
+    const h = v8.getHeapStatistics()
+    at[k] = iteration
+    series.heapUsed[k] = h.used_heap_size
+    series.external[k] = h.external_memory
+    series.arrayBuffers[k] = process.memoryUsage().arrayBuffers
+    series.rss[k] = readRss()
+  }
+
+  const started = performance.now()
+  await runRange(0, opts.warmup)
+  measuring = true
+  const base = opts.warmup
+  await sample(0, 0)
+  for (let s = 1; s < points; s++) {
+    const from = base + Math.round(((s - 1) * opts.iterations) / opts.samples)
+    const to = base + Math.round((s * opts.iterations) / opts.samples)
+    await runRange(from, to)
+    await sample(s, to - base)
+  }
+  measuring = false
+  const durationMs = performance.now() - started
+
+  const xs = Array.from(at)
+  const trendOptions = {
+    alpha: opts.alpha,
+    minSlope: opts.minBytesPerIteration,
+    minGrowth: opts.minGrowth,
+    // Minimum of each pair of samples: a spike that survives two forced GCs
+    // (seen at 0.2-0.45 MB) is one high sample and never both of a pair.
+    floorBlocks: Math.floor(points / 2),
+    recentFraction: 0.5
+  }
+  const metrics = {}
+  for (const m of METRICS) {
+    const ys = Array.from(series[m])
+    const a = assessTrend(xs, ys, trendOptions)
+    metrics[m] = {
+      bytesPerIteration: a.overall.slope,
+      pValue: a.overall.pValue,
+      growthBytes: a.overall.growth,
+      netBytes: ys[ys.length - 1] - ys[0],
+      recentBytesPerIteration: a.recent ? a.recent.slope : null,
+      growing: a.growing,
+      failed: a.growing && opts.failOn.includes(m),
+      reason: a.reason
+    }
+  }
+
+  const leftOpen = [...leftOpenGroups.values()]
+    .map((g) => ({ ...g, perIteration: g.count / opts.iterations }))
+    .sort((a, b) => b.count - a.count)
+  const leftOpenFailed = leftOpen.filter((g) => g.perIteration >= opts.leftOpenRatio)
+
+  const failed = METRICS.filter((m) => metrics[m].failed)
+  if (leftOpenFailed.length > 0) failed.push('leftOpen')
+  const report = {
+    iterations: opts.iterations,
+    warmup: opts.warmup,
+    durationMs,
+    metrics,
+    leftOpen,
+    samples: {
+      iteration: xs,
+      heapUsed: Array.from(series.heapUsed),
+      external: Array.from(series.external),
+      arrayBuffers: Array.from(series.arrayBuffers),
+      rss: Array.from(series.rss)
+    },
+    verdict: { bounded: failed.length === 0, failed, message: '' },
+    options: opts
+  }
+  report.verdict.message = describeReport(report, leftOpenFailed)
+  return report
+}
+
+/** `1.02 KB` / `64 B` / `3.4 MB` (1 KB = 1024 B). */
+function formatBytes (n) {
+  const abs = Math.abs(n)
+  if (abs < 1024) return `${abs < 10 && abs !== Math.trunc(abs) ? n.toFixed(1) : Math.round(n)} B`
+  if (abs < 1024 * 1024) return `${(n / 1024).toFixed(abs < 10 * 1024 ? 2 : 1)} KB`
+  return `${(n / (1024 * 1024)).toFixed(2)} MB`
+}
+
+function formatP (p) {
+  if (p >= 0.001) return p.toFixed(3)
+  return p.toExponential(1)
+}
+
+function formatSite (site) {
+  if (!site) return 'site unknown'
+  const cwd = process.cwd() + path.sep
+  let s = String(site)
+  while (s.includes(cwd)) s = s.replace(cwd, '')
+  return s.replace(/^file:\/\//, '')
+}
+
+function formatCount (n) {
+  return Number.isInteger(n) ? String(n) : n.toFixed(2)
+}
+
+/**
+ * The one sentence of a report: e.g. `heapUsed grew 1.02 KB per iteration
+ * over 2000 iterations (p = 3.1e-9, Theil–Sen slope; 33 post-GC samples);
+ * external flat. Each iteration left open: 1 Timeout (created at x.js:7:3)`.
+ */
+function describeReport (report, leftOpenFailed) {
+  const { metrics, iterations } = report
+  const n = report.samples.iteration.length
+  const parts = []
+  const failedMetrics = METRICS.filter((m) => metrics[m].failed)
+  for (const m of failedMetrics) {
+    const g = metrics[m]
+    parts.push(`${m} grew ${formatBytes(g.bytesPerIteration)} per iteration over ${iterations} iterations ` +
+      `(p = ${formatP(g.pValue)}, Theil–Sen slope; ${n} post-GC samples)`)
+  }
+  const others = METRICS.filter((m) => !metrics[m].failed).map((m) => {
+    const g = metrics[m]
+    if (g.growing) return `${m} grew ${formatBytes(g.bytesPerIteration)} per iteration (not checked)`
+    return `${m} flat`
+  })
+  let text
+  if (failedMetrics.length > 0) {
+    text = `${parts.join('; ')}; ${others.join(', ')}.`
+  } else {
+    const h = metrics.heapUsed
+    text = `Memory bounded over ${iterations} iterations: heapUsed ${formatBytes(h.bytesPerIteration)} per iteration ` +
+      `(p = ${formatP(h.pValue)}; ${n} post-GC samples); ${others.filter((o) => !o.startsWith('heapUsed')).join(', ')}.`
+  }
+  if (leftOpenFailed.length > 0) {
+    const list = leftOpenFailed.map((g) =>
+      `${formatCount(Math.round(g.perIteration * 100) / 100)} ${g.type}${g.kind && g.kind !== g.type ? ` ${g.kind}` : ''} (created at ${formatSite(g.site)})`)
+    text += ` Each iteration left open: ${list.join(', ')}.`
+  }
+  return text
+}
+
+/**
+ * Like `measureGrowth`, but rejects with an `AssertionError` (node:assert)
+ * when a checked metric grows or iterations leave resources open; resolves
+ * with the report otherwise. `err.report` holds the full report.
+ */
+async function assertMemoryBounded (fn, options) {
+  const report = await measureGrowth(fn, options)
+  if (report.verdict.bounded) return report
+  const actual = {}
+  const expected = {}
+  for (const m of report.verdict.failed) {
+    if (m === 'leftOpen') {
+      actual.leftOpenPerIteration = report.leftOpen
+        .filter((g) => g.perIteration >= report.options.leftOpenRatio)
+        .reduce((sum, g) => sum + g.perIteration, 0)
+      expected.leftOpenPerIteration = 0
+    } else {
+      actual[`${m}BytesPerIteration`] = Math.round(report.metrics[m].bytesPerIteration * 10) / 10
+      expected[`${m}BytesPerIteration`] = 0
+    }
+  }
+  const err = new AssertionError({
+    message: report.verdict.message,
+    actual,
+    expected,
+    operator: 'assertMemoryBounded'
+  })
+  err.report = report
+  // Keeps the caller's frame on top rather than leakguard's internals.
+  if (Error.captureStackTrace) Error.captureStackTrace(err, assertMemoryBounded)
+  throw err
+}
+
+module.exports = { measureGrowth, assertMemoryBounded, formatBytes }
