@@ -67,11 +67,33 @@ function optional (name) {
   }
 }
 
-function forceGc () {
-  // The parent starts us with --expose-gc; two passes let weak callbacks and
-  // FinalizationRegistry cleanups of the first pass free their memory too.
-  global.gc()
-  global.gc()
+/**
+ * Runs the handler on job `i`. Job errors are counted, not fatal: leaks on
+ * error paths are real leaks. Only a first job that throws aborts (the
+ * handler is most likely broken, or needs a makeJob export).
+ */
+async function runJob (state, i) {
+  try {
+    await state.handler(state.makeJob(i))
+  } catch (err) {
+    state.errors.count++
+    if (state.errors.first === undefined) state.errors.first = err && err.stack ? String(err.stack) : String(err)
+    if (i === 0) throw new ModuleUsageError(`the first job threw: ${err && err.message}`, { cause: err })
+  }
+}
+
+/** Runs jobs [from, from + n), `concurrency` at a time, reporting each completion. */
+async function runJobs (state, from, n, concurrency, onDone) {
+  let next = from
+  const end = from + n
+  let finished = 0
+  async function lane () {
+    while (next < end) {
+      await runJob(state, next++)
+      onDone(++finished)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, lane))
 }
 
 function readMemory () {
@@ -80,105 +102,68 @@ function readMemory () {
 }
 
 /**
- * Runs `n` jobs starting at index `from`, `concurrency` at a time, calling
- * `onDone(count)` as they finish. Job errors are counted, not fatal: leaks on
- * error paths are real leaks. Only a first job that throws aborts (the handler
- * is most likely broken or needs a different makeJob).
- */
-async function runJobs (state, from, n, concurrency, onDone) {
-  let next = from
-  const end = from + n
-  let finished = 0
-  async function lane () {
-    while (next < end) {
-      const i = next++
-      try {
-        await state.handler(state.makeJob(i))
-      } catch (err) {
-        state.errors.count++
-        if (state.errors.first === undefined) state.errors.first = err && err.stack ? String(err.stack) : String(err)
-        if (i === 0) throw new ModuleUsageError(`the first job threw: ${err && err.message}`, { cause: err })
-      }
-      finished++
-      if (onDone) onDone(finished)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, lane))
-}
-
-/**
- * Samples memory after forced GCs at spaced job counts through warm-up and
- * the measured jobs, then fits the per-job trend of each metric over the
- * measured part with the native trend test (src/trend).
+ * Warm-up, sampled here for the chart only (the JIT, lazy singletons and
+ * caches filling up make it climb, which is why it is excluded from the
+ * trend), then the measured jobs through measureGrowth() (lib/assert.js):
+ * the same sampling, trend test and left-open accounting as
+ * assertMemoryBounded(), so the CLI and a user's test agree.
  */
 async function measure (state, opts) {
-  const { assessTrend } = require('./trend')
+  const { measureGrowth } = require('./assert')
+  const { withScope } = require('./scope')
   const total = opts.warmup + opts.jobs
-  const points = Math.min(120, total)
-  const step = Math.max(1, Math.floor(total / points))
   const samples = []
-  forceGc()
+  // Warm-up jobs run in an autoTrack scope like the measured ones, so that
+  // installing autoTrack's patches (and the deopts that follow) happens here
+  // and not inside the measured run.
+  const warmScope = { name: 'warm-up', autoTrack: true, onLeftOpen: 'ignore' }
+  const warmState = { ...state, handler: (job) => withScope(() => state.handler(job), warmScope) }
+  const warmStep = Math.max(1, Math.ceil(opts.warmup / 10))
+  global.gc()
   samples.push({ job: 0, ...readMemory() })
   let done = 0
-  while (done < total) {
-    const n = Math.min(step, total - done)
+  while (done < opts.warmup) {
+    const n = Math.min(warmStep, opts.warmup - done)
     const base = done
-    const phase = () => (done < opts.warmup ? 'warmup' : 'measure')
-    await runJobs(state, done, n, opts.concurrency, (k) => progress(base + k < opts.warmup ? 'warmup' : 'measure', base + k, total))
+    await runJobs(warmState, base, n, opts.concurrency, (k) => progress('warmup', base + k, total))
     done += n
-    forceGc()
-    samples.push({ job: done, ...readMemory() })
-    progress(phase(), done, total)
+    await new Promise((resolve) => setImmediate(resolve))
+    // Two passes: weak callbacks and finalizers of the first free memory too.
+    global.gc()
+    global.gc()
+    // measureGrowth takes its own first sample right after the warm-up.
+    if (done < opts.warmup) samples.push({ job: done, ...readMemory() })
   }
-  const measured = samples.filter((s) => s.job >= opts.warmup)
+  let next = opts.warmup
+  const report = await measureGrowth(async () => {
+    await runJob(state, next++)
+    progress('measure', next, total)
+  }, {
+    iterations: opts.jobs,
+    warmup: 0,
+    samples: Math.min(80, opts.jobs),
+    concurrency: opts.concurrency,
+    name: path.basename(opts.module)
+  })
+  progress('measure', total, total, true)
+  const s = report.samples
+  for (let k = 0; k < s.iteration.length; k++) {
+    samples.push({ job: opts.warmup + s.iteration[k], heapUsed: s.heapUsed[k], external: s.external[k], arrayBuffers: s.arrayBuffers[k], rss: s.rss[k] })
+  }
   const metrics = {}
-  for (const name of ['heapUsed', 'external', 'arrayBuffers', 'rss']) {
-    const fit = assessTrend(measured.map((s) => s.job), measured.map((s) => s[name]), { floorBlocks: Math.min(40, measured.length) })
-    metrics[name] = fit === null
-      ? { bytesPerJob: 0, pValue: 1, growthBytes: 0, growing: false, reason: 'too few samples' }
-      : {
-          bytesPerJob: fit.overall.slope,
-          pValue: fit.overall.pValue,
-          growthBytes: fit.overall.growth,
-          growing: fit.growing,
-          intercept: fit.overall.intercept,
-          reason: fit.reason
-        }
-  }
-  return { samples, metrics }
-}
-
-/** Tallies what autoTrack reports left open per job, keyed by kind/type/site. */
-function makeLeftOpenTally () {
-  const byKey = new Map()
-  return {
-    enabled: true,
-    counting: false,
-    add (report) {
-      if (!this.counting || !report || !Array.isArray(report.leftOpen)) return
-      for (const r of report.leftOpen) {
-        const site = firstUserFrame(r.site)
-        const key = `${r.kind}\0${r.type}\0${site}`
-        const row = byKey.get(key)
-        if (row) row.count++
-        else byKey.set(key, { kind: r.kind, type: r.type, site, count: 1 })
-      }
-    },
-    rows (jobs) {
-      return [...byKey.values()]
-        .map((r) => ({ ...r, perJob: r.count / jobs }))
-        .sort((a, b) => b.count - a.count)
+  for (const [name, m] of Object.entries(report.metrics)) {
+    metrics[name] = {
+      bytesPerJob: m.bytesPerIteration,
+      pValue: m.pValue,
+      growthBytes: m.growthBytes,
+      netBytes: m.netBytes,
+      growing: m.growing,
+      failed: m.failed,
+      reason: m.reason
     }
   }
-}
-
-/** The first stack frame outside node internals and leakguard itself: where the user's code created it. */
-function firstUserFrame (site) {
-  if (!site) return undefined
-  const lines = String(site).split('\n').map((l) => l.trim()).filter((l) => l.startsWith('at ') || /:\d+:\d+\)?$/.test(l))
-  const ours = path.join(__dirname, path.sep)
-  const frame = lines.find((l) => !l.includes('node:') && !l.includes(ours)) ?? lines[0]
-  return frame ? frame.replace(/^at /, '') : String(site).split('\n')[0]
+  const leftOpen = report.leftOpen.map((g) => ({ kind: g.kind, type: g.type, site: g.site, count: g.count, perJob: g.perIteration }))
+  return { samples, metrics, leftOpen, verdict: report.verdict, next }
 }
 
 async function heapDiff (state, opts) {
@@ -218,27 +203,8 @@ async function heapDiff (state, opts) {
 async function run (opts) {
   const started = Date.now()
   const loaded = await loadHandler(opts.module, opts.exportName)
-  const scope = optional('./scope')
-  const tally = makeLeftOpenTally()
-  let handler = loaded.handler
-  let leftOpenNote
-  if (scope && typeof scope.guard === 'function') {
-    // An outer autoTrack scope around the user's handler: what the job leaves
-    // behind without going through a scope of its own is attributed to it.
-    handler = scope.guard(loaded.handler, {
-      name: path.basename(opts.module),
-      autoTrack: true,
-      captureStacks: true,
-      onLeftOpen: (report) => tally.add(report)
-    })
-  } else {
-    leftOpenNote = 'not tracked in this build (lib/scope.js missing)'
-  }
-  const state = { handler, makeJob: loaded.makeJob, errors: { count: 0, first: undefined } }
-  // Count left-open resources over the measured jobs only: warm-up may open
-  // things once (pools, lazy singletons) that are not per-job.
-  const m = await measureWithTally(state, opts, () => { tally.counting = true })
-  tally.counting = false
+  const state = { handler: loaded.handler, makeJob: loaded.makeJob, errors: { count: 0, first: undefined } }
+  const m = await measure(state, opts)
   const diff = await heapDiff(state, opts)
   return {
     tool: 'leakguard',
@@ -252,25 +218,10 @@ async function run (opts) {
     durationMs: Date.now() - started,
     samples: m.samples,
     metrics: m.metrics,
-    leftOpen: leftOpenNote ? [] : tally.rows(opts.jobs),
-    leftOpenNote,
+    leftOpen: m.leftOpen,
+    measureVerdict: m.verdict,
     ...diff,
     jobErrors: state.errors
-  }
-}
-
-async function measureWithTally (state, opts, onWarmupDone) {
-  if (opts.warmup === 0) onWarmupDone()
-  const inner = state.handler
-  let started = 0
-  state.handler = (job) => {
-    if (started++ === opts.warmup) onWarmupDone()
-    return inner(job)
-  }
-  try {
-    return await measure(state, opts)
-  } finally {
-    state.handler = inner
   }
 }
 

@@ -252,8 +252,7 @@ function runCheck (opts, progress) {
     // --expose-gc makes the forced GCs between samples cheap and certain.
     const child = fork(CHILD, [], {
       execArgv: ['--expose-gc'],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      cwd: path.dirname(opts.module)
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc']
     })
     let settled = false
     let stderrTail = ''

@@ -1,0 +1,175 @@
+// The `leakguard` command, run as users run it: `node bin/leakguard.js ...` in
+// a child process, on fixture handlers that leak and that do not.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+const require = createRequire(import.meta.url)
+const { Progress, verdictOf } = require('../lib/cli.js')
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const bin = path.join(root, 'bin', 'leakguard.js')
+const fixtures = path.join(root, '__test__', 'fixtures', 'cli')
+// Small runs: each check takes a couple of seconds on the 2-core VM.
+const SMALL = ['--jobs', '200', '--warmup', '50', '--snapshot-jobs', '60']
+
+function cli (args, { cwd = root } = {}) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? err.code : 0, stdout, stderr })
+    })
+  })
+}
+
+test('check on a leaky CommonJS handler exits 1 and names the leak: metric, bytes/job, the open resource and its site', async () => {
+  const r = await cli(['check', 'fixtures/cli/leaky.cjs', ...SMALL], { cwd: path.join(root, '__test__') })
+  assert.equal(r.code, 1, r.stdout + r.stderr)
+  assert.match(r.stdout, /^LEAK: heapUsed grows \+\d+(\.\d+)? KB\/job \(p<0\.001\)/m)
+  assert.match(r.stdout, /heapUsed\s+\+\d+(\.\d+)? KB\/job\s+p<0\.001.*GROWS/)
+  // The interval: one per job, created at line 8 of the fixture.
+  assert.match(r.stdout, /1\.00×\s+Interval \(timer\)\s+at .*leaky\.cjs:8:3/)
+  // Not a TTY: plain progress lines on stderr, nothing on stdout but the verdict.
+  assert.match(r.stderr, /^measuring \d+\/250$/m)
+  assert.doesNotMatch(r.stderr, /\r/)
+})
+
+test('check on a bounded ESM handler (default export + makeJob) exits 0', async () => {
+  const r = await cli(['check', path.join(fixtures, 'clean.mjs'), ...SMALL])
+  assert.equal(r.code, 0, r.stdout + r.stderr)
+  assert.match(r.stdout, /^BOUNDED: no metric grows per job/m)
+  assert.match(r.stdout, /Resources left open per job: none/)
+  assert.doesNotMatch(r.stdout, /GROWS/)
+})
+
+test('check --json prints only JSON on stdout, with the same facts as the text verdict', async () => {
+  const r = await cli(['check', path.join(fixtures, 'leaky.cjs'), ...SMALL, '--json'])
+  assert.equal(r.code, 1, r.stderr)
+  const result = JSON.parse(r.stdout)
+  assert.equal(result.verdict.leak, true)
+  assert.deepEqual(result.verdict.growing, ['heapUsed'])
+  assert.equal(result.metrics.heapUsed.growing, true)
+  // ~1 KB payload per job: between 0.5 and 8 KB/job whatever V8's object layout.
+  assert.ok(result.metrics.heapUsed.bytesPerJob > 512 && result.metrics.heapUsed.bytesPerJob < 8192, String(result.metrics.heapUsed.bytesPerJob))
+  assert.ok(result.metrics.heapUsed.pValue < 0.001)
+  const interval = result.leftOpen.find((o) => o.type === 'Interval')
+  assert.ok(interval, JSON.stringify(result.leftOpen))
+  assert.equal(interval.perJob, 1)
+  assert.match(interval.site, /leaky\.cjs:8:3$/)
+  assert.equal(result.jobs, 200)
+  assert.equal(result.warmup, 50)
+  // Samples cover warm-up and measured jobs, in job order.
+  assert.equal(result.samples[0].job, 0)
+  assert.equal(result.samples.at(-1).job, 250)
+  assert.ok(result.samples.every((s, i) => i === 0 || s.job > result.samples[i - 1].job))
+  // verdictOf() on the JSON gives back the same verdict (the report uses it).
+  assert.equal(verdictOf(result).headline, result.verdict.headline)
+})
+
+test('check --export picks a named handler; without it the error lists the exports (exit 2)', async () => {
+  const ok = await cli(['check', path.join(fixtures, 'named.cjs'), '--export', 'process', ...SMALL, '--json'])
+  assert.equal(ok.code, 0, ok.stderr)
+  assert.equal(JSON.parse(ok.stdout).exportName, 'process')
+  const missing = await cli(['check', path.join(fixtures, 'named.cjs'), ...SMALL])
+  assert.equal(missing.code, 2)
+  assert.match(missing.stderr, /has no default export function .*exports: process, makeJob.*pass --export <name>/)
+  assert.match(missing.stderr, /^Usage: leakguard check <module>/m)
+  const wrong = await cli(['check', path.join(fixtures, 'named.cjs'), '--export', 'nope', ...SMALL])
+  assert.equal(wrong.code, 2)
+  assert.match(wrong.stderr, /no function export 'nope'/)
+})
+
+test('a handler whose first job throws: exit 2 with its error', async () => {
+  const r = await cli(['check', path.join(fixtures, 'throws.cjs'), ...SMALL])
+  assert.equal(r.code, 2)
+  assert.match(r.stderr, /the first job threw: database unreachable/)
+  assert.equal(r.stdout, '')
+})
+
+test('bad arguments exit 2 with a usage line naming the flag and the value', async () => {
+  const leaky = path.join(fixtures, 'leaky.cjs')
+  const cases = [
+    [['check', leaky, '--jobs', 'abc'], /--jobs must be an integer >= 20 \(received 'abc'\)/],
+    [['check', leaky, '--jobs', '5'], /--jobs must be an integer >= 20 \(received '5'\)/],
+    [['check', leaky, '--warmup=-1'], /--warmup must be an integer >= 0 \(received '-1'\)/],
+    [['check', leaky, '--concurrency', '0'], /--concurrency must be an integer >= 1 \(received '0'\)/],
+    [['check', leaky, '--jobs', '20', '--concurrency', '30'], /--concurrency must be <= --jobs \(received 30 > 20\)/],
+    [['check', leaky, '--jbos', '3'], /Unknown option '--jbos'/],
+    [['check'], /missing argument/],
+    [['check', 'no/such/module.js'], /cannot find 'no\/such\/module\.js'/],
+    [['diff', leaky], /missing argument/],
+    [['diff', leaky, leaky, '--top', 'x'], /--top must be an integer >= 1 \(received 'x'\)/],
+    [['demo', 'extra'], /unexpected argument 'extra'/]
+  ]
+  for (const [args, message] of cases) {
+    const r = await cli(args)
+    assert.equal(r.code, 2, args.join(' '))
+    assert.match(r.stderr, message, args.join(' '))
+    assert.match(r.stderr, new RegExp(`^Usage: leakguard ${args[0]} `, 'm'), args.join(' '))
+    assert.equal(r.stdout, '')
+  }
+  const none = await cli([])
+  assert.equal(none.code, 2)
+  assert.match(none.stderr, /^Usage:/m)
+  const unknown = await cli(['chek'])
+  assert.equal(unknown.code, 2)
+  assert.match(unknown.stderr, /unknown command 'chek'/)
+})
+
+test('--help for each command exits 0 and prints its usage', async () => {
+  for (const command of ['check', 'diff', 'demo']) {
+    const r = await cli([command, '--help'])
+    assert.equal(r.code, 0)
+    assert.match(r.stdout, new RegExp(`^Usage: leakguard ${command}`))
+    assert.match(r.stdout, /Exit codes: 0/)
+  }
+  const top = await cli(['--help'])
+  assert.equal(top.code, 0)
+  assert.match(top.stdout, /leakguard check <module>/)
+})
+
+class Capture extends Writable {
+  constructor (tty, columns) {
+    super()
+    this.isTTY = tty
+    this.columns = columns
+    this.text = ''
+  }
+
+  _write (chunk, _enc, cb) {
+    this.text += chunk
+    cb()
+  }
+}
+
+test('progress: a \\r-redrawn bar that fits the terminal on a TTY, cleared at the end; quarter lines otherwise', () => {
+  const tty = new Capture(true, 50)
+  const bar = new Progress(tty)
+  for (let i = 1; i <= 200; i++) bar.update({ phase: 'measure', done: i, total: 200 })
+  const frames = tty.text.split('\r').filter(Boolean)
+  assert.equal(frames.length, 200)
+  for (const f of frames) assert.ok(f.replace('\x1b[K', '').length < 50, JSON.stringify(f))
+  assert.match(frames.at(-1), /^measuring \[#+\] 200\/200\x1b\[K$/)
+  assert.match(frames[99], /^measuring \[#+-+\] 100\/200/)
+  bar.log('handler output\n')
+  bar.clear()
+  assert.ok(tty.text.endsWith('handler output\n'), 'the bar is cleared before child output')
+
+  const plain = new Capture(false)
+  const lines = new Progress(plain)
+  for (let i = 1; i <= 200; i++) lines.update({ phase: i <= 40 ? 'warmup' : 'measure', done: i, total: 200 })
+  assert.deepEqual(plain.text.trim().split('\n'), ['warm-up 1/200', 'measuring 50/200', 'measuring 100/200', 'measuring 150/200', 'measuring 200/200'])
+})
+
+test('check leaves no snapshot files behind', async () => {
+  const before = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('leakguard-check-'))
+  const r = await cli(['check', path.join(fixtures, 'clean.mjs'), ...SMALL, '--json'])
+  assert.equal(r.code, 0, r.stderr)
+  const after = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('leakguard-check-'))
+  assert.deepEqual(after, before)
+})
