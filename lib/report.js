@@ -42,15 +42,22 @@ function unitFor (top) {
   return units.filter(([, size]) => top >= size).pop() || units[0]
 }
 
-/** Round tick values covering [lo, hi]: 1, 2 or 5 × 10^k steps. */
+/** Round tick values covering [lo, hi]: 1, 2 or 5 × 10^k steps, the finest step that gives at most count + 1 of them. */
 function niceTicks (lo, hi, count = 5) {
   const span = hi - lo
-  const raw = span / count
-  const mag = 10 ** Math.floor(Math.log10(raw))
-  const step = [1, 2, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag
-  const ticks = []
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(v)
-  return ticks
+  const mag = 10 ** Math.floor(Math.log10(span / count))
+  const steps = [0.1, 0.2, 0.5, 1, 2, 5, 10].map((f) => f * mag)
+  const ticksFor = (step) => {
+    const ticks = []
+    // Integer multiples avoid accumulating 0.1 + 0.2 style errors.
+    for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) ticks.push(Number((k * step).toPrecision(12)))
+    return ticks
+  }
+  for (const step of steps) {
+    const ticks = ticksFor(step)
+    if (ticks.length <= count + 1) return ticks
+  }
+  return ticksFor(steps[steps.length - 1])
 }
 
 function median (values) {
