@@ -5,6 +5,7 @@
 const { codes } = require('./lib/errors')
 const { processMemory } = require('./lib/memory')
 const scope = require('./lib/scope')
+const { BoundedCache } = require('./lib/cache')
 
 module.exports = {
   codes,
@@ -15,5 +16,6 @@ module.exports = {
   withScope: scope.withScope,
   currentScope: scope.currentScope,
   scopeStats: scope.scopeStats,
-  resetScopeStats: scope.resetScopeStats
+  resetScopeStats: scope.resetScopeStats,
+  BoundedCache
 }

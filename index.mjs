@@ -14,4 +14,5 @@ export const withScope = leakguard.withScope
 export const currentScope = leakguard.currentScope
 export const scopeStats = leakguard.scopeStats
 export const resetScopeStats = leakguard.resetScopeStats
+export const BoundedCache = leakguard.BoundedCache
 export default leakguard
