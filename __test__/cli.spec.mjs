@@ -17,7 +17,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const bin = path.join(root, 'bin', 'leakguard.js')
 const fixtures = path.join(root, '__test__', 'fixtures', 'cli')
 // Small runs: each check takes a couple of seconds on the 2-core VM.
-const SMALL = ['--jobs', '200', '--warmup', '50', '--snapshot-jobs', '60']
+const SMALL = ['--jobs', '250', '--warmup', '50', '--snapshot-jobs', '60']
 
 function cli (args, { cwd = root } = {}) {
   return new Promise((resolve) => {
@@ -35,7 +35,7 @@ test('check on a leaky CommonJS handler exits 1 and names the leak: metric, byte
   // The interval: one per job, created at line 8 of the fixture.
   assert.match(r.stdout, /1\.00×\s+Interval \(timer\)\s+at .*leaky\.cjs:8:3/)
   // Not a TTY: plain progress lines on stderr, nothing on stdout but the verdict.
-  assert.match(r.stderr, /^measuring \d+\/250$/m)
+  assert.match(r.stderr, /^measuring \d+\/300$/m)
   assert.doesNotMatch(r.stderr, /\r/)
 })
 
@@ -61,11 +61,11 @@ test('check --json prints only JSON on stdout, with the same facts as the text v
   assert.ok(interval, JSON.stringify(result.leftOpen))
   assert.equal(interval.perJob, 1)
   assert.match(interval.site, /leaky\.cjs:8:3$/)
-  assert.equal(result.jobs, 200)
+  assert.equal(result.jobs, 250)
   assert.equal(result.warmup, 50)
   // Samples cover warm-up and measured jobs, in job order.
   assert.equal(result.samples[0].job, 0)
-  assert.equal(result.samples.at(-1).job, 250)
+  assert.equal(result.samples.at(-1).job, 300)
   assert.ok(result.samples.every((s, i) => i === 0 || s.job > result.samples[i - 1].job))
   // verdictOf() on the JSON gives back the same verdict (the report uses it).
   assert.equal(verdictOf(result).headline, result.verdict.headline)

@@ -143,6 +143,7 @@ async function measure (state, opts) {
     warmup: 0,
     samples: Math.min(80, opts.jobs),
     concurrency: opts.concurrency,
+    minGrowth: opts.minGrowth,
     name: path.basename(opts.module)
   })
   progress('measure', total, total, true)
@@ -214,6 +215,7 @@ async function run (opts) {
     jobs: opts.jobs,
     warmup: opts.warmup,
     concurrency: opts.concurrency,
+    minGrowth: opts.minGrowth,
     node: process.version,
     durationMs: Date.now() - started,
     samples: m.samples,
