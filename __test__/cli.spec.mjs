@@ -173,3 +173,26 @@ test('check leaves no snapshot files behind', async () => {
   const after = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('leakguard-check-'))
   assert.deepEqual(after, before)
 })
+
+test('demo: the leaky example leaks (memory, a listener and an interval per job), the fixed one is bounded; one report for both', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-demo-'))
+  try {
+    const r = await cli(['demo', '--jobs', '200'], { cwd: dir })
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    const [leaky, fixed] = r.stdout.split(/^(?=leakguard check )/m)
+    assert.match(leaky, /examples\/leaky-worker\.js/)
+    assert.match(leaky, /^LEAK: heapUsed grows/m)
+    assert.match(leaky, /1\.00×\s+EventEmitter#settings \(listener\)\s+at .*examples\/leaky-worker\.js:\d+:\d+/)
+    assert.match(leaky, /1\.00×\s+Interval \(timer\)\s+at .*examples\/leaky-worker\.js:\d+:\d+/)
+    assert.match(fixed, /examples\/fixed-worker\.js/)
+    assert.match(fixed, /^BOUNDED: /m)
+    assert.match(fixed, /Resources left open per job: none/)
+    assert.match(r.stdout, /Leaky worker: leak found; fixed worker: bounded\./)
+    const html = fs.readFileSync(path.join(dir, 'leakguard-report.html'), 'utf8')
+    assert.equal((html.match(/<section class="result /g) || []).length, 2)
+    assert.match(html, /<section class="result leak" data-module="examples\/leaky-worker\.js">/)
+    assert.match(html, /<section class="result bounded" data-module="examples\/fixed-worker\.js">/)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
