@@ -5,6 +5,7 @@
 const { codes } = require('./lib/errors')
 const { processMemory } = require('./lib/memory')
 const scope = require('./lib/scope')
+const memoryAssert = require('./lib/assert')
 
 module.exports = {
   codes,
@@ -15,5 +16,7 @@ module.exports = {
   withScope: scope.withScope,
   currentScope: scope.currentScope,
   scopeStats: scope.scopeStats,
-  resetScopeStats: scope.resetScopeStats
+  resetScopeStats: scope.resetScopeStats,
+  measureGrowth: memoryAssert.measureGrowth,
+  assertMemoryBounded: memoryAssert.assertMemoryBounded
 }

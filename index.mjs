@@ -14,4 +14,6 @@ export const withScope = leakguard.withScope
 export const currentScope = leakguard.currentScope
 export const scopeStats = leakguard.scopeStats
 export const resetScopeStats = leakguard.resetScopeStats
+export const measureGrowth = leakguard.measureGrowth
+export const assertMemoryBounded = leakguard.assertMemoryBounded
 export default leakguard
