@@ -6,6 +6,7 @@ const { codes } = require('./lib/errors')
 const { processMemory } = require('./lib/memory')
 const scope = require('./lib/scope')
 const { BoundedCache } = require('./lib/cache')
+const memoryAssert = require('./lib/assert')
 
 module.exports = {
   codes,
@@ -17,5 +18,7 @@ module.exports = {
   currentScope: scope.currentScope,
   scopeStats: scope.scopeStats,
   resetScopeStats: scope.resetScopeStats,
-  BoundedCache
+  BoundedCache,
+  measureGrowth: memoryAssert.measureGrowth,
+  assertMemoryBounded: memoryAssert.assertMemoryBounded
 }

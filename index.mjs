@@ -15,4 +15,6 @@ export const currentScope = leakguard.currentScope
 export const scopeStats = leakguard.scopeStats
 export const resetScopeStats = leakguard.resetScopeStats
 export const BoundedCache = leakguard.BoundedCache
+export const measureGrowth = leakguard.measureGrowth
+export const assertMemoryBounded = leakguard.assertMemoryBounded
 export default leakguard
