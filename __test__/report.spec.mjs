@@ -105,7 +105,7 @@ test('Chromium renders each metric chart: samples, trend line inside the plot, w
   const m = r.stdout.match(/<pre id="probe">(.*?)<\/pre>/s)
   assert.ok(m, `no probe output in the dumped DOM:\n${r.stdout.slice(0, 2000)}`)
   const out = JSON.parse(m[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'))
-  assert.deepEqual(out.charts.map((c) => c.metric), ['heapUsed', 'external', 'arrayBuffers', 'rss'])
+  assert.deepEqual(out.charts.map((c) => c.metric), ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code'])
   for (const c of out.charts) {
     assert.ok(c.svg.w > 300 && c.svg.h > 100, `${c.metric} svg ${JSON.stringify(c.svg)}`)
     assert.equal(c.dots, result.samples.length, c.metric)
@@ -132,6 +132,6 @@ test('a screenshot of the report is written to artifacts/report.png', async () =
   assert.equal(bytes.subarray(0, 8).toString('hex'), '89504e470d0a1a0a', 'a PNG')
   assert.equal(bytes.readUInt32BE(16), 1280)
   assert.equal(bytes.readUInt32BE(20), 1600)
-  // A blank page compresses to a few KB; four charts and tables do not.
+  // A blank page compresses to a few KB; five charts and tables do not.
   assert.ok(bytes.length > 30_000, `${bytes.length} bytes`)
 })

@@ -7,6 +7,7 @@
 // user's handler.
 
 const fs = require('node:fs')
+const v8 = require('node:v8')
 const os = require('node:os')
 const path = require('node:path')
 const { pathToFileURL } = require('node:url')
@@ -96,9 +97,12 @@ async function runJobs (state, from, n, concurrency, onDone) {
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, lane))
 }
 
+/** The figures measureGrowth samples, the same way: heapUsed is the data part, compiled code is apart. */
 function readMemory () {
   const m = process.memoryUsage()
-  return { heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss }
+  const c = v8.getHeapCodeStatistics()
+  const code = c.code_and_metadata_size + c.bytecode_and_metadata_size
+  return { heapUsed: m.heapUsed - code, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss, code }
 }
 
 /**
@@ -143,13 +147,15 @@ async function measure (state, opts) {
     warmup: 0,
     samples: Math.min(80, opts.jobs),
     concurrency: opts.concurrency,
-    minGrowth: opts.minGrowth,
+    ...(opts.minGrowth === undefined ? {} : { minGrowth: opts.minGrowth }),
     name: path.basename(opts.module)
   })
   progress('measure', total, total, true)
   const s = report.samples
   for (let k = 0; k < s.iteration.length; k++) {
-    samples.push({ job: opts.warmup + s.iteration[k], heapUsed: s.heapUsed[k], external: s.external[k], arrayBuffers: s.arrayBuffers[k], rss: s.rss[k] })
+    const sample = { job: opts.warmup + s.iteration[k] }
+    for (const name of Object.keys(s)) if (name !== 'iteration') sample[name] = s[name][k]
+    samples.push(sample)
   }
   const metrics = {}
   for (const [name, m] of Object.entries(report.metrics)) {
@@ -164,7 +170,7 @@ async function measure (state, opts) {
     }
   }
   const leftOpen = report.leftOpen.map((g) => ({ kind: g.kind, type: g.type, site: g.site, count: g.count, perJob: g.perIteration }))
-  return { samples, metrics, leftOpen, verdict: report.verdict, next }
+  return { samples, metrics, leftOpen, verdict: report.verdict, minGrowth: report.options.minGrowth }
 }
 
 async function heapDiff (state, opts) {
@@ -215,7 +221,7 @@ async function run (opts) {
     jobs: opts.jobs,
     warmup: opts.warmup,
     concurrency: opts.concurrency,
-    minGrowth: opts.minGrowth,
+    minGrowth: m.minGrowth,
     node: process.version,
     durationMs: Date.now() - started,
     samples: m.samples,

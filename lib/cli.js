@@ -17,13 +17,7 @@ const EXIT_BOUNDED = 0
 const EXIT_LEAK = 1
 const EXIT_USAGE = 2
 
-const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss']
-// Measured on this project's 2-core VM: in a fresh process, post-GC heapUsed of
-// a handler that keeps nothing moves by 100-250 KB over a few thousand jobs
-// (code space grows and shrinks by ~200 KB as V8 compiles and flushes code).
-// measureGrowth's 64 KB default suits a test's tiny function; a CLI run of a
-// real handler needs a floor above that noise.
-const DEFAULT_MIN_GROWTH = 256 * 1024
+const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code']
 
 const USAGE = {
   check: 'leakguard check <module> [--jobs N] [--warmup N] [--export name] [--concurrency N] [--snapshot-jobs N] [--min-growth BYTES] [--report out.html] [--json]',
@@ -68,9 +62,9 @@ Options:
   --concurrency N    jobs in flight at once (default 1)
   --snapshot-jobs N  jobs between the two heap snapshots (default jobs/2; 0 = no snapshots)
   --min-growth B     bytes a metric must grow over the measured jobs to count as a
-                     leak (default 262144: V8's heap moves by up to ~250 KB on its
-                     own as it compiles and flushes code). With the default, 1000
-                     jobs find leaks of ~256 B/job and up; run more jobs for smaller.
+                     leak (default: measureGrowth's, 131072 — above what a fresh
+                     process's heap creeps by on its own). With it, 1000 jobs find
+                     leaks of ~128 B/job and up; run more jobs to find smaller ones.
   --report file      write a self-contained HTML report with the memory chart
   --json             print the result as JSON on stdout (progress goes to stderr)
   -h, --help         this help
@@ -168,7 +162,7 @@ function parseCheck (args, cwd) {
     exportName: v.export,
     concurrency: intFlag('check', v, 'concurrency', { min: 1, def: 1 }),
     snapshotJobs: intFlag('check', v, 'snapshot-jobs', { min: 0, def: Math.max(10, Math.ceil(jobs / 2)) }),
-    minGrowth: intFlag('check', v, 'min-growth', { min: 0, def: DEFAULT_MIN_GROWTH }),
+    minGrowth: intFlag('check', v, 'min-growth', { min: 0, def: undefined }),
     report: v.report === undefined ? undefined : path.resolve(cwd, v.report),
     json: v.json === true
   }
@@ -303,7 +297,7 @@ function runCheck (opts, progress) {
         warmup: opts.warmup,
         concurrency: opts.concurrency,
         snapshotJobs: opts.snapshotJobs,
-        minGrowth: opts.minGrowth ?? DEFAULT_MIN_GROWTH
+        minGrowth: opts.minGrowth
       }
     })
   })
@@ -386,7 +380,9 @@ function formatCheck (result, { relativeTo } = {}) {
   for (const name of METRICS) {
     const m = result.metrics[name]
     if (!m) continue
-    const status = m.growing ? (name === 'rss' ? 'grows (RSS alone is not a verdict)' : 'GROWS') : `bounded${whyBounded(m, result)}`
+    const status = m.growing
+      ? (name === 'rss' || name === 'code' ? `grows (${name === 'rss' ? 'RSS' : 'code'} alone is not a verdict)` : 'GROWS')
+      : `bounded${whyBounded(m, result)}`
     lines.push(`  ${pad(name, 13)}${padStart(formatBytes(m.bytesPerJob) + '/job', 14)}  ${pad(formatP(m.pValue), 8)} ${padStart(formatBytes(m.growthBytes), 10)} over the run   ${status}`)
   }
   lines.push('')

@@ -5,12 +5,13 @@
 // charts of a hundred points do not need a charting library, and SVG built
 // on the server renders even where scripts are blocked.
 
-const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss']
+const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code']
 const METRIC_NOTE = {
-  heapUsed: 'V8 heap in use after GC: JS objects, closures, strings',
+  heapUsed: 'V8 heap in use after GC, minus compiled code: JS objects, closures, strings',
   external: 'C++ memory held by JS objects: Buffers, native addons',
   arrayBuffers: 'ArrayBuffer and Buffer backing stores (part of external)',
-  rss: 'resident set size: everything; also grows in healthy workers'
+  rss: 'resident set size: everything; also grows in healthy workers',
+  code: 'compiled code and bytecode: grows as the JIT tiers up, bounded by the program'
 }
 
 const W = 560
@@ -122,10 +123,11 @@ function chart (result, name, index) {
     const clampY = (y) => Math.min(Math.max(y, yLo), yHi)
     parts.push(`<line class="series trend${m.growing ? ' growing' : ''}" data-metric="${name}" data-slope="${slope}" x1="${f(sx(x0))}" y1="${f(sy(clampY(intercept + slope * x0)))}" x2="${f(sx(x1))}" y2="${f(sy(clampY(intercept + slope * x1)))}"><title>trend: ${esc(formatBytes(slope, { signed: true }))}/job (${esc(formatP(m.pValue))})</title></line>`)
   }
-  const status = m.growing ? (name === 'rss' ? 'grows' : 'GROWS') : 'bounded'
+  const informational = name === 'rss' || name === 'code'
+  const status = m.growing ? (informational ? 'grows' : 'GROWS') : 'bounded'
   const id = `chart-${index}-${name}`
   return `<figure class="chart${m.growing ? ' growing' : ''}" data-metric="${name}">
-<figcaption id="${id}"><b>${name}</b> <span class="rate">${esc(formatBytes(m.bytesPerJob, { signed: true }))}/job</span> <span class="p">${esc(formatP(m.pValue))}</span> <span class="status ${status === 'bounded' ? 'ok' : name === 'rss' ? 'info' : 'bad'}">${status}</span><br><small>${esc(METRIC_NOTE[name])}</small></figcaption>
+<figcaption id="${id}"><b>${name}</b> <span class="rate">${esc(formatBytes(m.bytesPerJob, { signed: true }))}/job</span> <span class="p">${esc(formatP(m.pValue))}</span> <span class="status ${status === 'bounded' ? 'ok' : informational ? 'info' : 'bad'}">${status}</span><br><small>${esc(METRIC_NOTE[name])}</small></figcaption>
 <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="${id}">${parts.join('')}</svg>
 </figure>`
 }
