@@ -99,10 +99,11 @@ async function runJobs (state, from, n, concurrency, onDone) {
 
 /** The figures measureGrowth samples, the same way: heapUsed is the data part, compiled code is apart. */
 function readMemory () {
-  const m = process.memoryUsage()
+  const h = v8.getHeapStatistics()
   const c = v8.getHeapCodeStatistics()
   const code = c.code_and_metadata_size + c.bytecode_and_metadata_size
-  return { heapUsed: m.heapUsed - code, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss, code }
+  const m = process.memoryUsage()
+  return { heapUsed: h.used_heap_size - code, external: h.external_memory, arrayBuffers: m.arrayBuffers, rss: m.rss, code }
 }
 
 /**

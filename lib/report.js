@@ -14,9 +14,9 @@ const METRIC_NOTE = {
   code: 'compiled code and bytecode: grows as the JIT tiers up, bounded by the program'
 }
 
-const W = 560
-const H = 230
-const M = { left: 70, right: 16, top: 16, bottom: 38 }
+const W = 420
+const H = 210
+const M = { left: 70, right: 14, top: 16, bottom: 38 }
 
 function esc (s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]))
@@ -78,7 +78,14 @@ function chart (result, name, index) {
   const xMax = Math.max(...xs, 1)
   let yLo = Math.min(...ys)
   let yHi = Math.max(...ys)
-  if (yHi - yLo < 1024) { yLo -= 512; yHi += 512 }
+  // A flat series keeps a 64 KB window: a few KB of noise (the sampler's own
+  // buffers) must not fill the chart and look like a step.
+  const MIN_SPAN = 64 * 1024
+  if (yHi - yLo < MIN_SPAN) {
+    const mid = (yHi + yLo) / 2
+    yLo = mid - MIN_SPAN / 2
+    yHi = mid + MIN_SPAN / 2
+  }
   const padY = (yHi - yLo) * 0.08
   yLo = Math.max(0, yLo - padY)
   yHi += padY
@@ -128,7 +135,7 @@ function chart (result, name, index) {
   const id = `chart-${index}-${name}`
   return `<figure class="chart${m.growing ? ' growing' : ''}" data-metric="${name}">
 <figcaption id="${id}"><b>${name}</b> <span class="rate">${esc(formatBytes(m.bytesPerJob, { signed: true }))}/job</span> <span class="p">${esc(formatP(m.pValue))}</span> <span class="status ${status === 'bounded' ? 'ok' : informational ? 'info' : 'bad'}">${status}</span><br><small>${esc(METRIC_NOTE[name])}</small></figcaption>
-<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="${id}">${parts.join('')}</svg>
+<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-labelledby="${id}">${parts.join('')}</svg>
 </figure>`
 }
 
@@ -185,11 +192,11 @@ h1{font-size:22px;margin:0 0 2px} h2{font-size:18px;margin:0 0 6px} h3{font-size
 .leak .badge{background:#c62828}
 .headline{font-weight:600;margin:4px 0}
 .reasons{margin:4px 0 8px;padding-left:20px} .meta,.note{color:#5b6472;font-size:12.5px} .none{color:#2e7d32}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(${W}px,1fr));gap:8px 18px}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:8px 18px}
 .chart{margin:0} figcaption{font-size:13px} figcaption small{color:#5b6472}
 .status{font-size:11px;font-weight:700;border-radius:3px;padding:0 5px}
 .status.ok{background:#e3f3e4;color:#2e7d32} .status.bad{background:#fde4e4;color:#c62828} .status.info{background:#eef0f3;color:#5b6472}
-svg{max-width:100%;height:auto;font-size:11px}
+svg{display:block;max-width:100%;height:auto;font-size:11px}
 .warmup{fill:#eceff3} .warmup-label{fill:#8a93a0;font-size:10px}
 .grid{stroke:#eef0f3} .axis,.axis-tick{stroke:#9aa3ae} .tick,.axis-label{fill:#5b6472}
 .samples-line{fill:none;stroke:#90a4c8;stroke-width:1}
