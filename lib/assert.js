@@ -229,9 +229,9 @@ async function measureGrowth (fn, options) {
     // Let close callbacks and pending I/O of the last calls run, so that what
     // the calls released is garbage by the time the collector runs.
     if (sawPromise) await nextTurn()
-    // Two passes: the first can leave objects that only become unreachable
-    // once finalizers and weak callbacks of the first have run.
-    gc()
+    // One full collection per sample: a second one in the same turn frees
+    // next to nothing more (weak callbacks run in a later task), doubles the
+    // time to verdict, and a spike that survives is removed by the floor.
     gc()
     const h = v8.getHeapStatistics()
     const c = v8.getHeapCodeStatistics()
