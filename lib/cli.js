@@ -416,7 +416,7 @@ function formatCheck (result, { relativeTo } = {}) {
 /** Why a metric with a significant slope is still not a leak, from the trend test's reason. */
 function whyBounded (m, result) {
   if (!(m.pValue < 0.001) || !m.reason) return ''
-  if (/below the minimum/.test(m.reason)) return ` (under the ${formatBytes(result.minGrowth ?? 0).replace('+', '')} floor)`
+  if (/below the minimum/.test(m.reason)) return ` (under the ${formatBytes(result.minGrowth ?? 0).replace('+', '').replace('.00 ', ' ').replace('.0 ', ' ')} floor)`
   if (/stopped/.test(m.reason)) return ' (growth stopped: a warm-up)'
   return ''
 }
