@@ -7,6 +7,7 @@ const { processMemory } = require('./lib/memory')
 const scope = require('./lib/scope')
 const { BoundedCache } = require('./lib/cache')
 const memoryAssert = require('./lib/assert')
+const snapshot = require('./lib/snapshot')
 
 module.exports = {
   codes,
@@ -20,5 +21,10 @@ module.exports = {
   resetScopeStats: scope.resetScopeStats,
   BoundedCache,
   measureGrowth: memoryAssert.measureGrowth,
-  assertMemoryBounded: memoryAssert.assertMemoryBounded
+  assertMemoryBounded: memoryAssert.assertMemoryBounded,
+  writeHeapSnapshot: snapshot.writeHeapSnapshot,
+  diffHeapSnapshots: snapshot.diffHeapSnapshots,
+  diffHeapSnapshotsSync: snapshot.diffHeapSnapshotsSync,
+  summarizeHeapSnapshot: snapshot.summarizeHeapSnapshot,
+  summarizeHeapSnapshotSync: snapshot.summarizeHeapSnapshotSync
 }

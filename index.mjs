@@ -17,4 +17,9 @@ export const resetScopeStats = leakguard.resetScopeStats
 export const BoundedCache = leakguard.BoundedCache
 export const measureGrowth = leakguard.measureGrowth
 export const assertMemoryBounded = leakguard.assertMemoryBounded
+export const writeHeapSnapshot = leakguard.writeHeapSnapshot
+export const diffHeapSnapshots = leakguard.diffHeapSnapshots
+export const diffHeapSnapshotsSync = leakguard.diffHeapSnapshotsSync
+export const summarizeHeapSnapshot = leakguard.summarizeHeapSnapshot
+export const summarizeHeapSnapshotSync = leakguard.summarizeHeapSnapshotSync
 export default leakguard

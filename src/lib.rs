@@ -7,4 +7,5 @@ pub mod cache;
 pub mod diagnostics;
 pub mod errors;
 pub mod sampler;
+pub mod snapshot;
 pub mod trend;

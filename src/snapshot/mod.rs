@@ -1,0 +1,179 @@
+//! Heap snapshots: a streaming `.heapsnapshot` parser, dominator tree and
+//! retained sizes, DevTools-like per-class summary, a two-snapshot diff that
+//! names the groups growing per job, and shortest retainer paths. Pure Rust;
+//! the napi glue is in `binding`.
+
+pub mod binding;
+pub mod diff;
+pub mod dominators;
+pub mod graph;
+pub mod parse;
+pub mod retainers;
+pub mod summary;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use crate::errors::{ErrorCode, LeakguardError};
+
+pub use diff::{DiffOptions, GroupDelta, HeapDiff, Suspect};
+pub use graph::HeapGraph;
+pub use summary::{Group, Summary};
+
+/// A parsed snapshot with its summary; the graph is kept for retainer paths.
+pub struct Analyzed {
+  pub graph: HeapGraph,
+  pub summary: Summary,
+  pub class_of: Vec<u32>,
+  pub class_names: Vec<String>,
+}
+
+fn open(path: &Path) -> Result<(File, u64), LeakguardError> {
+  let io = |e: std::io::Error| {
+    LeakguardError::new(
+      ErrorCode::Io,
+      format!("cannot read heap snapshot {}: {e}", path.display()),
+    )
+  };
+  let f = File::open(path).map_err(io)?;
+  let meta = f.metadata().map_err(io)?;
+  if meta.is_dir() {
+    return Err(LeakguardError::new(
+      ErrorCode::Io,
+      format!(
+        "cannot read heap snapshot {}: it is a directory",
+        path.display()
+      ),
+    ));
+  }
+  Ok((f, meta.len()))
+}
+
+/// Parses and summarizes one snapshot from any reader of `size` bytes.
+pub fn analyze_reader<R: Read>(
+  input: R,
+  size: u64,
+  cancel: &AtomicBool,
+) -> Result<Analyzed, LeakguardError> {
+  let graph = parse::parse_snapshot(input, size, cancel)?;
+  let doms = dominators::compute(&graph, cancel)?;
+  let (class_of, class_names) = graph.classes();
+  let summary = summary::summarize(&graph, &doms, &class_of, &class_names);
+  Ok(Analyzed {
+    graph,
+    summary,
+    class_of,
+    class_names,
+  })
+}
+
+pub fn analyze_file(path: &Path, cancel: &AtomicBool) -> Result<Analyzed, LeakguardError> {
+  let (f, size) = open(path)?;
+  analyze_reader(f, size, cancel)
+    .map_err(|e| LeakguardError::new(e.code, format!("{}: {}", path.display(), e.message)))
+}
+
+/// One snapshot's per-class totals, cut to `top` groups (largest retained first).
+pub fn summarize_file(
+  path: &Path,
+  top: usize,
+  cancel: &AtomicBool,
+) -> Result<Summary, LeakguardError> {
+  let mut s = analyze_file(path, cancel)?.summary;
+  s.groups.truncate(top);
+  Ok(s)
+}
+
+/// Compares two analyzed snapshots. `after` must still hold its graph (for
+/// retainer paths).
+pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> HeapDiff {
+  let all = diff::group_deltas(before, &after.summary, opts.jobs_between);
+  let candidates: Vec<GroupDelta> = all
+    .iter()
+    .filter(|d| diff::is_suspect(d, opts.jobs_between))
+    .cloned()
+    .collect();
+  let mut ranked = diff::rank_suspects(candidates);
+  ranked.truncate(opts.top);
+
+  // One pass over the nodes picks, per suspect group, the instance closest to
+  // the root, preferring objects created after the first snapshot.
+  let g = &after.graph;
+  let bfs = retainers::bfs(g);
+  let mut slot_of_class = vec![usize::MAX; after.class_names.len()];
+  for (i, d) in ranked.iter().enumerate() {
+    if let Some(c) = after.class_names.iter().position(|n| n == &d.name) {
+      slot_of_class[c] = i;
+    }
+  }
+  let mut best: Vec<Option<(bool, u32, usize)>> = vec![None; ranked.len()];
+  for node in 1..g.node_count() {
+    let slot = slot_of_class[after.class_of[node] as usize];
+    if slot == usize::MAX || bfs.depth[node] == u32::MAX {
+      continue;
+    }
+    let fresh = g.node_id[node] > before.max_id;
+    let key = (!fresh, bfs.depth[node], node);
+    if best[slot].is_none_or(|b| key < b) {
+      best[slot] = Some(key);
+    }
+  }
+  let suspects = ranked
+    .iter()
+    .zip(best)
+    .map(|(d, pick)| {
+      let (steps, sample_id) = match pick {
+        Some((_, _, node)) => (
+          retainers::path_to(g, &bfs, node).unwrap_or_default(),
+          Some(g.node_id[node]),
+        ),
+        None => (Vec::new(), None),
+      };
+      let text = retainers::path_text(&steps);
+      Suspect {
+        name: d.name.clone(),
+        count_delta: d.count_delta,
+        per_job: d.per_job,
+        self_size_delta: d.self_size_delta,
+        retained_size_delta: d.retained_size_delta,
+        message: diff::suspect_message(d, &text),
+        retainer_path: text,
+        retainers: steps,
+        sample_id,
+      }
+    })
+    .collect();
+  let groups = diff::top_groups(all, opts.top);
+  diff::build(before, &after.summary, opts, suspects, groups)
+}
+
+/// Diffs two snapshot files, parsing them on two threads.
+pub fn diff_files(
+  before: &Path,
+  after: &Path,
+  opts: DiffOptions,
+  cancel: &AtomicBool,
+) -> Result<HeapDiff, LeakguardError> {
+  let (b, a) = std::thread::scope(|s| {
+    let handle = s.spawn(|| analyze_file(before, cancel).map(|x| x.summary));
+    let a = analyze_file(after, cancel);
+    let b = handle.join().unwrap_or_else(|p| {
+      Err(LeakguardError::new(
+        ErrorCode::Panic,
+        format!(
+          "leakguard native code panicked: {} (this is a bug in leakguard, please report it)",
+          crate::errors::panic_message(p.as_ref())
+        ),
+      ))
+    });
+    (b, a)
+  });
+  let b = b?;
+  let a = a?;
+  Ok(diff_analyzed(&b, &a, opts))
+}
+
+#[cfg(test)]
+mod tests;

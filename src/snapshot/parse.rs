@@ -1,0 +1,874 @@
+//! Streaming reader for V8's `.heapsnapshot` JSON.
+//!
+//! The file is read through a fixed-size buffer, never as one string: the
+//! `nodes`/`edges` arrays go through a hand-written unsigned-integer scanner
+//! straight into flat `Vec<u32>`s, `strings` are decoded one by one into a
+//! single byte buffer, and everything else (`trace_tree`, `locations`, ...) is
+//! skipped without being stored. Every allocation is bounded by the counts the
+//! header declares, checked against the number of bytes the input can hold, so
+//! a hostile `"node_count": 1e12` cannot make us allocate.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::errors::{ErrorCode, LeakguardError};
+
+use super::graph::{EdgeKind, HeapGraph, NodeKind, Strings};
+
+const BUF_SIZE: usize = 1 << 18;
+/// The `snapshot` header (meta + counts) is a few KB in every V8 version; a
+/// bigger one is not a snapshot we understand, and must not be buffered.
+const MAX_HEADER_BYTES: usize = 1 << 20;
+/// How many array items between two looks at the cancel flag.
+const CANCEL_EVERY: u32 = 1 << 20;
+
+pub(crate) fn malformed(offset: u64, what: impl std::fmt::Display) -> LeakguardError {
+  LeakguardError::new(
+    ErrorCode::MalformedSnapshot,
+    format!("not a valid V8 heap snapshot: {what} (at byte {offset})"),
+  )
+}
+
+pub(crate) fn aborted() -> LeakguardError {
+  LeakguardError::new(ErrorCode::Aborted, "heap snapshot analysis was aborted")
+}
+
+/// A byte reader with its own buffer, so the hot loops work on a slice and
+/// refill only at its end.
+struct Reader<R: Read> {
+  inner: R,
+  buf: Box<[u8]>,
+  pos: usize,
+  len: usize,
+  /// Bytes consumed before `buf[0]`, for error offsets.
+  base: u64,
+  eof: bool,
+}
+
+impl<R: Read> Reader<R> {
+  fn new(inner: R) -> Self {
+    Reader {
+      inner,
+      buf: vec![0u8; BUF_SIZE].into_boxed_slice(),
+      pos: 0,
+      len: 0,
+      base: 0,
+      eof: false,
+    }
+  }
+
+  fn offset(&self) -> u64 {
+    self.base + self.pos as u64
+  }
+
+  fn fill(&mut self) -> Result<bool, LeakguardError> {
+    if self.pos < self.len {
+      return Ok(true);
+    }
+    if self.eof {
+      return Ok(false);
+    }
+    self.base += self.len as u64;
+    self.pos = 0;
+    self.len = 0;
+    loop {
+      match self.inner.read(&mut self.buf) {
+        Ok(0) => {
+          self.eof = true;
+          return Ok(false);
+        }
+        Ok(n) => {
+          self.len = n;
+          return Ok(true);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+        Err(e) => return Err(e.into()),
+      }
+    }
+  }
+
+  fn peek(&mut self) -> Result<Option<u8>, LeakguardError> {
+    if self.fill()? {
+      Ok(Some(self.buf[self.pos]))
+    } else {
+      Ok(None)
+    }
+  }
+
+  fn next_byte(&mut self, what: &str) -> Result<u8, LeakguardError> {
+    match self.peek()? {
+      Some(b) => {
+        self.pos += 1;
+        Ok(b)
+      }
+      None => Err(malformed(self.offset(), format!("file ends inside {what}"))),
+    }
+  }
+
+  fn skip_ws(&mut self) -> Result<Option<u8>, LeakguardError> {
+    loop {
+      if !self.fill()? {
+        return Ok(None);
+      }
+      while self.pos < self.len {
+        let b = self.buf[self.pos];
+        if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+          return Ok(Some(b));
+        }
+        self.pos += 1;
+      }
+    }
+  }
+
+  fn expect(&mut self, want: u8, what: &str) -> Result<(), LeakguardError> {
+    match self.skip_ws()? {
+      Some(b) if b == want => {
+        self.pos += 1;
+        Ok(())
+      }
+      Some(b) => Err(malformed(
+        self.offset(),
+        format!("expected '{}' {what}, found {}", want as char, show_byte(b)),
+      )),
+      None => Err(malformed(
+        self.offset(),
+        format!("file ends where '{}' {what} was expected", want as char),
+      )),
+    }
+  }
+
+  /// Scans an unsigned integer. Hand-written because this loop sees every
+  /// byte of `nodes` and `edges` (~90% of the file).
+  #[inline]
+  fn read_uint(&mut self) -> Result<u64, LeakguardError> {
+    match self.skip_ws()? {
+      Some(b'0'..=b'9') => {}
+      Some(b) => {
+        return Err(malformed(
+          self.offset(),
+          format!("expected an unsigned integer, found {}", show_byte(b)),
+        ))
+      }
+      None => return Err(malformed(self.offset(), "file ends inside a number array")),
+    }
+    let mut value: u64 = 0;
+    let mut digits = 0u32;
+    loop {
+      while self.pos < self.len {
+        let d = self.buf[self.pos].wrapping_sub(b'0');
+        if d > 9 {
+          return self.finish_uint(value, digits);
+        }
+        digits += 1;
+        if digits > 19 {
+          return Err(malformed(self.offset(), "number too large"));
+        }
+        value = value * 10 + d as u64;
+        self.pos += 1;
+      }
+      if !self.fill()? {
+        return self.finish_uint(value, digits);
+      }
+    }
+  }
+
+  fn finish_uint(&mut self, value: u64, digits: u32) -> Result<u64, LeakguardError> {
+    // Fractions and exponents never occur in the integer arrays V8 writes.
+    if let Some(b'.' | b'e' | b'E') = self.peek()? {
+      return Err(malformed(
+        self.offset(),
+        "expected an integer, found a fraction or exponent",
+      ));
+    }
+    debug_assert!(digits > 0);
+    Ok(value)
+  }
+
+  /// After an array item: `true` if another item follows, `false` at `]`.
+  #[inline]
+  fn array_sep(&mut self) -> Result<bool, LeakguardError> {
+    match self.skip_ws()? {
+      Some(b',') => {
+        self.pos += 1;
+        Ok(true)
+      }
+      Some(b']') => {
+        self.pos += 1;
+        Ok(false)
+      }
+      Some(b) => Err(malformed(
+        self.offset(),
+        format!("expected ',' or ']' in an array, found {}", show_byte(b)),
+      )),
+      None => Err(malformed(self.offset(), "file ends inside an array")),
+    }
+  }
+
+  /// Decodes a JSON string (the opening quote already consumed) into `out`.
+  fn read_string_into(&mut self, out: &mut Vec<u8>) -> Result<(), LeakguardError> {
+    loop {
+      if !self.fill()? {
+        return Err(malformed(self.offset(), "file ends inside a string"));
+      }
+      let start = self.pos;
+      while self.pos < self.len {
+        let b = self.buf[self.pos];
+        if b == b'"' || b == b'\\' || b < 0x20 {
+          break;
+        }
+        self.pos += 1;
+      }
+      out.extend_from_slice(&self.buf[start..self.pos]);
+      if self.pos == self.len {
+        continue;
+      }
+      let b = self.buf[self.pos];
+      self.pos += 1;
+      match b {
+        b'"' => return Ok(()),
+        b'\\' => self.read_escape(out)?,
+        _ => {
+          return Err(malformed(
+            self.offset() - 1,
+            "control character inside a string",
+          ))
+        }
+      }
+    }
+  }
+
+  fn read_escape(&mut self, out: &mut Vec<u8>) -> Result<(), LeakguardError> {
+    let e = self.next_byte("a string escape")?;
+    let c = match e {
+      b'"' => '"',
+      b'\\' => '\\',
+      b'/' => '/',
+      b'b' => '\u{8}',
+      b'f' => '\u{c}',
+      b'n' => '\n',
+      b'r' => '\r',
+      b't' => '\t',
+      b'u' => {
+        let hi = self.read_hex4()?;
+        if (0xD800..0xDC00).contains(&hi) {
+          // A surrogate pair is two escapes; V8 also writes lone
+          // surrogates (strings are UTF-16), which become U+FFFD.
+          if self.peek()? == Some(b'\\') {
+            self.pos += 1;
+            if self.next_byte("a string escape")? != b'u' {
+              return Err(malformed(
+                self.offset(),
+                "invalid escape after a high surrogate",
+              ));
+            }
+            let lo = self.read_hex4()?;
+            if (0xDC00..0xE000).contains(&lo) {
+              let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+              char::from_u32(cp).unwrap_or('\u{FFFD}')
+            } else {
+              push_char(out, '\u{FFFD}');
+              char::from_u32(lo).unwrap_or('\u{FFFD}')
+            }
+          } else {
+            '\u{FFFD}'
+          }
+        } else {
+          char::from_u32(hi).unwrap_or('\u{FFFD}')
+        }
+      }
+      other => {
+        return Err(malformed(
+          self.offset() - 1,
+          format!("invalid string escape \\{}", show_byte(other)),
+        ))
+      }
+    };
+    push_char(out, c);
+    Ok(())
+  }
+
+  fn read_hex4(&mut self) -> Result<u32, LeakguardError> {
+    let mut v = 0u32;
+    for _ in 0..4 {
+      let b = self.next_byte("a \\u escape")?;
+      let d = match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        b'A'..=b'F' => b - b'A' + 10,
+        _ => {
+          return Err(malformed(
+            self.offset() - 1,
+            "invalid hex digit in a \\u escape",
+          ))
+        }
+      };
+      v = v * 16 + d as u32;
+    }
+    Ok(v)
+  }
+
+  /// Skips one JSON value of any shape without storing it. Iterative (a
+  /// depth counter), so deeply nested garbage cannot overflow the stack.
+  /// When `copy` is given the raw bytes are appended to it, up to `limit`.
+  fn skip_value(&mut self, mut copy: Option<(&mut Vec<u8>, usize)>) -> Result<(), LeakguardError> {
+    let mut depth: u64 = 0;
+    let first = self.skip_ws()?;
+    if first.is_none() {
+      return Err(malformed(
+        self.offset(),
+        "file ends where a value was expected",
+      ));
+    }
+    loop {
+      let b = self.next_byte("a value")?;
+      if let Some((out, limit)) = copy.as_mut() {
+        if out.len() >= *limit {
+          return Err(malformed(
+            self.offset(),
+            "the \"snapshot\" header is too large",
+          ));
+        }
+        out.push(b);
+      }
+      match b {
+        b'{' | b'[' => depth += 1,
+        b'}' | b']' => {
+          if depth == 0 {
+            return Err(malformed(self.offset() - 1, "unbalanced brackets"));
+          }
+          depth -= 1;
+        }
+        b'"' => {
+          // Copy the string raw (escapes included) or skip it.
+          loop {
+            let c = self.next_byte("a string")?;
+            if let Some((out, limit)) = copy.as_mut() {
+              if out.len() >= *limit {
+                return Err(malformed(
+                  self.offset(),
+                  "the \"snapshot\" header is too large",
+                ));
+              }
+              out.push(c);
+            }
+            if c == b'\\' {
+              let esc = self.next_byte("a string")?;
+              if let Some((out, _)) = copy.as_mut() {
+                out.push(esc);
+              }
+            } else if c == b'"' {
+              break;
+            }
+          }
+        }
+        _ => {}
+      }
+      if depth == 0 {
+        // A scalar ends at the next delimiter; a container at its bracket.
+        match self.peek()? {
+          Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') | None => return Ok(()),
+          Some(_) if matches!(b, b'}' | b']' | b'"') => return Ok(()),
+          Some(_) => {}
+        }
+      }
+    }
+  }
+}
+
+fn push_char(out: &mut Vec<u8>, c: char) {
+  let mut tmp = [0u8; 4];
+  out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+}
+
+fn show_byte(b: u8) -> String {
+  if b.is_ascii_graphic() {
+    format!("'{}'", b as char)
+  } else {
+    format!("byte 0x{b:02x}")
+  }
+}
+
+/// What the `snapshot` header says about the layout of the flat arrays.
+struct Meta {
+  node_fields: usize,
+  node_type_at: usize,
+  node_name_at: usize,
+  node_id_at: usize,
+  node_self_at: usize,
+  node_edges_at: usize,
+  node_kinds: Vec<NodeKind>,
+  node_type_names: Vec<String>,
+  edge_fields: usize,
+  edge_type_at: usize,
+  edge_name_at: usize,
+  edge_to_at: usize,
+  edge_kinds: Vec<EdgeKind>,
+  edge_type_names: Vec<String>,
+  node_count: u64,
+  edge_count: u64,
+}
+
+fn parse_meta(raw: &[u8], offset: u64) -> Result<Meta, LeakguardError> {
+  let v: serde_json::Value = serde_json::from_slice(raw)
+    .map_err(|e| malformed(offset, format!("invalid \"snapshot\" header: {e}")))?;
+  let bad = |what: &str| malformed(offset, format!("the \"snapshot\" header {what}"));
+  let meta = v.get("meta").ok_or_else(|| bad("has no \"meta\""))?;
+  let strs = |key: &str| -> Result<Vec<String>, LeakguardError> {
+    meta
+      .get(key)
+      .and_then(|f| f.as_array())
+      .and_then(|a| {
+        a.iter()
+          .map(|s| s.as_str().map(str::to_owned))
+          .collect::<Option<Vec<_>>>()
+      })
+      .ok_or_else(|| bad(&format!("has no string array \"meta.{key}\"")))
+  };
+  let types = |key: &str| -> Result<Vec<String>, LeakguardError> {
+    meta
+      .get(key)
+      .and_then(|t| t.get(0))
+      .and_then(|f| f.as_array())
+      .and_then(|a| {
+        a.iter()
+          .map(|s| s.as_str().map(str::to_owned))
+          .collect::<Option<Vec<_>>>()
+      })
+      .ok_or_else(|| bad(&format!("has no type list \"meta.{key}[0]\"")))
+  };
+  let node_fields = strs("node_fields")?;
+  let edge_fields = strs("edge_fields")?;
+  let find = |fields: &[String], name: &str, list: &str| {
+    fields
+      .iter()
+      .position(|f| f == name)
+      .ok_or_else(|| bad(&format!("lacks \"{name}\" in meta.{list}")))
+  };
+  let node_type_names = types("node_types")?;
+  let edge_type_names = types("edge_types")?;
+  if node_type_names.len() > 255
+    || edge_type_names.len() > 255
+    || node_fields.len() > 64
+    || edge_fields.len() > 64
+  {
+    return Err(bad("declares too many fields or types"));
+  }
+  let count = |key: &str| {
+    v.get(key)
+      .and_then(|c| c.as_u64())
+      .ok_or_else(|| bad(&format!("has no unsigned integer \"{key}\"")))
+  };
+  Ok(Meta {
+    node_fields: node_fields.len(),
+    node_type_at: find(&node_fields, "type", "node_fields")?,
+    node_name_at: find(&node_fields, "name", "node_fields")?,
+    node_id_at: find(&node_fields, "id", "node_fields")?,
+    node_self_at: find(&node_fields, "self_size", "node_fields")?,
+    node_edges_at: find(&node_fields, "edge_count", "node_fields")?,
+    node_kinds: node_type_names
+      .iter()
+      .map(|s| NodeKind::from_name(s))
+      .collect(),
+    node_type_names,
+    edge_fields: edge_fields.len(),
+    edge_type_at: find(&edge_fields, "type", "edge_fields")?,
+    edge_name_at: find(&edge_fields, "name_or_index", "edge_fields")?,
+    edge_to_at: find(&edge_fields, "to_node", "edge_fields")?,
+    edge_kinds: edge_type_names
+      .iter()
+      .map(|s| EdgeKind::from_name(s))
+      .collect(),
+    edge_type_names,
+    node_count: count("node_count")?,
+    edge_count: count("edge_count")?,
+  })
+}
+
+/// Parses a whole snapshot. `size_hint` is the input's length in bytes (the
+/// file size): declared counts that could not fit in it are refused before
+/// anything is allocated for them.
+pub fn parse_snapshot<R: Read>(
+  input: R,
+  size_hint: u64,
+  cancel: &AtomicBool,
+) -> Result<HeapGraph, LeakguardError> {
+  let mut r = Reader::new(input);
+  match r.skip_ws()? {
+    None => return Err(malformed(0, "the file is empty")),
+    Some(b'{') => r.pos += 1,
+    Some(b) => {
+      return Err(malformed(
+        r.offset(),
+        format!("expected a JSON object, found {}", show_byte(b)),
+      ))
+    }
+  }
+  let mut meta: Option<Meta> = None;
+  let mut nodes: Option<NodesOut> = None;
+  let mut edges: Option<EdgesOut> = None;
+  let mut strings: Option<Strings> = None;
+  let mut key = Vec::new();
+  let mut empty = r.skip_ws()? == Some(b'}');
+  if empty {
+    r.pos += 1;
+  }
+  while !empty {
+    r.expect(b'"', "to start a top-level key")?;
+    key.clear();
+    r.read_string_into(&mut key)?;
+    r.expect(b':', "after a top-level key")?;
+    let at = r.offset();
+    match key.as_slice() {
+      b"snapshot" => {
+        let mut raw = Vec::new();
+        r.skip_value(Some((&mut raw, MAX_HEADER_BYTES)))?;
+        let m = parse_meta(&raw, at)?;
+        // Each node takes at least 2 bytes per field ("0,"), each edge too.
+        let room = size_hint / 2;
+        if m.node_count.saturating_mul(m.node_fields as u64) > room
+          || m.edge_count.saturating_mul(m.edge_fields as u64) > room
+          || m.node_count > u32::MAX as u64 / 2
+          || m.edge_count > u32::MAX as u64 / 2
+        {
+          return Err(malformed(
+            at,
+            format!(
+              "declares {} nodes and {} edges, more than a {} byte file can hold",
+              m.node_count, m.edge_count, size_hint
+            ),
+          ));
+        }
+        meta = Some(m);
+      }
+      b"nodes" => {
+        let m = meta
+          .as_ref()
+          .ok_or_else(|| malformed(at, "\"nodes\" comes before the \"snapshot\" header"))?;
+        nodes = Some(read_nodes(&mut r, m, cancel)?);
+      }
+      b"edges" => {
+        let m = meta
+          .as_ref()
+          .ok_or_else(|| malformed(at, "\"edges\" comes before the \"snapshot\" header"))?;
+        edges = Some(read_edges(&mut r, m, cancel)?);
+      }
+      b"strings" => strings = Some(read_strings(&mut r, cancel)?),
+      _ => r.skip_value(None)?,
+    }
+    match r.skip_ws()? {
+      Some(b',') => r.pos += 1,
+      Some(b'}') => {
+        r.pos += 1;
+        empty = true;
+      }
+      Some(b) => {
+        return Err(malformed(
+          r.offset(),
+          format!(
+            "expected ',' or '}}' after a top-level value, found {}",
+            show_byte(b)
+          ),
+        ))
+      }
+      None => {
+        return Err(malformed(
+          r.offset(),
+          "file ends inside the top-level object (truncated?)",
+        ))
+      }
+    }
+  }
+  if let Some(b) = r.skip_ws()? {
+    return Err(malformed(
+      r.offset(),
+      format!("unexpected {} after the top-level object", show_byte(b)),
+    ));
+  }
+  let end = r.offset();
+  let meta = meta.ok_or_else(|| {
+    malformed(
+      end,
+      "no \"snapshot\" header: this is not a V8 heap snapshot",
+    )
+  })?;
+  let nodes = nodes.ok_or_else(|| malformed(end, "no \"nodes\" array"))?;
+  let edges = edges.ok_or_else(|| malformed(end, "no \"edges\" array"))?;
+  let strings = strings.ok_or_else(|| malformed(end, "no \"strings\" array"))?;
+  assemble(meta, nodes, edges, strings, end)
+}
+
+struct NodesOut {
+  kind: Vec<u8>,
+  name: Vec<u32>,
+  id: Vec<u64>,
+  self_size: Vec<u32>,
+  edge_count: Vec<u32>,
+}
+
+struct EdgesOut {
+  kind: Vec<u8>,
+  name: Vec<u32>,
+  to: Vec<u32>,
+}
+
+fn check_cancel(counter: &mut u32, cancel: &AtomicBool) -> Result<(), LeakguardError> {
+  *counter += 1;
+  if *counter >= CANCEL_EVERY {
+    *counter = 0;
+    if cancel.load(Ordering::Relaxed) {
+      return Err(aborted());
+    }
+  }
+  Ok(())
+}
+
+fn small(r: &impl HasOffset, v: u64, what: &str) -> Result<u32, LeakguardError> {
+  u32::try_from(v).map_err(|_| malformed(r.at(), format!("{what} {v} is out of range")))
+}
+
+trait HasOffset {
+  fn at(&self) -> u64;
+}
+impl<R: Read> HasOffset for Reader<R> {
+  fn at(&self) -> u64 {
+    self.offset()
+  }
+}
+
+fn read_nodes<R: Read>(
+  r: &mut Reader<R>,
+  m: &Meta,
+  cancel: &AtomicBool,
+) -> Result<NodesOut, LeakguardError> {
+  r.expect(b'[', "to start \"nodes\"")?;
+  let n = m.node_count as usize;
+  let mut out = NodesOut {
+    kind: Vec::with_capacity(n),
+    name: Vec::with_capacity(n),
+    id: Vec::with_capacity(n),
+    self_size: Vec::with_capacity(n),
+    edge_count: Vec::with_capacity(n),
+  };
+  if r.skip_ws()? == Some(b']') {
+    r.pos += 1;
+  } else {
+    let mut field = 0usize;
+    let mut tick = 0u32;
+    loop {
+      let v = r.read_uint()?;
+      if field == 0 && out.kind.len() == n {
+        return Err(malformed(
+          r.offset(),
+          format!("\"nodes\" holds more than the declared {n} nodes"),
+        ));
+      }
+      if field == m.node_type_at {
+        if v >= m.node_kinds.len() as u64 {
+          return Err(malformed(
+            r.offset(),
+            format!("node type {v} is not in meta.node_types"),
+          ));
+        }
+        out.kind.push(v as u8);
+      } else if field == m.node_name_at {
+        out.name.push(small(r, v, "node name index")?);
+      } else if field == m.node_id_at {
+        out.id.push(v);
+      } else if field == m.node_self_at {
+        out.self_size.push(small(r, v, "node self_size")?);
+      } else if field == m.node_edges_at {
+        out.edge_count.push(small(r, v, "node edge_count")?);
+      }
+      field += 1;
+      if field == m.node_fields {
+        field = 0;
+        check_cancel(&mut tick, cancel)?;
+      }
+      if !r.array_sep()? {
+        break;
+      }
+    }
+    if field != 0 {
+      return Err(malformed(
+        r.offset(),
+        "\"nodes\" length is not a multiple of meta.node_fields",
+      ));
+    }
+  }
+  if out.kind.len() != n {
+    return Err(malformed(
+      r.offset(),
+      format!(
+        "\"nodes\" holds {} nodes, the header declares {n}",
+        out.kind.len()
+      ),
+    ));
+  }
+  Ok(out)
+}
+
+fn read_edges<R: Read>(
+  r: &mut Reader<R>,
+  m: &Meta,
+  cancel: &AtomicBool,
+) -> Result<EdgesOut, LeakguardError> {
+  r.expect(b'[', "to start \"edges\"")?;
+  let n = m.edge_count as usize;
+  let mut out = EdgesOut {
+    kind: Vec::with_capacity(n),
+    name: Vec::with_capacity(n),
+    to: Vec::with_capacity(n),
+  };
+  let nf = m.node_fields as u64;
+  if r.skip_ws()? == Some(b']') {
+    r.pos += 1;
+  } else {
+    let mut field = 0usize;
+    let mut tick = 0u32;
+    loop {
+      let v = r.read_uint()?;
+      if field == 0 && out.kind.len() == n {
+        return Err(malformed(
+          r.offset(),
+          format!("\"edges\" holds more than the declared {n} edges"),
+        ));
+      }
+      if field == m.edge_type_at {
+        if v >= m.edge_kinds.len() as u64 {
+          return Err(malformed(
+            r.offset(),
+            format!("edge type {v} is not in meta.edge_types"),
+          ));
+        }
+        out.kind.push(v as u8);
+      } else if field == m.edge_name_at {
+        out.name.push(small(r, v, "edge name_or_index")?);
+      } else if field == m.edge_to_at {
+        if v % nf != 0 || v / nf >= m.node_count {
+          return Err(malformed(
+            r.offset(),
+            format!("edge to_node {v} does not point at a node"),
+          ));
+        }
+        out.to.push((v / nf) as u32);
+      }
+      field += 1;
+      if field == m.edge_fields {
+        field = 0;
+        check_cancel(&mut tick, cancel)?;
+      }
+      if !r.array_sep()? {
+        break;
+      }
+    }
+    if field != 0 {
+      return Err(malformed(
+        r.offset(),
+        "\"edges\" length is not a multiple of meta.edge_fields",
+      ));
+    }
+  }
+  if out.kind.len() != n {
+    return Err(malformed(
+      r.offset(),
+      format!(
+        "\"edges\" holds {} edges, the header declares {n}",
+        out.kind.len()
+      ),
+    ));
+  }
+  Ok(out)
+}
+
+fn read_strings<R: Read>(
+  r: &mut Reader<R>,
+  cancel: &AtomicBool,
+) -> Result<Strings, LeakguardError> {
+  r.expect(b'[', "to start \"strings\"")?;
+  let mut s = Strings::default();
+  if r.skip_ws()? == Some(b']') {
+    r.pos += 1;
+    return Ok(s);
+  }
+  let mut tick = 0u32;
+  loop {
+    r.expect(b'"', "to start an item of \"strings\"")?;
+    r.read_string_into(&mut s.bytes)?;
+    if s.bytes.len() > u32::MAX as usize {
+      return Err(malformed(r.offset(), "\"strings\" exceeds 4 GB"));
+    }
+    s.ends.push(s.bytes.len() as u32);
+    check_cancel(&mut tick, cancel)?;
+    if !r.array_sep()? {
+      break;
+    }
+  }
+  Ok(s)
+}
+
+fn assemble(
+  m: Meta,
+  n: NodesOut,
+  e: EdgesOut,
+  strings: Strings,
+  end: u64,
+) -> Result<HeapGraph, LeakguardError> {
+  let string_count = strings.len() as u32;
+  let mut first_edge = Vec::with_capacity(n.kind.len() + 1);
+  let mut sum: u64 = 0;
+  for (i, &c) in n.edge_count.iter().enumerate() {
+    first_edge.push(sum as u32);
+    sum += c as u64;
+    if sum > e.kind.len() as u64 {
+      return Err(malformed(
+        end,
+        format!(
+          "node {i}'s edges run past the {} edges of \"edges\"",
+          e.kind.len()
+        ),
+      ));
+    }
+    if n.name[i] >= string_count {
+      return Err(malformed(
+        end,
+        format!("node {i}'s name index {} is not in \"strings\"", n.name[i]),
+      ));
+    }
+  }
+  if sum != e.kind.len() as u64 {
+    return Err(malformed(
+      end,
+      format!("nodes own {sum} edges but \"edges\" holds {}", e.kind.len()),
+    ));
+  }
+  first_edge.push(sum as u32);
+  for (i, (&k, &name)) in e.kind.iter().zip(&e.name).enumerate() {
+    if m.edge_kinds[k as usize].name_is_string() && name >= string_count {
+      return Err(malformed(
+        end,
+        format!("edge {i}'s name index {name} is not in \"strings\""),
+      ));
+    }
+  }
+  if n.kind.is_empty() {
+    return Err(malformed(
+      end,
+      "the snapshot has no nodes (not even the root)",
+    ));
+  }
+  Ok(HeapGraph {
+    node_kinds: m.node_kinds,
+    node_type_names: m.node_type_names,
+    edge_kinds: m.edge_kinds,
+    edge_type_names: m.edge_type_names,
+    node_type: n.kind,
+    node_name: n.name,
+    node_id: n.id,
+    node_self: n.self_size,
+    first_edge,
+    edge_type: e.kind,
+    edge_name: e.name,
+    edge_to: e.to,
+    strings,
+  })
+}
