@@ -47,3 +47,23 @@ void n; void w; void st; void perJob; void rep; void suppressed
 guard(async () => {}, { onLeftOpen: 'loud' })
 // @ts-expect-error track() needs something disposable
 js.track({ id: 1 })
+
+// Heap snapshots
+import { writeHeapSnapshot, diffHeapSnapshots, diffHeapSnapshotsSync, summarizeHeapSnapshot, summarizeHeapSnapshotSync } from '../../index.js'
+import type { HeapDiff, HeapGroupDelta, Suspect, HeapSummary } from '../../index.js'
+const snapPath: string = writeHeapSnapshot('before.heapsnapshot')
+void (async () => {
+  const diff: HeapDiff = await diffHeapSnapshots(snapPath, new URL('file:///tmp/after.heapsnapshot'), { jobsBetween: 900, top: 10, signal: AbortSignal.timeout(60_000) })
+  const s: Suspect | undefined = diff.suspects[0]
+  const line: string = s ? `${s.name} ${s.countDelta} ${s.perJob ?? '-'} ${s.selfSizeDelta} ${s.retainedSizeDelta} ${s.retainerPath} ${s.message}` : diff.message
+  const g: HeapGroupDelta | undefined = diff.groups[0]
+  const sum: HeapSummary = await summarizeHeapSnapshot(snapPath, { top: 5 })
+  void line; void g; void sum
+})()
+const d2: HeapDiff = diffHeapSnapshotsSync('a.heapsnapshot', 'b.heapsnapshot')
+const s2: HeapSummary = summarizeHeapSnapshotSync('a.heapsnapshot')
+void d2; void s2
+// @ts-expect-error the Sync variant takes no signal
+diffHeapSnapshotsSync('a', 'b', { signal: AbortSignal.timeout(1) })
+// @ts-expect-error jobsBetween is a number
+diffHeapSnapshots('a', 'b', { jobsBetween: '900' })

@@ -71,8 +71,10 @@ pub fn analyze_reader<R: Read>(
 
 pub fn analyze_file(path: &Path, cancel: &AtomicBool) -> Result<Analyzed, LeakguardError> {
   let (f, size) = open(path)?;
-  analyze_reader(f, size, cancel)
-    .map_err(|e| LeakguardError::new(e.code, format!("{}: {}", path.display(), e.message)))
+  analyze_reader(f, size, cancel).map_err(|e| match e.code {
+    ErrorCode::Aborted => e,
+    _ => LeakguardError::new(e.code, format!("{}: {}", path.display(), e.message)),
+  })
 }
 
 /// One snapshot's per-class totals, cut to `top` groups (largest retained first).
