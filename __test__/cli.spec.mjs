@@ -45,6 +45,9 @@ test('check on a bounded ESM handler (default export + makeJob) exits 0', async 
   assert.match(r.stdout, /^BOUNDED: no metric grows per job/m)
   assert.match(r.stdout, /Resources left open per job: none/)
   assert.doesNotMatch(r.stdout, /GROWS/)
+  // Only V8-internal groups may move between the snapshots of a bounded handler.
+  const heap = r.stdout.slice(r.stdout.indexOf('Heap types growing per job'))
+  for (const line of heap.split('\n').slice(1).filter((l) => /×\/job/.test(l))) assert.match(line, /^ {2}\(/, line)
 })
 
 test('check --json prints only JSON on stdout, with the same facts as the text verdict', async () => {
@@ -67,6 +70,17 @@ test('check --json prints only JSON on stdout, with the same facts as the text v
   assert.equal(result.samples[0].job, 0)
   assert.equal(result.samples.at(-1).job, 300)
   assert.ok(result.samples.every((s, i) => i === 0 || s.job > result.samples[i - 1].job))
+  // The heap diff: one kept payload Object and one Timeout per job between
+  // the snapshots, the Object found through the module's `kept` array.
+  assert.equal(result.heapDiff.jobsBetween, 60)
+  assert.deepEqual(result.heapDiff.atJobs, [300, 360])
+  const obj = result.heapDiff.suspects.find((s) => s.name === 'Object')
+  const timeout = result.heapDiff.suspects.find((s) => s.name === 'Timeout')
+  assert.ok(obj && timeout, JSON.stringify(result.heapDiff.suspects.map((s) => s.name)))
+  assert.ok(Math.abs(obj.perJob - 1) < 0.1, String(obj.perJob))
+  assert.ok(Math.abs(timeout.perJob - 1) < 0.1, String(timeout.perJob))
+  assert.match(obj.retainerPath, /kept \(Array\)/)
+  assert.ok(result.verdict.reasons.some((r) => /Object retained per job in the heap/.test(r)), JSON.stringify(result.verdict.reasons))
   // verdictOf() on the JSON gives back the same verdict (the report uses it).
   assert.equal(verdictOf(result).headline, result.verdict.headline)
 })
@@ -192,6 +206,34 @@ test('demo: the leaky example leaks (memory, a listener and an interval per job)
     assert.equal((html.match(/<section class="result /g) || []).length, 2)
     assert.match(html, /<section class="result leak" data-module="examples\/leaky-worker\.js">/)
     assert.match(html, /<section class="result bounded" data-module="examples\/fixed-worker\.js">/)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('diff on two snapshots written by a child process: the type kept per job, its rate and retainer path', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-diff-'))
+  try {
+    const [a, b] = [path.join(dir, 'a.heapsnapshot'), path.join(dir, 'b.heapsnapshot')]
+    await new Promise((resolve, reject) => execFile(process.execPath, [path.join(fixtures, 'write-snapshots.cjs'), a, b], (err) => err ? reject(err) : resolve()))
+    const text = await cli(['diff', a, b, '--jobs-between', '300'])
+    assert.equal(text.code, 1, text.stderr)
+    assert.match(text.stdout, /^ {2}LeakedJob\s+1\.00×\/job\s+\+300 objects/m)
+    assert.match(text.stdout, /LeakedJob[^\n]*\n\s+retained by: \(GC roots\) → /)
+    const json = await cli(['diff', a, b, '--jobs-between', '300', '--top', '3', '--json'])
+    assert.equal(json.code, 1, json.stderr)
+    const d = JSON.parse(json.stdout)
+    assert.equal(d.suspects[0].name, 'LeakedJob')
+    assert.equal(d.suspects[0].countDelta, 300)
+    assert.equal(d.suspects[0].perJob, 1)
+    assert.ok(d.suspects.length <= 3)
+    // Without a job count there is no per-job claim, so no leak verdict.
+    const plain = await cli(['diff', a, b])
+    assert.equal(plain.code, 0, plain.stderr)
+    assert.match(plain.stdout, /LeakedJob/)
+    const bad = await cli(['diff', a, path.join(fixtures, 'leaky.cjs')])
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /cannot diff the snapshots/)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }

@@ -309,6 +309,8 @@ function runCheck (opts, progress) {
 const VERDICT_METRICS = ['heapUsed', 'external', 'arrayBuffers']
 /** A resource left open by at least this share of the jobs is a per-job leak. */
 const LEFT_OPEN_PER_JOB = 0.5
+/** A program type gaining at least this many instances per job between the snapshots is retained per job. */
+const HEAP_PER_JOB = 0.5
 
 /**
  * The facts of a check, reduced to the verdict: what grows, what is left
@@ -327,15 +329,21 @@ function verdictOf (result) {
   const leftOpen = (result.leftOpen || []).filter((r) => r.perJob >= LEFT_OPEN_PER_JOB)
   for (const r of leftOpen) reasons.push(`${formatPerJob(r.perJob)} ${describeResource(r)} left open per job${r.site ? ` (${r.site})` : ''}`)
   const suspects = result.heapDiff ? result.heapDiff.suspects : []
-  const leak = growing.length > 0 || leftOpen.length > 0
+  // Program types (not V8's internal "(string)", "(system)", ... groups, which
+  // follow whatever the program does) that gain an instance every other job
+  // or more between the snapshots: retained per job, whatever the byte trend says.
+  const heapGrowing = suspects.filter((s) => !s.name.startsWith('(') && typeof s.perJob === 'number' && s.perJob >= HEAP_PER_JOB)
+  for (const s of heapGrowing) reasons.push(`${formatPerJob(s.perJob)} ${s.name} retained per job in the heap`)
+  const leak = growing.length > 0 || leftOpen.length > 0 || heapGrowing.length > 0
   return {
     leak,
     growing,
     leftOpen,
     suspects,
+    heapGrowing,
     headline: leak
       ? `LEAK: ${reasons[0]}${reasons.length > 1 ? `, and ${reasons.length - 1} more finding${reasons.length > 2 ? 's' : ''}` : ''}`
-      : `BOUNDED: no metric grows per job${(result.leftOpen || []).length ? ', no resource is left open by most jobs' : ', nothing left open'}`,
+      : `BOUNDED: no metric grows per job${(result.leftOpen || []).length ? ', no resource is left open by most jobs' : ', nothing left open'}${result.heapDiff ? ', no program type retained per job' : ''}`,
     reasons
   }
 }
@@ -486,9 +494,12 @@ async function diff (args, io) {
   if (p.values.json) {
     io.stdout.write(JSON.stringify({ before, after, jobsBetween: jobsBetween ?? null, ...result }, null, 2) + '\n')
   } else {
-    const lines = [`leakguard diff ${path.relative(io.cwd, before)} → ${path.relative(io.cwd, after)}${jobsBetween ? ` (${jobsBetween} jobs apart)` : ''}`, '']
+    const show = (f) => (path.relative(io.cwd, f).startsWith('..') ? f : path.relative(io.cwd, f))
+    const lines = [`leakguard diff ${show(before)} → ${show(after)}${jobsBetween ? ` (${jobsBetween} jobs apart)` : ''}`, '']
     const rows = suspects.length ? suspects : (result.groups || []).slice(0, top)
-    lines.push(suspects.length ? 'Types growing with the job count:' : jobsBetween ? 'No type grows with the job count. Largest changes:' : 'Largest changes (pass --jobs-between N for per-job figures):')
+    lines.push(suspects.length
+      ? (jobsBetween ? 'Types growing with the job count:' : 'Types that grew (pass --jobs-between N for per-job figures):')
+      : 'No type grew. Largest changes:')
     for (const s of rows.slice(0, top)) {
       const perJob = s.perJob !== undefined && s.perJob !== null ? `${padStart(formatPerJob(s.perJob) + '/job', 10)} ` : ''
       lines.push(`  ${pad(s.name, 28)} ${perJob}${padStart((s.countDelta > 0 ? '+' : '') + s.countDelta, 8)} objects ${padStart(formatBytes(s.retainedSizeDelta ?? s.selfSizeDelta), 10)}`)
