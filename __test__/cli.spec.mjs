@@ -238,3 +238,20 @@ test('diff on two snapshots written by a child process: the type kept per job, i
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('verdict: a resource left open by most jobs, or a program type retained per job, is a leak even when bytes stay under the floor', () => {
+  const flat = { bytesPerJob: 20, pValue: 0.2, growthBytes: 4000, growing: false }
+  const base = { metrics: { heapUsed: flat, external: flat, arrayBuffers: flat, rss: flat, code: flat }, leftOpen: [], heapDiff: { jobsBetween: 100, suspects: [] } }
+  assert.equal(verdictOf(base).leak, false)
+  assert.match(verdictOf(base).headline, /^BOUNDED: /)
+  const timers = { ...base, leftOpen: [{ kind: 'timer', type: 'Timeout', site: 'w.js:3:5', count: 90, perJob: 0.9 }] }
+  assert.equal(verdictOf(timers).leak, true)
+  assert.equal(verdictOf(timers).headline, 'LEAK: 0.90× Timeout (timer) left open per job')
+  // Some jobs leaving a socket open for the next one (a pool) is not per-job.
+  assert.equal(verdictOf({ ...base, leftOpen: [{ kind: 'handle', type: 'Socket', count: 10, perJob: 0.1 }] }).leak, false)
+  const heap = { ...base, heapDiff: { jobsBetween: 100, suspects: [{ name: '(string)', perJob: 3 }, { name: 'Order', perJob: 1, retainedSizeDelta: 9000 }] } }
+  assert.equal(verdictOf(heap).leak, true)
+  assert.equal(verdictOf(heap).headline, 'LEAK: 1 heap type retained per job (Order)')
+  // V8's internal groups alone are never a verdict.
+  assert.equal(verdictOf({ ...base, heapDiff: { jobsBetween: 100, suspects: [{ name: '(string)', perJob: 3 }, { name: 'system / Context', perJob: 1 }] } }).leak, false)
+})

@@ -332,7 +332,7 @@ function verdictOf (result) {
   // Program types (not V8's internal "(string)", "(system)", ... groups, which
   // follow whatever the program does) that gain an instance every other job
   // or more between the snapshots: retained per job, whatever the byte trend says.
-  const heapGrowing = suspects.filter((s) => !s.name.startsWith('(') && typeof s.perJob === 'number' && s.perJob >= HEAP_PER_JOB)
+  const heapGrowing = suspects.filter((s) => !isInternalType(s.name) && typeof s.perJob === 'number' && s.perJob >= HEAP_PER_JOB)
   for (const s of heapGrowing) reasons.push(`${formatPerJob(s.perJob)} ${s.name} retained per job in the heap`)
   const leak = growing.length > 0 || leftOpen.length > 0 || heapGrowing.length > 0
   return {
@@ -341,11 +341,30 @@ function verdictOf (result) {
     leftOpen,
     suspects,
     heapGrowing,
-    headline: leak
-      ? `LEAK: ${reasons[0]}${reasons.length > 1 ? `, and ${reasons.length - 1} more finding${reasons.length > 2 ? 's' : ''}` : ''}`
+    headline: leak ? `LEAK: ${headlineOf(growing.length ? reasons[0] : null, leftOpen, heapGrowing)}` 
       : `BOUNDED: no metric grows per job${(result.leftOpen || []).length ? ', no resource is left open by most jobs' : ', nothing left open'}${result.heapDiff ? ', no program type retained per job' : ''}`,
     reasons
   }
+}
+
+/** V8's own groups ("(string)", "(compiled code)", "system / Context") follow whatever the program does. */
+function isInternalType (name) {
+  return name.startsWith('(') || name.startsWith('system /')
+}
+
+/** One line: the first memory finding, then how many resources and heap types each job leaves behind. */
+function headlineOf (memory, leftOpen, heapGrowing) {
+  const parts = []
+  if (memory) parts.push(memory)
+  if (leftOpen.length) {
+    parts.push(memory || heapGrowing.length
+      ? `${leftOpen.length} resource${leftOpen.length > 1 ? 's' : ''} left open per job`
+      : `${formatPerJob(leftOpen[0].perJob)} ${describeResource(leftOpen[0])} left open per job${leftOpen.length > 1 ? `, and ${leftOpen.length - 1} more` : ''}`)
+  }
+  if (heapGrowing.length) {
+    parts.push(`${heapGrowing.length} heap type${heapGrowing.length > 1 ? 's' : ''} retained per job (${heapGrowing.slice(0, 3).map((s) => s.name).join(', ')}${heapGrowing.length > 3 ? ', ...' : ''})`)
+  }
+  return parts.join('; ')
 }
 
 function describeResource (r) {
