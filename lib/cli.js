@@ -397,11 +397,15 @@ function padStart (s, n) { return s.length >= n ? s : ' '.repeat(n - s.length) +
 /** The verdict as text for a terminal. */
 function formatCheck (result, { relativeTo } = {}) {
   const v = verdictOf(result)
-  const rel = (f) => (relativeTo ? path.relative(relativeTo, f) || f : f)
+  const rel = (f) => (relativeTo && !path.relative(relativeTo, f).startsWith('..') ? path.relative(relativeTo, f) || f : f)
   const lines = []
   lines.push(`leakguard check ${rel(result.module)}: ${result.jobs} jobs after ${result.warmup} warm-up, concurrency ${result.concurrency}, ${(result.durationMs / 1000).toFixed(1)} s`)
   lines.push('')
   lines.push(v.headline)
+  if (result.jobErrors && result.jobErrors.count > 0) {
+    const first = String(result.jobErrors.first || '').split('\n')[0]
+    lines.push(`(${result.jobErrors.count} jobs threw and were counted as done; the first: ${first})`)
+  }
   lines.push('')
   lines.push('Memory per job (trend of the post-GC floor after warm-up):')
   for (const name of METRICS) {
