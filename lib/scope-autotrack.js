@@ -24,7 +24,7 @@ const timers = require('node:timers')
 const { ChildProcess } = require('node:child_process')
 
 const RESTORE_DELAY_MS = 250
-const STACK_LIMIT = 16
+const STACK_LIMIT = 12
 
 const origSetTimeout = timers.setTimeout
 const origSetInterval = timers.setInterval
@@ -36,8 +36,9 @@ let active = 0 // open autoTrack scopes
 let installed = false
 let restoreTimer = null
 let idleWaiters = []
-/** Set while JobScope itself registers a timer/listener: it is tracked explicitly. */
-const state = { muted: false }
+// muted: set while JobScope itself adds a listener (tracked explicitly).
+// active: some autoTrack scope is open (plain scopes then remember their parent).
+const state = { muted: false, active: false }
 
 /** The innermost open autoTrack scope of the current async context, if any. */
 function owner () {
@@ -123,7 +124,14 @@ function patchedPrepend (ev, fn) {
 function patchedInit (opts) {
   const r = Reflect.apply(origInit, this, arguments)
   const s = owner()
-  if (s !== undefined) (s._born ??= new WeakSet()).add(this)
+  if (s !== undefined) {
+    (s._born ??= new WeakSet()).add(this)
+    // fs streams are recorded here, in their creator's stack (they open their
+    // file on a later tick, where the creation site is lost).
+    if (this instanceof ReadStream || this instanceof WriteStream) {
+      record(s, 'stream', this.constructor.name, this, undefined, undefined, patchedInit)
+    }
+  }
   return r
 }
 function patchedAddEvent (type, fn, options) {
@@ -167,8 +175,6 @@ const origListen = net.Server.prototype.listen
 const origSpawn = ChildProcess.prototype.spawn
 const ReadStream = fs.ReadStream
 const WriteStream = fs.WriteStream
-const origReadConstruct = ReadStream.prototype._construct
-const origWriteConstruct = WriteStream.prototype._construct
 
 function handleRecorder (orig, kind) {
   const wrapped = function (...args) {
@@ -178,14 +184,11 @@ function handleRecorder (orig, kind) {
   }
   return wrapped
 }
-// Sockets are recorded at connect (a server's accepted sockets belong to the
-// server, not to the job that happens to be running); fs streams when they
-// open their file (_construct runs on the next tick, in the creator's context).
+// Sockets are recorded at connect: a server's accepted sockets belong to the
+// server, not to whichever job happens to be running.
 const patchedConnect = handleRecorder(origConnect, 'socket')
 const patchedListen = handleRecorder(origListen, 'server')
 const patchedSpawn = handleRecorder(origSpawn, 'child_process')
-const patchedReadConstruct = handleRecorder(origReadConstruct, 'stream')
-const patchedWriteConstruct = handleRecorder(origWriteConstruct, 'stream')
 
 const patches = [
   [globalThis, 'setTimeout', origSetTimeout, wrapTimer(origSetTimeout, 'Timeout', 'timer')],
@@ -199,9 +202,7 @@ const patches = [
   [etProto, 'removeEventListener', origRemoveEvent, patchedRemoveEvent],
   [net.Socket.prototype, 'connect', origConnect, patchedConnect],
   [net.Server.prototype, 'listen', origListen, patchedListen],
-  [ChildProcess.prototype, 'spawn', origSpawn, patchedSpawn],
-  [ReadStream.prototype, '_construct', origReadConstruct, patchedReadConstruct],
-  [WriteStream.prototype, '_construct', origWriteConstruct, patchedWriteConstruct]
+  [ChildProcess.prototype, 'spawn', origSpawn, patchedSpawn]
 ]
 // The timers module object shares the global functions.
 patches.push(
@@ -232,6 +233,7 @@ function uninstall () {
 /** A scope with autoTrack opened. */
 function acquire () {
   active++
+  state.active = true
   if (restoreTimer !== null) {
     origClearTimeout(restoreTimer)
     restoreTimer = null
@@ -241,7 +243,9 @@ function acquire () {
 
 /** A scope with autoTrack closed. */
 function release () {
-  if (--active > 0 || restoreTimer !== null) return
+  if (--active > 0) return
+  state.active = false
+  if (restoreTimer !== null) return
   restoreTimer = origSetTimeout(() => {
     restoreTimer = null
     if (active === 0 && installed) uninstall()

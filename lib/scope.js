@@ -98,7 +98,9 @@ function normalizeOptions (options, optName) {
     auto: autoTrack === 'dispose' ? 2 : autoTrack === true ? 1 : 0,
     captureStacks: o.captureStacks === true,
     onLeftOpen: onLeftOpen ?? 'warn',
-    onReport: checkFunction(`${optName}.onReport`, o.onReport)
+    onReport: checkFunction(`${optName}.onReport`, o.onReport),
+    stats: undefined,
+    statsGen: -1
   }
 }
 
@@ -161,8 +163,13 @@ class JobScope {
     this._pending = undefined
     this._timedOut = false
     this._report = undefined
+    this._errs = undefined
+    this._outcome = undefined
+    this._leftOpen = NO_LEFT_OPEN
+    this._durationMs = 0
     this._t0 = performance.now()
-    this._parent = als.getStore()
+    // Only autoTrack needs the parent (to attribute through plain nested scopes).
+    this._parent = autotrack.state.active || cfg.auto !== 0 ? als.getStore() : undefined
     this._auto = cfg.auto
     this._stacks = cfg.captureStacks
     this._autoRecs = undefined
@@ -179,7 +186,10 @@ class JobScope {
   /** True once close() has started. */
   get closed () { return this._state !== 0 }
   /** The report, once the scope is closed. */
-  get report () { return this._report }
+  get report () {
+    if (this._report === undefined && this._state === 2) this._report = this._buildReport()
+    return this._report
+  }
 
   /** Aborted when the scope closes (reason: a coded SCOPE_CLOSED or TIMEOUT error). */
   get signal () {
@@ -234,8 +244,9 @@ class JobScope {
   _listen (target, event, listener, options, once, what) {
     this._open(what)
     checkListener(listener)
-    const muted = autotrack.state.muted
-    autotrack.state.muted = true
+    const st = autotrack.state
+    const muted = st.muted
+    st.muted = true
     try {
       if (what !== 'addEventListener' && isEmitter(target)) {
         if (once) target.once(event, listener)
@@ -252,7 +263,7 @@ class JobScope {
         throw invalidArgType('target', 'an EventEmitter or EventTarget', target)
       }
     } finally {
-      autotrack.state.muted = muted
+      st.muted = muted
     }
     return target
   }
@@ -314,10 +325,11 @@ class JobScope {
    */
   close () {
     if (this._state !== 0) {
-      return this._report !== undefined ? Promise.resolve(this._report) : this._closeP.then((r) => r, () => this._report)
+      return this._state === 2 ? Promise.resolve(this.report) : this._closeP.then(() => this.report, () => this.report)
     }
     const r = this._close(undefined, 'ok')
-    return (r instanceof Promise ? r : Promise.resolve(r)).then((rep) => {
+    return (r instanceof Promise ? r : Promise.resolve(r)).then((scope) => {
+      const rep = scope.report
       if (rep.errors.length) throw aggregate(rep.errors)
       return rep
     })
@@ -334,59 +346,64 @@ class JobScope {
    */
   [Symbol.dispose] () {
     if (this._state !== 0) return
-    const r = this._close(undefined, 'ok', true)
-    if (r.errors.length) throw aggregate(r.errors)
+    this._close(undefined, 'ok', true)
+    if (this._errs !== undefined) throw aggregate(this._errs)
   }
 
-  // Returns the report, or a promise of it once an async disposer is met.
-  // A second call (the job closed its own scope) returns the first's result.
+  // Returns the scope, or a promise of it once an async disposer is met; the
+  // report is built on demand. A second call (the job closed its own scope)
+  // returns the first's result.
   _close (jobError, outcome, sync = false) {
-    if (this._state !== 0) return this._report ?? this._closeP
+    if (this._state !== 0) return this._state === 2 ? this : this._closeP
     this._state = 1
     if (this._ctrl !== undefined && !this._ctrl.signal.aborted) {
       this._ctrl.abort(outcome === 'timeout' ? jobError : closedError(this, 'signal'))
     }
-    const errs = []
-    const i = this._runOps(this._ops.length - 4, errs, sync)
-    if (i === -1) return this._finish(jobError, outcome, errs)
-    this._closeP = this._closeAsync(i, jobError, outcome, errs)
+    const i = this._ops.length === 0 ? -1 : this._runOps(this._ops.length - 4, sync)
+    if (i === -1) return this._finish(outcome)
+    this._closeP = this._closeAsync(i, outcome)
     return this._closeP
   }
 
-  async _closeAsync (pending, jobError, outcome, errs) {
+  async _closeAsync (pending, outcome) {
     let i = pending
     while (i !== -1) {
-      await this._bounded(this._pending, errs)
+      await this._bounded(this._pending)
       this._pending = undefined
-      i = this._runOps(i - 4, errs, false)
+      i = this._runOps(i - 4, false)
     }
-    return this._finish(jobError, outcome, errs)
+    return this._finish(outcome)
   }
 
-  _bounded (p, errs) {
+  _err (e) {
+    if (this._errs === undefined) this._errs = [e]
+    else this._errs.push(e)
+  }
+
+  _bounded (p) {
     const ms = this._cfg.disposeTimeout
     return new Promise((resolve) => {
       const t = setTimeoutOrig(() => {
-        errs.push(leakguardError('TIMEOUT', `a disposer of job scope "${this._name}" did not settle within ${ms} ms (disposeTimeout)`))
+        this._err(leakguardError('TIMEOUT', `a disposer of job scope "${this._name}" did not settle within ${ms} ms (disposeTimeout)`))
         resolve()
       }, ms)
       t.unref()
       Promise.resolve(p).then(
         () => { clearTimeoutOrig(t); resolve() },
-        (e) => { clearTimeoutOrig(t); errs.push(e); resolve() })
+        (e) => { clearTimeoutOrig(t); this._err(e); resolve() })
     })
   }
 
   // Runs ops from index `i` down; returns -1 when done, or the index of an op
   // whose promise (this._pending) must be awaited first.
-  _runOps (i, errs, sync) {
+  _runOps (i, sync) {
     const ops = this._ops
     for (; i >= 0; i -= 4) {
       let r
       try {
         r = this._disposeOp(ops[i], ops[i + 1], ops[i + 2], ops[i + 3])
       } catch (e) {
-        errs.push(e)
+        this._err(e)
         continue
       }
       if (r !== undefined && isThenable(r)) {
@@ -398,7 +415,7 @@ class JobScope {
         return i
       }
     }
-    ops.length = 0
+    if (ops.length !== 0) ops.length = 0
     return -1
   }
 
@@ -440,37 +457,41 @@ class JobScope {
     }
   }
 
-  _finish (jobError, outcome, errs) {
-    let leftOpen = NO_LEFT_OPEN
+  _finish (outcome) {
     if (this._auto !== 0) {
       const recs = this._autoRecs
       if (recs !== undefined) {
-        leftOpen = []
+        const leftOpen = []
         for (const rec of recs) {
           if (!autotrack.isOpen(rec)) continue
           let disposed = false
           if (this._auto === 2) {
-            try { autotrack.disposeRecord(rec); disposed = true } catch (e) { errs.push(e) }
+            try { autotrack.disposeRecord(rec); disposed = true } catch (e) { this._err(e) }
           }
           leftOpen.push({ kind: rec.kind, type: rec.type, site: autotrack.siteOf(rec.holder), disposed })
         }
+        if (leftOpen.length !== 0) this._leftOpen = leftOpen
         this._autoRecs = undefined
       }
       this._born = undefined
       autotrack.release()
     }
     this._state = 2
-    const report = {
+    this._outcome = outcome
+    this._durationMs = performance.now() - this._t0
+    recordStats(this)
+    return this
+  }
+
+  _buildReport () {
+    return {
       name: this._name,
-      durationMs: performance.now() - this._t0,
-      outcome,
+      durationMs: this._durationMs,
+      outcome: this._outcome,
       disposed: { timers: this._timers, listeners: this._listeners, resources: this._resources, deferred: this._deferred },
-      leftOpen,
-      errors: errs
+      leftOpen: this._leftOpen === NO_LEFT_OPEN ? [] : this._leftOpen,
+      errors: this._errs === undefined ? [] : this._errs
     }
-    this._report = report
-    record(report)
-    return report
   }
 }
 
@@ -480,29 +501,36 @@ const NO_LEFT_OPEN = Object.freeze([])
 
 const stats = new Map()
 
-function record (report) {
-  let s = stats.get(report.name)
+let statsGeneration = 0
+
+function recordStats (scope) {
+  // guard() caches its entry in its config: no Map lookup per job.
+  const cfg = scope._cfg
+  let s = cfg !== undefined && cfg.statsGen === statsGeneration ? cfg.stats : stats.get(scope._name)
   if (s === undefined) {
-    const key = stats.size < MAX_STATS_NAMES ? report.name : '<other>'
+    const key = stats.size < MAX_STATS_NAMES ? scope._name : '<other>'
     s = stats.get(key)
     if (s === undefined) {
       s = { name: key, jobs: 0, failed: 0, timedOut: 0, totalMs: 0, maxMs: 0, timers: 0, listeners: 0, resources: 0, deferred: 0, errors: 0, jobsWithLeftOpen: 0, leftOpen: new Map() }
       stats.set(key, s)
     }
   }
+  if (cfg !== undefined) {
+    cfg.stats = s
+    cfg.statsGen = statsGeneration
+  }
   s.jobs++
-  if (report.outcome === 'error') s.failed++
-  else if (report.outcome === 'timeout') s.timedOut++
-  const d = report.durationMs
+  if (scope._outcome === 'error') s.failed++
+  else if (scope._outcome === 'timeout') s.timedOut++
+  const d = scope._durationMs
   s.totalMs += d
   if (d > s.maxMs) s.maxMs = d
-  const disp = report.disposed
-  s.timers += disp.timers
-  s.listeners += disp.listeners
-  s.resources += disp.resources
-  s.deferred += disp.deferred
-  s.errors += report.errors.length
-  const lo = report.leftOpen
+  s.timers += scope._timers
+  s.listeners += scope._listeners
+  s.resources += scope._resources
+  s.deferred += scope._deferred
+  if (scope._errs !== undefined) s.errors += scope._errs.length
+  const lo = scope._leftOpen
   if (lo.length !== 0) {
     s.jobsWithLeftOpen++
     for (const r of lo) {
@@ -554,6 +582,7 @@ function scopeStats (name) {
 /** Forgets all statistics (e.g. between test files). */
 function resetScopeStats () {
   stats.clear()
+  statsGeneration++
 }
 
 // ---- guard / withScope ----------------------------------------------------------
@@ -623,19 +652,44 @@ function timeoutRace (p, scope, ms) {
   return Promise.race([p, t]).finally(() => clearTimeoutOrig(timer))
 }
 
-async function run (cfg, scope, fn, thisArg, args) {
-  let result, jobError
-  let outcome = 'ok'
+// Written with then() rather than async/await: with AsyncLocalStorage on,
+// Node 20 runs a hook for every promise, so each promise saved counts (bench).
+function run (cfg, scope, fn, thisArg, args) {
+  let r
   try {
-    const r = als.run(scope, Reflect.apply, fn, thisArg, args)
-    result = cfg.timeout === undefined ? await r : await timeoutRace(r, scope, cfg.timeout)
+    r = als.run(scope, Reflect.apply, fn, thisArg, args)
   } catch (e) {
-    jobError = e
-    outcome = scope._timedOut ? 'timeout' : 'error'
+    return settled(cfg, scope, e, 'error', undefined)
   }
-  let report = scope._close(jobError, outcome)
-  if (report instanceof Promise) report = await report
-  const err = deliver(cfg, report, outcome !== 'ok')
+  if (cfg.timeout !== undefined) r = timeoutRace(r, scope, cfg.timeout)
+  else if (!isThenable(r)) return settled(cfg, scope, undefined, 'ok', r)
+  else if (!(r instanceof Promise)) r = Promise.resolve(r)
+  return r.then(
+    (v) => settle(cfg, scope, undefined, 'ok', v),
+    (e) => settle(cfg, scope, e, scope._timedOut ? 'timeout' : 'error', undefined))
+}
+
+function settled (cfg, scope, jobError, outcome, result) {
+  try {
+    return Promise.resolve(settle(cfg, scope, jobError, outcome, result))
+  } catch (e) {
+    return Promise.reject(e)
+  }
+}
+
+function settle (cfg, scope, jobError, outcome, result) {
+  const r = scope._close(jobError, outcome)
+  if (r instanceof Promise) return r.then(() => conclude(cfg, scope, jobError, outcome, result))
+  return conclude(cfg, scope, jobError, outcome, result)
+}
+
+function conclude (cfg, scope, jobError, outcome, result) {
+  // The report object is only built when someone reads it.
+  if (scope._leftOpen.length === 0 && scope._errs === undefined && cfg.onReport === undefined && !jobEnd.hasSubscribers) {
+    if (outcome !== 'ok') throw jobError
+    return result
+  }
+  const err = deliver(cfg, scope.report, outcome !== 'ok')
   if (outcome !== 'ok') throw jobError
   if (err !== undefined) throw err
   return result
@@ -679,5 +733,7 @@ module.exports = {
   withScope,
   currentScope,
   scopeStats,
-  resetScopeStats
+  resetScopeStats,
+  /** Internal, for the bench: the per-job statistics update. */
+  _recordStats: recordStats
 }
