@@ -286,7 +286,9 @@ export interface GrowthOptions {
   warmup?: number
   /**
    * Spaced sample points after the baseline (so `samples + 1` post-GC
-   * samples); each costs one forced full GC. Integer in [8, 1000], at most
+   * samples); each costs one forced full GC. Integer in [20, 1000] (the
+   * floor keeps one point per pair, and fewer than 10 points cannot reach
+   * p < 0.001), at most
    * `iterations`. Default `32`.
    */
   samples?: number
@@ -320,6 +322,24 @@ export interface GrowthOptions {
   leftOpenRatio?: number
   /** Job name of the scopes (checkResources). Default `fn.name` or `'measureGrowth'`. */
   name?: string
+  /**
+   * Also count heap objects per constructor before and after the run (two
+   * heap snapshots in `os.tmpdir()`, deleted after; Node 20 has no
+   * `v8.queryObjects`) and name the groups that grew by at least half an
+   * object per iteration (`report.objects`, and in the message). Costs
+   * roughly a second per 20 MB of heap. Default `false`.
+   */
+  countObjects?: boolean
+}
+
+/** A group of heap objects (by constructor, as DevTools' Summary) that grew with the iterations. */
+export interface ObjectGrowth {
+  /** Constructor name; `fn()` for closures, `(string)`, `(internal array)`, `system / ...` for V8 internals. */
+  name: string
+  countDelta: number
+  perIteration: number
+  /** Growth of the group's shallow size, bytes. */
+  sizeDelta: Bytes
 }
 
 /** The verdict on one metric. */
@@ -363,6 +383,8 @@ export interface GrowthReport {
    */
   metrics: Record<GrowthMetric, MetricGrowth>
   leftOpen: LeftOpenGroup[]
+  /** With `countObjects`: the groups that grew, by size; otherwise `null`. */
+  objects: ObjectGrowth[] | null
   /** The post-GC samples the verdict was computed from (`iteration` = calls since warm-up). */
   samples: Record<GrowthMetric | 'iteration', number[]>
   verdict: {

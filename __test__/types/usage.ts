@@ -53,6 +53,8 @@ async function memoryAssertions (): Promise<void> {
   const report: GrowthReport = await measureGrowth((i) => i * 2, { iterations: 2000, concurrency: 4, failOn: ['heapUsed', 'rss'] })
   const heap: MetricGrowth = report.metrics.heapUsed
   const bounded: boolean = report.verdict.bounded
+  const grew: string | undefined = (await measureGrowth(() => 1, { countObjects: true })).objects?.[0]?.name
+  void grew
   await assertMemoryBounded(async () => { await Promise.resolve() }, { checkResources: false, minGrowth: 256 * 1024 })
   void heap; void bounded
   // @ts-expect-error 'heap' is not a metric
