@@ -23,6 +23,9 @@ test('bad arguments and options reject with coded errors naming the option and v
   await assert.rejects(measureGrowth(() => {}, { iterations: 20, samples: 40 }), {
     name: 'RangeError', message: 'options.samples must be at most options.iterations (20) (received 40)'
   })
+  await assert.rejects(measureGrowth(() => {}, { samples: 10 }), {
+    name: 'RangeError', message: 'options.samples must be an integer in [20, 1000] (received 10)'
+  })
   await assert.rejects(measureGrowth(() => {}, { failOn: ['heap'] }), { name: 'RangeError', code: 'ERR_LEAKGUARD_INVALID_OPTION', message: /options\.failOn must be an array of 'heapUsed'/ })
   await assert.rejects(measureGrowth(() => {}, { failOn: 'rss' }), { name: 'TypeError', code: 'ERR_LEAKGUARD_INVALID_OPTION' })
   await assert.rejects(measureGrowth(() => {}, { alpha: 0 }), { name: 'RangeError', message: /options\.alpha must be a number > 0 and <= 0\.5 \(received 0\)/ })
@@ -77,10 +80,10 @@ test('a leak fails with an AssertionError that names metric, bytes per iteration
 
 test('resources left open by every iteration fail the assertion with kind, type and creation site', async () => {
   const timers = []
-  // 100 iterations keep too little memory to fail on heapUsed: the resources
-  // alone make the verdict.
+  // A growth threshold no 100 timers reach: the resources alone make the verdict.
   const leaveTimer = () => { timers.push(setTimeout(() => {}, 60_000).unref()) }
-  const err = await assertMemoryBounded(leaveTimer, { iterations: 100, samples: 10, warmup: 10 }).then(() => null, (e) => e)
+  const options = { iterations: 100, samples: 20, warmup: 10, minGrowth: 16 << 20 }
+  const err = await assertMemoryBounded(leaveTimer, options).then(() => null, (e) => e)
   assert.ok(err instanceof AssertionError, String(err))
   assert.equal(err.report.metrics.heapUsed.failed, false, err.message)
   assert.deepEqual(err.report.verdict.failed, ['leftOpen'])
@@ -92,9 +95,24 @@ test('resources left open by every iteration fail the assertion with kind, type 
   assert.equal(group.perIteration, 1)
   assert.deepEqual(err.actual, { leftOpenPerIteration: 1 })
   // Without resource checks the same handler passes, and nothing is tracked.
-  const report = await assertMemoryBounded(leaveTimer, { iterations: 100, samples: 10, warmup: 10, checkResources: false })
+  const report = await assertMemoryBounded(leaveTimer, { ...options, checkResources: false })
   assert.deepEqual(report.leftOpen, [])
   for (const t of timers) clearTimeout(t)
+})
+
+test('countObjects names the constructor that grows per iteration', async () => {
+  class OrderRecord { constructor (i) { this.id = i; this.lines = new Array(200).fill(i) } }
+  const orders = []
+  const err = await assertMemoryBounded((i) => { orders.push(new OrderRecord(i)) },
+    { iterations: 500, samples: 20, countObjects: true, checkResources: false }).then(() => null, (e) => e)
+  assert.ok(err instanceof AssertionError, String(err))
+  const record = err.report.objects.find((o) => o.name === 'OrderRecord')
+  assert.ok(record, JSON.stringify(err.report.objects))
+  assert.equal(record.countDelta, 500)
+  assert.equal(record.perIteration, 1)
+  assert.match(err.message, /Heap objects added per iteration: .*\b1 OrderRecord \(\d+ B\)/)
+  // Off by default: no snapshots, no objects.
+  assert.equal((await measureGrowth((i) => i, { iterations: 100, samples: 20, checkResources: false })).objects, null)
 })
 
 test('async functions run with the requested concurrency, each index once', async () => {
@@ -107,7 +125,7 @@ test('async functions run with the requested concurrency, each index once', asyn
     maxInFlight = Math.max(maxInFlight, inFlight)
     await new Promise((resolve) => setImmediate(resolve))
     inFlight--
-  }, { iterations: 400, warmup: 100, samples: 16, concurrency: 8 })
+  }, { iterations: 400, warmup: 100, samples: 20, concurrency: 8 })
   assert.equal(maxInFlight, 8)
   assert.ok(seen.every((n) => n === 1), 'every index from 0 to warmup + iterations - 1 exactly once')
   assert.equal(report.verdict.bounded, true, report.verdict.message)
@@ -120,7 +138,7 @@ test("fn's own error rejects measureGrowth with that error", async () => {
 })
 
 test('RSS is reported but fails only when asked for', async () => {
-  const report = await measureGrowth((i) => i, { iterations: 200, samples: 10, failOn: ['rss'], checkResources: false })
+  const report = await measureGrowth((i) => i, { iterations: 200, samples: 20, failOn: ['rss'], checkResources: false })
   assert.deepEqual(report.options.failOn, ['rss'])
   assert.equal(report.metrics.heapUsed.failed, false)
   assert.equal(report.metrics.rss.failed, report.metrics.rss.growing)

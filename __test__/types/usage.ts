@@ -67,3 +67,18 @@ void d2; void s2
 diffHeapSnapshotsSync('a', 'b', { signal: AbortSignal.timeout(1) })
 // @ts-expect-error jobsBetween is a number
 diffHeapSnapshots('a', 'b', { jobsBetween: '900' })
+
+// Memory assertions
+import { assertMemoryBounded, measureGrowth, type GrowthReport, type MetricGrowth } from '../../index.js'
+async function memoryAssertions (): Promise<void> {
+  const report: GrowthReport = await measureGrowth((i) => i * 2, { iterations: 2000, concurrency: 4, failOn: ['heapUsed', 'rss'] })
+  const heap: MetricGrowth = report.metrics.heapUsed
+  const bounded: boolean = report.verdict.bounded
+  const grew: string | undefined = (await measureGrowth(() => 1, { countObjects: true })).objects?.[0]?.name
+  void grew
+  await assertMemoryBounded(async () => { await Promise.resolve() }, { checkResources: false, minGrowth: 256 * 1024 })
+  void heap; void bounded
+  // @ts-expect-error 'heap' is not a metric
+  await measureGrowth(() => 1, { failOn: ['heap'] })
+}
+void memoryAssertions
