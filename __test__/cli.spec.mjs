@@ -70,17 +70,17 @@ test('check --json prints only JSON on stdout, with the same facts as the text v
   assert.equal(result.samples[0].job, 0)
   assert.equal(result.samples.at(-1).job, 300)
   assert.ok(result.samples.every((s, i) => i === 0 || s.job > result.samples[i - 1].job))
-  // The heap diff: one kept payload Object and one Timeout per job between
-  // the snapshots, the Object found through the module's `kept` array.
+  // The heap diff: one kept Payload and one Timeout per job between the
+  // snapshots, the Payload found through the module's `kept` array.
   assert.equal(result.heapDiff.jobsBetween, 60)
   assert.deepEqual(result.heapDiff.atJobs, [300, 360])
-  const obj = result.heapDiff.suspects.find((s) => s.name === 'Object')
+  const obj = result.heapDiff.suspects.find((s) => s.name === 'Payload')
   const timeout = result.heapDiff.suspects.find((s) => s.name === 'Timeout')
   assert.ok(obj && timeout, JSON.stringify(result.heapDiff.suspects.map((s) => s.name)))
   assert.ok(Math.abs(obj.perJob - 1) < 0.1, String(obj.perJob))
   assert.ok(Math.abs(timeout.perJob - 1) < 0.1, String(timeout.perJob))
   assert.match(obj.retainerPath, /kept \(Array\)/)
-  assert.ok(result.verdict.reasons.some((r) => /Object retained per job in the heap/.test(r)), JSON.stringify(result.verdict.reasons))
+  assert.ok(result.verdict.reasons.some((r) => /Payload retained per job in the heap/.test(r)), JSON.stringify(result.verdict.reasons))
   // verdictOf() on the JSON gives back the same verdict (the report uses it).
   assert.equal(verdictOf(result).headline, result.verdict.headline)
 })
