@@ -41,6 +41,7 @@ test('a trivial function is bounded; the report has every metric and the samples
   assert.equal(report.iterations, 2000)
   assert.equal(report.warmup, 400)
   assert.equal(report.verdict.bounded, true, report.verdict.message)
+  assert.equal(report.confirmed, false, 'no confirmation run when nothing grew')
   assert.deepEqual(report.verdict.failed, [])
   assert.match(report.verdict.message, /^Memory bounded over 2000 iterations: heapUsed -?[\d.]+ B per iteration/)
   for (const m of ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code']) {
@@ -67,7 +68,7 @@ test('a leak fails with an AssertionError that names metric, bytes per iteration
   assert.equal(err.code, 'ERR_ASSERTION')
   assert.equal(err.operator, 'assertMemoryBounded')
   assert.match(err.message,
-    /^heapUsed grew [\d.]+ (B|KB) per iteration over 2000 iterations \(p = [\d.]+e-\d+, Theil–Sen slope; 33 post-GC samples\); external flat, arrayBuffers flat/)
+    /^heapUsed grew [\d.]+ (B|KB) per iteration over 4000 iterations \(p = [\d.]+e-\d+, Theil–Sen slope; 65 post-GC samples; still growing over the last 2000\); external flat, arrayBuffers flat/)
   assert.doesNotMatch(err.message, /leak detected/i)
   const perIteration = err.report.metrics.heapUsed.bytesPerIteration
   // 32 SMIs + array + record + slot: ~400 B on 64-bit V8.
@@ -75,7 +76,10 @@ test('a leak fails with an AssertionError that names metric, bytes per iteration
   assert.deepEqual(err.expected, { heapUsedBytesPerIteration: 0 })
   assert.equal(err.actual.heapUsedBytesPerIteration, Math.round(perIteration * 10) / 10)
   assert.equal(err.report.verdict.bounded, false)
-  assert.ok(kept.length === 2400)
+  // Growth over the 2000 iterations was confirmed by 2000 more.
+  assert.equal(err.report.confirmed, true)
+  assert.equal(err.report.iterations, 4000)
+  assert.equal(kept.length, 400 + 4000)
 })
 
 test('resources left open by every iteration fail the assertion with kind, type and creation site', async () => {
@@ -108,7 +112,7 @@ test('countObjects names the constructor that grows per iteration', async () => 
   assert.ok(err instanceof AssertionError, String(err))
   const record = err.report.objects.find((o) => o.name === 'OrderRecord')
   assert.ok(record, JSON.stringify(err.report.objects))
-  assert.equal(record.countDelta, 500)
+  assert.equal(record.countDelta, err.report.iterations)
   assert.equal(record.perIteration, 1)
   assert.match(err.message, /Heap objects added per iteration: .*\b1 OrderRecord \(\d+ B\)/)
   // Off by default: no snapshots, no objects.

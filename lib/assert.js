@@ -222,14 +222,16 @@ async function measureGrowth (fn, options) {
   }
 
   const points = opts.samples + 1
-  // Preallocated so that sampling itself does not add to the heap it measures.
-  const at = new Float64Array(points)
+  // Preallocated (for a possible confirmation run too) so that sampling itself
+  // does not add to the heap it measures.
+  const capacity = 2 * opts.samples + 1
+  const at = new Float64Array(capacity)
   const series = {
-    heapUsed: new Float64Array(points),
-    external: new Float64Array(points),
-    arrayBuffers: new Float64Array(points),
-    rss: new Float64Array(points),
-    code: new Float64Array(points)
+    heapUsed: new Float64Array(capacity),
+    external: new Float64Array(capacity),
+    arrayBuffers: new Float64Array(capacity),
+    rss: new Float64Array(capacity),
+    code: new Float64Array(capacity)
   }
   async function sample (k, iteration) {
     // Let close callbacks and pending I/O of the last calls run, so that what
@@ -261,43 +263,68 @@ async function measureGrowth (fn, options) {
   // writing it leaves in the heap is in every sample and not a step.
   const snapshots = opts.countObjects ? [writeSnapshot()] : null
   await sample(0, 0)
-  for (let s = 1; s < points; s++) {
-    const from = base + Math.round(((s - 1) * opts.iterations) / opts.samples)
-    const to = base + Math.round((s * opts.iterations) / opts.samples)
-    await runRange(from, to)
-    await sample(s, to - base)
+  const runSegment = async (first, last) => {
+    for (let s = first; s <= last; s++) {
+      const from = base + Math.round(((s - 1) * opts.iterations) / opts.samples)
+      const to = base + Math.round((s * opts.iterations) / opts.samples)
+      await runRange(from, to)
+      await sample(s, to - base)
+    }
   }
+  await runSegment(1, opts.samples)
+  let assessed = assessAll(points)
+  // A checked metric that grew over the run is confirmed by a second run as
+  // long as the first: a leak keeps growing through it, while a warm-up that
+  // ended late in the first run (or a JIT creep) flattens out. The verdict is
+  // taken on both runs together, with the second as the "recent" half; only
+  // memory that grows costs the extra time.
+  const grew = opts.failOn.some((m) => {
+    const a = assessed[m]
+    return a.overall.pValue < opts.alpha && a.overall.slope >= opts.minBytesPerIteration &&
+      a.overall.slope > 0 && a.overall.growth >= opts.minGrowth
+  })
+  if (grew) {
+    await runSegment(points, capacity - 1)
+    assessed = assessAll(capacity)
+  }
+  const used = grew ? capacity : points
+  const iterations = grew ? 2 * opts.iterations : opts.iterations
   measuring = false
   const durationMs = performance.now() - started
   let objects = null
   if (snapshots) {
     snapshots.push(writeSnapshot())
     try {
-      objects = diffObjectCounts(countObjects(snapshots[0]), countObjects(snapshots[1]), opts.iterations)
+      objects = diffObjectCounts(countObjects(snapshots[0]), countObjects(snapshots[1]), iterations)
     } finally {
       for (const f of snapshots) fs.rmSync(f, { force: true })
     }
   }
 
-  const xs = Array.from(at)
-  const trendOptions = {
-    alpha: opts.alpha,
-    minSlope: opts.minBytesPerIteration,
-    minGrowth: opts.minGrowth,
-    // Minimum of each pair of samples: a spike that survives two forced GCs
-    // (seen at 0.2-0.45 MB) is one high sample and never both of a pair.
-    floorBlocks: Math.floor(points / 2),
-    recentFraction: 0.5
+  function assessAll (n) {
+    const xs = Array.from(at.subarray(0, n))
+    const trendOptions = {
+      alpha: opts.alpha,
+      minSlope: opts.minBytesPerIteration,
+      minGrowth: opts.minGrowth,
+      // Minimum of each pair of samples: a spike that survives a forced GC
+      // (seen at 0.2-0.45 MB) is one high sample and never both of a pair.
+      floorBlocks: Math.floor(n / 2),
+      recentFraction: 0.5
+    }
+    const out = {}
+    for (const m of METRICS) out[m] = assessTrend(xs, Array.from(series[m].subarray(0, n)), trendOptions)
+    return out
   }
+
   const metrics = {}
   for (const m of METRICS) {
-    const ys = Array.from(series[m])
-    const a = assessTrend(xs, ys, trendOptions)
+    const a = assessed[m]
     metrics[m] = {
       bytesPerIteration: a.overall.slope,
       pValue: a.overall.pValue,
       growthBytes: a.overall.growth,
-      netBytes: ys[ys.length - 1] - ys[0],
+      netBytes: series[m][used - 1] - series[m][0],
       recentBytesPerIteration: a.recent ? a.recent.slope : null,
       growing: a.growing,
       failed: a.growing && opts.failOn.includes(m),
@@ -306,26 +333,28 @@ async function measureGrowth (fn, options) {
   }
 
   const leftOpen = [...leftOpenGroups.values()]
-    .map((g) => ({ ...g, perIteration: g.count / opts.iterations }))
+    .map((g) => ({ ...g, perIteration: g.count / iterations }))
     .sort((a, b) => b.count - a.count)
   const leftOpenFailed = leftOpen.filter((g) => g.perIteration >= opts.leftOpenRatio)
 
   const failed = METRICS.filter((m) => metrics[m].failed)
   if (leftOpenFailed.length > 0) failed.push('leftOpen')
+  const slice = (a) => Array.from(a.subarray(0, used))
   const report = {
-    iterations: opts.iterations,
+    iterations,
     warmup: opts.warmup,
+    confirmed: grew,
     durationMs,
     metrics,
     leftOpen,
     objects,
     samples: {
-      iteration: xs,
-      heapUsed: Array.from(series.heapUsed),
-      external: Array.from(series.external),
-      arrayBuffers: Array.from(series.arrayBuffers),
-      rss: Array.from(series.rss),
-      code: Array.from(series.code)
+      iteration: slice(at),
+      heapUsed: slice(series.heapUsed),
+      external: slice(series.external),
+      arrayBuffers: slice(series.arrayBuffers),
+      rss: slice(series.rss),
+      code: slice(series.code)
     },
     verdict: { bounded: failed.length === 0, failed, message: '' },
     options: opts
@@ -434,7 +463,8 @@ function describeReport (report, leftOpenFailed) {
   for (const m of failedMetrics) {
     const g = metrics[m]
     parts.push(`${m} grew ${formatBytes(g.bytesPerIteration)} per iteration over ${iterations} iterations ` +
-      `(p = ${formatP(g.pValue)}, Theil–Sen slope; ${n} post-GC samples)`)
+      `(p = ${formatP(g.pValue)}, Theil–Sen slope; ${n} post-GC samples` +
+      `${report.confirmed ? `; still growing over the last ${iterations / 2}` : ''})`)
   }
   const others = METRICS.filter((m) => !metrics[m].failed).map((m) => {
     const g = metrics[m]
