@@ -362,7 +362,7 @@ export interface Suspect {
   /**
    * Shortest path from a GC root to one instance (preferably one created
    * between the snapshots), e.g.
-   * `(GC roots) → [7] ((Stack roots)) → 60 (system / Context) → leaks (Array) → [100] (Order)`.
+   * `(GC roots) → [7] (Stack roots) → 60 (system / Context) → leaks (Array) → [100] (Order)`.
    * Empty when no instance is reachable.
    */
   retainerPath: string

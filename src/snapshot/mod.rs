@@ -28,6 +28,8 @@ pub struct Analyzed {
   pub summary: Summary,
   pub class_of: Vec<u32>,
   pub class_names: Vec<String>,
+  /// Immediate dominators, kept to tell which growing group holds which.
+  pub idom: Vec<u32>,
 }
 
 fn open(path: &Path) -> Result<(File, u64), LeakguardError> {
@@ -66,6 +68,7 @@ pub fn analyze_reader<R: Read>(
     summary,
     class_of,
     class_names,
+    idom: doms.idom,
   })
 }
 
@@ -97,8 +100,7 @@ pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> H
     .filter(|d| diff::is_suspect(d, opts.jobs_between))
     .cloned()
     .collect();
-  let mut ranked = diff::rank_suspects(candidates);
-  ranked.truncate(opts.top);
+  let ranked = diff::rank_suspects(candidates);
 
   // One pass over the nodes picks, per suspect group, the instance closest to
   // the root, preferring objects created after the first snapshot.
@@ -122,9 +124,48 @@ pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> H
       best[slot] = Some(key);
     }
   }
-  let suspects = ranked
+  // A growing group whose new instance is dominated by a new instance of
+  // another growing program class is a consequence of that one (an Order's
+  // `lines` array grows with the Orders): it ranks after the causes.
+  let fresh = |v: usize| {
+    g.node_id[v] > before.max_id
+      && !matches!(
+        g.kind(v),
+        graph::NodeKind::Native | graph::NodeKind::Synthetic
+      )
+  };
+  let nested: Vec<bool> = best
     .iter()
-    .zip(best)
+    .enumerate()
+    .map(|(slot, pick)| {
+      let Some((_, _, node)) = *pick else {
+        return false;
+      };
+      let mut v = after.idom[node] as usize;
+      for _ in 0..1_000_000 {
+        if v == dominators::ROOT {
+          return false;
+        }
+        let other = slot_of_class[after.class_of[v] as usize];
+        if other != usize::MAX
+          && other != slot
+          && !diff::is_internal(&ranked[other].name)
+          && fresh(v)
+        {
+          return true;
+        }
+        v = after.idom[v] as usize;
+      }
+      false
+    })
+    .collect();
+  let mut order: Vec<usize> = (0..ranked.len()).collect();
+  // Stable: within each class of (internal, nested), the ranking above holds.
+  order.sort_by_key(|&i| (diff::is_internal(&ranked[i].name), nested[i]));
+  order.truncate(opts.top);
+  let suspects = order
+    .into_iter()
+    .map(|i| (&ranked[i], best[i]))
     .map(|(d, pick)| {
       let (steps, sample_id) = match pick {
         Some((_, _, node)) => (

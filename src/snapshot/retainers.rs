@@ -102,8 +102,8 @@ pub fn path_to(g: &HeapGraph, bfs: &Bfs, target: usize) -> Option<Vec<RetainerSt
   Some(steps)
 }
 
-/// `(GC roots) → leaks (Array) → [41] (Order)`: first node by name, then
-/// each hop as `edge (group)`.
+/// `(GC roots) → [7] (Stack roots) → leaks (Array) → [41] (Order)`: the first
+/// node, then each hop as `edge (node)`.
 pub fn path_text(steps: &[RetainerStep]) -> String {
   let mut out = String::new();
   for (i, s) in steps.iter().enumerate() {
@@ -112,9 +112,15 @@ pub fn path_text(steps: &[RetainerStep]) -> String {
     } else {
       out.push_str(" → ");
       out.push_str(&s.edge);
-      out.push_str(" (");
-      out.push_str(&s.node);
-      out.push(')');
+      // `(Stack roots)` and `(array)` are already parenthesized.
+      if s.node.starts_with('(') {
+        out.push(' ');
+        out.push_str(&s.node);
+      } else {
+        out.push_str(" (");
+        out.push_str(&s.node);
+        out.push(')');
+      }
     }
   }
   out

@@ -254,7 +254,7 @@ fn diff_names_the_class_that_grows_per_job_with_its_retainer_path() {
   assert!(
     top
       .retainer_path
-      .starts_with("global → leaks (Array) → elements ((array)) → ["),
+      .starts_with("global → leaks (Array) → elements (array) → ["),
     "{}",
     top.retainer_path
   );

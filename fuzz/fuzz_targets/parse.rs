@@ -1,0 +1,12 @@
+//! Any byte string fed to the snapshot pipeline (parse, dominators, summary)
+//! must end in Ok or a coded error: never a panic, hang or unbounded
+//! allocation. Run: `RUSTC_BOOTSTRAP=1 cargo fuzz run parse fuzz/seeds -- -max_total_time=30`
+#![no_main]
+
+use std::sync::atomic::AtomicBool;
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+  let _ = leakguard::snapshot::analyze_reader(data, data.len() as u64, &AtomicBool::new(false));
+});
