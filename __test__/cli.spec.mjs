@@ -68,12 +68,15 @@ test('check --json prints only JSON on stdout, with the same facts as the text v
   assert.equal(result.warmup, 50)
   // Samples cover warm-up and measured jobs, in job order.
   assert.equal(result.samples[0].job, 0)
-  assert.equal(result.samples.at(-1).job, 300)
+  // A leak is confirmed by measureGrowth with a second run as long as the first.
+  assert.equal(result.confirmed, true)
+  assert.equal(result.measuredJobs, 500)
+  assert.equal(result.samples.at(-1).job, 550)
   assert.ok(result.samples.every((s, i) => i === 0 || s.job > result.samples[i - 1].job))
   // The heap diff: one kept Payload and one Timeout per job between the
   // snapshots, the Payload found through the module's `kept` array.
   assert.equal(result.heapDiff.jobsBetween, 60)
-  assert.deepEqual(result.heapDiff.atJobs, [300, 360])
+  assert.deepEqual(result.heapDiff.atJobs, [550, 610])
   const obj = result.heapDiff.suspects.find((s) => s.name === 'Payload')
   const timeout = result.heapDiff.suspects.find((s) => s.name === 'Timeout')
   assert.ok(obj && timeout, JSON.stringify(result.heapDiff.suspects.map((s) => s.name)))

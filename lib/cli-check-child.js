@@ -142,7 +142,9 @@ async function measure (state, opts) {
   let next = opts.warmup
   const report = await measureGrowth(async () => {
     await runJob(state, next++)
-    progress('measure', next, total)
+    // measureGrowth confirms growth with a second run as long as the first.
+    if (next <= total) progress('measure', next, total)
+    else progress('confirm', next - total, opts.jobs)
   }, {
     iterations: opts.jobs,
     warmup: 0,
@@ -151,7 +153,8 @@ async function measure (state, opts) {
     ...(opts.minGrowth === undefined ? {} : { minGrowth: opts.minGrowth }),
     name: path.basename(opts.module)
   })
-  progress('measure', total, total, true)
+  if (report.confirmed) progress('confirm', opts.jobs, opts.jobs, true)
+  else progress('measure', total, total, true)
   const s = report.samples
   for (let k = 0; k < s.iteration.length; k++) {
     const sample = { job: opts.warmup + s.iteration[k] }
@@ -171,7 +174,16 @@ async function measure (state, opts) {
     }
   }
   const leftOpen = report.leftOpen.map((g) => ({ kind: g.kind, type: g.type, site: g.site, count: g.count, perJob: g.perIteration }))
-  return { samples, metrics, leftOpen, verdict: report.verdict, minGrowth: report.options.minGrowth }
+  return {
+    samples,
+    metrics,
+    leftOpen,
+    verdict: report.verdict,
+    minGrowth: report.options.minGrowth,
+    measuredJobs: report.iterations,
+    confirmed: report.confirmed === true,
+    next
+  }
 }
 
 /**
@@ -191,16 +203,15 @@ function writeFromEmptyStack (snapshot, file) {
   })
 }
 
-async function heapDiff (state, opts) {
+async function heapDiff (state, opts, first) {
   const snapshot = optional('./snapshot')
   if (!snapshot) return { heapDiff: null, heapDiffNote: 'not available in this build (lib/snapshot.js missing)' }
   if (opts.snapshotJobs === 0) return { heapDiff: null, heapDiffNote: 'skipped (--snapshot-jobs 0)' }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-check-'))
   try {
-    const total = opts.warmup + opts.jobs
     progress('snapshot', 0, opts.snapshotJobs, true)
     const before = await writeFromEmptyStack(snapshot, path.join(dir, 'before.heapsnapshot'))
-    await runJobs(state, total, opts.snapshotJobs, opts.concurrency, (k) => progress('snapshot', k, opts.snapshotJobs))
+    await runJobs(state, first, opts.snapshotJobs, opts.concurrency, (k) => progress('snapshot', k, opts.snapshotJobs))
     const after = await writeFromEmptyStack(snapshot, path.join(dir, 'after.heapsnapshot'))
     progress('diff', 0, 1, true)
     const diff = await snapshot.diffHeapSnapshots(before, after, { jobsBetween: opts.snapshotJobs, top: 10 })
@@ -208,7 +219,7 @@ async function heapDiff (state, opts) {
     return {
       heapDiff: {
         jobsBetween: opts.snapshotJobs,
-        atJobs: [total, total + opts.snapshotJobs],
+        atJobs: [first, first + opts.snapshotJobs],
         suspects: (diff.suspects || []).map((s) => ({
           name: s.name,
           countDelta: s.countDelta,
@@ -230,13 +241,16 @@ async function run (opts) {
   const loaded = await loadHandler(opts.module, opts.exportName)
   const state = { handler: loaded.handler, makeJob: loaded.makeJob, errors: { count: 0, first: undefined } }
   const m = await measure(state, opts)
-  const diff = await heapDiff(state, opts)
+  const diff = await heapDiff(state, opts, m.next)
   return {
     tool: 'leakguard',
     command: 'check',
     module: opts.module,
     exportName: opts.exportName ?? null,
     jobs: opts.jobs,
+    // measureGrowth runs a second, equal run to confirm growth before calling it a leak.
+    measuredJobs: m.measuredJobs,
+    confirmed: m.confirmed,
     warmup: opts.warmup,
     concurrency: opts.concurrency,
     minGrowth: m.minGrowth,

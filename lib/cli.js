@@ -187,7 +187,7 @@ function resolveModule (command, spec, cwd) {
 
 // ---- progress -------------------------------------------------------------------
 
-const PHASE_LABEL = { warmup: 'warm-up', measure: 'measuring', snapshot: 'heap snapshots', diff: 'diffing snapshots' }
+const PHASE_LABEL = { warmup: 'warm-up', measure: 'measuring', confirm: 'confirming growth', snapshot: 'heap snapshots', diff: 'diffing snapshots' }
 
 /**
  * Progress on stderr: a \r-redrawn bar sized to the terminal on a TTY, plain
@@ -399,7 +399,8 @@ function formatCheck (result, { relativeTo } = {}) {
   const v = verdictOf(result)
   const rel = (f) => (relativeTo && !path.relative(relativeTo, f).startsWith('..') ? path.relative(relativeTo, f) || f : f)
   const lines = []
-  lines.push(`leakguard check ${rel(result.module)}: ${result.jobs} jobs after ${result.warmup} warm-up, concurrency ${result.concurrency}, ${(result.durationMs / 1000).toFixed(1)} s`)
+  const measured = result.measuredJobs ?? result.jobs
+  lines.push(`leakguard check ${rel(result.module)}: ${measured} jobs after ${result.warmup} warm-up${result.confirmed ? ` (${result.jobs}, then ${measured - result.jobs} more to confirm the growth)` : ''}, concurrency ${result.concurrency}, ${(result.durationMs / 1000).toFixed(1)} s`)
   lines.push('')
   lines.push(v.headline)
   if (result.jobErrors && result.jobErrors.count > 0) {

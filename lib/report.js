@@ -160,7 +160,7 @@ function section (result, index) {
 <h2><span class="badge">${v.leak ? 'LEAK' : 'BOUNDED'}</span> ${esc(name)}</h2>
 <p class="headline">${esc(v.headline)}</p>
 ${v.reasons.length ? `<ul class="reasons">${v.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
-<p class="meta">${result.jobs} measured jobs after ${result.warmup} warm-up jobs, concurrency ${result.concurrency}, ${(result.durationMs / 1000).toFixed(1)} s, Node ${esc(result.node)}. Memory sampled after forced GCs; trend = Theil–Sen slope of the post-GC floor over the measured jobs, confidence from the Mann–Kendall test.${result.jobErrors && result.jobErrors.count ? ` ${result.jobErrors.count} jobs threw.` : ''}</p>
+<p class="meta">${result.measuredJobs ?? result.jobs} measured jobs${result.confirmed ? ` (${result.jobs}, then as many again to confirm the growth)` : ''} after ${result.warmup} warm-up jobs, concurrency ${result.concurrency}, ${(result.durationMs / 1000).toFixed(1)} s, Node ${esc(result.node)}. Memory sampled after forced GCs; trend = Theil–Sen slope of the post-GC floor over the measured jobs, confidence from the Mann–Kendall test.${result.jobErrors && result.jobErrors.count ? ` ${result.jobErrors.count} jobs threw.` : ''}</p>
 <div class="charts">${METRICS.map((m) => chart(result, m, index)).join('\n')}</div>
 <h3>Resources left open per job</h3>
 ${result.leftOpenNote
