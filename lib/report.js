@@ -98,7 +98,8 @@ function chart (result, name, index) {
   const warm = Math.min(result.warmup, xMax)
   if (warm > 0) {
     parts.push(`<rect class="warmup" x="${f(sx(0))}" y="${M.top}" width="${f(sx(warm) - sx(0))}" height="${ph}"><title>warm-up: ${result.warmup} jobs, excluded from the trend</title></rect>`)
-    parts.push(`<text class="warmup-label" x="${f(sx(warm / 2))}" y="${M.top + 12}" text-anchor="middle">warm-up</text>`)
+    // The label only where it fits inside the band.
+    if (sx(warm) - sx(0) >= 44) parts.push(`<text class="warmup-label" x="${f(sx(warm / 2))}" y="${M.top + 12}" text-anchor="middle">warm-up</text>`)
   }
   // Ticks are round in the axis' unit (0.05 MB steps, not 100000-byte steps).
   const [unit, size] = unitFor(yHi)
