@@ -204,7 +204,7 @@ svg{display:block;max-width:100%;height:auto;font-size:11px}
 .samples circle{fill:#3560b0}
 .trend{stroke:#2e7d32;stroke-width:2.5;stroke-dasharray:6 4} .trend.growing{stroke:#c62828}
 table{border-collapse:collapse;width:100%;font-size:12.5px} th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f3;vertical-align:top}
-th{color:#5b6472;font-weight:600} code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
+th{color:#5b6472;font-weight:600} td:not(:last-child){white-space:nowrap} code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
 `
 
 /**
