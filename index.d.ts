@@ -21,6 +21,7 @@ export declare const codes: Readonly<{
   SCOPE_CLOSED: 'ERR_LEAKGUARD_SCOPE_CLOSED'
   LEFT_OPEN: 'ERR_LEAKGUARD_LEFT_OPEN'
   MISSING_PEER: 'ERR_LEAKGUARD_MISSING_PEER'
+  PAYLOAD_RETAINED: 'ERR_LEAKGUARD_PAYLOAD_RETAINED'
 }>
 export type LeakGuardErrorCode = (typeof codes)[keyof typeof codes]
 
@@ -126,7 +127,8 @@ export interface ScopeOptions {
    * listeners, client sockets, servers, fs streams and child processes that the job creates
    * WITHOUT its scope (e.g. inside a library) to the job, and report those still open at close
    * in `leftOpen`. `'dispose'` also closes them. Listeners on emitters the job itself created,
-   * and EventTarget listeners added with `once`/`signal`, are not reported. Costs about one
+   * EventTarget listeners added with `once`/`signal`, and sockets an `http.Agent` keeps in its
+   * keep-alive pool are not reported. Costs about one
    * AsyncLocalStorage lookup per timer or listener created anywhere in the process while an
    * autoTrack scope is open. Default `false`.
    */
@@ -145,6 +147,26 @@ export interface ScopeOptions {
   onLeftOpen?: 'warn' | 'throw' | 'ignore' | ((report: ScopeReport) => void)
   /** Called with every closed scope's report (guard/withScope). A throw is added to `report.errors`. */
   onReport?: (report: ScopeReport) => void
+  /**
+   * guard() only. Watch each job's object arguments (its payload) after the job ended, with
+   * WeakRefs checked on observed major GCs (PerformanceObserver 'gc') and a FinalizationRegistry:
+   * a payload still reachable 3 major GCs after its job is reported — the signature of a closure,
+   * listener or cache that outlives the job. `true` emits a `LeakGuardWarning` (code
+   * `ERR_LEAKGUARD_PAYLOAD_RETAINED`) once per job name; a function receives each finding.
+   * Counted in `ScopeStats.retainedPayloads`. At most 1000 payloads are watched at once.
+   * Default `false`.
+   */
+  retainCheck?: boolean | ((finding: RetainedPayload) => void)
+}
+
+/** A job payload still reachable well after its job ended (retainCheck). */
+export interface RetainedPayload {
+  /** The job name. */
+  name: string
+  /** Major GCs observed since the job ended. */
+  majorGcs: number
+  /** A sentence saying what was found. */
+  message: string
 }
 
 /** A disposal error together with the earlier error it suppressed (TC39 SuppressedError semantics). */
@@ -180,7 +202,11 @@ export interface EmitterLike {
  * (`track()` disposes its argument first).
  */
 export declare class JobScope implements AsyncDisposable, Disposable {
-  constructor(options?: Omit<ScopeOptions, 'timeout'>)
+  /**
+   * A scope closed by hand (`await scope.close()`). `timeout`, `onLeftOpen`, `onReport` and
+   * `retainCheck` act only through guard()/withScope(); here they are validated and ignored.
+   */
+  constructor(options?: Pick<ScopeOptions, 'name' | 'disposeTimeout' | 'autoTrack' | 'captureStacks'>)
   /** The name reports use. */
   readonly name: string
   /** True once close() has started. */
@@ -210,7 +236,7 @@ export declare class JobScope implements AsyncDisposable, Disposable {
   track<R extends TrackableResource>(resource: R): R
   /** Runs `fn` at close (LIFO with everything else); a returned promise is awaited. */
   defer(fn: () => unknown): void
-  /** DisposableStack#use: disposes `disposable` at close; `null`/`undefined` pass through. */
+  /** AsyncDisposableStack#use: disposes `disposable` at close (Symbol.asyncDispose preferred); `null`/`undefined` pass through. */
   use<D extends Disposable | AsyncDisposable | null | undefined>(disposable: D): D
   /**
    * Aborts `signal`, disposes everything LIFO, and resolves to the report. Rejects with the
@@ -256,6 +282,8 @@ export interface ScopeStats {
   errors: number
   /** Jobs whose report had at least one left-open resource. */
   jobsWithLeftOpen: number
+  /** Payloads found still reachable after their job (retainCheck). */
+  retainedPayloads: number
   /** What jobs left open, by kind, type and site, most frequent first (at most 100 per name). */
   leftOpen: Array<{ kind: LeftOpenKind; type: string; site: string | undefined; count: number; perJob: number }>
   /** E.g. `"resize-image leaves 1 Timeout open per job (src/resize.js:12:5)"`. */

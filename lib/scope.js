@@ -55,14 +55,14 @@ const M_CLOSE = 4
 const M_END = 5
 const M_TERMINATE = 6
 
-const GUARD_KEYS = ['name', 'timeout', 'disposeTimeout', 'autoTrack', 'captureStacks', 'onLeftOpen', 'onReport']
+const GUARD_KEYS = ['name', 'timeout', 'disposeTimeout', 'autoTrack', 'captureStacks', 'onLeftOpen', 'onReport', 'retainCheck']
 const ON_LEFT_OPEN = ['warn', 'throw', 'ignore']
 
 /**
  * An error raised while disposing, with the error it suppressed — the
  * semantics of the TC39 SuppressedError (Node 20 has no such global).
  */
-class SuppressedError extends Error {
+class LeakguardSuppressedError extends Error {
   constructor (error, suppressed, message = 'An error was suppressed during disposal') {
     super(message)
     Object.defineProperty(this, 'error', { value: error, enumerable: true, configurable: true, writable: true })
@@ -71,6 +71,8 @@ class SuppressedError extends Error {
 
   get name () { return 'SuppressedError' }
 }
+// Where the runtime has the real one (explicit resource management), use it.
+const SuppressedError = typeof globalThis.SuppressedError === 'function' ? globalThis.SuppressedError : LeakguardSuppressedError
 
 /** Folds disposal errors the way `using` does: the latest error suppresses the earlier ones. */
 function aggregate (errs) {
@@ -88,6 +90,9 @@ function normalizeOptions (options, optName) {
   }
   const onLeftOpen = o.onLeftOpen
   if (typeof onLeftOpen !== 'function') checkOneOf(`${optName}.onLeftOpen`, onLeftOpen, ON_LEFT_OPEN)
+  if (o.retainCheck !== undefined && typeof o.retainCheck !== 'boolean' && typeof o.retainCheck !== 'function') {
+    throw invalidOptionType(`${optName}.retainCheck`, 'a boolean or a function', o.retainCheck)
+  }
   if (o.captureStacks !== undefined && typeof o.captureStacks !== 'boolean') {
     throw invalidOptionType(`${optName}.captureStacks`, 'a boolean', o.captureStacks)
   }
@@ -99,6 +104,7 @@ function normalizeOptions (options, optName) {
     captureStacks: o.captureStacks === true,
     onLeftOpen: onLeftOpen ?? 'warn',
     onReport: checkFunction(`${optName}.onReport`, o.onReport),
+    retainCheck: o.retainCheck === true || typeof o.retainCheck === 'function' ? o.retainCheck : undefined,
     stats: undefined,
     statsGen: -1
   }
@@ -167,6 +173,7 @@ class JobScope {
     this._outcome = undefined
     this._leftOpen = NO_LEFT_OPEN
     this._durationMs = 0
+    this._args = undefined
     this._t0 = performance.now()
     // Only autoTrack needs the parent (to attribute through plain nested scopes).
     this._parent = autotrack.state.active || cfg.auto !== 0 ? als.getStore() : undefined
@@ -293,16 +300,19 @@ class JobScope {
     this._ops.push(K_DEFER, fn, undefined, undefined)
   }
 
-  /** DisposableStack#use: `null`/`undefined` pass through; else needs Symbol.dispose or Symbol.asyncDispose. */
+  /**
+   * AsyncDisposableStack#use: `null`/`undefined` pass through; else needs
+   * Symbol.asyncDispose (preferred) or Symbol.dispose.
+   */
   use (disposable) {
     if (disposable === null || disposable === undefined) return disposable
     const isObj = typeof disposable === 'object' || typeof disposable === 'function'
-    const sync = isObj && typeof disposable[Symbol.dispose] === 'function'
-    if (!sync && !(isObj && typeof disposable[Symbol.asyncDispose] === 'function')) {
+    const async = isObj && typeof disposable[Symbol.asyncDispose] === 'function'
+    if (!async && !(isObj && typeof disposable[Symbol.dispose] === 'function')) {
       throw invalidArgType('disposable', 'an object with Symbol.dispose or Symbol.asyncDispose', disposable)
     }
     this._open('use')
-    this._ops.push(sync ? K_USE : K_USE_ASYNC, disposable, undefined, undefined)
+    this._ops.push(async ? K_USE_ASYNC : K_USE, disposable, undefined, undefined)
     return disposable
   }
 
@@ -503,6 +513,10 @@ const stats = new Map()
 
 let statsGeneration = 0
 
+function newStats (name) {
+  return { name, jobs: 0, failed: 0, timedOut: 0, totalMs: 0, maxMs: 0, timers: 0, listeners: 0, resources: 0, deferred: 0, errors: 0, jobsWithLeftOpen: 0, retainedPayloads: 0, leftOpen: new Map() }
+}
+
 function recordStats (scope) {
   // guard() caches its entry in its config: no Map lookup per job.
   const cfg = scope._cfg
@@ -511,7 +525,7 @@ function recordStats (scope) {
     const key = stats.size < MAX_STATS_NAMES ? scope._name : '<other>'
     s = stats.get(key)
     if (s === undefined) {
-      s = { name: key, jobs: 0, failed: 0, timedOut: 0, totalMs: 0, maxMs: 0, timers: 0, listeners: 0, resources: 0, deferred: 0, errors: 0, jobsWithLeftOpen: 0, leftOpen: new Map() }
+      s = newStats(key)
       stats.set(key, s)
     }
   }
@@ -564,6 +578,7 @@ function snapshot (s) {
     disposed: { timers: s.timers, listeners: s.listeners, resources: s.resources, deferred: s.deferred },
     errors: s.errors,
     jobsWithLeftOpen: s.jobsWithLeftOpen,
+    retainedPayloads: s.retainedPayloads,
     leftOpen,
     message
   }
@@ -583,6 +598,84 @@ function scopeStats (name) {
 function resetScopeStats () {
   stats.clear()
   statsGeneration++
+}
+
+// ---- retainCheck ----------------------------------------------------------------
+// A payload still reachable RETAIN_GCS major GCs after its job ended is what
+// "a closure captures an object that outlives the job" looks like from outside.
+// WeakRefs are checked when a major GC is observed; the FinalizationRegistry
+// forgets payloads as soon as they are collected, so the watch list stays short.
+
+const RETAIN_GCS = 3
+const MAX_WATCHED = 1000
+const watched = new Map() // id -> { name, ref, endGc, cfg }
+let watchId = 0
+let majorGcs = 0
+let gcObserver
+const finalized = new FinalizationRegistry((id) => {
+  watched.delete(id)
+  if (watched.size === 0) stopGcObserver()
+})
+const warnedRetained = new Set()
+
+function watchPayload (cfg, args) {
+  for (const arg of args) {
+    if (arg === null || (typeof arg !== 'object' && typeof arg !== 'function')) continue
+    // Bounded: beyond MAX_WATCHED pending payloads, new ones are not watched.
+    if (watched.size >= MAX_WATCHED) return
+    const id = ++watchId
+    const token = { id }
+    watched.set(id, { name: cfg.name, ref: new WeakRef(arg), endGc: majorGcs, cfg, token })
+    finalized.register(arg, id, token)
+  }
+  if (gcObserver === undefined) startGcObserver()
+}
+
+function startGcObserver () {
+  const { PerformanceObserver, constants } = require('node:perf_hooks')
+  gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = entry.detail ? entry.detail.kind : entry.kind
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) majorGcs++
+    }
+    checkRetained()
+  })
+  gcObserver.observe({ entryTypes: ['gc'] })
+}
+
+function stopGcObserver () {
+  if (gcObserver !== undefined) {
+    gcObserver.disconnect()
+    gcObserver = undefined
+  }
+}
+
+function checkRetained () {
+  for (const [id, w] of watched) {
+    if (majorGcs - w.endGc < RETAIN_GCS) continue
+    watched.delete(id)
+    finalized.unregister(w.token)
+    if (w.ref.deref() === undefined) continue
+    retained(w)
+  }
+  if (watched.size === 0) stopGcObserver()
+}
+
+function retained (w) {
+  const s = stats.get(w.name)
+  if (s !== undefined) s.retainedPayloads++
+  const message = `a payload of job "${w.name}" is still reachable ${majorGcs - w.endGc} major GCs after the job ended: something (a closure, a listener, a cache, a global) retains it`
+  const h = w.cfg.retainCheck
+  if (typeof h === 'function') {
+    try {
+      h({ name: w.name, majorGcs: majorGcs - w.endGc, message })
+    } catch (e) {
+      process.emitWarning(`options.retainCheck threw: ${e && e.message}`, { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_PAYLOAD_RETAINED' })
+    }
+  } else if (!warnedRetained.has(w.name)) {
+    if (warnedRetained.size < 1000) warnedRetained.add(w.name)
+    process.emitWarning(message, { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_PAYLOAD_RETAINED' })
+  }
 }
 
 // ---- guard / withScope ----------------------------------------------------------
@@ -684,6 +777,8 @@ function settle (cfg, scope, jobError, outcome, result) {
 }
 
 function conclude (cfg, scope, jobError, outcome, result) {
+  if (cfg.retainCheck !== undefined && scope._args !== undefined) watchPayload(cfg, scope._args)
+  scope._args = undefined
   // The report object is only built when someone reads it.
   if (scope._leftOpen.length === 0 && scope._errs === undefined && cfg.onReport === undefined && !jobEnd.hasSubscribers) {
     if (outcome !== 'ok') throw jobError
@@ -705,7 +800,9 @@ function guard (fn, options) {
   const name = cfg.name ?? (fn.name || 'anonymous')
   const c = { ...cfg, name }
   const guarded = function (...args) {
-    return run(c, new JobScope(undefined, c), fn, this, args)
+    const scope = new JobScope(undefined, c)
+    if (c.retainCheck !== undefined) scope._args = args
+    return run(c, scope, fn, this, args)
   }
   Object.defineProperty(guarded, 'name', { value: fn.name, configurable: true })
   Object.defineProperty(guarded, 'length', { value: fn.length, configurable: true })
