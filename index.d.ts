@@ -471,7 +471,10 @@ export declare function summarizeHeapSnapshotSync(path: HeapSnapshotPath, option
 export type GrowthMetric = 'heapUsed' | 'external' | 'arrayBuffers' | 'rss' | 'code'
 
 export interface GrowthOptions {
-  /** Measured calls of `fn`. Integer in [10, 1e9]. Default `2000`. */
+  /**
+   * Measured calls of `fn`. Integer in [10, 1e9]. Default `2000`. When a
+   * checked metric grows, as many again are run to confirm it.
+   */
   iterations?: number
   /**
    * Calls before the first sample (not measured), so that lazy
@@ -569,8 +572,16 @@ export interface LeftOpenGroup {
 }
 
 export interface GrowthReport {
+  /** Measured iterations: `options.iterations`, or twice that when a growth was confirmed. */
   iterations: number
   warmup: number
+  /**
+   * A checked metric grew over the first run (p < alpha, above the
+   * thresholds), so a second run as long as the first was made and the
+   * verdict taken over both, the second as the "recent" half: a warm-up or
+   * JIT creep flattens out there, a leak keeps growing.
+   */
+  confirmed: boolean
   durationMs: Milliseconds
   /**
    * Per metric. `heapUsed` is V8's used heap after a full GC minus compiled
