@@ -59,10 +59,20 @@ pub fn analyze_reader<R: Read>(
   size: u64,
   cancel: &AtomicBool,
 ) -> Result<Analyzed, LeakguardError> {
+  let t = std::time::Instant::now();
   let graph = parse::parse_snapshot(input, size, cancel)?;
+  let t1 = t.elapsed();
   let doms = dominators::compute(&graph, cancel)?;
+  let t2 = t.elapsed();
   let (class_of, class_names) = graph.classes();
   let summary = summary::summarize(&graph, &doms, &class_of, &class_names);
+  if std::env::var_os("LG_TIMING").is_some() {
+    eprintln!(
+      "parse {t1:?} dom {:?} summary {:?}",
+      t2 - t1,
+      t.elapsed() - t2
+    );
+  }
   Ok(Analyzed {
     graph,
     summary,
