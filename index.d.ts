@@ -298,6 +298,332 @@ export declare function scopeStats(): ScopeStats[]
 export declare function scopeStats(name: string): ScopeStats | undefined
 /** Forgets all scope statistics. */
 export declare function resetScopeStats(): void
+
+// ---- Heap snapshots ---------------------------------------------------------
+
+/** A path to a `.heapsnapshot` file, or a `file:` URL. */
+export type HeapSnapshotPath = string | URL
+
+/**
+ * Runs a full garbage collection (works without `--expose-gc`), then writes a
+ * heap snapshot of the calling thread's isolate with `v8.writeHeapSnapshot`.
+ * Blocks the event loop for the whole write: about 1 s per 20 MB of snapshot
+ * (a 300 MB snapshot took 12–16 s on a 2-core VM), and the writer needs
+ * roughly 5× the snapshot size in memory. Take snapshots in tests, `leakguard
+ * check`, or a worker drained of jobs — not on a busy production process.
+ * @param path File to write. Default: V8's `Heap.<date>.<pid>.<tid>.<seq>.heapsnapshot` in the cwd.
+ * @returns The path written.
+ * @throws {TypeError} `ERR_LEAKGUARD_INVALID_ARGUMENT` for a non-string path.
+ * @throws {Error} `ERR_LEAKGUARD_IO` when the file cannot be written.
+ */
+export declare function writeHeapSnapshot(path?: HeapSnapshotPath): string
+
+/** One group of DevTools' Summary view in one snapshot. */
+export interface HeapGroup {
+  /**
+   * The group: constructor name for objects and native objects (`Order`,
+   * `Map`), `Function` for closures, `RegExp`, `(system)` for V8's hidden
+   * objects, `(compiled code)`, and `(<type>)` for the other node types
+   * (`(string)`, `(concatenated string)`, `(array)`, `(number)`, ...).
+   */
+  name: string
+  /** Number of objects. */
+  count: number
+  /** Sum of the objects' own sizes. */
+  selfSize: Bytes
+  /**
+   * Memory freed if all the group's objects were collected: the retained
+   * sizes (dominator tree over the non-weak edges) of the members that no
+   * other member dominates.
+   */
+  retainedSize: Bytes
+}
+
+/** `summarizeHeapSnapshot()`'s result. */
+export interface HeapSummary {
+  nodeCount: number
+  edgeCount: number
+  /** Sum of all objects' self sizes. */
+  totalSize: Bytes
+  /** The `top` groups by retained size, largest first. */
+  groups: HeapGroup[]
+}
+
+/** How one group changed between two snapshots. */
+export interface HeapGroupDelta {
+  name: string
+  countBefore: number
+  countAfter: number
+  countDelta: number
+  selfSizeBefore: Bytes
+  selfSizeAfter: Bytes
+  selfSizeDelta: Bytes
+  retainedSizeBefore: Bytes
+  retainedSizeAfter: Bytes
+  retainedSizeDelta: Bytes
+  /** `countDelta / jobsBetween`; present only when `jobsBetween` was given. */
+  perJob?: number
+}
+
+/** One step of a retainer path, from a GC root towards the sample object. */
+export interface RetainerStep {
+  /** The reference from the previous step: property or variable name, or `[index]`. Empty on the first step. */
+  edge: string
+  /** V8's edge type: `property`, `element`, `context`, `internal`, `hidden`, `shortcut`. Empty on the first step. */
+  edgeType: string
+  /** The object's class; synthetic and `(system)` objects show their own name, closures `name()`. */
+  node: string
+  /** V8's node type: `object`, `array`, `closure`, `hidden`, `synthetic`, `string`, ... */
+  nodeType: string
+  /** The object's `@id`, as DevTools shows it. */
+  id: number
+}
+
+/** A group whose instance count grows with the number of jobs. */
+export interface Suspect {
+  name: string
+  countDelta: number
+  /** New instances per job; present only when `jobsBetween` was given. */
+  perJob?: number
+  selfSizeDelta: Bytes
+  retainedSizeDelta: Bytes
+  /**
+   * Shortest path from a GC root to one instance (preferably one created
+   * between the snapshots), e.g.
+   * `(GC roots) → [7] (Stack roots) → 60 (system / Context) → leaks (Array) → [100] (Order)`.
+   * Empty when no instance is reachable.
+   */
+  retainerPath: string
+  /** The same path as data. */
+  retainers: RetainerStep[]
+  /** `@id` of the instance the path leads to. */
+  sampleId?: number
+  /** A sentence: `Order: +900 instances (1.00 per job), +35.2 KB self, +119.5 KB retained; one instance is retained via …`. */
+  message: string
+}
+
+/** Totals of one snapshot. */
+export interface HeapSnapshotTotals {
+  nodeCount: number
+  edgeCount: number
+  totalSize: Bytes
+}
+
+/** `diffHeapSnapshots()`'s result. */
+export interface HeapDiff {
+  before: HeapSnapshotTotals
+  after: HeapSnapshotTotals
+  totalSizeDelta: Bytes
+  jobsBetween?: number
+  /** The `top` changed groups, largest self-size growth first. */
+  groups: HeapGroupDelta[]
+  /**
+   * Groups that grow with the job count, most likely cause first: program
+   * classes before V8-internal groups (`(string)`, `(system)`...), then by
+   * retained-size growth (the object holding the others comes first). With
+   * `jobsBetween`, a group is a suspect when it gained ≥ 1 instance per 100
+   * jobs (and ≥ 2); without, ≥ 10 instances and ≥ 10%. At most `top`.
+   */
+  suspects: Suspect[]
+  /** A sentence: `heap +137.6 KB (+3630 objects) over 900 jobs; 2 groups grow: Order (1.00/job), ...`. */
+  message: string
+}
+
+export interface DiffHeapSnapshotsOptions {
+  /**
+   * Jobs run between the two snapshots (> 0, need not be an integer).
+   * Enables `perJob` and the per-job suspect threshold. Default: none.
+   */
+  jobsBetween?: number
+  /** Maximum number of groups and of suspects returned; integer 1–10000. Default 20. */
+  top?: number
+  /** Aborts the analysis: the promise rejects with `ERR_LEAKGUARD_ABORTED` (cause: `signal.reason`). Not accepted by the Sync variant. */
+  signal?: AbortSignal
+}
+
+export interface SummarizeHeapSnapshotOptions {
+  /** Maximum number of groups returned; integer 1–10000. Default 20. */
+  top?: number
+  /** Aborts the analysis (`ERR_LEAKGUARD_ABORTED`). Not accepted by the Sync variant. */
+  signal?: AbortSignal
+}
+
+/**
+ * Compares two heap snapshots natively, off the main thread (the two files
+ * are parsed on two threads): per-group count/self/retained deltas, the
+ * groups growing with the job count, and a retainer path for each.
+ * Rejects with `ERR_LEAKGUARD_MALFORMED_SNAPSHOT` (message gives the byte
+ * offset) for truncated, non-JSON or non-snapshot files, `ERR_LEAKGUARD_IO`
+ * when a file cannot be read, `ERR_LEAKGUARD_INVALID_ARGUMENT` /
+ * `ERR_LEAKGUARD_INVALID_OPTION` for bad arguments.
+ */
+export declare function diffHeapSnapshots(before: HeapSnapshotPath, after: HeapSnapshotPath, options?: DiffHeapSnapshotsOptions): Promise<HeapDiff>
+/** Synchronous twin of `diffHeapSnapshots` (blocks the calling thread; no `signal`). */
+export declare function diffHeapSnapshotsSync(before: HeapSnapshotPath, after: HeapSnapshotPath, options?: Omit<DiffHeapSnapshotsOptions, 'signal'>): HeapDiff
+/** Per-group totals of one snapshot, like DevTools' Summary view, off the main thread. */
+export declare function summarizeHeapSnapshot(path: HeapSnapshotPath, options?: SummarizeHeapSnapshotOptions): Promise<HeapSummary>
+/** Synchronous twin of `summarizeHeapSnapshot`. */
+export declare function summarizeHeapSnapshotSync(path: HeapSnapshotPath, options?: Omit<SummarizeHeapSnapshotOptions, 'signal'>): HeapSummary
+
+// ---- Memory assertions (lib/assert.js) ------------------------------------
+
+/** A memory figure that measureGrowth follows. */
+export type GrowthMetric = 'heapUsed' | 'external' | 'arrayBuffers' | 'rss' | 'code'
+
+export interface GrowthOptions {
+  /**
+   * Measured calls of `fn`. Integer in [10, 1e9]. Default `2000`. When a
+   * checked metric grows, as many again are run to confirm it.
+   */
+  iterations?: number
+  /**
+   * Calls before the first sample (not measured), so that lazy
+   * initialisation and JIT tier-ups happen before. Integer >= 0.
+   * Default `max(100, iterations / 5)`.
+   */
+  warmup?: number
+  /**
+   * Spaced sample points after the baseline (so `samples + 1` post-GC
+   * samples); each costs one forced full GC. Integer in [20, 1000] (the
+   * floor keeps one point per pair, and fewer than 10 points cannot reach
+   * p < 0.001), at most
+   * `iterations`. Default `32`.
+   */
+  samples?: number
+  /** Calls in flight at once (for async `fn`). Integer >= 1. Default `1`. */
+  concurrency?: number
+  /** Significance level of the one-sided Mann–Kendall test, in (0, 0.5]. Default `0.001`. */
+  alpha?: number
+  /** A metric fails only if its Theil–Sen slope is at least this. Bytes per iteration >= 0. Default `8`. */
+  minBytesPerIteration?: number
+  /**
+   * A metric fails only if its trend line rose at least this much over the
+   * run. Bytes >= 0. Default `131072` (128 KB): above the ~55 KB a bounded
+   * handler's first run still creeps by; with 2000 iterations it is what a
+   * 64 B/iteration leak adds. For slower leaks raise `iterations`.
+   */
+  minGrowth?: Bytes
+  /**
+   * Metrics whose growth fails the assertion. Default
+   * `['heapUsed', 'external', 'arrayBuffers']`: RSS grows in healthy
+   * processes and compiled code grows while the JIT warms up, so both are
+   * reported but not checked unless listed.
+   */
+  failOn?: GrowthMetric[]
+  /**
+   * Run every call in a JobScope with `autoTrack` and `captureStacks`, and
+   * fail when a resource created at one site is left open by at least
+   * `leftOpenRatio` of the iterations. Default `true`.
+   */
+  checkResources?: boolean
+  /** Share of iterations, in (0, 1], that must leave a resource open for it to fail. Default `0.5`. */
+  leftOpenRatio?: number
+  /** Job name of the scopes (checkResources). Default `fn.name` or `'measureGrowth'`. */
+  name?: string
+  /**
+   * Also count heap objects per constructor before and after the run (two
+   * heap snapshots in `os.tmpdir()`, deleted after; Node 20 has no
+   * `v8.queryObjects`) and name the groups that grew by at least half an
+   * object per iteration (`report.objects`, and in the message). Costs
+   * roughly a second per 20 MB of heap. Default `false`.
+   */
+  countObjects?: boolean
+}
+
+/** A group of heap objects (by constructor, as DevTools' Summary) that grew with the iterations. */
+export interface ObjectGrowth {
+  /** Constructor name; `fn()` for closures, `(string)`, `(internal array)`, `system / ...` for V8 internals. */
+  name: string
+  countDelta: number
+  perIteration: number
+  /** Growth of the group's shallow size, bytes. */
+  sizeDelta: Bytes
+}
+
+/** The verdict on one metric. */
+export interface MetricGrowth {
+  /** Theil–Sen slope of the post-GC floor, bytes per iteration. */
+  bytesPerIteration: number
+  /** One-sided Mann–Kendall p-value for growth (small = confident it grows). */
+  pValue: number
+  /** Rise of the trend line over the run, bytes. */
+  growthBytes: Bytes
+  /** Last sample minus first, bytes (raw, for reference). */
+  netBytes: Bytes
+  /** Slope over the recent half; `null` if too few samples. */
+  recentBytesPerIteration: number | null
+  /** Significant, above the thresholds, and still growing in the recent half. */
+  growing: boolean
+  /** `growing` and listed in `failOn`. */
+  failed: boolean
+  /** Why `growing` is what it is, in one sentence. */
+  reason: string
+}
+
+/** One kind of resource left open, grouped by creation site. */
+export interface LeftOpenGroup {
+  kind: string
+  type: string
+  site: string | null
+  /** Iterations' resources of this group left open. */
+  count: number
+  /** `count / iterations`. */
+  perIteration: number
+}
+
+export interface GrowthReport {
+  /** Measured iterations: `options.iterations`, or twice that when a growth was confirmed. */
+  iterations: number
+  warmup: number
+  /**
+   * A checked metric grew over the first run (p < alpha, above the
+   * thresholds), so a second run as long as the first was made and the
+   * verdict taken over both, the second as the "recent" half: a warm-up or
+   * JIT creep flattens out there, a leak keeps growing.
+   */
+  confirmed: boolean
+  durationMs: Milliseconds
+  /**
+   * Per metric. `heapUsed` is V8's used heap after a full GC minus compiled
+   * code and bytecode (`code`), i.e. the data the program keeps.
+   */
+  metrics: Record<GrowthMetric, MetricGrowth>
+  leftOpen: LeftOpenGroup[]
+  /** With `countObjects`: the groups that grew, by size; otherwise `null`. */
+  objects: ObjectGrowth[] | null
+  /** The post-GC samples the verdict was computed from (`iteration` = calls since warm-up). */
+  samples: Record<GrowthMetric | 'iteration', number[]>
+  verdict: {
+    bounded: boolean
+    /** Failed metrics, largest first, plus `'leftOpen'` when resources were left open. */
+    failed: Array<GrowthMetric | 'leftOpen'>
+    /** e.g. `heapUsed grew 1.02 KB per iteration over 2000 iterations (p = 3.1e-9, Theil–Sen slope; 33 post-GC samples); external flat, ...` */
+    message: string
+  }
+  /** The options as resolved (defaults filled in). */
+  options: Required<Omit<GrowthOptions, 'name'>> & { name: string | undefined }
+}
+
+/**
+ * Runs `fn(i)` (`i` counts from 0 through warm-up and measured calls)
+ * `warmup + iterations` times, forcing a full GC (without `--expose-gc`) at
+ * `samples + 1` evenly spaced points, and decides per metric whether memory
+ * grows with the number of calls. Resolves with the report; never rejects
+ * for a leak. Rejects with `ERR_LEAKGUARD_INVALID_ARGUMENT`/`_OPTION` for bad
+ * input and with `fn`'s own error if it throws.
+ */
+export declare function measureGrowth(fn: (i: number) => unknown, options?: GrowthOptions): Promise<GrowthReport>
+
+/**
+ * `measureGrowth`, then rejects with an `AssertionError` (node:assert, code
+ * `ERR_ASSERTION`, `operator: 'assertMemoryBounded'`) whose message names
+ * what grew, bytes per iteration, p-value, iterations and the resources left
+ * open with their sites; `err.report` holds the report, `err.actual`/
+ * `err.expected` the bytes per iteration of the failed metrics vs `0`.
+ * Resolves with the report when memory is bounded.
+ */
+export declare function assertMemoryBounded(fn: (i: number) => unknown, options?: GrowthOptions): Promise<GrowthReport>
+
 // ---- BoundedCache -------------------------------------------------------------------
 
 /** Why an entry left a `BoundedCache` (lru-cache's reasons). */
@@ -481,168 +807,3 @@ export declare class BoundedCache<K extends CacheKey = CacheKey, V extends Cache
   /** Names of the shared stores in this process. */
   static names(): string[]
 }
-// ---- Heap snapshots ---------------------------------------------------------
-
-/** A path to a `.heapsnapshot` file, or a `file:` URL. */
-export type HeapSnapshotPath = string | URL
-
-/**
- * Runs a full garbage collection (works without `--expose-gc`), then writes a
- * heap snapshot of the calling thread's isolate with `v8.writeHeapSnapshot`.
- * Blocks the event loop for the whole write: about 1 s per 20 MB of snapshot
- * (a 300 MB snapshot took 12–16 s on a 2-core VM), and the writer needs
- * roughly 5× the snapshot size in memory. Take snapshots in tests, `leakguard
- * check`, or a worker drained of jobs — not on a busy production process.
- * @param path File to write. Default: V8's `Heap.<date>.<pid>.<tid>.<seq>.heapsnapshot` in the cwd.
- * @returns The path written.
- * @throws {TypeError} `ERR_LEAKGUARD_INVALID_ARGUMENT` for a non-string path.
- * @throws {Error} `ERR_LEAKGUARD_IO` when the file cannot be written.
- */
-export declare function writeHeapSnapshot(path?: HeapSnapshotPath): string
-
-/** One group of DevTools' Summary view in one snapshot. */
-export interface HeapGroup {
-  /**
-   * The group: constructor name for objects and native objects (`Order`,
-   * `Map`), `Function` for closures, `RegExp`, `(system)` for V8's hidden
-   * objects, `(compiled code)`, and `(<type>)` for the other node types
-   * (`(string)`, `(concatenated string)`, `(array)`, `(number)`, ...).
-   */
-  name: string
-  /** Number of objects. */
-  count: number
-  /** Sum of the objects' own sizes. */
-  selfSize: Bytes
-  /**
-   * Memory freed if all the group's objects were collected: the retained
-   * sizes (dominator tree over the non-weak edges) of the members that no
-   * other member dominates.
-   */
-  retainedSize: Bytes
-}
-
-/** `summarizeHeapSnapshot()`'s result. */
-export interface HeapSummary {
-  nodeCount: number
-  edgeCount: number
-  /** Sum of all objects' self sizes. */
-  totalSize: Bytes
-  /** The `top` groups by retained size, largest first. */
-  groups: HeapGroup[]
-}
-
-/** How one group changed between two snapshots. */
-export interface HeapGroupDelta {
-  name: string
-  countBefore: number
-  countAfter: number
-  countDelta: number
-  selfSizeBefore: Bytes
-  selfSizeAfter: Bytes
-  selfSizeDelta: Bytes
-  retainedSizeBefore: Bytes
-  retainedSizeAfter: Bytes
-  retainedSizeDelta: Bytes
-  /** `countDelta / jobsBetween`; present only when `jobsBetween` was given. */
-  perJob?: number
-}
-
-/** One step of a retainer path, from a GC root towards the sample object. */
-export interface RetainerStep {
-  /** The reference from the previous step: property or variable name, or `[index]`. Empty on the first step. */
-  edge: string
-  /** V8's edge type: `property`, `element`, `context`, `internal`, `hidden`, `shortcut`. Empty on the first step. */
-  edgeType: string
-  /** The object's class; synthetic and `(system)` objects show their own name, closures `name()`. */
-  node: string
-  /** V8's node type: `object`, `array`, `closure`, `hidden`, `synthetic`, `string`, ... */
-  nodeType: string
-  /** The object's `@id`, as DevTools shows it. */
-  id: number
-}
-
-/** A group whose instance count grows with the number of jobs. */
-export interface Suspect {
-  name: string
-  countDelta: number
-  /** New instances per job; present only when `jobsBetween` was given. */
-  perJob?: number
-  selfSizeDelta: Bytes
-  retainedSizeDelta: Bytes
-  /**
-   * Shortest path from a GC root to one instance (preferably one created
-   * between the snapshots), e.g.
-   * `(GC roots) → [7] (Stack roots) → 60 (system / Context) → leaks (Array) → [100] (Order)`.
-   * Empty when no instance is reachable.
-   */
-  retainerPath: string
-  /** The same path as data. */
-  retainers: RetainerStep[]
-  /** `@id` of the instance the path leads to. */
-  sampleId?: number
-  /** A sentence: `Order: +900 instances (1.00 per job), +35.2 KB self, +119.5 KB retained; one instance is retained via …`. */
-  message: string
-}
-
-/** Totals of one snapshot. */
-export interface HeapSnapshotTotals {
-  nodeCount: number
-  edgeCount: number
-  totalSize: Bytes
-}
-
-/** `diffHeapSnapshots()`'s result. */
-export interface HeapDiff {
-  before: HeapSnapshotTotals
-  after: HeapSnapshotTotals
-  totalSizeDelta: Bytes
-  jobsBetween?: number
-  /** The `top` changed groups, largest self-size growth first. */
-  groups: HeapGroupDelta[]
-  /**
-   * Groups that grow with the job count, most likely cause first: program
-   * classes before V8-internal groups (`(string)`, `(system)`...), then by
-   * retained-size growth (the object holding the others comes first). With
-   * `jobsBetween`, a group is a suspect when it gained ≥ 1 instance per 100
-   * jobs (and ≥ 2); without, ≥ 10 instances and ≥ 10%. At most `top`.
-   */
-  suspects: Suspect[]
-  /** A sentence: `heap +137.6 KB (+3630 objects) over 900 jobs; 2 groups grow: Order (1.00/job), ...`. */
-  message: string
-}
-
-export interface DiffHeapSnapshotsOptions {
-  /**
-   * Jobs run between the two snapshots (> 0, need not be an integer).
-   * Enables `perJob` and the per-job suspect threshold. Default: none.
-   */
-  jobsBetween?: number
-  /** Maximum number of groups and of suspects returned; integer 1–10000. Default 20. */
-  top?: number
-  /** Aborts the analysis: the promise rejects with `ERR_LEAKGUARD_ABORTED` (cause: `signal.reason`). Not accepted by the Sync variant. */
-  signal?: AbortSignal
-}
-
-export interface SummarizeHeapSnapshotOptions {
-  /** Maximum number of groups returned; integer 1–10000. Default 20. */
-  top?: number
-  /** Aborts the analysis (`ERR_LEAKGUARD_ABORTED`). Not accepted by the Sync variant. */
-  signal?: AbortSignal
-}
-
-/**
- * Compares two heap snapshots natively, off the main thread (the two files
- * are parsed on two threads): per-group count/self/retained deltas, the
- * groups growing with the job count, and a retainer path for each.
- * Rejects with `ERR_LEAKGUARD_MALFORMED_SNAPSHOT` (message gives the byte
- * offset) for truncated, non-JSON or non-snapshot files, `ERR_LEAKGUARD_IO`
- * when a file cannot be read, `ERR_LEAKGUARD_INVALID_ARGUMENT` /
- * `ERR_LEAKGUARD_INVALID_OPTION` for bad arguments.
- */
-export declare function diffHeapSnapshots(before: HeapSnapshotPath, after: HeapSnapshotPath, options?: DiffHeapSnapshotsOptions): Promise<HeapDiff>
-/** Synchronous twin of `diffHeapSnapshots` (blocks the calling thread; no `signal`). */
-export declare function diffHeapSnapshotsSync(before: HeapSnapshotPath, after: HeapSnapshotPath, options?: Omit<DiffHeapSnapshotsOptions, 'signal'>): HeapDiff
-/** Per-group totals of one snapshot, like DevTools' Summary view, off the main thread. */
-export declare function summarizeHeapSnapshot(path: HeapSnapshotPath, options?: SummarizeHeapSnapshotOptions): Promise<HeapSummary>
-/** Synchronous twin of `summarizeHeapSnapshot`. */
-export declare function summarizeHeapSnapshotSync(path: HeapSnapshotPath, options?: Omit<SummarizeHeapSnapshotOptions, 'signal'>): HeapSummary

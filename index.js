@@ -6,6 +6,7 @@ const { codes } = require('./lib/errors')
 const { processMemory } = require('./lib/memory')
 const scope = require('./lib/scope')
 const { BoundedCache } = require('./lib/cache')
+const memoryAssert = require('./lib/assert')
 const snapshot = require('./lib/snapshot')
 
 module.exports = {
@@ -19,6 +20,8 @@ module.exports = {
   scopeStats: scope.scopeStats,
   resetScopeStats: scope.resetScopeStats,
   BoundedCache,
+  measureGrowth: memoryAssert.measureGrowth,
+  assertMemoryBounded: memoryAssert.assertMemoryBounded,
   writeHeapSnapshot: snapshot.writeHeapSnapshot,
   diffHeapSnapshots: snapshot.diffHeapSnapshots,
   diffHeapSnapshotsSync: snapshot.diffHeapSnapshotsSync,

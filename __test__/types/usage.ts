@@ -48,6 +48,42 @@ void n; void w; void st; void perJob; void rep; void suppressed
 guard(async () => {}, { onLeftOpen: 'loud' })
 // @ts-expect-error track() needs something disposable
 js.track({ id: 1 })
+
+// Heap snapshots
+import { writeHeapSnapshot, diffHeapSnapshots, diffHeapSnapshotsSync, summarizeHeapSnapshot, summarizeHeapSnapshotSync } from '../../index.js'
+import type { HeapDiff, HeapGroupDelta, Suspect, HeapSummary } from '../../index.js'
+const snapPath: string = writeHeapSnapshot('before.heapsnapshot')
+void (async () => {
+  const diff: HeapDiff = await diffHeapSnapshots(snapPath, new URL('file:///tmp/after.heapsnapshot'), { jobsBetween: 900, top: 10, signal: AbortSignal.timeout(60_000) })
+  const s: Suspect | undefined = diff.suspects[0]
+  const line: string = s ? `${s.name} ${s.countDelta} ${s.perJob ?? '-'} ${s.selfSizeDelta} ${s.retainedSizeDelta} ${s.retainerPath} ${s.message}` : diff.message
+  const g: HeapGroupDelta | undefined = diff.groups[0]
+  const sum: HeapSummary = await summarizeHeapSnapshot(snapPath, { top: 5 })
+  void line; void g; void sum
+})()
+const d2: HeapDiff = diffHeapSnapshotsSync('a.heapsnapshot', 'b.heapsnapshot')
+const s2: HeapSummary = summarizeHeapSnapshotSync('a.heapsnapshot')
+void d2; void s2
+// @ts-expect-error the Sync variant takes no signal
+diffHeapSnapshotsSync('a', 'b', { signal: AbortSignal.timeout(1) })
+// @ts-expect-error jobsBetween is a number
+diffHeapSnapshots('a', 'b', { jobsBetween: '900' })
+
+// Memory assertions
+import { assertMemoryBounded, measureGrowth, type GrowthReport, type MetricGrowth } from '../../index.js'
+async function memoryAssertions (): Promise<void> {
+  const report: GrowthReport = await measureGrowth((i) => i * 2, { iterations: 2000, concurrency: 4, failOn: ['heapUsed', 'rss'] })
+  const heap: MetricGrowth = report.metrics.heapUsed
+  const bounded: boolean = report.verdict.bounded
+  const grew: string | undefined = (await measureGrowth(() => 1, { countObjects: true })).objects?.[0]?.name
+  void grew
+  await assertMemoryBounded(async () => { await Promise.resolve() }, { checkResources: false, minGrowth: 256 * 1024 })
+  void heap; void bounded
+  // @ts-expect-error 'heap' is not a metric
+  await measureGrowth(() => 1, { failOn: ['heap'] })
+}
+void memoryAssertions
+
 // BoundedCache
 import { BoundedCache, type DisposeReason, type BoundedCacheOptions, type BoundedCacheStats } from '../../index.js'
 const reasons: DisposeReason[] = []
@@ -70,22 +106,3 @@ void u; void b; void cacheStats; void dropped; void users.calculatedSize
 users.set('f', () => 1)
 // @ts-expect-error ttl is a number of ms
 void new BoundedCache({ max: 1, ttl: '1s' })
-// Heap snapshots
-import { writeHeapSnapshot, diffHeapSnapshots, diffHeapSnapshotsSync, summarizeHeapSnapshot, summarizeHeapSnapshotSync } from '../../index.js'
-import type { HeapDiff, HeapGroupDelta, Suspect, HeapSummary } from '../../index.js'
-const snapPath: string = writeHeapSnapshot('before.heapsnapshot')
-void (async () => {
-  const diff: HeapDiff = await diffHeapSnapshots(snapPath, new URL('file:///tmp/after.heapsnapshot'), { jobsBetween: 900, top: 10, signal: AbortSignal.timeout(60_000) })
-  const s: Suspect | undefined = diff.suspects[0]
-  const line: string = s ? `${s.name} ${s.countDelta} ${s.perJob ?? '-'} ${s.selfSizeDelta} ${s.retainedSizeDelta} ${s.retainerPath} ${s.message}` : diff.message
-  const g: HeapGroupDelta | undefined = diff.groups[0]
-  const sum: HeapSummary = await summarizeHeapSnapshot(snapPath, { top: 5 })
-  void line; void g; void sum
-})()
-const d2: HeapDiff = diffHeapSnapshotsSync('a.heapsnapshot', 'b.heapsnapshot')
-const s2: HeapSummary = summarizeHeapSnapshotSync('a.heapsnapshot')
-void d2; void s2
-// @ts-expect-error the Sync variant takes no signal
-diffHeapSnapshotsSync('a', 'b', { signal: AbortSignal.timeout(1) })
-// @ts-expect-error jobsBetween is a number
-diffHeapSnapshots('a', 'b', { jobsBetween: '900' })

@@ -1,0 +1,260 @@
+// The `leakguard` command, run as users run it: `node bin/leakguard.js ...` in
+// a child process, on fixture handlers that leak and that do not.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+const require = createRequire(import.meta.url)
+const { Progress, verdictOf } = require('../lib/cli.js')
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const bin = path.join(root, 'bin', 'leakguard.js')
+const fixtures = path.join(root, '__test__', 'fixtures', 'cli')
+// Small runs: each check takes a couple of seconds on the 2-core VM.
+const SMALL = ['--jobs', '250', '--warmup', '50', '--snapshot-jobs', '60']
+
+function cli (args, { cwd = root } = {}) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? err.code : 0, stdout, stderr })
+    })
+  })
+}
+
+test('check on a leaky CommonJS handler exits 1 and names the leak: metric, bytes/job, the open resource and its site', async () => {
+  const r = await cli(['check', 'fixtures/cli/leaky.cjs', ...SMALL], { cwd: path.join(root, '__test__') })
+  assert.equal(r.code, 1, r.stdout + r.stderr)
+  assert.match(r.stdout, /^LEAK: heapUsed grows \+\d+(\.\d+)? KB\/job \(p<0\.001\)/m)
+  assert.match(r.stdout, /heapUsed\s+\+\d+(\.\d+)? KB\/job\s+p<0\.001.*GROWS/)
+  // The interval: one per job, created at line 8 of the fixture.
+  assert.match(r.stdout, /1\.00×\s+Interval \(timer\)\s+at .*leaky\.cjs:8:3/)
+  // Not a TTY: plain progress lines on stderr, nothing on stdout but the verdict.
+  assert.match(r.stderr, /^measuring \d+\/300$/m)
+  assert.doesNotMatch(r.stderr, /\r/)
+})
+
+test('check on a bounded ESM handler (default export + makeJob) exits 0', async () => {
+  const r = await cli(['check', path.join(fixtures, 'clean.mjs'), ...SMALL])
+  assert.equal(r.code, 0, r.stdout + r.stderr)
+  assert.match(r.stdout, /^BOUNDED: no metric grows per job/m)
+  assert.match(r.stdout, /Resources left open per job: none/)
+  assert.doesNotMatch(r.stdout, /GROWS/)
+  // Only V8-internal groups may move between the snapshots of a bounded handler.
+  const heap = r.stdout.slice(r.stdout.indexOf('Heap types growing per job'))
+  for (const line of heap.split('\n').slice(1).filter((l) => /×\/job/.test(l))) assert.match(line, /^ {2}(\(|system \/ )/, line)
+})
+
+test('check --json prints only JSON on stdout, with the same facts as the text verdict', async () => {
+  const r = await cli(['check', path.join(fixtures, 'leaky.cjs'), ...SMALL, '--json'])
+  assert.equal(r.code, 1, r.stderr)
+  const result = JSON.parse(r.stdout)
+  assert.equal(result.verdict.leak, true)
+  assert.deepEqual(result.verdict.growing, ['heapUsed'])
+  assert.equal(result.metrics.heapUsed.growing, true)
+  // ~1 KB payload per job: between 0.5 and 8 KB/job whatever V8's object layout.
+  assert.ok(result.metrics.heapUsed.bytesPerJob > 512 && result.metrics.heapUsed.bytesPerJob < 8192, String(result.metrics.heapUsed.bytesPerJob))
+  assert.ok(result.metrics.heapUsed.pValue < 0.001)
+  const interval = result.leftOpen.find((o) => o.type === 'Interval')
+  assert.ok(interval, JSON.stringify(result.leftOpen))
+  assert.equal(interval.perJob, 1)
+  assert.match(interval.site, /leaky\.cjs:8:3$/)
+  assert.equal(result.jobs, 250)
+  assert.equal(result.warmup, 50)
+  // Samples cover warm-up and measured jobs, in job order.
+  assert.equal(result.samples[0].job, 0)
+  // A leak is confirmed by measureGrowth with a second run as long as the first.
+  assert.equal(result.confirmed, true)
+  assert.equal(result.measuredJobs, 500)
+  assert.equal(result.samples.at(-1).job, 550)
+  assert.ok(result.samples.every((s, i) => i === 0 || s.job > result.samples[i - 1].job))
+  // The heap diff: one kept Payload and one Timeout per job between the
+  // snapshots, the Payload found through the module's `kept` array.
+  assert.equal(result.heapDiff.jobsBetween, 60)
+  assert.deepEqual(result.heapDiff.atJobs, [550, 610])
+  const obj = result.heapDiff.suspects.find((s) => s.name === 'Payload')
+  const timeout = result.heapDiff.suspects.find((s) => s.name === 'Timeout')
+  assert.ok(obj && timeout, JSON.stringify(result.heapDiff.suspects.map((s) => s.name)))
+  assert.ok(Math.abs(obj.perJob - 1) < 0.1, String(obj.perJob))
+  assert.ok(Math.abs(timeout.perJob - 1) < 0.1, String(timeout.perJob))
+  assert.match(obj.retainerPath, /kept \(Array\)/)
+  assert.ok(result.verdict.reasons.some((r) => /Payload retained per job in the heap/.test(r)), JSON.stringify(result.verdict.reasons))
+  // verdictOf() on the JSON gives back the same verdict (the report uses it).
+  assert.equal(verdictOf(result).headline, result.verdict.headline)
+})
+
+test('check --export picks a named handler; without it the error lists the exports (exit 2)', async () => {
+  const ok = await cli(['check', path.join(fixtures, 'named.cjs'), '--export', 'process', ...SMALL, '--json'])
+  assert.equal(ok.code, 0, ok.stderr)
+  assert.equal(JSON.parse(ok.stdout).exportName, 'process')
+  const missing = await cli(['check', path.join(fixtures, 'named.cjs'), ...SMALL])
+  assert.equal(missing.code, 2)
+  assert.match(missing.stderr, /has no default export function .*exports: process, makeJob.*pass --export <name>/)
+  assert.match(missing.stderr, /^Usage: leakguard check <module>/m)
+  const wrong = await cli(['check', path.join(fixtures, 'named.cjs'), '--export', 'nope', ...SMALL])
+  assert.equal(wrong.code, 2)
+  assert.match(wrong.stderr, /no function export 'nope'/)
+})
+
+test('a handler whose first job throws: exit 2 with its error', async () => {
+  const r = await cli(['check', path.join(fixtures, 'throws.cjs'), ...SMALL])
+  assert.equal(r.code, 2)
+  assert.match(r.stderr, /the first job threw: database unreachable/)
+  assert.equal(r.stdout, '')
+})
+
+test('bad arguments exit 2 with a usage line naming the flag and the value', async () => {
+  const leaky = path.join(fixtures, 'leaky.cjs')
+  const cases = [
+    [['check', leaky, '--jobs', 'abc'], /--jobs must be an integer >= 20 \(received 'abc'\)/],
+    [['check', leaky, '--jobs', '5'], /--jobs must be an integer >= 20 \(received '5'\)/],
+    [['check', leaky, '--warmup=-1'], /--warmup must be an integer >= 0 \(received '-1'\)/],
+    [['check', leaky, '--concurrency', '0'], /--concurrency must be an integer >= 1 \(received '0'\)/],
+    [['check', leaky, '--jobs', '20', '--concurrency', '30'], /--concurrency must be <= --jobs \(received 30 > 20\)/],
+    [['check', leaky, '--jbos', '3'], /Unknown option '--jbos'/],
+    [['check'], /missing argument/],
+    [['check', 'no/such/module.js'], /cannot find 'no\/such\/module\.js'/],
+    [['diff', leaky], /missing argument/],
+    [['diff', leaky, leaky, '--top', 'x'], /--top must be an integer >= 1 \(received 'x'\)/],
+    [['demo', 'extra'], /unexpected argument 'extra'/]
+  ]
+  for (const [args, message] of cases) {
+    const r = await cli(args)
+    assert.equal(r.code, 2, args.join(' '))
+    assert.match(r.stderr, message, args.join(' '))
+    assert.match(r.stderr, new RegExp(`^Usage: leakguard ${args[0]} `, 'm'), args.join(' '))
+    assert.equal(r.stdout, '')
+  }
+  const none = await cli([])
+  assert.equal(none.code, 2)
+  assert.match(none.stderr, /^Usage:/m)
+  const unknown = await cli(['chek'])
+  assert.equal(unknown.code, 2)
+  assert.match(unknown.stderr, /unknown command 'chek'/)
+})
+
+test('--help for each command exits 0 and prints its usage', async () => {
+  for (const command of ['check', 'diff', 'demo']) {
+    const r = await cli([command, '--help'])
+    assert.equal(r.code, 0)
+    assert.match(r.stdout, new RegExp(`^Usage: leakguard ${command}`))
+    assert.match(r.stdout, /Exit codes: 0/)
+  }
+  const top = await cli(['--help'])
+  assert.equal(top.code, 0)
+  assert.match(top.stdout, /leakguard check <module>/)
+})
+
+class Capture extends Writable {
+  constructor (tty, columns) {
+    super()
+    this.isTTY = tty
+    this.columns = columns
+    this.text = ''
+  }
+
+  _write (chunk, _enc, cb) {
+    this.text += chunk
+    cb()
+  }
+}
+
+test('progress: a \\r-redrawn bar that fits the terminal on a TTY, cleared at the end; quarter lines otherwise', () => {
+  const tty = new Capture(true, 50)
+  const bar = new Progress(tty)
+  for (let i = 1; i <= 200; i++) bar.update({ phase: 'measure', done: i, total: 200 })
+  const frames = tty.text.split('\r').filter(Boolean)
+  assert.equal(frames.length, 200)
+  for (const f of frames) assert.ok(f.replace('\x1b[K', '').length < 50, JSON.stringify(f))
+  assert.match(frames.at(-1), /^measuring \[#+\] 200\/200\x1b\[K$/)
+  assert.match(frames[99], /^measuring \[#+-+\] 100\/200/)
+  bar.log('handler output\n')
+  bar.clear()
+  assert.ok(tty.text.endsWith('handler output\n'), 'the bar is cleared before child output')
+
+  const plain = new Capture(false)
+  const lines = new Progress(plain)
+  for (let i = 1; i <= 200; i++) lines.update({ phase: i <= 40 ? 'warmup' : 'measure', done: i, total: 200 })
+  assert.deepEqual(plain.text.trim().split('\n'), ['warm-up 1/200', 'measuring 50/200', 'measuring 100/200', 'measuring 150/200', 'measuring 200/200'])
+})
+
+test('check leaves no snapshot files behind', async () => {
+  const before = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('leakguard-check-'))
+  const r = await cli(['check', path.join(fixtures, 'clean.mjs'), ...SMALL, '--json'])
+  assert.equal(r.code, 0, r.stderr)
+  const after = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('leakguard-check-'))
+  assert.deepEqual(after, before)
+})
+
+test('demo: the leaky example leaks (memory, a listener and an interval per job), the fixed one is bounded; one report for both', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-demo-'))
+  try {
+    const r = await cli(['demo', '--jobs', '200'], { cwd: dir })
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    const [leaky, fixed] = r.stdout.split(/^(?=leakguard check )/m)
+    assert.match(leaky, /examples\/leaky-worker\.js/)
+    assert.match(leaky, /^LEAK: heapUsed grows/m)
+    assert.match(leaky, /1\.00×\s+EventEmitter#settings \(listener\)\s+at .*examples\/leaky-worker\.js:\d+:\d+/)
+    assert.match(leaky, /1\.00×\s+Interval \(timer\)\s+at .*examples\/leaky-worker\.js:\d+:\d+/)
+    assert.match(fixed, /examples\/fixed-worker\.js/)
+    assert.match(fixed, /^BOUNDED: /m)
+    assert.match(fixed, /Resources left open per job: none/)
+    assert.match(r.stdout, /Leaky worker: leak found; fixed worker: bounded\./)
+    const html = fs.readFileSync(path.join(dir, 'leakguard-report.html'), 'utf8')
+    assert.equal((html.match(/<section class="result /g) || []).length, 2)
+    assert.match(html, /<section class="result leak" data-module="examples\/leaky-worker\.js">/)
+    assert.match(html, /<section class="result bounded" data-module="examples\/fixed-worker\.js">/)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('diff on two snapshots written by a child process: the type kept per job, its rate and retainer path', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-diff-'))
+  try {
+    const [a, b] = [path.join(dir, 'a.heapsnapshot'), path.join(dir, 'b.heapsnapshot')]
+    await new Promise((resolve, reject) => execFile(process.execPath, [path.join(fixtures, 'write-snapshots.cjs'), a, b], (err) => err ? reject(err) : resolve()))
+    const text = await cli(['diff', a, b, '--jobs-between', '300'])
+    assert.equal(text.code, 1, text.stderr)
+    assert.match(text.stdout, /^ {2}LeakedJob\s+1\.00×\/job\s+\+300 objects/m)
+    assert.match(text.stdout, /LeakedJob[^\n]*\n\s+retained by: \(GC roots\) → /)
+    const json = await cli(['diff', a, b, '--jobs-between', '300', '--top', '3', '--json'])
+    assert.equal(json.code, 1, json.stderr)
+    const d = JSON.parse(json.stdout)
+    assert.equal(d.suspects[0].name, 'LeakedJob')
+    assert.equal(d.suspects[0].countDelta, 300)
+    assert.equal(d.suspects[0].perJob, 1)
+    assert.ok(d.suspects.length <= 3)
+    // Without a job count there is no per-job claim, so no leak verdict.
+    const plain = await cli(['diff', a, b])
+    assert.equal(plain.code, 0, plain.stderr)
+    assert.match(plain.stdout, /LeakedJob/)
+    const bad = await cli(['diff', a, path.join(fixtures, 'leaky.cjs')])
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /cannot diff the snapshots/)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('verdict: a resource left open by most jobs, or a program type retained per job, is a leak even when bytes stay under the floor', () => {
+  const flat = { bytesPerJob: 20, pValue: 0.2, growthBytes: 4000, growing: false }
+  const base = { metrics: { heapUsed: flat, external: flat, arrayBuffers: flat, rss: flat, code: flat }, leftOpen: [], heapDiff: { jobsBetween: 100, suspects: [] } }
+  assert.equal(verdictOf(base).leak, false)
+  assert.match(verdictOf(base).headline, /^BOUNDED: /)
+  const timers = { ...base, leftOpen: [{ kind: 'timer', type: 'Timeout', site: 'w.js:3:5', count: 90, perJob: 0.9 }] }
+  assert.equal(verdictOf(timers).leak, true)
+  assert.equal(verdictOf(timers).headline, 'LEAK: 0.90× Timeout (timer) left open per job')
+  // Some jobs leaving a socket open for the next one (a pool) is not per-job.
+  assert.equal(verdictOf({ ...base, leftOpen: [{ kind: 'handle', type: 'Socket', count: 10, perJob: 0.1 }] }).leak, false)
+  const heap = { ...base, heapDiff: { jobsBetween: 100, suspects: [{ name: '(string)', perJob: 3 }, { name: 'Order', perJob: 1, retainedSizeDelta: 9000 }] } }
+  assert.equal(verdictOf(heap).leak, true)
+  assert.equal(verdictOf(heap).headline, 'LEAK: 1 heap type retained per job (Order)')
+  // V8's internal groups alone are never a verdict.
+  assert.equal(verdictOf({ ...base, heapDiff: { jobsBetween: 100, suspects: [{ name: '(string)', perJob: 3 }, { name: 'system / Context', perJob: 1 }] } }).leak, false)
+})
