@@ -4,8 +4,11 @@
 
 const { codes } = require('./lib/errors')
 const { processMemory } = require('./lib/memory')
+const { recycle, Recycler } = require('./lib/recycle')
 
 module.exports = {
   codes,
-  processMemory
+  processMemory,
+  recycle,
+  Recycler
 }

@@ -7,4 +7,6 @@ const leakguard = require('./index.js')
 
 export const codes = leakguard.codes
 export const processMemory = leakguard.processMemory
+export const recycle = leakguard.recycle
+export const Recycler = leakguard.Recycler
 export default leakguard
