@@ -4,11 +4,19 @@
 
 const { codes } = require('./lib/errors')
 const { processMemory } = require('./lib/memory')
+const scope = require('./lib/scope')
 const { recycle, Recycler } = require('./lib/recycle')
 
 module.exports = {
   codes,
   processMemory,
+  JobScope: scope.JobScope,
+  SuppressedError: scope.SuppressedError,
+  guard: scope.guard,
+  withScope: scope.withScope,
+  currentScope: scope.currentScope,
+  scopeStats: scope.scopeStats,
+  resetScopeStats: scope.resetScopeStats,
   recycle,
   Recycler
 }

@@ -7,6 +7,13 @@ const leakguard = require('./index.js')
 
 export const codes = leakguard.codes
 export const processMemory = leakguard.processMemory
+export const JobScope = leakguard.JobScope
+export const SuppressedError = leakguard.SuppressedError
+export const guard = leakguard.guard
+export const withScope = leakguard.withScope
+export const currentScope = leakguard.currentScope
+export const scopeStats = leakguard.scopeStats
+export const resetScopeStats = leakguard.resetScopeStats
 export const recycle = leakguard.recycle
 export const Recycler = leakguard.Recycler
 export default leakguard
