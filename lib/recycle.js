@@ -96,6 +96,23 @@ class Recycler extends EventEmitter {
   get maxRss () { return this.#opts.maxRss }
   get maxHeapUsed () { return this.#opts.maxHeapUsed }
 
+  /** @internal guard()/withScope() feed this recycler themselves: stop counting from the channels. */
+  _feedDirectly () {
+    if (!this.#subscribed) return
+    this.#subscribed = false
+    channels.jobEnd.unsubscribe(this.#onJobEnd)
+    if (channels.jobStart) channels.jobStart.unsubscribe(this.#onJobStart)
+  }
+
+  /** @internal An onReport callback that feeds this recycler, then calls `next` (the user's onReport). */
+  _onReport (next) {
+    if (next === undefined) return this.#onJobEnd
+    return (report) => {
+      this.jobEnded(report)
+      next(report)
+    }
+  }
+
   /** Counts the start of a job that is not seen on the job channels (the guard() wiring uses this). */
   jobStarted () {
     this.#inFlight++
@@ -146,7 +163,13 @@ class Recycler extends EventEmitter {
     }
     ev.message = this.#message(ev)
     this.#event = ev
-    this.emit('recycle', ev)
+    try {
+      this.emit('recycle', ev)
+    } catch (err) {
+      // check() runs while a job scope closes: a throwing listener must not
+      // become that job's disposal error. It surfaces like any listener error.
+      process.nextTick(() => { throw err })
+    }
     if (o.exit) this.gracefulExit().catch((err) => process.nextTick(() => { throw err }))
     return ev
   }
@@ -244,14 +267,34 @@ function recycle (options) {
 }
 
 /**
- * For the guard()/monitor() `recycle` option: accepts a Recycler (shared) or
- * its options (a new one, fed only by that guard when `direct`).
+ * The guard()/withScope() `recycle` option: a Recycler (which then counts the
+ * jobs of the guards it is given to, not every guarded job of the thread) or,
+ * for guard() only, its options (a net for that guard's jobs alone).
+ * Returns the recycler fed directly by the scope, or undefined.
  */
-function fromOption (name, value, { direct = false } = {}) {
+function recycleOption (name, value, { allowOptions = true } = {}) {
+  if (value === undefined) return undefined
+  let rec
+  if (value instanceof Recycler) rec = value
+  else if (!allowOptions) {
+    throw invalidOptionType(name, 'a Recycler from recycle() (withScope runs once: a net created per call would never count past 1)', value)
+  } else {
+    rec = renamed(name, () => new Recycler(value, { subscribe: false }))
+  }
+  rec._feedDirectly()
+  return rec
+}
+
+/** For monitor({ recycle }): a Recycler, or its options (then counting every guarded job of the thread). */
+function monitorRecycleOption (name, value) {
   if (value === undefined) return undefined
   if (value instanceof Recycler) return value
+  return renamed(name, () => new Recycler(value))
+}
+
+function renamed (name, make) {
   try {
-    return new Recycler(value, { subscribe: !direct })
+    return make()
   } catch (err) {
     if (err && typeof err.message === 'string' && err.message.startsWith('options')) {
       err.message = name + err.message.slice('options'.length)
@@ -260,4 +303,4 @@ function fromOption (name, value, { direct = false } = {}) {
   }
 }
 
-module.exports = { recycle, Recycler, fromOption, formatBytes }
+module.exports = { recycle, Recycler, recycleOption, monitorRecycleOption, formatBytes }
