@@ -20,6 +20,13 @@ const OPTION_KEYS = ['maxJobs', 'maxRss', 'maxHeapUsed', 'exit', 'worker', 'exit
 // grow without bound itself, so only this many distinct sites are kept.
 const MAX_LEFT_OPEN_KEYS = 64
 
+// Set once a graceful exit starts in this thread: guard()/withScope() then
+// hold new jobs (they never start) so that "the running jobs" can finish
+// even when a loop keeps calling the handler. A held job did not run; a
+// queue such as BullMQ hands it to another worker after this one exits.
+let draining = false
+function isDraining () { return draining }
+
 function formatBytes (n) {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
   let v = n
@@ -186,6 +193,7 @@ class Recycler extends EventEmitter {
         (typeof worker.close !== 'function' && typeof worker.destroy !== 'function'))) {
       return Promise.reject(invalidArgType('worker', 'an object with a close() or destroy() method', worker))
     }
+    draining = true
     this.#exiting = (async () => {
       const drained = worker
         ? Promise.resolve(typeof worker.close === 'function' ? worker.close() : worker.destroy())
@@ -303,4 +311,4 @@ function renamed (name, make) {
   }
 }
 
-module.exports = { recycle, Recycler, recycleOption, monitorRecycleOption, formatBytes }
+module.exports = { recycle, Recycler, recycleOption, monitorRecycleOption, formatBytes, isDraining }

@@ -13,7 +13,7 @@ const { AsyncLocalStorage } = require('node:async_hooks')
 const { performance } = require('node:perf_hooks')
 const timers = require('node:timers')
 const { jobEnd, jobStart } = require('./channels')
-const { recycleOption } = require('./recycle')
+const { recycleOption, isDraining } = require('./recycle')
 const {
   withCode, leakguardError, invalidArgType, invalidOptionType,
   checkObject, checkKnownKeys, checkInteger, checkString, checkFunction, checkOneOf
@@ -651,6 +651,7 @@ function timeoutRace (p, scope, ms) {
 // Written with then() rather than async/await: with AsyncLocalStorage on,
 // Node 20 runs a hook for every promise, so each promise saved counts (bench).
 function run (cfg, scope, fn, thisArg, args) {
+  if (isDraining()) return new Promise(() => {}) // the recycle net is exiting: this job never starts
   if (cfg.recycle !== undefined) cfg.recycle.jobStarted()
   if (jobStart.hasSubscribers) jobStart.publish(scope)
   let r
