@@ -6,6 +6,7 @@ const { codes } = require('./lib/errors')
 const { processMemory } = require('./lib/memory')
 const scope = require('./lib/scope')
 const { recycle, Recycler } = require('./lib/recycle')
+const { BoundedCache } = require('./lib/cache')
 
 module.exports = {
   codes,
@@ -18,5 +19,6 @@ module.exports = {
   scopeStats: scope.scopeStats,
   resetScopeStats: scope.resetScopeStats,
   recycle,
-  Recycler
+  Recycler,
+  BoundedCache
 }

@@ -16,4 +16,5 @@ export const scopeStats = leakguard.scopeStats
 export const resetScopeStats = leakguard.resetScopeStats
 export const recycle = leakguard.recycle
 export const Recycler = leakguard.Recycler
+export const BoundedCache = leakguard.BoundedCache
 export default leakguard

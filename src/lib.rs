@@ -3,6 +3,7 @@
 //! module with a pure core (plain Rust types, `cargo test`) and a thin
 //! `binding` submodule of napi glue.
 
+pub mod cache;
 pub mod diagnostics;
 pub mod errors;
 pub mod sampler;

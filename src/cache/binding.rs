@@ -1,0 +1,1019 @@
+//! napi glue for `BoundedCache`, written against raw N-API (`napi::sys`).
+//!
+//! Why raw: a napi-rs 3.16 class method costs ~490 ns per call (`this`
+//! unwrapping, type check, argument borrow tracking) against ~120 ns for a
+//! raw N-API function, and lru-cache's `get` is ~55 ns. So the store is an
+//! `External` passed as the first argument, keys are read into a stack
+//! buffer, and results are created directly. These functions are attached to
+//! the addon's exports as `cacheOps` by `init` and used only by
+//! `lib/cache.js`, which validates arguments before calling them.
+//!
+//! Every callback runs its body inside `catch_unwind` (no unwind crosses FFI)
+//! and reports failures by throwing a coded JS error.
+
+use std::ffi::{c_char, c_void, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::Object;
+use napi::sys;
+use napi::sys::{Status, ValueType};
+use napi::{Env, JsValue};
+use napi_derive::napi;
+
+use crate::cache::{registry, Config, Disposed, Now, Store};
+use crate::errors::{panic_message, ErrorCode, LeakguardError};
+
+// Value encoding: one tag byte, then the payload. The tag is part of the
+// stored bytes (and of `calculatedSize`).
+const TAG_STRING: u8 = 0;
+const TAG_BUFFER: u8 = 1;
+const TAG_NUMBER: u8 = 2;
+const TAG_TRUE: u8 = 3;
+const TAG_FALSE: u8 = 4;
+const TAG_NULL: u8 = 5;
+const TAG_JSON: u8 = 6;
+/// First byte of a number key. 0xFF never occurs in UTF-8, so number keys
+/// (`1`) and string keys (`'1'`) never collide, as in lru-cache's Map.
+const KEY_NUMBER: u8 = 0xFF;
+/// Keys up to this many UTF-8 bytes are read without a heap allocation.
+const STACK_KEY: usize = 256;
+
+/// What one JS-facing store instance holds: the (possibly shared) store, and
+/// this instance's `dispose`, as a weak reference (the JS wrapper keeps the
+/// function alive; a strong one would make a cycle through native memory
+/// when `dispose` closes over the cache).
+struct Handle {
+  store: Arc<Store>,
+  name: Option<String>,
+  dispose: sys::napi_ref,
+}
+
+impl Handle {
+  fn sink<'a>(&self, v: &'a mut Vec<Disposed>) -> Option<&'a mut Vec<Disposed>> {
+    if self.dispose.is_null() {
+      None
+    } else {
+      Some(v)
+    }
+  }
+}
+
+enum Kind {
+  Error,
+  Type,
+  Range,
+}
+
+/// A failed callback: either a JS exception is already pending, or one is to
+/// be thrown.
+enum Fail {
+  Pending,
+  Throw(Kind, ErrorCode, String),
+}
+
+impl From<LeakguardError> for Fail {
+  fn from(e: LeakguardError) -> Self {
+    let kind = match e.code {
+      ErrorCode::InvalidArgument | ErrorCode::InvalidValue => Kind::Type,
+      ErrorCode::InvalidOption | ErrorCode::EntryTooLarge | ErrorCode::OptionsMismatch => {
+        Kind::Range
+      }
+      _ => Kind::Error,
+    };
+    Fail::Throw(kind, e.code, e.message)
+  }
+}
+
+type R<T> = Result<T, Fail>;
+
+fn type_error(code: ErrorCode, msg: impl Into<String>) -> Fail {
+  Fail::Throw(Kind::Type, code, msg.into())
+}
+
+/// The env of the callback being run. Only constructed at the top of a
+/// callback, so every `napi_*` call made through it happens on the env's own
+/// thread, inside a live handle scope, while the callback's arguments are alive.
+#[derive(Clone, Copy)]
+struct Cx(sys::napi_env);
+
+/// Runs a callback body: converts panics and failures into thrown JS errors.
+fn run(env: sys::napi_env, body: impl FnOnce(Cx) -> R<sys::napi_value>) -> sys::napi_value {
+  let cx = Cx(env);
+  let fail = match catch_unwind(AssertUnwindSafe(|| body(cx))) {
+    Ok(Ok(v)) => return v,
+    Ok(Err(f)) => f,
+    Err(p) => Fail::Throw(
+      Kind::Error,
+      ErrorCode::Panic,
+      format!(
+        "leakguard native code panicked: {} (this is a bug in leakguard, please report it)",
+        panic_message(p.as_ref())
+      ),
+    ),
+  };
+  if let Fail::Throw(kind, code, msg) = fail {
+    let code = CString::new(code.as_str()).unwrap_or_default();
+    let msg = CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
+    // SAFETY: env is the live env of this callback; both strings are
+    // NUL-terminated and outlive the call. If an exception is already
+    // pending the throw fails harmlessly and the pending one propagates.
+    unsafe {
+      match kind {
+        Kind::Error => sys::napi_throw_error(env, code.as_ptr(), msg.as_ptr()),
+        Kind::Type => sys::napi_throw_type_error(env, code.as_ptr(), msg.as_ptr()),
+        Kind::Range => sys::napi_throw_range_error(env, code.as_ptr(), msg.as_ptr()),
+      };
+    }
+  }
+  ptr::null_mut()
+}
+
+impl Cx {
+  fn check(self, status: sys::napi_status) -> R<()> {
+    if status == Status::napi_ok {
+      return Ok(());
+    }
+    let mut pending = false;
+    // SAFETY: see `Cx`; `pending` is a valid out-pointer.
+    unsafe { sys::napi_is_exception_pending(self.0, &mut pending) };
+    if pending {
+      Err(Fail::Pending)
+    } else {
+      Err(Fail::Throw(
+        Kind::Error,
+        ErrorCode::Panic,
+        format!("leakguard: N-API call failed with status {status}"),
+      ))
+    }
+  }
+
+  fn args<const N: usize>(self, info: sys::napi_callback_info) -> R<[sys::napi_value; N]> {
+    let mut argv = [ptr::null_mut(); N];
+    let mut argc = N;
+    // SAFETY: `info` belongs to the running callback; argv has room for
+    // `argc` values and N-API fills missing ones with `undefined`.
+    let s = unsafe {
+      sys::napi_get_cb_info(
+        self.0,
+        info,
+        &mut argc,
+        argv.as_mut_ptr(),
+        ptr::null_mut(),
+        ptr::null_mut(),
+      )
+    };
+    self.check(s)?;
+    Ok(argv)
+  }
+
+  /// The handle behind a store External. The returned reference is valid for
+  /// the running callback: the External is one of its arguments, so it stays
+  /// reachable, and the handle is only freed by the External's finalizer.
+  fn handle<'a>(self, v: sys::napi_value) -> R<&'a Handle> {
+    let mut data: *mut c_void = ptr::null_mut();
+    // SAFETY: see `Cx`; `data` is a valid out-pointer.
+    let s = unsafe { sys::napi_get_value_external(self.0, v, &mut data) };
+    if s != Status::napi_ok || data.is_null() {
+      return Err(type_error(
+        ErrorCode::InvalidArgument,
+        "leakguard: not a BoundedCache store handle",
+      ));
+    }
+    // SAFETY: the only Externals lib/cache.js passes here are those made by
+    // `open`, whose data is a `Box<Handle>` (the binding is private to the
+    // package; `exports` maps only the public entry points).
+    Ok(unsafe { &*(data as *const Handle) })
+  }
+
+  /// Reads a JS string as UTF-8 and gives the bytes to `f`; `None` if `v`
+  /// is not a string. Short strings use a stack buffer.
+  fn utf8<T>(self, v: sys::napi_value, f: impl FnOnce(&[u8]) -> T) -> R<Option<T>> {
+    let mut buf = [0u8; STACK_KEY];
+    let mut len = 0usize;
+    // SAFETY: see `Cx`; buf is writable for STACK_KEY bytes.
+    let s = unsafe {
+      sys::napi_get_value_string_utf8(
+        self.0,
+        v,
+        buf.as_mut_ptr() as *mut c_char,
+        STACK_KEY,
+        &mut len,
+      )
+    };
+    if s == Status::napi_string_expected {
+      return Ok(None);
+    }
+    self.check(s)?;
+    // N-API never splits a character, so a full buffer is detected by being
+    // within 4 bytes of its end; then the exact length is asked for.
+    if len < STACK_KEY - 4 {
+      return Ok(Some(f(&buf[..len])));
+    }
+    let mut full = 0usize;
+    // SAFETY: a null buffer asks N-API for the length only.
+    let s = unsafe { sys::napi_get_value_string_utf8(self.0, v, ptr::null_mut(), 0, &mut full) };
+    self.check(s)?;
+    let mut heap = vec![0u8; full + 1];
+    // SAFETY: heap is writable for full + 1 bytes (room for the NUL).
+    let s = unsafe {
+      sys::napi_get_value_string_utf8(
+        self.0,
+        v,
+        heap.as_mut_ptr() as *mut c_char,
+        full + 1,
+        &mut len,
+      )
+    };
+    self.check(s)?;
+    Ok(Some(f(&heap[..len])))
+  }
+
+  fn number(self, v: sys::napi_value) -> Option<f64> {
+    let mut n = 0f64;
+    // SAFETY: see `Cx`; a non-number gives napi_number_expected and no write.
+    let s = unsafe { sys::napi_get_value_double(self.0, v, &mut n) };
+    (s == Status::napi_ok).then_some(n)
+  }
+
+  fn boolean(self, v: sys::napi_value) -> bool {
+    let mut b = false;
+    // SAFETY: see `Cx`; a non-boolean leaves `b` false.
+    unsafe { sys::napi_get_value_bool(self.0, v, &mut b) };
+    b
+  }
+
+  /// `now` argument: a number from the instance's `perf.now()`, or the native clock.
+  fn now(self, v: sys::napi_value) -> Now {
+    self.number(v).map_or(Now::Native, Now::At)
+  }
+
+  fn type_of(self, v: sys::napi_value) -> R<sys::napi_valuetype> {
+    let mut t = 0;
+    // SAFETY: see `Cx`.
+    let s = unsafe { sys::napi_typeof(self.0, v, &mut t) };
+    self.check(s)?;
+    Ok(t)
+  }
+
+  /// Gives the encoded key to `f`: UTF-8 for a string, a tagged f64 for a number.
+  fn key<T>(self, v: sys::napi_value, f: impl FnOnce(&[u8]) -> T) -> R<T> {
+    let mut f = Some(f);
+    if let Some(r) = self.utf8(v, |b| (f.take().expect("called once"))(b))? {
+      return Ok(r);
+    }
+    let Some(mut n) = self.number(v) else {
+      return Err(type_error(
+        ErrorCode::InvalidArgument,
+        format!(
+          "The \"key\" argument must be a string or a number (received {})",
+          self.type_name(v)
+        ),
+      ));
+    };
+    if n == 0.0 {
+      n = 0.0; // -0 and 0 are one key (SameValueZero, as in a Map)
+    }
+    if n.is_nan() {
+      n = f64::NAN;
+    }
+    let mut k = [0u8; 9];
+    k[0] = KEY_NUMBER;
+    k[1..].copy_from_slice(&n.to_le_bytes());
+    Ok((f.take().expect("called once"))(&k))
+  }
+
+  fn type_name(self, v: sys::napi_value) -> &'static str {
+    match self.type_of(v) {
+      Ok(ValueType::napi_undefined) => "undefined",
+      Ok(ValueType::napi_null) => "null",
+      Ok(ValueType::napi_boolean) => "a boolean",
+      Ok(ValueType::napi_number) => "a number",
+      Ok(ValueType::napi_string) => "a string",
+      Ok(ValueType::napi_symbol) => "a symbol",
+      Ok(ValueType::napi_function) => "a function",
+      Ok(ValueType::napi_bigint) => "a bigint",
+      _ => "an object",
+    }
+  }
+
+  /// Encodes a primitive or a Buffer/Uint8Array (objects arrive as JSON text
+  /// through `setJson`). Anything else is a TypeError naming the key.
+  fn encode(self, v: sys::napi_value, key: &[u8]) -> R<Box<[u8]>> {
+    let t = self.type_of(v)?;
+    let tagged = |tag: u8, payload: &[u8]| {
+      let mut b = Vec::with_capacity(1 + payload.len());
+      b.push(tag);
+      b.extend_from_slice(payload);
+      b.into_boxed_slice()
+    };
+    match t {
+      ValueType::napi_string => Ok(
+        self
+          .utf8(v, |b| tagged(TAG_STRING, b))?
+          .expect("is a string"),
+      ),
+      ValueType::napi_number => Ok(tagged(
+        TAG_NUMBER,
+        &self.number(v).unwrap_or(f64::NAN).to_le_bytes(),
+      )),
+      ValueType::napi_boolean => Ok(tagged(
+        if self.boolean(v) { TAG_TRUE } else { TAG_FALSE },
+        &[],
+      )),
+      ValueType::napi_null => Ok(tagged(TAG_NULL, &[])),
+      ValueType::napi_object => {
+        let mut is_ta = false;
+        // SAFETY: see `Cx`.
+        self.check(unsafe { sys::napi_is_typedarray(self.0, v, &mut is_ta) })?;
+        if is_ta {
+          let (mut ty, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
+          // SAFETY: see `Cx`; the out-pointers are valid, the rest may be null.
+          let s = unsafe {
+            sys::napi_get_typedarray_info(
+              self.0,
+              v,
+              &mut ty,
+              &mut len,
+              &mut data,
+              ptr::null_mut(),
+              ptr::null_mut(),
+            )
+          };
+          self.check(s)?;
+          if ty == sys::TypedarrayType::uint8_array {
+            let bytes: &[u8] = if len == 0 || data.is_null() {
+              &[]
+            } else {
+              // SAFETY: N-API reports `len` bytes at `data` for this live Uint8Array.
+              unsafe { std::slice::from_raw_parts(data as *const u8, len) }
+            };
+            return Ok(tagged(TAG_BUFFER, bytes));
+          }
+        }
+        Err(self.bad_value(key, "this kind of object"))
+      }
+      _ => Err(self.bad_value(key, self.type_name(v))),
+    }
+  }
+
+  fn bad_value(self, key: &[u8], what: &str) -> Fail {
+    type_error(
+      ErrorCode::InvalidValue,
+      format!(
+        "The value for key {} cannot be stored: {what} is not supported (a BoundedCache stores strings, numbers, \
+         booleans, null, Buffer/Uint8Array and JSON-compatible objects and arrays)",
+        key_text(key)
+      ),
+    )
+  }
+
+  fn string(self, s: &[u8]) -> R<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: see `Cx`; `s` is valid for s.len() bytes of UTF-8.
+    let st = unsafe {
+      sys::napi_create_string_utf8(
+        self.0,
+        s.as_ptr() as *const c_char,
+        s.len() as isize,
+        &mut out,
+      )
+    };
+    self.check(st)?;
+    Ok(out)
+  }
+
+  fn double(self, n: f64) -> R<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: see `Cx`.
+    self.check(unsafe { sys::napi_create_double(self.0, n, &mut out) })?;
+    Ok(out)
+  }
+
+  fn bool_value(self, b: bool) -> R<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: see `Cx`.
+    self.check(unsafe { sys::napi_get_boolean(self.0, b, &mut out) })?;
+    Ok(out)
+  }
+
+  fn undefined(self) -> R<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: see `Cx`.
+    self.check(unsafe { sys::napi_get_undefined(self.0, &mut out) })?;
+    Ok(out)
+  }
+
+  fn null(self) -> R<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: see `Cx`.
+    self.check(unsafe { sys::napi_get_null(self.0, &mut out) })?;
+    Ok(out)
+  }
+
+  fn object(self) -> R<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: see `Cx`.
+    self.check(unsafe { sys::napi_create_object(self.0, &mut out) })?;
+    Ok(out)
+  }
+
+  fn set_prop(self, obj: sys::napi_value, name: &str, v: sys::napi_value) -> R<()> {
+    let name = CString::new(name).expect("static property names have no NUL");
+    // SAFETY: see `Cx`; `name` is NUL-terminated.
+    self.check(unsafe { sys::napi_set_named_property(self.0, obj, name.as_ptr(), v) })
+  }
+
+  fn get_prop(self, obj: sys::napi_value, name: &str) -> R<sys::napi_value> {
+    let name = CString::new(name).expect("static property names have no NUL");
+    let mut out = ptr::null_mut();
+    // SAFETY: see `Cx`; `name` is NUL-terminated.
+    self.check(unsafe { sys::napi_get_named_property(self.0, obj, name.as_ptr(), &mut out) })?;
+    Ok(out)
+  }
+
+  fn array(self, items: &[sys::napi_value]) -> R<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: see `Cx`.
+    self.check(unsafe { sys::napi_create_array_with_length(self.0, items.len(), &mut out) })?;
+    for (i, v) in items.iter().enumerate() {
+      // SAFETY: see `Cx`; `out` is the array just created.
+      self.check(unsafe { sys::napi_set_element(self.0, out, i as u32, *v) })?;
+    }
+    Ok(out)
+  }
+
+  fn call(self, f: sys::napi_value, args: &[sys::napi_value]) -> R<sys::napi_value> {
+    let recv = self.undefined()?;
+    let mut out = ptr::null_mut();
+    // SAFETY: see `Cx`; args holds args.len() live values.
+    self.check(unsafe {
+      sys::napi_call_function(self.0, recv, f, args.len(), args.as_ptr(), &mut out)
+    })?;
+    Ok(out)
+  }
+
+  /// `JSON.parse(text)` of the realm running this callback.
+  fn parse_json(self, text: &[u8]) -> R<sys::napi_value> {
+    let mut global = ptr::null_mut();
+    // SAFETY: see `Cx`.
+    self.check(unsafe { sys::napi_get_global(self.0, &mut global) })?;
+    let json = self.get_prop(global, "JSON")?;
+    let parse = self.get_prop(json, "parse")?;
+    let s = self.string(text)?;
+    let mut out = ptr::null_mut();
+    // SAFETY: see `Cx`; `json` is the receiver, one live argument.
+    self.check(unsafe { sys::napi_call_function(self.0, json, parse, 1, &s, &mut out) })?;
+    Ok(out)
+  }
+
+  /// Turns stored value bytes into a JS value (a fresh copy). JSON values
+  /// are returned as their text to be parsed once the store lock is released.
+  fn decode_now(self, b: &[u8]) -> R<Decoded> {
+    let (tag, payload) = b
+      .split_first()
+      .ok_or_else(|| type_error(ErrorCode::Panic, "leakguard: empty stored value"))?;
+    let v = match *tag {
+      TAG_STRING => self.string(payload)?,
+      TAG_BUFFER => {
+        let mut out = ptr::null_mut();
+        let mut data = ptr::null_mut();
+        // SAFETY: see `Cx`; payload is valid for payload.len() bytes.
+        let s = unsafe {
+          sys::napi_create_buffer_copy(
+            self.0,
+            payload.len(),
+            payload.as_ptr() as *const c_void,
+            &mut data,
+            &mut out,
+          )
+        };
+        self.check(s)?;
+        out
+      }
+      TAG_NUMBER => self.double(f64::from_le_bytes(payload.try_into().unwrap_or([0; 8])))?,
+      TAG_TRUE => self.bool_value(true)?,
+      TAG_FALSE => self.bool_value(false)?,
+      TAG_NULL => self.null()?,
+      _ => return Ok(Decoded::Json(payload.to_vec())),
+    };
+    Ok(Decoded::Value(v))
+  }
+
+  fn finish(self, d: Option<Decoded>) -> R<sys::napi_value> {
+    match d {
+      None => self.undefined(),
+      Some(Decoded::Value(v)) => Ok(v),
+      Some(Decoded::Json(text)) => self.parse_json(&text),
+    }
+  }
+
+  fn decode(self, b: &[u8]) -> R<sys::napi_value> {
+    let d = self.decode_now(b)?;
+    self.finish(Some(d))
+  }
+
+  fn key_value(self, k: &[u8]) -> R<sys::napi_value> {
+    if k.len() == 9 && k[0] == KEY_NUMBER {
+      self.double(f64::from_le_bytes(k[1..].try_into().expect("8 bytes")))
+    } else {
+      self.string(k)
+    }
+  }
+
+  /// Calls this instance's `dispose(value, key, reason)` for each removed
+  /// entry, after the store lock is released (so `dispose` may use the
+  /// cache). Every call is made even if one throws; the first error is
+  /// rethrown afterwards.
+  fn dispose(self, h: &Handle, removed: Vec<Disposed>) -> R<()> {
+    if removed.is_empty() || h.dispose.is_null() {
+      return Ok(());
+    }
+    let mut f = ptr::null_mut();
+    // SAFETY: see `Cx`; `h.dispose` is a live reference created in `open` on this env.
+    self.check(unsafe { sys::napi_get_reference_value(self.0, h.dispose, &mut f) })?;
+    if f.is_null() {
+      return Ok(());
+    }
+    let mut first_error: sys::napi_value = ptr::null_mut();
+    for d in removed {
+      let args = [
+        self.decode(&d.value)?,
+        self.key_value(&d.key)?,
+        self.string(d.reason.as_str().as_bytes())?,
+      ];
+      match self.call(f, &args) {
+        Ok(_) => {}
+        Err(Fail::Pending) => {
+          let mut e = ptr::null_mut();
+          // SAFETY: see `Cx`; an exception is pending, this takes it.
+          unsafe { sys::napi_get_and_clear_last_exception(self.0, &mut e) };
+          if first_error.is_null() {
+            first_error = e;
+          }
+        }
+        Err(other) => return Err(other),
+      }
+    }
+    if !first_error.is_null() {
+      // SAFETY: see `Cx`; rethrows the exception value taken above.
+      unsafe { sys::napi_throw(self.0, first_error) };
+      return Err(Fail::Pending);
+    }
+    Ok(())
+  }
+}
+
+enum Decoded {
+  Value(sys::napi_value),
+  Json(Vec<u8>),
+}
+
+fn key_text(key: &[u8]) -> String {
+  if key.len() == 9 && key[0] == KEY_NUMBER {
+    f64::from_le_bytes(key[1..].try_into().expect("8 bytes")).to_string()
+  } else {
+    crate::cache::describe_key(key)
+  }
+}
+
+/// Frees a handle when its External is garbage-collected (or its env tears down).
+unsafe extern "C" fn finalize_handle(env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+  // SAFETY: `data` is the `Box<Handle>` leaked in `open`, finalized exactly once.
+  let h = unsafe { Box::from_raw(data as *mut Handle) };
+  if !h.dispose.is_null() {
+    // SAFETY: the reference was created on this env, which is still alive
+    // while its finalizers run.
+    unsafe { sys::napi_delete_reference(env, h.dispose) };
+  }
+}
+
+fn opt_bound(cx: Cx, v: sys::napi_value) -> Option<u64> {
+  cx.number(v).filter(|n| *n > 0.0).map(|n| n as u64)
+}
+
+// ---- the callbacks ----------------------------------------------------------
+
+/// open(name | undefined, max, maxSize, maxEntrySize, ttl, updateAgeOnGet,
+/// allowStale, dispose | undefined) -> External. Bounds of 0 mean "none".
+unsafe extern "C" fn cb_open(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<8>(info)?;
+    let config = Config {
+      max: opt_bound(cx, a[1]).map(|n| n as usize),
+      max_size: opt_bound(cx, a[2]),
+      max_entry_size: opt_bound(cx, a[3]),
+      ttl: cx.number(a[4]).unwrap_or(0.0),
+      update_age_on_get: cx.boolean(a[5]),
+      allow_stale: cx.boolean(a[6]),
+    };
+    let name = cx.utf8(a[0], |b| String::from_utf8_lossy(b).into_owned())?;
+    let store = match &name {
+      Some(n) => registry::open(n, config)?,
+      None => Arc::new(Store::new(config)?),
+    };
+    let mut dispose = ptr::null_mut();
+    if cx.type_of(a[7])? == ValueType::napi_function {
+      // SAFETY: see `Cx`; refcount 0 = weak, the JS wrapper holds the function.
+      cx.check(unsafe { sys::napi_create_reference(env, a[7], 0, &mut dispose) })?;
+    }
+    let raw = Box::into_raw(Box::new(Handle {
+      store,
+      name,
+      dispose,
+    }));
+    let mut out = ptr::null_mut();
+    // SAFETY: see `Cx`; ownership of `raw` passes to the External, freed by `finalize_handle`.
+    let s = unsafe {
+      sys::napi_create_external(
+        env,
+        raw as *mut c_void,
+        Some(finalize_handle),
+        ptr::null_mut(),
+        &mut out,
+      )
+    };
+    if s != Status::napi_ok {
+      // SAFETY: the External was not created, so `raw` is still ours.
+      drop(unsafe { Box::from_raw(raw) });
+    }
+    cx.check(s)?;
+    Ok(out)
+  })
+}
+
+/// get(h, key, now?) -> value | undefined
+unsafe extern "C" fn cb_get(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<3>(info)?;
+    let h = cx.handle(a[0])?;
+    let now = cx.now(a[2]);
+    let mut removed = Vec::new();
+    let sink = h.sink(&mut removed);
+    let got = cx.key(a[1], |k| h.store.get(k, now, sink, |v| cx.decode_now(v)))?;
+    let got = got.transpose()?;
+    cx.dispose(h, removed)?;
+    cx.finish(got)
+  })
+}
+
+/// peek(h, key, now?) -> value | undefined
+unsafe extern "C" fn cb_peek(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<3>(info)?;
+    let h = cx.handle(a[0])?;
+    let now = cx.now(a[2]);
+    let got = cx
+      .key(a[1], |k| h.store.peek(k, now, |v| cx.decode_now(v)))?
+      .transpose()?;
+    cx.finish(got)
+  })
+}
+
+/// has(h, key, now?) -> boolean
+unsafe extern "C" fn cb_has(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<3>(info)?;
+    let h = cx.handle(a[0])?;
+    let now = cx.now(a[2]);
+    let found = cx.key(a[1], |k| h.store.has(k, now))?;
+    cx.bool_value(found)
+  })
+}
+
+fn set_common(cx: Cx, info: sys::napi_callback_info, json: bool) -> R<sys::napi_value> {
+  let a = cx.args::<5>(info)?;
+  let h = cx.handle(a[0])?;
+  let ttl = cx.number(a[3]);
+  let now = cx.now(a[4]);
+  let mut removed = Vec::new();
+  let sink = h.sink(&mut removed);
+  let r = cx.key(a[1], |k| -> R<()> {
+    let value = if json {
+      let mut b = vec![TAG_JSON];
+      cx.utf8(a[2], |t| b.extend_from_slice(t))?;
+      b.into_boxed_slice()
+    } else {
+      cx.encode(a[2], k)?
+    };
+    h.store.set(k, value, ttl, now, sink)?;
+    Ok(())
+  })?;
+  // dispose runs even when the set was refused (the old value left with 'set').
+  cx.dispose(h, removed)?;
+  r?;
+  cx.undefined()
+}
+
+/// set(h, key, value, ttl?, now?) for primitives and Buffer/Uint8Array.
+unsafe extern "C" fn cb_set(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| set_common(cx, info, false))
+}
+
+/// setJson(h, key, jsonText, ttl?, now?) for objects and arrays (stringified in JS).
+unsafe extern "C" fn cb_set_json(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  run(env, |cx| set_common(cx, info, true))
+}
+
+/// delete(h, key) -> boolean
+unsafe extern "C" fn cb_delete(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<2>(info)?;
+    let h = cx.handle(a[0])?;
+    let mut removed = Vec::new();
+    let sink = h.sink(&mut removed);
+    let found = cx.key(a[1], |k| h.store.delete(k, sink))?;
+    cx.dispose(h, removed)?;
+    cx.bool_value(found)
+  })
+}
+
+/// pop(h) -> value of the least recently used entry | undefined
+unsafe extern "C" fn cb_pop(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<1>(info)?;
+    let h = cx.handle(a[0])?;
+    let mut removed = Vec::new();
+    let sink = h.sink(&mut removed);
+    let got = h.store.pop(sink, |v| cx.decode_now(v)).transpose()?;
+    cx.dispose(h, removed)?;
+    cx.finish(got)
+  })
+}
+
+/// clear(h)
+unsafe extern "C" fn cb_clear(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<1>(info)?;
+    let h = cx.handle(a[0])?;
+    let mut removed = Vec::new();
+    h.store.clear(h.sink(&mut removed));
+    cx.dispose(h, removed)?;
+    cx.undefined()
+  })
+}
+
+/// purgeStale(h, now?) -> boolean
+unsafe extern "C" fn cb_purge_stale(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<2>(info)?;
+    let h = cx.handle(a[0])?;
+    let mut removed = Vec::new();
+    let any = h.store.purge_stale(cx.now(a[1]), h.sink(&mut removed));
+    cx.dispose(h, removed)?;
+    cx.bool_value(any)
+  })
+}
+
+/// remainingTtl(h, key, now?) -> number
+unsafe extern "C" fn cb_remaining_ttl(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<3>(info)?;
+    let h = cx.handle(a[0])?;
+    let now = cx.now(a[2]);
+    let ms = cx.key(a[1], |k| h.store.remaining_ttl(k, now))?;
+    cx.double(ms)
+  })
+}
+
+/// key, value (unless only keys are listed), TTL start, TTL.
+type ListRow = (Box<[u8]>, Option<Box<[u8]>>, f64, f64);
+
+/// list(h, now?, mode) -> array, MRU first. mode 0: keys, 1: values,
+/// 2: [key, value] pairs, 3: [key, value, start, ttl] of every entry
+/// including expired ones (for dump).
+unsafe extern "C" fn cb_list(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<3>(info)?;
+    let h = cx.handle(a[0])?;
+    let mode = cx.number(a[2]).unwrap_or(0.0) as u32;
+    let include_stale = mode == 3 || h.store.config().allow_stale;
+    // Values are copied out under the lock and turned into JS values after,
+    // so that JSON.parse never runs while the store is locked.
+    let mut rows: Vec<ListRow> = Vec::new();
+    h.store.for_each(cx.now(a[1]), include_stale, |e| {
+      rows.push((
+        e.key.into(),
+        (mode != 0).then(|| e.value.into()),
+        e.start,
+        e.ttl,
+      ));
+    });
+    let mut items = Vec::with_capacity(rows.len());
+    for (k, v, start, ttl) in rows {
+      let item = match (mode, v) {
+        (0, _) | (_, None) => cx.key_value(&k)?,
+        (1, Some(v)) => cx.decode(&v)?,
+        (2, Some(v)) => cx.array(&[cx.key_value(&k)?, cx.decode(&v)?])?,
+        (_, Some(v)) => cx.array(&[
+          cx.key_value(&k)?,
+          cx.decode(&v)?,
+          cx.double(start)?,
+          cx.double(ttl)?,
+        ])?,
+      };
+      items.push(item);
+    }
+    cx.array(&items)
+  })
+}
+
+/// entry(h, key) -> [value, start, ttl] | undefined (expired or not; no recency change)
+unsafe extern "C" fn cb_entry(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<2>(info)?;
+    let h = cx.handle(a[0])?;
+    let got = cx.key(a[1], |k| {
+      h.store
+        .peek_entry(k, |e| (Box::<[u8]>::from(e.value), e.start, e.ttl))
+    })?;
+    match got {
+      None => cx.undefined(),
+      Some((v, start, ttl)) => cx.array(&[cx.decode(&v)?, cx.double(start)?, cx.double(ttl)?]),
+    }
+  })
+}
+
+/// stats(h) -> { hits, misses, sets, evictions, expirations, deletes, size, calculatedSize }
+unsafe extern "C" fn cb_stats(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<1>(info)?;
+    let h = cx.handle(a[0])?;
+    let s = h.store.stats();
+    let o = cx.object()?;
+    for (name, v) in [
+      ("hits", s.hits),
+      ("misses", s.misses),
+      ("sets", s.sets),
+      ("evictions", s.evictions),
+      ("expirations", s.expirations),
+      ("deletes", s.deletes),
+      ("size", s.size),
+      ("calculatedSize", s.calculated_size),
+    ] {
+      cx.set_prop(o, name, cx.double(v as f64)?)?;
+    }
+    Ok(o)
+  })
+}
+
+/// size(h) -> number of entries (expired ones not yet removed included)
+unsafe extern "C" fn cb_size(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<1>(info)?;
+    let h = cx.handle(a[0])?;
+    cx.double(h.store.len() as f64)
+  })
+}
+
+/// calculatedSize(h) -> exact bytes held (keys + values as stored)
+unsafe extern "C" fn cb_calculated_size(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<1>(info)?;
+    let h = cx.handle(a[0])?;
+    cx.double(h.store.calculated_size() as f64)
+  })
+}
+
+/// info(h) -> { name, shared, instances }: `instances` counts the live
+/// handles (in any thread) plus the registry's own hold on a named store.
+unsafe extern "C" fn cb_info(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<1>(info)?;
+    let h = cx.handle(a[0])?;
+    let o = cx.object()?;
+    let name = match &h.name {
+      Some(n) => cx.string(n.as_bytes())?,
+      None => cx.undefined()?,
+    };
+    cx.set_prop(o, "name", name)?;
+    cx.set_prop(
+      o,
+      "references",
+      cx.double(Arc::strong_count(&h.store) as f64)?,
+    )?;
+    cx.set_prop(
+      o,
+      "registered",
+      cx.bool_value(
+        h.name
+          .as_deref()
+          .is_some_and(|n| registry::is_current(n, &h.store)),
+      )?,
+    )?;
+    Ok(o)
+  })
+}
+
+/// dropNamed(name) -> boolean
+unsafe extern "C" fn cb_drop_named(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<1>(info)?;
+    let found = cx
+      .utf8(a[0], |b| registry::drop_named(&String::from_utf8_lossy(b)))?
+      .unwrap_or(false);
+    cx.bool_value(found)
+  })
+}
+
+/// names() -> names of the registered shared stores
+unsafe extern "C" fn cb_names(
+  env: sys::napi_env,
+  _info: sys::napi_callback_info,
+) -> sys::napi_value {
+  run(env, |cx| {
+    let names = registry::names()
+      .iter()
+      .map(|n| cx.string(n.as_bytes()))
+      .collect::<R<Vec<_>>>()?;
+    cx.array(&names)
+  })
+}
+
+/// now() -> the native clock, ms (what `now` defaults to)
+unsafe extern "C" fn cb_now(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| cx.double(crate::cache::clock::now_ms()))
+}
+
+type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
+
+const OPS: &[(&str, Callback)] = &[
+  ("open", cb_open),
+  ("get", cb_get),
+  ("peek", cb_peek),
+  ("has", cb_has),
+  ("set", cb_set),
+  ("setJson", cb_set_json),
+  ("delete", cb_delete),
+  ("pop", cb_pop),
+  ("clear", cb_clear),
+  ("purgeStale", cb_purge_stale),
+  ("remainingTtl", cb_remaining_ttl),
+  ("list", cb_list),
+  ("entry", cb_entry),
+  ("stats", cb_stats),
+  ("size", cb_size),
+  ("calculatedSize", cb_calculated_size),
+  ("info", cb_info),
+  ("dropNamed", cb_drop_named),
+  ("names", cb_names),
+  ("now", cb_now),
+];
+
+/// Attaches the raw cache functions to the addon's exports as `cacheOps`.
+#[napi(module_exports)]
+pub fn init(exports: Object, env: Env) -> napi::Result<()> {
+  let raw_env = env.raw();
+  let cx = Cx(raw_env);
+  let attach = || -> R<()> {
+    let ops = cx.object()?;
+    for (name, cb) in OPS {
+      let cname = CString::new(*name).expect("op names have no NUL");
+      let mut f = ptr::null_mut();
+      // SAFETY: module init runs on the env's thread; `cb` is a
+      // 'static extern "C" fn that never unwinds (see `run`).
+      let s = unsafe {
+        sys::napi_create_function(
+          raw_env,
+          cname.as_ptr(),
+          name.len() as isize,
+          Some(*cb),
+          ptr::null_mut(),
+          &mut f,
+        )
+      };
+      cx.check(s)?;
+      cx.set_prop(ops, name, f)?;
+    }
+    cx.set_prop(exports.raw(), "cacheOps", ops)
+  };
+  attach().map_err(|_| napi::Error::from_reason("leakguard: could not attach the cache functions"))
+}

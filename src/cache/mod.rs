@@ -1,0 +1,486 @@
+//! The off-heap LRU store behind `BoundedCache`: plain Rust, no napi.
+//!
+//! Keys and values are opaque byte strings (the glue decides their encoding);
+//! the store bounds them by entry count (`max`) and by the exact number of
+//! bytes held (`max_size`, key bytes + value bytes), expires them lazily by
+//! TTL (no timer per entry), and hands every removed entry to a caller-supplied
+//! sink so that `dispose` callbacks can run after the lock is released.
+
+pub mod binding;
+pub mod clock;
+pub mod registry;
+
+#[cfg(test)]
+mod tests;
+
+use lru::LruCache;
+use parking_lot::Mutex;
+
+use crate::errors::{ErrorCode, LeakguardError};
+
+/// The options that define a store. Two openings of one named store must
+/// agree on all of them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+  /// Most entries held; `None` = no count bound.
+  pub max: Option<usize>,
+  /// Most bytes (keys + values as stored) held; `None` = no byte bound.
+  pub max_size: Option<u64>,
+  /// Largest single entry in bytes; defaults to `max_size`.
+  pub max_entry_size: Option<u64>,
+  /// Default time-to-live in ms; 0 = entries do not expire.
+  pub ttl: f64,
+  /// A `get` hit restarts the entry's TTL.
+  pub update_age_on_get: bool,
+  /// `get`/`peek` return an expired entry (once, for `get`) instead of nothing.
+  pub allow_stale: bool,
+}
+
+impl Config {
+  /// Rejects a configuration without any bound and out-of-range numbers.
+  pub fn validate(&self) -> Result<(), LeakguardError> {
+    let bad = |m: String| Err(LeakguardError::new(ErrorCode::InvalidOption, m));
+    if self.max.is_none() && self.max_size.is_none() {
+      return bad("At least one of options.max or options.maxSize is required: an unbounded cache is the leak".into());
+    }
+    if self.max == Some(0) {
+      return bad("options.max must be a positive integer (received 0)".into());
+    }
+    if self.max_size == Some(0) {
+      return bad("options.maxSize must be a positive integer (received 0)".into());
+    }
+    if self.max_entry_size == Some(0) {
+      return bad("options.maxEntrySize must be a positive integer (received 0)".into());
+    }
+    if !(self.ttl >= 0.0 && self.ttl.is_finite()) {
+      return bad(format!(
+        "options.ttl must be a non-negative finite number (received {})",
+        self.ttl
+      ));
+    }
+    Ok(())
+  }
+
+  /// The name of the first option in which `other` differs from `self`.
+  pub fn first_difference(&self, other: &Config) -> Option<&'static str> {
+    if self.max != other.max {
+      Some("max")
+    } else if self.max_size != other.max_size {
+      Some("maxSize")
+    } else if self.max_entry_size != other.max_entry_size {
+      Some("maxEntrySize")
+    } else if self.ttl != other.ttl {
+      Some("ttl")
+    } else if self.update_age_on_get != other.update_age_on_get {
+      Some("updateAgeOnGet")
+    } else if self.allow_stale != other.allow_stale {
+      Some("allowStale")
+    } else {
+      None
+    }
+  }
+
+  fn entry_limit(&self) -> Option<u64> {
+    match (self.max_entry_size, self.max_size) {
+      (Some(e), Some(s)) => Some(e.min(s)),
+      (e, s) => e.or(s),
+    }
+  }
+}
+
+/// Why an entry left the store (lru-cache's `DisposeReason`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+  Evict,
+  Set,
+  Delete,
+  Expire,
+  Clear,
+}
+
+impl Reason {
+  pub fn as_str(self) -> &'static str {
+    match self {
+      Reason::Evict => "evict",
+      Reason::Set => "set",
+      Reason::Delete => "delete",
+      Reason::Expire => "expire",
+      Reason::Clear => "clear",
+    }
+  }
+}
+
+/// An entry removed by an operation, for the caller's `dispose`.
+#[derive(Debug)]
+pub struct Disposed {
+  pub key: Box<[u8]>,
+  pub value: Box<[u8]>,
+  pub reason: Reason,
+}
+
+/// Where removed entries go: `None` when nobody listens (they are dropped).
+pub type Sink<'a> = Option<&'a mut Vec<Disposed>>;
+
+/// The time of an operation, in ms on the store's clock. `Native` reads the
+/// process-wide monotonic clock, and only if the operation needs the time.
+#[derive(Clone, Copy, Debug)]
+pub enum Now {
+  Native,
+  At(f64),
+}
+
+impl Now {
+  fn get(&mut self) -> f64 {
+    match *self {
+      Now::At(t) => t,
+      Now::Native => {
+        let t = clock::now_ms();
+        *self = Now::At(t);
+        t
+      }
+    }
+  }
+}
+
+#[derive(Debug)]
+struct Entry {
+  value: Box<[u8]>,
+  /// When the TTL started (ms on the clock); meaningless if `ttl == 0`.
+  start: f64,
+  /// 0 = never expires.
+  ttl: f64,
+}
+
+impl Entry {
+  fn is_stale(&self, now: &mut Now) -> bool {
+    self.ttl > 0.0 && now.get() - self.start > self.ttl
+  }
+}
+
+/// Counters since the store was created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+  pub hits: u64,
+  pub misses: u64,
+  pub sets: u64,
+  pub evictions: u64,
+  pub expirations: u64,
+  pub deletes: u64,
+  pub size: u64,
+  pub calculated_size: u64,
+}
+
+struct Inner {
+  lru: LruCache<Box<[u8]>, Entry>,
+  bytes: u64,
+  stats: Stats,
+}
+
+/// One entry as seen by iteration: key, value, TTL start and TTL.
+pub struct EntryView<'a> {
+  pub key: &'a [u8],
+  pub value: &'a [u8],
+  pub start: f64,
+  pub ttl: f64,
+}
+
+/// The bounded store. All operations take the one lock briefly; removed
+/// entries are pushed to the sink and dropped (or disposed) by the caller.
+pub struct Store {
+  config: Config,
+  inner: Mutex<Inner>,
+}
+
+fn entry_bytes(key: &[u8], value: &[u8]) -> u64 {
+  (key.len() + value.len()) as u64
+}
+
+impl Store {
+  pub fn new(config: Config) -> Result<Store, LeakguardError> {
+    config.validate()?;
+    Ok(Store {
+      config,
+      inner: Mutex::new(Inner {
+        lru: LruCache::unbounded(),
+        bytes: 0,
+        stats: Stats::default(),
+      }),
+    })
+  }
+
+  pub fn config(&self) -> &Config {
+    &self.config
+  }
+
+  /// Looks `key` up, updating recency (and age with `update_age_on_get`), and
+  /// passes the value to `f` while the lock is held. Expired entries are
+  /// removed (reason `expire`); with `allow_stale` their value is still given.
+  pub fn get<R>(
+    &self,
+    key: &[u8],
+    mut now: Now,
+    sink: Sink,
+    f: impl FnOnce(&[u8]) -> R,
+  ) -> Option<R> {
+    let mut g = self.inner.lock();
+    let inner = &mut *g;
+    let Some(entry) = inner.lru.get_mut(key) else {
+      inner.stats.misses += 1;
+      return None;
+    };
+    if entry.is_stale(&mut now) {
+      inner.stats.misses += 1;
+      let r = if self.config.allow_stale {
+        Some(f(&entry.value))
+      } else {
+        None
+      };
+      inner.remove(key, Reason::Expire, sink);
+      return r;
+    }
+    if self.config.update_age_on_get && entry.ttl > 0.0 {
+      entry.start = now.get();
+    }
+    inner.stats.hits += 1;
+    Some(f(&entry.value))
+  }
+
+  /// Like `get` without touching recency, age, stats, or expired entries.
+  pub fn peek<R>(&self, key: &[u8], mut now: Now, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    let g = self.inner.lock();
+    let entry = g.lru.peek(key)?;
+    if entry.is_stale(&mut now) && !self.config.allow_stale {
+      return None;
+    }
+    Some(f(&entry.value))
+  }
+
+  /// The entry under `key`, expired or not, without touching anything.
+  pub fn peek_entry<R>(&self, key: &[u8], f: impl FnOnce(EntryView<'_>) -> R) -> Option<R> {
+    let g = self.inner.lock();
+    let e = g.lru.peek(key)?;
+    Some(f(EntryView {
+      key,
+      value: &e.value,
+      start: e.start,
+      ttl: e.ttl,
+    }))
+  }
+
+  /// Present and not expired; does not touch recency.
+  pub fn has(&self, key: &[u8], mut now: Now) -> bool {
+    let g = self.inner.lock();
+    matches!(g.lru.peek(key), Some(e) if !e.is_stale(&mut now))
+  }
+
+  /// Stores `value` under `key` as most recently used, then evicts least
+  /// recently used entries until both bounds hold. `ttl` overrides the
+  /// store's default for this entry (0 = no expiry). An entry larger than
+  /// `maxEntrySize`/`maxSize` is refused (any older value of the key is
+  /// removed with reason `set`, as lru-cache does) with `EntryTooLarge`.
+  pub fn set(
+    &self,
+    key: &[u8],
+    value: Box<[u8]>,
+    ttl: Option<f64>,
+    mut now: Now,
+    mut sink: Sink,
+  ) -> Result<(), LeakguardError> {
+    let size = entry_bytes(key, &value);
+    let ttl = ttl.unwrap_or(self.config.ttl);
+    let mut g = self.inner.lock();
+    let inner = &mut *g;
+    if let Some(limit) = self.config.entry_limit() {
+      if size > limit {
+        inner.remove(key, Reason::Set, sink);
+        return Err(LeakguardError::new(
+          ErrorCode::EntryTooLarge,
+          format!(
+            "The entry for key {} is {size} bytes, more than {} ({limit} bytes); it was not stored",
+            describe_key(key),
+            if self.config.max_entry_size == Some(limit) {
+              "options.maxEntrySize"
+            } else {
+              "options.maxSize"
+            }
+          ),
+        ));
+      }
+    }
+    let start = if ttl > 0.0 { now.get() } else { 0.0 };
+    let entry = Entry { value, start, ttl };
+    inner.stats.sets += 1;
+    let old = if let Some(slot) = inner.lru.get_mut(key) {
+      Some(std::mem::replace(slot, entry))
+    } else {
+      inner.lru.push(key.into(), entry);
+      None
+    };
+    if let Some(old) = old {
+      inner.bytes = inner.bytes - entry_bytes(key, &old.value) + size;
+      if let Some(s) = sink.as_deref_mut() {
+        s.push(Disposed {
+          key: key.into(),
+          value: old.value,
+          reason: Reason::Set,
+        });
+      }
+    } else {
+      inner.bytes += size;
+    }
+    while self.config.max.is_some_and(|m| inner.lru.len() > m)
+      || self.config.max_size.is_some_and(|m| inner.bytes > m)
+    {
+      let Some((k, e)) = inner.lru.pop_lru() else {
+        break;
+      };
+      inner.bytes -= entry_bytes(&k, &e.value);
+      inner.stats.evictions += 1;
+      if let Some(s) = sink.as_deref_mut() {
+        s.push(Disposed {
+          key: k,
+          value: e.value,
+          reason: Reason::Evict,
+        });
+      }
+    }
+    Ok(())
+  }
+
+  /// Removes `key` (reason `delete`); true if it was present.
+  pub fn delete(&self, key: &[u8], sink: Sink) -> bool {
+    let mut g = self.inner.lock();
+    let present = g.remove(key, Reason::Delete, sink);
+    if present {
+      g.stats.deletes += 1;
+    }
+    present
+  }
+
+  /// Removes the least recently used entry and gives its value to `f`
+  /// (reason `delete`, it is the caller's explicit removal).
+  pub fn pop<R>(&self, sink: Sink, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    let mut g = self.inner.lock();
+    let (k, e) = g.lru.pop_lru()?;
+    g.bytes -= entry_bytes(&k, &e.value);
+    g.stats.deletes += 1;
+    let r = f(&e.value);
+    if let Some(s) = sink {
+      s.push(Disposed {
+        key: k,
+        value: e.value,
+        reason: Reason::Delete,
+      });
+    }
+    Some(r)
+  }
+
+  /// Removes everything (reason `clear`).
+  pub fn clear(&self, sink: Sink) {
+    let mut g = self.inner.lock();
+    let old = std::mem::replace(&mut g.lru, LruCache::unbounded());
+    g.bytes = 0;
+    drop(g);
+    if let Some(s) = sink {
+      // lru's IntoIter yields LRU first, like eviction order.
+      s.extend(old.into_iter().map(|(k, e)| Disposed {
+        key: k,
+        value: e.value,
+        reason: Reason::Clear,
+      }));
+    }
+  }
+
+  /// Removes every expired entry (reason `expire`); true if any was.
+  pub fn purge_stale(&self, mut now: Now, mut sink: Sink) -> bool {
+    let mut g = self.inner.lock();
+    let stale: Vec<Box<[u8]>> = g
+      .lru
+      .iter()
+      .filter(|(_, e)| e.is_stale(&mut now))
+      .map(|(k, _)| k.clone())
+      .collect();
+    for k in &stale {
+      g.remove(k, Reason::Expire, sink.as_deref_mut());
+    }
+    !stale.is_empty()
+  }
+
+  /// lru-cache's `getRemainingTTL`: 0 if absent, `Infinity` if the entry
+  /// has no TTL, else ms left (negative once expired but not yet removed).
+  pub fn remaining_ttl(&self, key: &[u8], mut now: Now) -> f64 {
+    let g = self.inner.lock();
+    match g.lru.peek(key) {
+      None => 0.0,
+      Some(e) if e.ttl == 0.0 => f64::INFINITY,
+      Some(e) => e.ttl - (now.get() - e.start),
+    }
+  }
+
+  /// Visits entries from most to least recently used, skipping expired ones
+  /// unless `include_stale`, with the lock held.
+  pub fn for_each(&self, mut now: Now, include_stale: bool, mut f: impl FnMut(EntryView<'_>)) {
+    let g = self.inner.lock();
+    for (k, e) in g.lru.iter() {
+      if include_stale || !e.is_stale(&mut now) {
+        f(EntryView {
+          key: k,
+          value: &e.value,
+          start: e.start,
+          ttl: e.ttl,
+        });
+      }
+    }
+  }
+
+  pub fn len(&self) -> usize {
+    self.inner.lock().lru.len()
+  }
+
+  pub fn is_empty(&self) -> bool {
+    self.len() == 0
+  }
+
+  /// Exact bytes held: sum over entries of key bytes + value bytes.
+  pub fn calculated_size(&self) -> u64 {
+    self.inner.lock().bytes
+  }
+
+  pub fn stats(&self) -> Stats {
+    let g = self.inner.lock();
+    Stats {
+      size: g.lru.len() as u64,
+      calculated_size: g.bytes,
+      ..g.stats
+    }
+  }
+}
+
+impl Inner {
+  fn remove(&mut self, key: &[u8], reason: Reason, sink: Sink) -> bool {
+    let Some((k, e)) = self.lru.pop_entry(key) else {
+      return false;
+    };
+    self.bytes -= entry_bytes(&k, &e.value);
+    if reason == Reason::Expire {
+      self.stats.expirations += 1;
+    }
+    if let Some(s) = sink {
+      s.push(Disposed {
+        key: k,
+        value: e.value,
+        reason,
+      });
+    }
+    true
+  }
+}
+
+/// A key for error messages: text if it is UTF-8, else its length.
+pub fn describe_key(key: &[u8]) -> String {
+  match std::str::from_utf8(key) {
+    Ok(s) if s.chars().count() <= 60 => format!("{s:?}"),
+    Ok(s) => format!("{:?}...", s.chars().take(57).collect::<String>()),
+    Err(_) => format!("<{} bytes>", key.len()),
+  }
+}

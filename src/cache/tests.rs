@@ -1,0 +1,302 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use super::*;
+
+fn cfg(max: Option<usize>, max_size: Option<u64>) -> Config {
+  Config {
+    max,
+    max_size,
+    max_entry_size: None,
+    ttl: 0.0,
+    update_age_on_get: false,
+    allow_stale: false,
+  }
+}
+
+fn v(s: &str) -> Box<[u8]> {
+  s.as_bytes().into()
+}
+
+fn keys(s: &Store) -> Vec<String> {
+  let mut out = vec![];
+  s.for_each(Now::At(0.0), true, |e| {
+    out.push(String::from_utf8(e.key.to_vec()).unwrap())
+  });
+  out
+}
+
+fn get(s: &Store, k: &str, now: f64) -> Option<String> {
+  s.get(k.as_bytes(), Now::At(now), None, |b| {
+    String::from_utf8(b.to_vec()).unwrap()
+  })
+}
+
+#[test]
+fn unbounded_and_zero_bounds_are_refused() {
+  let e = Store::new(cfg(None, None)).err().unwrap();
+  assert_eq!(e.code, ErrorCode::InvalidOption);
+  assert!(e
+    .message
+    .contains("At least one of options.max or options.maxSize"));
+  assert!(Store::new(cfg(Some(0), None)).is_err());
+  assert!(Store::new(Config {
+    ttl: f64::NAN,
+    ..cfg(Some(1), None)
+  })
+  .is_err());
+}
+
+#[test]
+fn evicts_least_recently_used_and_get_refreshes_but_peek_does_not() {
+  let s = Store::new(cfg(Some(3), None)).unwrap();
+  let mut sink = vec![];
+  for k in ["a", "b", "c"] {
+    s.set(k.as_bytes(), v(k), None, Now::At(0.0), Some(&mut sink))
+      .unwrap();
+  }
+  assert_eq!(get(&s, "a", 0.0).as_deref(), Some("a")); // a becomes MRU
+  assert!(s.peek(b"b", Now::At(0.0), |_| ()).is_some()); // b stays LRU
+  s.set(b"d", v("d"), None, Now::At(0.0), Some(&mut sink))
+    .unwrap();
+  assert_eq!(keys(&s), ["d", "a", "c"]);
+  assert_eq!(sink.len(), 1);
+  assert_eq!((&*sink[0].key, sink[0].reason), (&b"b"[..], Reason::Evict));
+}
+
+#[test]
+fn byte_accounting_is_exact_and_max_size_holds() {
+  let s = Store::new(cfg(None, Some(20))).unwrap();
+  s.set(b"k1", v("12345678"), None, Now::At(0.0), None)
+    .unwrap(); // 10 bytes
+  assert_eq!(s.calculated_size(), 10);
+  s.set(b"k2", v("1234"), None, Now::At(0.0), None).unwrap(); // 6
+  assert_eq!(s.calculated_size(), 16);
+  s.set(b"k1", v("1"), None, Now::At(0.0), None).unwrap(); // replace: 3
+  assert_eq!(s.calculated_size(), 9);
+  s.set(b"k3", v("123456789012"), None, Now::At(0.0), None)
+    .unwrap(); // 14 -> evicts k2 (LRU)
+  assert_eq!(s.calculated_size(), 17);
+  assert_eq!(keys(&s), ["k3", "k1"]);
+  let mut sink = vec![];
+  let e = s
+    .set(
+      b"k1",
+      v(&"x".repeat(19)),
+      None,
+      Now::At(0.0),
+      Some(&mut sink),
+    )
+    .unwrap_err();
+  assert_eq!(e.code, ErrorCode::EntryTooLarge);
+  assert!(e.message.contains("21 bytes"), "{}", e.message);
+  // The old value of the key is gone (lru-cache does the same), never half-stored.
+  assert_eq!(sink[0].reason, Reason::Set);
+  assert_eq!(keys(&s), ["k3"]);
+  assert_eq!(s.calculated_size(), 14);
+}
+
+#[test]
+fn max_entry_size_is_separate_from_max_size() {
+  let s = Store::new(Config {
+    max_entry_size: Some(5),
+    ..cfg(Some(10), None)
+  })
+  .unwrap();
+  assert!(s.set(b"k", v("1234"), None, Now::At(0.0), None).is_ok());
+  let e = s
+    .set(b"k2", v("1234"), None, Now::At(0.0), None)
+    .unwrap_err();
+  assert!(e.message.contains("options.maxEntrySize"));
+}
+
+#[test]
+fn ttl_expires_lazily_with_an_injected_clock() {
+  let s = Store::new(Config {
+    ttl: 100.0,
+    ..cfg(Some(10), None)
+  })
+  .unwrap();
+  s.set(b"a", v("1"), None, Now::At(1000.0), None).unwrap();
+  s.set(b"b", v("2"), Some(0.0), Now::At(1000.0), None)
+    .unwrap(); // never expires
+  s.set(b"c", v("3"), Some(500.0), Now::At(1000.0), None)
+    .unwrap();
+  assert_eq!(get(&s, "a", 1100.0).as_deref(), Some("1"));
+  assert_eq!(s.remaining_ttl(b"a", Now::At(1050.0)), 50.0);
+  assert_eq!(s.remaining_ttl(b"b", Now::At(1050.0)), f64::INFINITY);
+  assert_eq!(s.remaining_ttl(b"zz", Now::At(1050.0)), 0.0);
+  assert!(!s.has(b"a", Now::At(1101.0)));
+  let mut sink = vec![];
+  assert_eq!(s.get(b"a", Now::At(1101.0), Some(&mut sink), |_| ()), None);
+  assert_eq!((&*sink[0].key, sink[0].reason), (&b"a"[..], Reason::Expire));
+  assert!(s.purge_stale(Now::At(1600.0), Some(&mut sink)));
+  assert_eq!(keys(&s), ["b"]);
+  assert_eq!(s.stats().expirations, 2);
+}
+
+#[test]
+fn update_age_on_get_and_allow_stale() {
+  let s = Store::new(Config {
+    ttl: 100.0,
+    update_age_on_get: true,
+    allow_stale: true,
+    ..cfg(Some(10), None)
+  })
+  .unwrap();
+  s.set(b"a", v("1"), None, Now::At(0.0), None).unwrap();
+  assert!(get(&s, "a", 90.0).is_some());
+  assert!(get(&s, "a", 180.0).is_some()); // age restarted at 90
+  assert_eq!(get(&s, "a", 300.0).as_deref(), Some("1")); // stale, returned once
+  assert_eq!(get(&s, "a", 300.0), None);
+}
+
+#[test]
+fn delete_pop_clear_report_their_reasons_and_stats_count() {
+  let s = Store::new(cfg(Some(10), None)).unwrap();
+  for k in ["a", "b", "c"] {
+    s.set(k.as_bytes(), v(k), None, Now::At(0.0), None).unwrap();
+  }
+  let mut sink = vec![];
+  assert!(s.delete(b"b", Some(&mut sink)));
+  assert!(!s.delete(b"b", Some(&mut sink)));
+  assert_eq!(s.pop(Some(&mut sink), |b| b.to_vec()), Some(b"a".to_vec()));
+  s.set(b"d", v("d"), None, Now::At(0.0), None).unwrap();
+  s.clear(Some(&mut sink));
+  let got: Vec<_> = sink
+    .iter()
+    .map(|d| {
+      (
+        String::from_utf8(d.key.to_vec()).unwrap(),
+        d.reason.as_str(),
+      )
+    })
+    .collect();
+  assert_eq!(
+    got,
+    [
+      ("b".into(), "delete"),
+      ("a".into(), "delete"),
+      ("c".into(), "clear"),
+      ("d".into(), "clear")
+    ]
+  );
+  assert_eq!(get(&s, "zz", 0.0), None);
+  let st = s.stats();
+  assert_eq!(
+    (st.sets, st.misses, st.deletes, st.size, st.calculated_size),
+    (4, 1, 2, 0, 0)
+  );
+}
+
+/// Counts live values, like lru-rs's DropCounter test: whatever path an
+/// entry leaves by (eviction, replacement, delete, clear, drop of the
+/// store), its memory is released.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+struct Counted;
+impl Counted {
+  fn new() -> Counted {
+    LIVE.fetch_add(1, Ordering::SeqCst);
+    Counted
+  }
+}
+impl Drop for Counted {
+  fn drop(&mut self) {
+    LIVE.fetch_sub(1, Ordering::SeqCst);
+  }
+}
+
+#[test]
+fn every_removed_entry_is_freed() {
+  // The store holds bytes, so count the Disposed values the sink hands back
+  // and the allocations that stay: after drop, nothing stays.
+  {
+    let s = Store::new(cfg(Some(100), None)).unwrap();
+    let mut sink = vec![];
+    let mut held = vec![];
+    for i in 0..10_000u32 {
+      s.set(
+        &i.to_le_bytes(),
+        v("x"),
+        None,
+        Now::At(0.0),
+        Some(&mut sink),
+      )
+      .unwrap();
+      if i % 7 == 0 {
+        s.delete(&(i / 2).to_le_bytes(), Some(&mut sink));
+      }
+      held.extend(sink.drain(..).map(|_| Counted::new()));
+      held.clear();
+    }
+    assert_eq!(s.len(), 100);
+    s.clear(Some(&mut sink));
+    assert_eq!(sink.len(), 100);
+    assert_eq!(s.calculated_size(), 0);
+  }
+  assert_eq!(LIVE.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn threads_hammering_one_store_keep_the_invariants() {
+  let s = Arc::new(Store::new(cfg(Some(500), Some(8_000))).unwrap());
+  let threads: Vec<_> = (0..8u64)
+    .map(|t| {
+      let s = s.clone();
+      std::thread::spawn(move || {
+        let mut x = t.wrapping_mul(0x9E3779B97F4A7C15) | 1;
+        for _ in 0..20_000 {
+          x ^= x << 13;
+          x ^= x >> 7;
+          x ^= x << 17;
+          let k = (x % 2000).to_le_bytes();
+          match x % 10 {
+            0..=5 => drop(s.get(&k, Now::Native, None, |b| b.len())),
+            6..=8 => s
+              .set(
+                &k,
+                vec![0u8; (x % 40) as usize].into(),
+                None,
+                Now::Native,
+                None,
+              )
+              .unwrap(),
+            _ => drop(s.delete(&k, None)),
+          }
+          let st = s.stats();
+          assert!(st.size <= 500 && st.calculated_size <= 8_000);
+        }
+      })
+    })
+    .collect();
+  for t in threads {
+    t.join().unwrap();
+  }
+  let mut total = 0;
+  s.for_each(Now::Native, true, |e| {
+    total += (e.key.len() + e.value.len()) as u64
+  });
+  assert_eq!(total, s.calculated_size());
+}
+
+#[test]
+fn named_stores_are_shared_and_mismatches_are_named() {
+  let a = registry::open("test-shared", cfg(Some(5), None)).unwrap();
+  let b = registry::open("test-shared", cfg(Some(5), None)).unwrap();
+  assert!(Arc::ptr_eq(&a, &b));
+  let e = registry::open("test-shared", cfg(Some(6), None))
+    .err()
+    .unwrap();
+  assert_eq!(e.code, ErrorCode::OptionsMismatch);
+  assert!(
+    e.message.contains("options.max differs") && e.message.contains("max: 5"),
+    "{}",
+    e.message
+  );
+  assert!(registry::names().contains(&"test-shared".to_string()));
+  assert!(registry::drop_named("test-shared"));
+  assert!(!registry::drop_named("test-shared"));
+  let c = registry::open("test-shared", cfg(Some(6), None)).unwrap();
+  assert!(!Arc::ptr_eq(&a, &c));
+  registry::drop_named("test-shared");
+}
