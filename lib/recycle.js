@@ -208,6 +208,9 @@ class Recycler extends EventEmitter {
       } finally {
         clearTimeout(timer)
       }
+      // One more turn of the event loop: the last job's result reaches its
+      // caller (a loop's `await handler()`, a queue's completion) first.
+      await new Promise((resolve) => setImmediate(resolve))
       this.stop()
       process.exit(this.#opts.exitCode)
     })()
