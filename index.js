@@ -4,8 +4,11 @@
 
 const { codes } = require('./lib/errors')
 const { processMemory } = require('./lib/memory')
+const { monitor, onWorkerWarning } = require('./lib/monitor')
 
 module.exports = {
   codes,
-  processMemory
+  processMemory,
+  monitor,
+  onWorkerWarning
 }

@@ -7,4 +7,6 @@ const leakguard = require('./index.js')
 
 export const codes = leakguard.codes
 export const processMemory = leakguard.processMemory
+export const monitor = leakguard.monitor
+export const onWorkerWarning = leakguard.onWorkerWarning
 export default leakguard
