@@ -105,18 +105,28 @@ let broadcast = null
 const workerHandlers = new Set()
 let receiver = null
 
+// Earliest time any active monitor wants a scavenge sample; full-GC samples
+// are always wanted (they are rare and the verdicts rest on them).
+let nextMinorDue = 0
+
 function onGc (list) {
+  const entries = list.getEntries()
   let stats = null
   const now = Date.now()
-  for (const entry of list.getEntries()) {
-    const kind = entry.detail ? entry.detail.kind : entry.kind
+  for (let i = 0; i < entries.length; i++) {
+    const detail = entries[i].detail
+    const kind = detail ? detail.kind : entries[i].kind
     const major = kind === perf.NODE_PERFORMANCE_GC_MAJOR
+    if (!major && now < nextMinorDue) continue
+    let due = Infinity
     for (const m of active) {
       if (now - (major ? m._lastMajorAt : m._lastHeapAt) >= m._intervalMs) {
         if (stats === null) stats = v8.getHeapStatistics()
         m._heapSample(now, stats, kind, major)
       }
+      due = Math.min(due, m._lastHeapAt + m._intervalMs)
     }
+    nextMinorDue = due
   }
 }
 
@@ -135,6 +145,7 @@ function attach (m) {
     }
   }
   active.add(m)
+  nextMinorDue = 0
 }
 
 function detach (m) {
