@@ -7,6 +7,7 @@ const { processMemory } = require('./lib/memory')
 const scope = require('./lib/scope')
 const { recycle, Recycler } = require('./lib/recycle')
 const { BoundedCache } = require('./lib/cache')
+const { monitor, onWorkerWarning } = require('./lib/monitor')
 
 module.exports = {
   codes,
@@ -20,5 +21,7 @@ module.exports = {
   resetScopeStats: scope.resetScopeStats,
   recycle,
   Recycler,
-  BoundedCache
+  BoundedCache,
+  monitor,
+  onWorkerWarning
 }

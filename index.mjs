@@ -17,4 +17,6 @@ export const resetScopeStats = leakguard.resetScopeStats
 export const recycle = leakguard.recycle
 export const Recycler = leakguard.Recycler
 export const BoundedCache = leakguard.BoundedCache
+export const monitor = leakguard.monitor
+export const onWorkerWarning = leakguard.onWorkerWarning
 export default leakguard

@@ -31,7 +31,7 @@ class BoundedLabels {
 
 function checkMonitor (name, monitor) {
   if (monitor === undefined) return undefined
-  if (monitor === null || typeof monitor !== 'object' || typeof monitor.trend !== 'function') {
+  if (monitor === null || typeof monitor !== 'object' || typeof monitor.trend !== 'function' || typeof monitor.on !== 'function') {
     throw invalidOptionType(name, 'a monitor() instance (an object with a trend() method)', monitor)
   }
   return monitor
@@ -82,7 +82,7 @@ function checkExporterOptions (options, extraKeys) {
  * @param {{ job?: Function, leftOpen?: Function, disposed?: Function, cleanupError?: Function,
  *   warning?: Function, limit?: Function }} on
  */
-function subscribeEvents (on) {
+function subscribeEvents (on, monitor) {
   const jobs = new BoundedLabels()
   const metrics = new BoundedLabels()
   const onJobEnd = (report) => {
@@ -110,16 +110,28 @@ function subscribeEvents (on) {
   const onWarning = (w) => { if (on.warning) on.warning(metrics.label(w && w.metric)) }
   const onLimit = (e) => { if (on.limit) on.limit(metrics.label(e && e.metric)) }
   channels.jobEnd.subscribe(onJobEnd)
-  channels.warning.subscribe(onWarning)
-  channels.limit.subscribe(onLimit)
+  // A monitor also hands on the warnings of monitors in worker threads, which
+  // never reach this thread's channels: with one, count its events instead.
+  if (monitor) {
+    monitor.on('warning', onWarning)
+    monitor.on('limit', onLimit)
+  } else {
+    channels.warning.subscribe(onWarning)
+    channels.limit.subscribe(onLimit)
+  }
   let closed = false
   return {
     close () {
       if (closed) return
       closed = true
       channels.jobEnd.unsubscribe(onJobEnd)
-      channels.warning.unsubscribe(onWarning)
-      channels.limit.unsubscribe(onLimit)
+      if (monitor) {
+        monitor.off('warning', onWarning)
+        monitor.off('limit', onLimit)
+      } else {
+        channels.warning.unsubscribe(onWarning)
+        channels.limit.unsubscribe(onLimit)
+      }
     }
   }
 }
@@ -130,41 +142,29 @@ function memoryFigures () {
   return MEMORY_KINDS.map((k) => [k, m[k]])
 }
 
-/**
- * The monitor's current trend per metric: `[{ metric, slopePerSecond, slopePerJob, growing }]`.
- * Tolerates the shapes the monitor may report (a map of metrics, or an array).
- */
+const TREND_METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss']
+
+/** The monitor's current trend per metric: `[{ metric, slopePerSecond, slopePerJob, growing }]`. */
 function trendFigures (monitor) {
   if (!monitor) return []
   let t
   try {
     t = monitor.trend()
   } catch {
-    return [] // a stopped monitor has no trend; the scrape must still succeed
+    return [] // the scrape must succeed whatever state the monitor is in
   }
-  if (!t || typeof t !== 'object') return []
-  const entries = Array.isArray(t)
-    ? t.map((x) => [x && x.metric, x])
-    : Object.entries(t.metrics && typeof t.metrics === 'object' ? t.metrics : t)
   const out = []
-  for (const [metric, fit] of entries) {
-    if (!metric || !fit || typeof fit !== 'object') continue
-    const slopePerSecond = pickNumber(fit, ['slopePerSecond', 'bytesPerSecond', 'slopePerSec'], (v) => v) ??
-      pickNumber(fit, ['slopePerMs', 'bytesPerMs', 'slope'], (v) => v * 1000)
-    const slopePerJob = pickNumber(fit, ['slopePerJob', 'bytesPerJob', 'perJob'], (v) => v)
-    if (slopePerSecond === undefined && slopePerJob === undefined) continue
-    out.push({ metric, slopePerSecond, slopePerJob, growing: fit.growing === true || fit.leak === true })
+  for (const metric of TREND_METRICS) {
+    const fit = t && t[metric]
+    if (!fit || typeof fit.slopeBytesPerSec !== 'number') continue // too few samples yet
+    out.push({
+      metric,
+      slopePerSecond: fit.slopeBytesPerSec,
+      slopePerJob: typeof fit.bytesPerJob === 'number' ? fit.bytesPerJob : undefined,
+      growing: fit.growing === true
+    })
   }
   return out
-}
-
-function pickNumber (obj, keys, map) {
-  for (const k of keys) {
-    const v = obj[k]
-    if (typeof v === 'number' && Number.isFinite(v)) return map(v)
-    if (v && typeof v === 'object' && typeof v.slope === 'number' && Number.isFinite(v.slope)) return map(v.slope)
-  }
-  return undefined
 }
 
 /** `[{ cache, stats }]` read now from each cache's stats(). */

@@ -1,6 +1,7 @@
 // Types of leakguard/prometheus. prom-client is an optional peer dependency:
 // these types need it installed, like the subpath itself.
 import type { Registry } from 'prom-client'
+import type { Monitor } from '../index.js'
 
 /** What the exporters read cache figures from: a BoundedCache (or anything with the same stats()). */
 export interface CacheLike {
@@ -8,17 +9,19 @@ export interface CacheLike {
   stats(): { hits: number, misses: number, sets: number, evictions: number, expirations: number, size: number, calculatedSize: number }
 }
 
-/** What the exporters read trend slopes from: a monitor() instance. */
-export interface MonitorLike {
-  trend(): unknown
-}
+/** What the exporters read trend slopes and count warnings from: a monitor() instance. */
+export type MonitorLike = Pick<Monitor, 'trend' | 'on' | 'off'>
 
 export interface PrometheusOptions {
   /** The registry to register on. Default: prom-client's global `register`. */
   registry?: Registry
   /** Prepended to every metric name. Must match `[a-zA-Z_:][a-zA-Z0-9_:]*` or be ''. Default `'leakguard_'`. */
   prefix?: string
-  /** A monitor whose trend() gives the `trend_*` gauges. Without it, those gauges are not registered. */
+  /**
+   * A monitor whose trend() gives the `trend_*` gauges, and whose 'warning'/'limit' events
+   * (worker-thread warnings included) are counted. Without it, the trend gauges are not
+   * registered and warnings are counted from this thread's diagnostics channels.
+   */
   monitor?: MonitorLike
   /**
    * Caches whose stats() give the `cache_*` metrics, labelled `cache` by their `name`

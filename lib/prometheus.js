@@ -144,7 +144,7 @@ function registerMetrics (options) {
     cleanupError: (job, n) => cleanupErrors.inc({ job }, n),
     warning: (metric) => warnings.inc({ metric }),
     limit: (metric) => limits.inc({ metric })
-  })
+  }, monitor)
 
   const metricNames = created.map((m) => m.name)
   let registered = true

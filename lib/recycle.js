@@ -120,6 +120,11 @@ class Recycler extends EventEmitter {
     }
   }
 
+  /** @internal A warning seen by a monitor this net is attached to. */
+  _noteWarning (w) {
+    this.#lastWarning = w
+  }
+
   /** Counts the start of a job that is not seen on the job channels (the guard() wiring uses this). */
   jobStarted () {
     this.#inFlight++
@@ -296,11 +301,19 @@ function recycleOption (name, value, { allowOptions = true } = {}) {
   return rec
 }
 
-/** For monitor({ recycle }): a Recycler, or its options (then counting every guarded job of the thread). */
-function monitorRecycleOption (name, value) {
+/**
+ * The monitor() `recycle` option: a Recycler, or its options (a net counting
+ * every guarded job of the thread). The net quotes the monitor's warnings,
+ * including those of worker threads that reach it, and its 'recycle' event is
+ * re-emitted by the monitor. A net the monitor created stops with it.
+ */
+function monitorRecycleOption (name, value, monitor) {
   if (value === undefined) return undefined
-  if (value instanceof Recycler) return value
-  return renamed(name, () => new Recycler(value))
+  const own = !(value instanceof Recycler)
+  const rec = own ? renamed(name, () => new Recycler(value)) : value
+  monitor.on('warning', (w) => rec._noteWarning(w))
+  rec.on('recycle', (e) => monitor.emit('recycle', e))
+  return own ? rec : undefined
 }
 
 function renamed (name, make) {

@@ -28,3 +28,31 @@ prom.unregister()
 otel.registerMetrics({ meter: metrics.getMeter('app') }).unregister()
 // @ts-expect-error maxJobs must be a number
 recycle({ maxJobs: '10' })
+// Memory monitor
+import { monitor, onWorkerWarning } from '../../index.js'
+import type { MonitorOptions, MemorySample, TrendWarning, LimitEvent, Monitor } from '../../index.js'
+const monitorOptions: MonitorOptions = { intervalMs: 1000, limits: { rss: 1 << 30 }, sendToParent: true }
+const mon: Monitor = monitor(monitorOptions)
+mon.on('warning', (w: TrendWarning) => { const perJob: number | null = w.bytesPerJob; void perJob; void w.message })
+mon.on('limit', (e: LimitEvent) => { void e.valueBytes })
+mon.on('sample', (s: MemorySample) => { void s.rss })
+mon.jobDone()
+const heapTrend = mon.trend().heapUsed
+if (heapTrend) void heapTrend.slopeBytesPerSec
+const allSamples: MemorySample[] = mon.samples()
+void allSamples
+const stopReceiving: () => void = onWorkerWarning((w) => { void w.threadId })
+stopReceiving()
+mon[Symbol.dispose]()
+mon.stop()
+
+// @ts-expect-error limits only knows rss, heapUsed, external
+monitor({ limits: { heap: 1 } })
+// @ts-expect-error 'warning' listeners receive a TrendWarning
+mon.on('warning', (w: string) => { void w })
+
+// monitor({ recycle }) re-emits the net's event
+const recycling = monitor({ recycle: { maxRss: 1 << 30 } })
+recycling.on('recycle', (e: RecycleEvent) => { void e.jobs })
+recycling.stop()
+monitor({ recycle: net }).stop()
