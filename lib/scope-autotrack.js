@@ -36,8 +36,9 @@ let active = 0 // open autoTrack scopes
 let installed = false
 let restoreTimer = null
 let idleWaiters = []
-/** Set while JobScope itself registers a timer/listener: it is tracked explicitly. */
-const state = { muted: false }
+// muted: set while JobScope itself adds a listener (tracked explicitly).
+// active: some autoTrack scope is open (plain scopes then remember their parent).
+const state = { muted: false, active: false }
 
 /** The innermost open autoTrack scope of the current async context, if any. */
 function owner () {
@@ -232,6 +233,7 @@ function uninstall () {
 /** A scope with autoTrack opened. */
 function acquire () {
   active++
+  state.active = true
   if (restoreTimer !== null) {
     origClearTimeout(restoreTimer)
     restoreTimer = null
@@ -241,7 +243,9 @@ function acquire () {
 
 /** A scope with autoTrack closed. */
 function release () {
-  if (--active > 0 || restoreTimer !== null) return
+  if (--active > 0) return
+  state.active = false
+  if (restoreTimer !== null) return
   restoreTimer = origSetTimeout(() => {
     restoreTimer = null
     if (active === 0 && installed) uninstall()

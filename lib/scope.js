@@ -100,6 +100,8 @@ function normalizeOptions (options, optName, kind = 'scope') {
     captureStacks: o.captureStacks === true,
     onLeftOpen: onLeftOpen ?? 'warn',
     onReport: checkFunction(`${optName}.onReport`, o.onReport),
+    stats: undefined,
+    statsGen: -1,
     recycle: undefined
   }
   if (o.recycle !== undefined) {
@@ -175,7 +177,8 @@ class JobScope {
     this._leftOpen = NO_LEFT_OPEN
     this._durationMs = 0
     this._t0 = performance.now()
-    this._parent = als.getStore()
+    // Only autoTrack needs the parent (to attribute through plain nested scopes).
+    this._parent = autotrack.state.active || cfg.auto !== 0 ? als.getStore() : undefined
     this._auto = cfg.auto
     this._stacks = cfg.captureStacks
     this._autoRecs = undefined
@@ -250,8 +253,9 @@ class JobScope {
   _listen (target, event, listener, options, once, what) {
     this._open(what)
     checkListener(listener)
-    const muted = autotrack.state.muted
-    autotrack.state.muted = true
+    const st = autotrack.state
+    const muted = st.muted
+    st.muted = true
     try {
       if (what !== 'addEventListener' && isEmitter(target)) {
         if (once) target.once(event, listener)
@@ -268,7 +272,7 @@ class JobScope {
         throw invalidArgType('target', 'an EventEmitter or EventTarget', target)
       }
     } finally {
-      autotrack.state.muted = muted
+      st.muted = muted
     }
     return target
   }
@@ -506,8 +510,12 @@ const NO_LEFT_OPEN = Object.freeze([])
 
 const stats = new Map()
 
+let statsGeneration = 0
+
 function recordStats (scope) {
-  let s = stats.get(scope._name)
+  // guard() caches its entry in its config: no Map lookup per job.
+  const cfg = scope._cfg
+  let s = cfg !== undefined && cfg.statsGen === statsGeneration ? cfg.stats : stats.get(scope._name)
   if (s === undefined) {
     const key = stats.size < MAX_STATS_NAMES ? scope._name : '<other>'
     s = stats.get(key)
@@ -515,6 +523,10 @@ function recordStats (scope) {
       s = { name: key, jobs: 0, failed: 0, timedOut: 0, totalMs: 0, maxMs: 0, timers: 0, listeners: 0, resources: 0, deferred: 0, errors: 0, jobsWithLeftOpen: 0, leftOpen: new Map() }
       stats.set(key, s)
     }
+  }
+  if (cfg !== undefined) {
+    cfg.stats = s
+    cfg.statsGen = statsGeneration
   }
   s.jobs++
   if (scope._outcome === 'error') s.failed++
@@ -579,6 +591,7 @@ function scopeStats (name) {
 /** Forgets all statistics (e.g. between test files). */
 function resetScopeStats () {
   stats.clear()
+  statsGeneration++
 }
 
 // ---- guard / withScope ----------------------------------------------------------
@@ -732,5 +745,7 @@ module.exports = {
   withScope,
   currentScope,
   scopeStats,
-  resetScopeStats
+  resetScopeStats,
+  /** Internal, for the bench: the per-job statistics update. */
+  _recordStats: recordStats
 }

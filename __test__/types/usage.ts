@@ -56,3 +56,46 @@ const recycling = monitor({ recycle: { maxRss: 1 << 30 } })
 recycling.on('recycle', (e: RecycleEvent) => { void e.jobs })
 recycling.stop()
 monitor({ recycle: net }).stop()
+// ---- job scopes
+import { guard, withScope, currentScope, scopeStats, resetScopeStats, JobScope, SuppressedError } from '../../index.js'
+import type { ScopeReport, ScopeOptions, LeftOpenResource, ScopeStats } from '../../index.js'
+import { EventEmitter } from 'node:events'
+
+const bus = new EventEmitter()
+const opts: ScopeOptions = { name: 'resize-image', timeout: 30_000, autoTrack: 'dispose', captureStacks: true, onLeftOpen: 'warn' }
+const processor = guard(async function (this: { id: number }, job: { data: string }, token?: string): Promise<number> {
+  const scope = currentScope()!
+  scope.setTimeout(() => {}, 5_000)
+  scope.on(bus, 'message', (m: unknown) => { void m })
+  scope.addEventListener(new EventTarget(), 'ping', () => {})
+  scope.track({ destroy () {} })
+  scope.use({ [Symbol.dispose] () {} })
+  scope.defer(async () => {})
+  const s: AbortSignal = scope.signal
+  void s; void token
+  return job.data.length + this.id
+}, { ...opts, onReport: (r: ScopeReport) => { const l: LeftOpenResource[] = r.leftOpen; void l } })
+const n: Promise<number> = processor.call({ id: 1 }, { data: 'x' })
+const w: Promise<string> = withScope(async (scope) => scope.name, { onLeftOpen: (r) => { void r.errors } })
+const st: ScopeStats[] = scopeStats()
+const one: ScopeStats | undefined = scopeStats('resize-image')
+const perJob: number | undefined = one?.leftOpen[0]?.perJob
+resetScopeStats()
+const js = new JobScope({ disposeTimeout: 1000 })
+const rep: Promise<ScopeReport> = js.close()
+const se = new SuppressedError(new Error('a'), new Error('b'))
+const suppressed: unknown = se.suppressed
+void n; void w; void st; void perJob; void rep; void suppressed
+
+// @ts-expect-error onLeftOpen is 'warn' | 'throw' | 'ignore' | function
+guard(async () => {}, { onLeftOpen: 'loud' })
+// @ts-expect-error track() needs something disposable
+js.track({ id: 1 })
+
+// guard({ recycle }) takes options or a shared net; withScope only a net
+import { guard as guardFn, withScope as withScopeFn } from '../../index.js'
+guardFn(async (n: number) => n, { recycle: { maxJobs: 10_000, exit: true } })
+guardFn(async () => {}, { recycle: net })
+void withScopeFn(async () => {}, { recycle: net })
+// @ts-expect-error withScope runs one job: a Recycler, not its options
+void withScopeFn(async () => {}, { recycle: { maxJobs: 2 } })

@@ -1,0 +1,684 @@
+// JobScope / guard / withScope / currentScope / scopeStats on real timers,
+// emitters, fs streams, sockets on 127.0.0.1 and a child process.
+import { test, describe, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { EventEmitter, once } from 'node:events'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, readFileSync, createWriteStream } from 'node:fs'
+import { tmpdir } from 'node:os'
+import net from 'node:net'
+import { PassThrough } from 'node:stream'
+import path from 'node:path'
+import dc from 'node:diagnostics_channel'
+import { fileURLToPath } from 'node:url'
+import * as esm from 'leakguard'
+
+const require = createRequire(import.meta.url)
+const lg = require('leakguard')
+const { guard, withScope, currentScope, scopeStats, resetScopeStats, JobScope, SuppressedError } = lg
+const autotrack = require('../lib/scope-autotrack.js')
+const helper = require('./fixtures/leaky-helper.cjs')
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const helperPath = path.join(here, 'fixtures', 'leaky-helper.cjs')
+const helperLines = readFileSync(helperPath, 'utf8').split('\n')
+/** `fixtures/leaky-helper.cjs:LINE:COL` of the line carrying `// SITE:<tag>`. */
+function siteLine (tag) {
+  const i = helperLines.findIndex((l) => l.includes(`// SITE:${tag}`))
+  assert.ok(i >= 0, tag)
+  return i + 1
+}
+function assertSite (site, tag) {
+  assert.match(site, new RegExp(`fixtures/leaky-helper\\.cjs:${siteLine(tag)}:\\d+$`), `site of ${tag}`)
+}
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'leakguard-scope-'))
+let fileNo = 0
+const tmpFile = () => path.join(tmp, `f${fileNo++}.log`)
+
+const activeCount = (type) => process.getActiveResourcesInfo().filter((t) => t === type).length
+const never = () => new Promise(() => {})
+
+let server // a loopback server the socket cases connect to
+before(async () => {
+  server = net.createServer((c) => c.on('error', () => {}))
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+})
+after(async () => {
+  server.close()
+  rmSync(tmp, { recursive: true, force: true })
+  await autotrack.whenRestored()
+})
+
+async function connectedSocket (create = () => net.connect(server.address().port, '127.0.0.1')) {
+  const s = create()
+  s.on('error', () => {})
+  await once(s, 'connect')
+  return s
+}
+
+// ---- each resource kind: open after a plain handler, closed under guard ------
+
+// create(scope) opens the resource (through the scope when given one);
+// isOpen(r) observes it from outside; release(r) cleans up after the plain case.
+const kinds = {
+  'setTimeout': {
+    create: (s) => (s ? s.setTimeout(() => {}, 60_000) : setTimeout(() => {}, 60_000)),
+    isOpen: () => activeCount('Timeout') > baseline.Timeout,
+    release: (t) => clearTimeout(t)
+  },
+  'setInterval': {
+    create: (s) => (s ? s.setInterval(() => {}, 60_000) : setInterval(() => {}, 60_000)),
+    isOpen: (t) => activeCount('Timeout') > baseline.Timeout,
+    release: (t) => clearInterval(t)
+  },
+  'setImmediate': {
+    create: (s) => {
+      const hit = { ran: false }
+      hit.t = s ? s.setImmediate(() => { hit.ran = true }) : setImmediate(() => { hit.ran = true })
+      return hit
+    },
+    // An immediate is "open" until it runs: observed after a turn of the loop.
+    isOpen: async (hit) => { await new Promise((resolve) => setTimeout(resolve, 1)); return hit.ran },
+    release: () => {}
+  },
+  'EventEmitter listener': {
+    create: (s) => {
+      const bus = new EventEmitter()
+      const fn = () => {}
+      if (s) s.on(bus, 'message', fn)
+      else bus.on('message', fn)
+      return bus
+    },
+    isOpen: (bus) => bus.listenerCount('message') === 1,
+    release: (bus) => bus.removeAllListeners()
+  },
+  'EventEmitter once listener': {
+    create: (s) => {
+      const bus = new EventEmitter()
+      if (s) s.once(bus, 'message', () => {})
+      else bus.once('message', () => {})
+      return bus
+    },
+    isOpen: (bus) => bus.listenerCount('message') === 1,
+    release: (bus) => bus.removeAllListeners()
+  },
+  'EventTarget listener': {
+    create: (s) => {
+      const target = new EventTarget()
+      const hit = { target, calls: 0 }
+      const fn = () => { hit.calls++ }
+      if (s) s.addEventListener(target, 'ping', fn)
+      else target.addEventListener('ping', fn)
+      return hit
+    },
+    isOpen: (hit) => { hit.target.dispatchEvent(new Event('ping')); return hit.calls === 1 },
+    release: () => {}
+  },
+  'fs write stream': {
+    create: (s) => {
+      const ws = createWriteStream(tmpFile())
+      return s ? s.track(ws) : ws
+    },
+    isOpen: async (ws) => {
+      if (ws.destroyed) return false
+      if (ws.pending) await once(ws, 'open')
+      return typeof ws.fd === 'number' && !ws.closed
+    },
+    release: (ws) => ws.destroy()
+  },
+  'net socket': {
+    create: async (s) => {
+      const sock = await connectedSocket()
+      return s ? s.track(sock) : sock
+    },
+    isOpen: (sock) => !sock.destroyed && sock.readyState === 'open',
+    release: (sock) => sock.destroy()
+  },
+  'net server': {
+    create: async (s) => {
+      const srv = net.createServer()
+      await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve))
+      return s ? s.track(srv) : srv
+    },
+    isOpen: (srv) => srv.listening,
+    release: (srv) => srv.close()
+  },
+  'child process': {
+    create: (s) => {
+      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+      child.exited = once(child, 'exit')
+      return s ? s.track(child) : child
+    },
+    isOpen: (child) => child.exitCode === null && child.signalCode === null && !child.killed,
+    release: async (child) => { child.kill(); await child.exited }
+  }
+}
+const baseline = {}
+
+describe('each resource kind', () => {
+  for (const [kind, k] of Object.entries(kinds)) {
+    test(`${kind}: stays open after a plain handler`, async () => {
+      baseline.Timeout = activeCount('Timeout')
+      let r
+      const plain = async () => { r = await k.create(undefined) }
+      await plain()
+      if (kind === 'setImmediate') assert.equal(r.ran, false) // it is pending
+      else assert.equal(await k.isOpen(r), true, 'open after the handler returned')
+      await k.release(r)
+    })
+
+    for (const outcome of ['resolves', 'throws', 'times out']) {
+      test(`${kind}: closed when the guarded job ${outcome}`, async () => {
+        baseline.Timeout = activeCount('Timeout')
+        let r
+        const job = guard(async () => {
+          const scope = currentScope()
+          // An immediate would run during the wait for the timeout: create it as the job times out.
+          if (kind === 'setImmediate' && outcome === 'times out') scope.signal.addEventListener('abort', () => { r = k.create(scope) })
+          else r = await k.create(scope)
+          if (outcome === 'throws') throw new Error('job failed')
+          if (outcome === 'times out') await never()
+          return 'done'
+        }, { name: `kind-${kind}`, timeout: outcome === 'times out' ? 100 : undefined })
+        const p = job()
+        if (outcome === 'resolves') assert.equal(await p, 'done')
+        else if (outcome === 'throws') await assert.rejects(p, { message: 'job failed' })
+        else await assert.rejects(p, { code: 'ERR_LEAKGUARD_TIMEOUT', name: 'Error', message: /timed out after 100 ms/ })
+        if (kind === 'setImmediate') assert.equal(await k.isOpen(r), false, 'cleared before it ran')
+        else assert.equal(await k.isOpen(r), false, 'closed when the job ended')
+        if (kind === 'child process') await r.exited
+      })
+    }
+  }
+})
+
+// ---- close semantics ----------------------------------------------------------
+
+test('disposal is LIFO across every kind of entry, and the report counts them', async () => {
+  const order = []
+  const bus = new EventEmitter()
+  const res = (name) => ({ destroy () { order.push(name) } })
+  const report = await (async () => {
+    const scope = new JobScope({ name: 'order' })
+    scope.defer(() => order.push('defer-1'))
+    scope.track(res('track-2'))
+    scope.use({ [Symbol.dispose] () { order.push('use-3') } })
+    scope.track({ async [Symbol.asyncDispose] () { await null; order.push('async-4') } })
+    scope.defer(async () => { await new Promise((resolve) => setImmediate(resolve)); order.push('defer-5') })
+    scope.on(bus, 'x', () => order.push('listener-ran'))
+    scope.setTimeout(() => order.push('timer-ran'), 0)
+    scope.defer(() => order.push('defer-6'))
+    return scope.close()
+  })()
+  assert.deepEqual(order, ['defer-6', 'defer-5', 'async-4', 'use-3', 'track-2', 'defer-1'])
+  bus.emit('x')
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  assert.deepEqual(order.slice(6), [], 'the listener was removed and the timer cleared')
+  assert.deepEqual(report.disposed, { timers: 1, listeners: 1, resources: 3, deferred: 3 })
+  assert.equal(report.name, 'order')
+  assert.equal(report.outcome, 'ok')
+  assert.deepEqual(report.leftOpen, [])
+  assert.deepEqual(report.errors, [])
+  assert.ok(report.durationMs >= 0)
+})
+
+test('every disposer runs when some throw; errors fold into a SuppressedError chain', async () => {
+  const ran = []
+  const e1 = new Error('first registered')
+  const e3 = new Error('third registered')
+  const scope = new JobScope({ name: 'agg' })
+  scope.defer(() => { ran.push(1); throw e1 })
+  scope.defer(() => { ran.push(2) })
+  scope.defer(async () => { ran.push(3); throw e3 })
+  scope.defer(() => { ran.push(4) })
+  const err = await scope.close().then(() => assert.fail('close should reject'), (e) => e)
+  assert.deepEqual(ran, [4, 3, 2, 1])
+  // Disposed in order e3 then e1: the later error suppresses the earlier one, as `using` does.
+  assert.ok(err instanceof SuppressedError)
+  assert.ok(err instanceof Error)
+  assert.equal(err.name, 'SuppressedError')
+  assert.equal(err.error, e1)
+  assert.equal(err.suppressed, e3)
+  assert.deepEqual(scope.report.errors, [e3, e1])
+  // Idempotent: a second close resolves to the same report and disposes nothing again.
+  const again = await scope.close()
+  assert.equal(again, scope.report)
+  assert.deepEqual(ran, [4, 3, 2, 1])
+  assert.equal(esm.SuppressedError, SuppressedError)
+})
+
+test('a single disposal error rejects the guarded job with that very error', async () => {
+  const boom = new Error('pool.end failed')
+  const job = guard(async () => { currentScope().defer(() => { throw boom }); return 1 }, { name: 'one-err' })
+  await assert.rejects(job(), (e) => e === boom)
+})
+
+test("the job's own error is never replaced by disposal errors", async () => {
+  const jobError = new TypeError('bad payload')
+  const reports = []
+  const warnings = []
+  const onWarning = (w) => warnings.push(w)
+  process.on('warning', onWarning)
+  const job = guard(async () => {
+    currentScope().defer(() => { throw new Error('cleanup failed') })
+    throw jobError
+  }, { name: 'job-error-wins', onReport: (r) => reports.push(r) })
+  await assert.rejects(job(), (e) => e === jobError)
+  await new Promise((resolve) => setImmediate(resolve))
+  process.off('warning', onWarning)
+  assert.equal(reports[0].outcome, 'error')
+  assert.equal(reports[0].errors[0].message, 'cleanup failed')
+  assert.ok(warnings.some((w) => w.name === 'LeakGuardWarning' && /cleanup failed/.test(w.message)), 'surfaced as a warning')
+})
+
+test('close is idempotent; Symbol.dispose and Symbol.asyncDispose close the scope', async () => {
+  let n = 0
+  const a = new JobScope()
+  a.defer(() => { n++ })
+  const [r1, r2] = await Promise.all([a.close(), a.close()])
+  assert.equal(r1, r2)
+  await a[Symbol.asyncDispose]()
+  assert.equal(n, 1)
+  const b = new JobScope()
+  b.defer(() => { n++ })
+  b[Symbol.dispose]()
+  b[Symbol.dispose]()
+  assert.equal(n, 2)
+  assert.equal(b.closed, true)
+  const c = new JobScope()
+  c.defer(() => { throw new Error('sync dispose error') })
+  assert.throws(() => c[Symbol.dispose](), { message: 'sync dispose error' })
+})
+
+test('async disposers are awaited within disposeTimeout, and later ones still run', async () => {
+  let last = false
+  const scope = new JobScope({ name: 'slow', disposeTimeout: 50 })
+  scope.defer(() => { last = true })
+  scope.defer(() => never())
+  const err = await scope.close().then(() => assert.fail('should reject'), (e) => e)
+  assert.equal(err.code, 'ERR_LEAKGUARD_TIMEOUT')
+  assert.match(err.message, /did not settle within 50 ms \(disposeTimeout\)/)
+  assert.equal(last, true)
+})
+
+test('after close, the scope refuses new work and disposes what it is given', async () => {
+  const scope = new JobScope({ name: 'closed' })
+  await scope.close()
+  assert.throws(() => scope.setTimeout(() => {}, 1), { code: 'ERR_LEAKGUARD_SCOPE_CLOSED', message: /setTimeout called on the closed job scope "closed"/ })
+  assert.throws(() => scope.on(new EventEmitter(), 'x', () => {}), { code: 'ERR_LEAKGUARD_SCOPE_CLOSED' })
+  assert.throws(() => scope.defer(() => {}), { code: 'ERR_LEAKGUARD_SCOPE_CLOSED' })
+  let destroyed = false
+  assert.throws(() => scope.track({ destroy () { destroyed = true } }), { code: 'ERR_LEAKGUARD_SCOPE_CLOSED' })
+  assert.equal(destroyed, true)
+  assert.equal(scope.signal.aborted, true)
+})
+
+test('signal aborts at close; on timeout it aborts with the coded timeout error', async () => {
+  let seen
+  await withScope(async (scope) => { seen = scope.signal; assert.equal(seen.aborted, false) })
+  assert.equal(seen.aborted, true)
+  assert.equal(seen.reason.code, 'ERR_LEAKGUARD_SCOPE_CLOSED')
+
+  let aborted
+  const job = guard(async () => {
+    const signal = currentScope().signal
+    await new Promise((resolve) => signal.addEventListener('abort', resolve))
+    aborted = signal.reason
+  }, { name: 'slow-job', timeout: 30 })
+  const err = await job().then(() => assert.fail('should time out'), (e) => e)
+  assert.equal(err.code, 'ERR_LEAKGUARD_TIMEOUT')
+  assert.match(err.message, /job "slow-job" timed out after 30 ms/)
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(aborted, err, 'the job saw the same error through its signal')
+  assert.equal(scopeStats('slow-job').timedOut, 1)
+})
+
+test('guard keeps parameters, this, return value, name and length', async () => {
+  const obj = {
+    factor: 3,
+    process: guard(async function process (job, token) { return [this.factor * job.data, token, currentScope().name] })
+  }
+  assert.deepEqual(await obj.process({ data: 2 }, 'tok'), [6, 'tok', 'process'])
+  assert.equal(obj.process.name, 'process')
+  assert.equal(obj.process.length, 2)
+  // A sync handler, a sync throw, and a non-promise return all become promises.
+  const sync = guard((x) => x + 1)
+  const p = sync(1)
+  assert.ok(p instanceof Promise)
+  assert.equal(await p, 2)
+  await assert.rejects(guard(() => { throw new RangeError('sync') })(), RangeError)
+  // withScope returns fn's result and passes the scope.
+  assert.equal(await withScope(async (scope) => { assert.equal(currentScope(), scope); return 42 }), 42)
+})
+
+test('currentScope() works at any depth of the job and is undefined outside', async () => {
+  assert.equal(currentScope(), undefined)
+  const seen = []
+  async function deep (n) {
+    if (n === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      seen.push(currentScope())
+      await new Promise((resolve) => new EventEmitter().once('x', resolve).emit('x'))
+      return currentScope()
+    }
+    return deep(n - 1)
+  }
+  const job = guard(async () => [currentScope(), await deep(20)], { name: 'depth' })
+  const [top, bottom] = await job()
+  assert.ok(top instanceof JobScope)
+  assert.equal(bottom, top)
+  assert.equal(seen[0], top)
+  assert.equal(top.closed, true)
+})
+
+test('100 concurrent jobs each get their own scope and their own report', async () => {
+  const reports = []
+  const bus = new EventEmitter()
+  bus.setMaxListeners(0)
+  const job = guard(async (i) => {
+    const scope = currentScope()
+    for (let k = 0; k < i % 4; k++) scope.setTimeout(() => {}, 60_000)
+    for (let k = 0; k < i % 3; k++) scope.on(bus, 'message', () => {})
+    for (let k = 0; k < i % 5; k++) helper.startRetryTimer() // left open: autoTrack
+    await new Promise((resolve) => setTimeout(resolve, (i * 7) % 13))
+    assert.equal(currentScope(), scope)
+    return i
+  }, { name: 'concurrent', autoTrack: 'dispose', onLeftOpen: 'ignore', onReport: (r) => reports.push(r) })
+  const results = await Promise.all(Array.from({ length: 100 }, (_, i) => job(i)))
+  assert.deepEqual(results, Array.from({ length: 100 }, (_, i) => i))
+  assert.equal(reports.length, 100)
+  assert.equal(bus.listenerCount('message'), 0)
+  // Counts per report must match some job's own i; summed, they must match exactly.
+  let timers = 0; let listeners = 0; let left = 0
+  for (const r of reports) {
+    timers += r.disposed.timers
+    listeners += r.disposed.listeners
+    left += r.leftOpen.length
+    assert.ok(r.leftOpen.every((l) => l.type === 'Timeout' && l.disposed === true))
+  }
+  const sum = (f) => Array.from({ length: 100 }, (_, i) => f(i)).reduce((a, b) => a + b)
+  assert.equal(timers, sum((i) => i % 4))
+  assert.equal(listeners, sum((i) => i % 3))
+  assert.equal(left, sum((i) => i % 5))
+})
+
+test('concurrent autoTrack jobs are never blamed for each other', async () => {
+  const seen = new Map()
+  const job = guard(async (i) => {
+    await new Promise((resolve) => setTimeout(resolve, i % 7))
+    const leaked = []
+    for (let k = 0; k < i % 5; k++) leaked.push(helper.startRetryTimer())
+    await new Promise((resolve) => setImmediate(resolve))
+    return leaked.length
+  }, {
+    name: 'blame',
+    autoTrack: 'dispose',
+    onLeftOpen: 'ignore',
+    onReport: (r) => { seen.set(r, r.leftOpen.length) }
+  })
+  // Each job returns how many it leaked; the guard reports per job, so compare the multisets.
+  const leakedPerJob = await Promise.all(Array.from({ length: 100 }, (_, i) => job(i)))
+  const reported = [...seen.values()]
+  assert.deepEqual(reported.sort(), leakedPerJob.sort())
+})
+
+// ---- autoTrack --------------------------------------------------------------
+
+test('autoTrack finds a timer, a listener, a socket and a stream created in a helper, with their sites', async () => {
+  const bus = new EventEmitter()
+  const target = new EventTarget()
+  let report
+  const created = {}
+  const job = guard(async () => {
+    created.timer = helper.startRetryTimer()
+    created.interval = helper.startPolling()
+    helper.subscribe(bus)
+    helper.subscribeOnce(bus)
+    helper.listenTarget(target)
+    created.socket = helper.connect(server.address().port)
+    created.socket.on('error', () => {})
+    created.stream = helper.openLog(tmpFile())
+    created.server = helper.serve()
+    created.child = helper.runChild()
+    created.exited = once(created.child, 'exit')
+    await once(created.socket, 'connect')
+  }, { name: 'leaky-helper', autoTrack: true, captureStacks: true, onLeftOpen: 'ignore', onReport: (r) => { report = r } })
+  await job()
+  const byType = Object.fromEntries(report.leftOpen.map((r) => [`${r.kind}:${r.type}`, r]))
+  assert.deepEqual(Object.keys(byType).sort(), [
+    'child_process:ChildProcess', 'listener:EventEmitter#message', 'listener:EventEmitter#ready',
+    'listener:EventTarget#ping', 'server:Server', 'socket:Socket', 'stream:WriteStream',
+    'timer:Interval', 'timer:Timeout'
+  ])
+  assertSite(byType['timer:Timeout'].site, 'timeout')
+  assertSite(byType['timer:Interval'].site, 'interval')
+  assertSite(byType['listener:EventEmitter#message'].site, 'listener')
+  assertSite(byType['listener:EventEmitter#ready'].site, 'once')
+  assertSite(byType['listener:EventTarget#ping'].site, 'target')
+  assertSite(byType['socket:Socket'].site, 'socket')
+  assertSite(byType['stream:WriteStream'].site, 'stream')
+  assertSite(byType['server:Server'].site, 'server')
+  assertSite(byType['child_process:ChildProcess'].site, 'child')
+  assert.ok(report.leftOpen.every((r) => r.disposed === false))
+  // autoTrack: true only reports: everything is still open.
+  assert.equal(bus.listenerCount('message'), 1)
+  assert.equal(created.socket.destroyed, false)
+  assert.equal(created.server.listening || created.server._handle != null, true)
+  clearTimeout(created.timer); clearInterval(created.interval)
+  bus.removeAllListeners(); created.socket.destroy(); created.stream.destroy(); created.server.close(); created.child.kill()
+  await created.exited
+})
+
+test("autoTrack: 'dispose' also closes what the job left open", async () => {
+  const bus = new EventEmitter()
+  const created = {}
+  let report
+  const job = guard(async () => {
+    created.timer = helper.startRetryTimer()
+    helper.subscribe(bus)
+    created.socket = helper.connect(server.address().port)
+    created.socket.on('error', () => {})
+    created.stream = helper.openLog(tmpFile())
+    created.child = helper.runChild()
+    created.exited = once(created.child, 'exit')
+    await once(created.socket, 'connect')
+  }, { name: 'leaky-dispose', autoTrack: 'dispose', onLeftOpen: 'ignore', onReport: (r) => { report = r } })
+  const timeouts = activeCount('Timeout')
+  await job()
+  assert.equal(report.leftOpen.length, 5)
+  assert.ok(report.leftOpen.every((r) => r.disposed === true && r.site === undefined))
+  assert.equal(bus.listenerCount('message'), 0)
+  assert.equal(created.socket.destroyed, true)
+  assert.equal(created.stream.destroyed, true)
+  assert.equal(activeCount('Timeout'), timeouts)
+  await created.exited
+})
+
+test('autoTrack finds nothing for a clean job, nor for what the job closed itself', async () => {
+  let report
+  const bus = new EventEmitter()
+  const job = guard(async () => {
+    await helper.cleanWork(bus)
+    const sock = await connectedSocket()
+    sock.destroy()
+    const ws = createWriteStream(tmpFile())
+    ws.end('x')
+    await once(ws, 'close')
+    // Listeners on emitters the job created itself die with them.
+    const local = new EventEmitter()
+    local.on('data', () => {})
+    setTimeout(() => {}, 0)
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }, { name: 'clean', autoTrack: true, captureStacks: true, onLeftOpen: 'throw', onReport: (r) => { report = r } })
+  await job()
+  assert.deepEqual(report.leftOpen, [])
+})
+
+test('autoTrack patches are installed once, while autoTrack scopes exist, then restored', async () => {
+  await autotrack.whenRestored()
+  const on = EventEmitter.prototype.on
+  const st = globalThis.setTimeout
+  assert.equal(autotrack.installed(), false)
+  const inside = []
+  const job = guard(async () => {
+    inside.push(EventEmitter.prototype.on, globalThis.setTimeout)
+    await new Promise((resolve) => setImmediate(resolve))
+  }, { autoTrack: true })
+  await Promise.all([job(), job(), withScope(async () => {
+    inside.push(EventEmitter.prototype.on, globalThis.setTimeout)
+    await job()
+  }, { autoTrack: true })])
+  assert.notEqual(inside[0], on)
+  assert.ok(inside.every((fn, i) => fn === inside[i % 2]), 'never double-patched')
+  // util.promisify(setTimeout) still works while patched.
+  assert.equal(typeof inside[1][require('node:util').promisify.custom], 'function')
+  await autotrack.whenRestored()
+  assert.equal(EventEmitter.prototype.on, on)
+  assert.equal(globalThis.setTimeout, st)
+  // A plain guard never patches anything.
+  await guard(async () => { assert.equal(EventEmitter.prototype.on, on) })()
+  assert.equal(autotrack.installed(), false)
+})
+
+test("onLeftOpen: 'throw' rejects with a coded error carrying the report; a function receives it", async () => {
+  const bus = new EventEmitter()
+  const job = guard(async () => { helper.subscribe(bus); return 'ok' }, { name: 'thrower', autoTrack: 'dispose', captureStacks: true, onLeftOpen: 'throw' })
+  const err = await job().then(() => assert.fail('should reject'), (e) => e)
+  assert.equal(err.code, 'ERR_LEAKGUARD_LEFT_OPEN')
+  assert.match(err.message, /job "thrower" left 1 resource open: EventEmitter#message \(.*leaky-helper\.cjs:\d+:\d+\)/)
+  assert.equal(err.report.leftOpen[0].kind, 'listener')
+  assert.equal(bus.listenerCount('message'), 0)
+  let got
+  await guard(async () => { helper.subscribe(bus) }, { autoTrack: 'dispose', onLeftOpen: (r) => { got = r } })()
+  assert.equal(got.leftOpen.length, 1)
+})
+
+test("onLeftOpen: 'warn' emits one LeakGuardWarning per site", async () => {
+  const warnings = []
+  const onWarning = (w) => { if (w.code === 'ERR_LEAKGUARD_LEFT_OPEN') warnings.push(w) }
+  process.on('warning', onWarning)
+  const bus = new EventEmitter()
+  bus.setMaxListeners(0)
+  const job = guard(async () => { helper.subscribe(bus) }, { name: 'warner', autoTrack: 'dispose', captureStacks: true })
+  for (let i = 0; i < 5; i++) await job()
+  await new Promise((resolve) => setImmediate(resolve))
+  process.off('warning', onWarning)
+  assert.equal(warnings.length, 1)
+  assert.equal(warnings[0].name, 'LeakGuardWarning')
+  assert.match(warnings[0].message, /job "warner" left open: listener EventEmitter#message \(created at .*leaky-helper\.cjs:\d+:\d+\); leakguard disposed it/)
+})
+
+test('scopeStats() aggregates per job name', async () => {
+  resetScopeStats()
+  const bus = new EventEmitter()
+  bus.setMaxListeners(0)
+  const job = guard(async (i) => {
+    currentScope().setTimeout(() => {}, 60_000)
+    helper.startRetryTimer()
+    if (i === 3) throw new Error('one failure')
+  }, { name: 'resize-image', autoTrack: 'dispose', captureStacks: true, onLeftOpen: 'ignore' })
+  for (let i = 0; i < 10; i++) await job(i).catch(() => {})
+  const s = scopeStats('resize-image')
+  assert.equal(s.jobs, 10)
+  assert.equal(s.failed, 1)
+  assert.equal(s.disposed.timers, 10)
+  assert.equal(s.jobsWithLeftOpen, 10)
+  assert.equal(s.leftOpen.length, 1)
+  assert.equal(s.leftOpen[0].count, 10)
+  assert.equal(s.leftOpen[0].perJob, 1)
+  assert.match(s.message, /^resize-image leaves 1 Timeout open per job \(.*leaky-helper\.cjs:\d+:\d+\)$/)
+  assert.ok(s.meanMs >= 0 && s.maxMs >= s.meanMs)
+  assert.deepEqual(scopeStats().map((x) => x.name), ['resize-image'])
+  assert.equal(scopeStats('nope'), undefined)
+})
+
+test('closed scopes are published on the leakguard:job:end channel and to onReport', async () => {
+  const published = []
+  const onMsg = (m) => published.push(m)
+  dc.subscribe('leakguard:job:end', onMsg)
+  const reports = []
+  try {
+    await guard(async () => { currentScope().defer(() => {}) }, { name: 'published', onReport: (r) => reports.push(r) })()
+    await withScope(async () => {}, { name: 'published-2' })
+  } finally {
+    dc.unsubscribe('leakguard:job:end', onMsg)
+  }
+  assert.deepEqual(published.map((r) => r.name), ['published', 'published-2'])
+  assert.equal(published[0], reports[0])
+  assert.deepEqual(published[0].disposed, { timers: 0, listeners: 0, resources: 0, deferred: 1 })
+})
+
+// ---- long run -----------------------------------------------------------------
+
+test('20k guarded jobs that would leak unguarded keep listeners and handles flat', async () => {
+  const bus = new EventEmitter()
+  bus.setMaxListeners(0)
+  const timeouts0 = activeCount('Timeout')
+  const samples = []
+  // Explicit scope API, and a "library" leaking through autoTrack: 'dispose'.
+  const explicit = guard(async (i) => {
+    const scope = currentScope()
+    scope.on(bus, 'message', () => {})
+    scope.setInterval(() => {}, 60_000)
+    scope.track(new PassThrough())
+    if (i % 1000 === 0) samples.push([bus.listenerCount('message'), activeCount('Timeout') - timeouts0])
+  }, { name: 'long-explicit' })
+  const viaLibrary = guard(async (i) => {
+    helper.subscribe(bus)
+    helper.startPolling()
+    if (i % 1000 === 0) samples.push([bus.listenerCount('message'), activeCount('Timeout') - timeouts0])
+  }, { name: 'long-auto', autoTrack: 'dispose', onLeftOpen: 'ignore' })
+  for (let i = 0; i < 10_000; i++) await explicit(i)
+  for (let i = 0; i < 10_000; i++) await viaLibrary(i)
+  assert.equal(bus.listenerCount('message'), 0)
+  assert.ok(activeCount('Timeout') <= timeouts0, `${activeCount('Timeout')} Timeouts active, ${timeouts0} before`)
+  assert.equal(samples.length, 20)
+  // During the run: never more than the running job's own listener and interval.
+  for (const [listeners, timers] of samples) {
+    assert.ok(listeners <= 1 && timers <= 1, `sample ${listeners} listeners, ${timers} timers`)
+  }
+  const st = scopeStats('long-auto')
+  assert.equal(st.jobsWithLeftOpen, 10_000)
+  assert.deepEqual(st.leftOpen.map((l) => [l.type, l.count]).sort(), [['EventEmitter#message', 10_000], ['Interval', 10_000]])
+  assert.equal(scopeStats('long-explicit').disposed.resources, 10_000)
+})
+
+// ---- bad arguments ----------------------------------------------------------------
+
+test('bad arguments and options are coded errors naming the value', () => {
+  const E = (message, name = 'TypeError', code = 'ERR_LEAKGUARD_INVALID_OPTION') => ({ name, code, message })
+  assert.throws(() => guard('job'), E("The \"fn\" argument must be a function (received 'job')", 'TypeError', 'ERR_LEAKGUARD_INVALID_ARGUMENT'))
+  assert.throws(() => withScope(null), E('The "fn" argument must be a function (received null)', 'TypeError', 'ERR_LEAKGUARD_INVALID_ARGUMENT'))
+  assert.throws(() => guard(() => {}, 'fast'), E("options must be an object (received 'fast')"))
+  assert.throws(() => guard(() => {}, { timeout: -1 }), E('options.timeout must be an integer in [1, 2147483647] (received -1)', 'RangeError'))
+  assert.throws(() => guard(() => {}, { timeout: '1s' }), E("options.timeout must be an integer (received '1s')"))
+  assert.throws(() => guard(() => {}, { disposeTimeout: 0 }), E('options.disposeTimeout must be an integer in [1, 2147483647] (received 0)', 'RangeError'))
+  assert.throws(() => guard(() => {}, { autoTrack: 'yes' }), E("options.autoTrack must be one of true | false | 'dispose' (received 'yes')"))
+  assert.throws(() => guard(() => {}, { onLeftOpen: 'loud' }), E("options.onLeftOpen must be one of 'warn' | 'throw' | 'ignore' (received 'loud')", 'RangeError'))
+  assert.throws(() => guard(() => {}, { onLeftOpen: 1 }), E("options.onLeftOpen must be one of 'warn' | 'throw' | 'ignore' (received 1)"))
+  assert.throws(() => guard(() => {}, { captureStacks: 'on' }), E("options.captureStacks must be a boolean (received 'on')"))
+  assert.throws(() => guard(() => {}, { name: '' }), E("options.name must be a non-empty string (received '')", 'RangeError'))
+  assert.throws(() => guard(() => {}, { onReport: true }), E('options.onReport must be a function (received true)'))
+  assert.throws(() => guard(() => {}, { recylce: {} }), { code: 'ERR_LEAKGUARD_INVALID_OPTION', message: /options\.recylce is not a known option \(known: name, timeout/ })
+  assert.throws(() => new JobScope({ autoTrack: 2 }), { code: 'ERR_LEAKGUARD_INVALID_OPTION' })
+  const scope = new JobScope()
+  const A = (message) => ({ name: 'TypeError', code: 'ERR_LEAKGUARD_INVALID_ARGUMENT', message })
+  assert.throws(() => scope.track(42), A('The "resource" argument must be disposable (Symbol.asyncDispose, Symbol.dispose, destroy, close, end or terminate) (received 42)'))
+  assert.throws(() => scope.track({ id: 1 }), { code: 'ERR_LEAKGUARD_INVALID_ARGUMENT', message: /received \{ id: 1 \}/ })
+  assert.throws(() => scope.on({}, 'x', () => {}), A('The "target" argument must be an EventEmitter or EventTarget (received {})'))
+  assert.throws(() => scope.on(new EventEmitter(), 'x', 'fn'), A("The \"listener\" argument must be a function (received 'fn')"))
+  assert.throws(() => scope.addEventListener(new EventEmitter(), 'x', () => {}), { code: 'ERR_LEAKGUARD_INVALID_ARGUMENT', message: /must be an EventTarget/ })
+  assert.throws(() => scope.defer('later'), A("The \"fn\" argument must be a function (received 'later')"))
+  assert.throws(() => scope.use({}), A('The "disposable" argument must be an object with Symbol.dispose or Symbol.asyncDispose (received {})'))
+  assert.equal(scope.use(null), null)
+  assert.throws(() => scopeStats(5), E('name must be a string (received 5)'))
+  return scope.close()
+})
+
+test('the ESM entry exports the scope API', () => {
+  for (const name of ['JobScope', 'SuppressedError', 'guard', 'withScope', 'currentScope', 'scopeStats', 'resetScopeStats']) {
+    assert.equal(esm[name], lg[name], name)
+  }
+})
