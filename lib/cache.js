@@ -43,8 +43,9 @@ function strictReplacer (k, v) {
     throw new Unsupported(`${where} is ${t === 'undefined' ? 'undefined' : `a ${t}`}`)
   }
   if (t === 'number' && !Number.isFinite(v)) throw new Unsupported(`${where} is ${v}, which JSON cannot hold`)
-  if (t === 'object' && v !== null) {
-    const original = this[k]
+  // `v` is after toJSON(); the holder still has the original (a Date, ...).
+  const original = this[k]
+  if (typeof original === 'object' && original !== null) {
     const proto = Object.getPrototypeOf(original)
     if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
       const name = (proto && proto.constructor && proto.constructor.name) || 'an exotic object'

@@ -308,8 +308,18 @@ impl Store {
       }
     }
     let start = if ttl > 0.0 { now.get() } else { 0.0 };
-    let entry = Entry { value, start, ttl };
     inner.stats.sets += 1;
+    if let Some(slot) = inner.lru.get_mut(key) {
+      if slot.value == value {
+        // The same bytes again (lru-cache's `v === oldValue`): no dispose,
+        // and no reallocation, so threads that store the same data into a
+        // shared store do not churn the allocator.
+        slot.start = start;
+        slot.ttl = ttl;
+        return Ok(());
+      }
+    }
+    let entry = Entry { value, start, ttl };
     let old = if let Some(slot) = inner.lru.get_mut(key) {
       Some(std::mem::replace(slot, entry))
     } else {

@@ -300,3 +300,26 @@ fn named_stores_are_shared_and_mismatches_are_named() {
   assert!(!Arc::ptr_eq(&a, &c));
   registry::drop_named("test-shared");
 }
+
+#[test]
+fn setting_the_same_bytes_again_disposes_nothing_and_refreshes_recency() {
+  let s = Store::new(Config {
+    ttl: 10.0,
+    ..cfg(Some(2), None)
+  })
+  .unwrap();
+  let mut sink = vec![];
+  s.set(b"a", v("1"), None, Now::At(0.0), Some(&mut sink))
+    .unwrap();
+  s.set(b"b", v("2"), None, Now::At(0.0), Some(&mut sink))
+    .unwrap();
+  s.set(b"a", v("1"), None, Now::At(5.0), Some(&mut sink))
+    .unwrap();
+  assert!(sink.is_empty());
+  assert_eq!(keys(&s), ["a", "b"]);
+  assert_eq!(s.remaining_ttl(b"a", Now::At(5.0)), 10.0);
+  s.set(b"a", v("9"), None, Now::At(5.0), Some(&mut sink))
+    .unwrap();
+  assert_eq!(sink[0].reason, Reason::Set);
+  assert_eq!(s.stats().sets, 4);
+}
