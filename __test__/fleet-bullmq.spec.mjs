@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { Queue, QueueEvents } from 'bullmq'
-import { recycle, scopeStats, resetScopeStats, BoundedCache } from 'leakguard'
+import { recycle, monitor, scopeStats, resetScopeStats, BoundedCache } from 'leakguard'
 import { startRedis } from './fleet-util.mjs'
 
 const require = createRequire(import.meta.url)
@@ -48,8 +48,11 @@ function completions (name, count) {
   return { ready: events.waitUntilReady(), finished, close: () => events.close() }
 }
 
-test('a guarded processor handles 1000 jobs; a listener leaked per job is removed and reported; the shared cache serves them', { timeout: 60_000 }, async () => {
+test('a guarded processor handles 1000 jobs; a listener leaked per job is removed and reported; the cache and the monitor work inside', { timeout: 60_000 }, async () => {
   resetScopeStats()
+  const m = monitor({ intervalMs: 10, checkEveryMs: 20, emitWarning: false })
+  const warnings = []
+  m.on('warning', (w) => warnings.push(w))
   const name = 'lg-fleet-1000'
   const watch = completions(name, 1000)
   await watch.ready
@@ -77,7 +80,13 @@ test('a guarded processor handles 1000 jobs; a listener leaked per job is remove
     assert.equal(s.hits, 975)
     assert.equal(s.size, 25)
     assert.equal(results.filter((r) => r.plan === 'pro').length, 1000 / 25 * 9)
+    // The monitor counted the guarded jobs (per-job figures) and sampled during the run;
+    // with the listeners disposed there is nothing to warn about.
+    assert.equal(m.jobs, 1000)
+    assert.ok(m.samples().some((x) => x.source === 'rss' && x.rss > 0))
+    assert.deepEqual(warnings, [])
   } finally {
+    m.stop()
     await worker.close()
     await watch.close()
     cache.clear()

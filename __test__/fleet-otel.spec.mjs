@@ -6,8 +6,8 @@ import { EventEmitter } from 'node:events'
 import dc from 'node:diagnostics_channel'
 import { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality } from '@opentelemetry/sdk-metrics'
 import { registerMetrics } from 'leakguard/otel'
-import { guard, BoundedCache, codes } from 'leakguard'
-import { installWithoutPeers, runIsolated, rmSync } from './fleet-util.mjs'
+import { guard, monitor, BoundedCache, codes } from 'leakguard'
+import { installWithoutPeers, runIsolated, rmSync, leakUntilWarning } from './fleet-util.mjs'
 
 function sdk () {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
@@ -98,6 +98,29 @@ test('warnings and limits are counted; unregister stops observing', async () => 
     assert.ok(ballast.length > 0)
   } finally {
     handle.unregister()
+    await provider.shutdown()
+  }
+})
+
+test('with a monitor: the trend instruments show a real leak in bytes per job, and its warning is counted', { timeout: 90_000 }, async () => {
+  const { reader, provider, meter } = sdk()
+  const m = monitor({ intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 60_000, emitWarning: false })
+  const handle = registerMetrics({ meter, monitor: m })
+  let retained
+  try {
+    retained = await leakUntilWarning(m, guard, { name: 'otel-leak' })
+    const got = await collect(reader)
+    assert.equal(valueOf(got, 'leakguard.warnings', { metric: 'heapUsed' }), 1)
+    assert.equal(valueOf(got, 'leakguard.trend.growing', { metric: 'heapUsed' }), 1)
+    const perJob = valueOf(got, 'leakguard.trend.slope_per_job', { metric: 'heapUsed' })
+    assert.ok(perJob > 4096 && perJob < 16384, `~8 KB retained per job, instrument says ${perJob} B/job`)
+    assert.equal(got['leakguard.trend.slope'].unit, 'By/s')
+    assert.ok(valueOf(got, 'leakguard.trend.slope', { metric: 'heapUsed' }) > 0)
+    assert.ok(retained.length > 0)
+  } finally {
+    handle.unregister()
+    m.stop()
+    retained = null
     await provider.shutdown()
   }
 })

@@ -9,8 +9,8 @@ import dc from 'node:diagnostics_channel'
 import { createRequire } from 'node:module'
 import client from 'prom-client'
 import { registerMetrics } from 'leakguard/prometheus'
-import { guard, BoundedCache, codes } from 'leakguard'
-import { installWithoutPeers, runIsolated, rmSync, parsePrometheus, sampleOf } from './fleet-util.mjs'
+import { guard, monitor, BoundedCache, codes } from 'leakguard'
+import { installWithoutPeers, runIsolated, rmSync, parsePrometheus, sampleOf, leakUntilWarning } from './fleet-util.mjs'
 
 const require = createRequire(import.meta.url)
 
@@ -103,6 +103,67 @@ test('warnings and limits published by the monitor are counted per metric', asyn
     assert.ok(metrics.metricNames.every((n) => n.startsWith('w_')))
   } finally {
     metrics.unregister()
+  }
+})
+
+test('the monitor publishes samples and warnings on diagnostics channels only when subscribed; the exporter shows its trend', { timeout: 90_000 }, async () => {
+  const sampleCh = dc.channel('leakguard:sample')
+  const warningCh = dc.channel('leakguard:warning')
+  // Count publications on the real channel objects: with no subscriber the
+  // monitor must not even build the messages, let alone publish them.
+  const published = { sample: 0, warning: 0 }
+  // (Node swaps a channel's prototype when it gains subscribers: call the current one.)
+  sampleCh.publish = function (msg) { published.sample++; return Object.getPrototypeOf(this).publish.call(this, msg) }
+  warningCh.publish = function (msg) { published.warning++; return Object.getPrototypeOf(this).publish.call(this, msg) }
+  const fast = { intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 60_000, emitWarning: false }
+  let retained = []
+  try {
+    // 1. Nobody subscribed: a monitor that runs and warns publishes nothing.
+    const quiet = monitor(fast)
+    retained = await leakUntilWarning(quiet, guard, { name: 'quiet-leak' })
+    const quietTrend = quiet.trend()
+    quiet.stop()
+    assert.equal(quietTrend.warnings.length, 1, 'the leak was found')
+    assert.deepEqual(published, { sample: 0, warning: 0 })
+    retained = []
+
+    // 2. Subscribed: samples and the warning arrive; the exporter reads the monitor.
+    const samples = []
+    const warnings = []
+    const onSample = (s) => samples.push(s)
+    const onWarning = (w) => warnings.push(w)
+    sampleCh.subscribe(onSample)
+    warningCh.subscribe(onWarning)
+    const m = monitor(fast)
+    const registry = new client.Registry()
+    const metrics = registerMetrics({ registry, monitor: m })
+    try {
+      retained = await leakUntilWarning(m, guard, { name: 'loud-leak' })
+      await new Promise((resolve) => setTimeout(resolve, 30)) // one more check: samples are published per check
+      assert.ok(published.sample > 0 && samples.length === published.sample, JSON.stringify({ published, samples: samples.length }))
+      assert.ok(samples.some((x) => x.source === 'rss' && x.rss > 0), 'RSS samples')
+      assert.ok(samples.some((x) => x.source === 'gc' && x.heapUsed > 0), 'post-GC heap samples')
+      assert.equal(warnings.length, 1)
+      assert.equal(published.warning, 1)
+      assert.equal(warnings[0].metric, 'heapUsed')
+
+      const s = parsePrometheus(await registry.metrics())
+      assert.equal(sampleOf(s, 'leakguard_warnings_total', { metric: 'heapUsed' }), 1)
+      assert.equal(sampleOf(s, 'leakguard_trend_growing', { metric: 'heapUsed' }), 1)
+      const perJob = sampleOf(s, 'leakguard_trend_slope_bytes_per_job', { metric: 'heapUsed' })
+      assert.ok(perJob > 4096 && perJob < 16384, `~8 KB retained per job, exporter says ${perJob} B/job`)
+      assert.ok(sampleOf(s, 'leakguard_trend_slope_bytes_per_second', { metric: 'heapUsed' }) > 0)
+      assert.ok(sampleOf(s, 'leakguard_jobs_total', { job: 'loud-leak' }) >= m.trend().heapUsed.jobs)
+    } finally {
+      metrics.unregister()
+      m.stop()
+      sampleCh.unsubscribe(onSample)
+      warningCh.unsubscribe(onWarning)
+    }
+  } finally {
+    delete sampleCh.publish
+    delete warningCh.publish
+    retained = null
   }
 })
 

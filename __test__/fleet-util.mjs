@@ -103,3 +103,27 @@ export function sampleOf (samples, name, labels = {}) {
   if (hits.length !== 1) throw new Error(`expected one sample ${name}${JSON.stringify(labels)}, found ${hits.length}`)
   return hits[0].value
 }
+
+/**
+ * Runs guarded jobs that each keep ~8 KB (1024 small integers) until `m`
+ * warns, at most `maxJobs`. Returns the retained arrays (free them after).
+ * @param {import('leakguard').Monitor} m
+ * @param {Function} guard
+ */
+export async function leakUntilWarning (m, guard, { maxJobs = 20_000, name = 'fleet-leak' } = {}) {
+  const retained = []
+  let warned = false
+  const onWarning = () => { warned = true }
+  m.on('warning', onWarning)
+  const job = guard(async (i) => { retained.push(new Array(1024).fill(i)) }, { name })
+  try {
+    for (let i = 0; i < maxJobs && !warned; i++) {
+      await job(i)
+      // A real worker waits on I/O between jobs: timers and GC callbacks run there.
+      if (i % 8 === 7) await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+  } finally {
+    m.off('warning', onWarning)
+  }
+  return retained
+}

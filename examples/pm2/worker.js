@@ -12,7 +12,7 @@
 //   leaks: restarting is the safety net, not the fix.
 
 const { EventEmitter } = require('node:events')
-const { guard, recycle } = require('leakguard')
+const { guard, monitor, recycle } = require('leakguard')
 
 const maxJobs = Number(process.env.LEAKGUARD_MAX_JOBS || 10_000)
 const maxRss = Number(process.env.LEAKGUARD_MAX_RSS_MB || 512) * 2 ** 20
@@ -23,7 +23,11 @@ const bus = new EventEmitter()
 bus.setMaxListeners(0)
 
 const net = recycle({ maxJobs, maxRss, exit: true })
-net.on('recycle', (event) => console.warn(`[worker ${process.pid}] ${event.message}`))
+// The monitor warns on a growing post-GC heap (bytes per job), and hands its
+// warnings to the net so that the recycle message quotes them.
+const m = monitor({ recycle: net, emitWarning: false })
+m.on('warning', (w) => console.warn(`[worker ${process.pid}] ${w.message}`))
+m.on('recycle', (event) => console.warn(`[worker ${process.pid}] ${event.message}`))
 
 const handle = guard(async (job) => {
   // The classic leak: a listener per job on a long-lived emitter. autoTrack
