@@ -7,10 +7,12 @@ import http from 'node:http'
 import { EventEmitter } from 'node:events'
 import dc from 'node:diagnostics_channel'
 import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import client from 'prom-client'
 import { registerMetrics } from 'leakguard/prometheus'
 import { guard, monitor, BoundedCache, codes } from 'leakguard'
-import { installWithoutPeers, runIsolated, rmSync, parsePrometheus, sampleOf, leakUntilWarning } from './fleet-util.mjs'
+import { installWithoutPeers, runIsolated, rmSync, parsePrometheus, sampleOf, leakUntilWarning, root } from './fleet-util.mjs'
 
 const require = createRequire(import.meta.url)
 
@@ -64,10 +66,10 @@ test('a real HTTP scrape shows memory, job, left-open and cache metrics with san
     const heapUsed = sampleOf(s, 'leakguard_memory_bytes', { type: 'heapUsed' })
     assert.ok(heapUsed > 0 && heapUsed <= sampleOf(s, 'leakguard_memory_bytes', { type: 'heapTotal' }))
     assert.ok(sampleOf(s, 'leakguard_memory_bytes', { type: 'external' }) > 0)
-    assert.equal(sampleOf(s, 'leakguard_jobs_total', { job: 'prom-leaky' }), 50)
-    assert.equal(sampleOf(s, 'leakguard_jobs_total', { job: 'prom-tidy' }), 7)
-    assert.equal(sampleOf(s, 'leakguard_left_open_total', { job: 'prom-leaky', kind: 'listener' }), 50)
-    assert.equal(s.filter((x) => x.name === 'leakguard_left_open_total' && x.labels.job === 'prom-tidy').length, 0)
+    assert.equal(sampleOf(s, 'leakguard_jobs_total', { job_name: 'prom-leaky' }), 50)
+    assert.equal(sampleOf(s, 'leakguard_jobs_total', { job_name: 'prom-tidy' }), 7)
+    assert.equal(sampleOf(s, 'leakguard_left_open_total', { job_name: 'prom-leaky', kind: 'listener' }), 50)
+    assert.equal(s.filter((x) => x.name === 'leakguard_left_open_total' && x.labels.job_name === 'prom-tidy').length, 0)
     // 10 distinct keys: 10 misses then sets, 40 hits.
     assert.equal(sampleOf(s, 'leakguard_cache_hits_total', { cache: 'fleet-prom-users' }), 40)
     assert.equal(sampleOf(s, 'leakguard_cache_misses_total', { cache: 'fleet-prom-users' }), 10)
@@ -80,7 +82,7 @@ test('a real HTTP scrape shows memory, job, left-open and cache metrics with san
     await tidy()
     const s2 = parsePrometheus((await scrape(server)).body)
     assert.equal(sampleOf(s2, 'leakguard_cache_hits_total', { cache: 'fleet-prom-users' }), 41)
-    assert.equal(sampleOf(s2, 'leakguard_jobs_total', { job: 'prom-tidy' }), 8)
+    assert.equal(sampleOf(s2, 'leakguard_jobs_total', { job_name: 'prom-tidy' }), 8)
   } finally {
     server.close()
     metrics.unregister()
@@ -153,7 +155,7 @@ test('the monitor publishes samples and warnings on diagnostics channels only wh
       const perJob = sampleOf(s, 'leakguard_trend_slope_bytes_per_job', { metric: 'heapUsed' })
       assert.ok(perJob > 4096 && perJob < 16384, `~8 KB retained per job, exporter says ${perJob} B/job`)
       assert.ok(sampleOf(s, 'leakguard_trend_slope_bytes_per_second', { metric: 'heapUsed' }) > 0)
-      assert.ok(sampleOf(s, 'leakguard_jobs_total', { job: 'loud-leak' }) >= m.trend().heapUsed.jobs)
+      assert.ok(sampleOf(s, 'leakguard_jobs_total', { job_name: 'loud-leak' }) >= m.trend().heapUsed.jobs)
     } finally {
       metrics.unregister()
       m.stop()
@@ -174,7 +176,7 @@ test('job labels are capped so that per-id job names cannot explode the series',
     for (let i = 0; i < 250; i++) await guard(async () => {}, { name: `job-${i}` })()
     const s = parsePrometheus(await registry.metrics()).filter((x) => x.name === 'leakguard_jobs_total')
     assert.equal(s.length, 201)
-    assert.equal(sampleOf(s, 'leakguard_jobs_total', { job: '_other' }), 50)
+    assert.equal(sampleOf(s, 'leakguard_jobs_total', { job_name: '_other' }), 50)
   } finally {
     metrics.unregister()
   }
@@ -207,5 +209,25 @@ test('without prom-client installed: require("leakguard") works, the subpath nam
     assert.equal(esm.stdout.trim(), 'ERR_LEAKGUARD_MISSING_PEER', esm.stderr)
   } finally {
     rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('examples/prometheus/alerts.yml only uses metrics and labels that registerMetrics exports', () => {
+  const rules = readFileSync(path.join(root, 'examples/prometheus/alerts.yml'), 'utf8')
+  const used = new Set(rules.match(/leakguard_[a-z_]+/g))
+  assert.ok(used.size >= 8, [...used].join(' '))
+  const registry = new client.Registry()
+  const fakeMonitor = { trend: () => ({}), on () {}, off () {} }
+  const metrics = registerMetrics({ registry, monitor: fakeMonitor, caches: [new BoundedCache({ max: 1, name: 'fleet-alerts' })] })
+  try {
+    for (const name of used) assert.ok(metrics.metricNames.includes(name), `alerts.yml uses ${name}, which is not exported`)
+    const labels = new Set(registry.getMetricsAsArray().flatMap((m) => m.labelNames))
+    for (const [, list] of rules.matchAll(/by \(([a-z_, ]+)\)/g)) {
+      for (const label of list.split(',').map((x) => x.trim())) {
+        if (label !== 'instance') assert.ok(labels.has(label), `alerts.yml groups by ${label}, which no metric has`)
+      }
+    }
+  } finally {
+    metrics.unregister()
   }
 })

@@ -106,18 +106,20 @@ export function sampleOf (samples, name, labels = {}) {
 
 /**
  * Runs guarded jobs that each keep ~8 KB (1024 small integers) until `m`
- * warns, at most `maxJobs`. Returns the retained arrays (free them after).
+ * warns, for at most `maxMs` and `maxJobs` (bounds for a loaded machine,
+ * not timing assertions; it usually warns within a few hundred jobs). Returns the retained arrays (free them after).
  * @param {import('leakguard').Monitor} m
  * @param {Function} guard
  */
-export async function leakUntilWarning (m, guard, { maxJobs = 20_000, name = 'fleet-leak' } = {}) {
+export async function leakUntilWarning (m, guard, { maxMs = 60_000, maxJobs = 30_000, name = 'fleet-leak' } = {}) {
   const retained = []
   let warned = false
   const onWarning = () => { warned = true }
   m.on('warning', onWarning)
   const job = guard(async (i) => { retained.push(new Array(1024).fill(i)) }, { name })
   try {
-    for (let i = 0; i < maxJobs && !warned; i++) {
+    const deadline = Date.now() + maxMs
+    for (let i = 0; i < maxJobs && !warned && (i % 64 !== 0 || Date.now() < deadline); i++) {
       await job(i)
       // A real worker waits on I/O between jobs: timers and GC callbacks run there.
       if (i % 8 === 7) await new Promise((resolve) => setTimeout(resolve, 1))

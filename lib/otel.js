@@ -114,10 +114,10 @@ function registerMetrics (options) {
     description: 'Errors thrown by job-scope disposers, per job name.', unit: '{error}'
   })
   const events = subscribeEvents({
-    job: (job) => jobs.add(1, { job }),
-    leftOpen: (job, kind, n) => leftOpen.add(n, { job, kind }),
-    disposed: (job, kind, n) => disposed.add(n, { job, kind }),
-    cleanupError: (job, n) => cleanupErrors.add(n, { job }),
+    job: (job) => jobs.add(1, { 'job.name': job }),
+    leftOpen: (job, kind, n) => leftOpen.add(n, { 'job.name': job, kind }),
+    disposed: (job, kind, n) => disposed.add(n, { 'job.name': job, kind }),
+    cleanupError: (job, n) => cleanupErrors.add(n, { 'job.name': job }),
     warning: (metric) => warnings.add(1, { metric }),
     limit: (metric) => limits.add(1, { metric })
   }, monitor)

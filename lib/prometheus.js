@@ -89,18 +89,18 @@ function registerMetrics (options) {
     name: 'limits_total', help: 'Absolute memory limits crossed, per metric.', labelNames: ['metric']
   })
   const jobs = make(client.Counter, {
-    name: 'jobs_total', help: 'Jobs finished through guard()/withScope(), per job name.', labelNames: ['job']
+    name: 'jobs_total', help: 'Jobs finished through guard()/withScope(), per job name.', labelNames: ['job_name']
   })
   const leftOpen = make(client.Counter, {
     name: 'left_open_total',
     help: 'Timers, listeners and handles a job left open when its scope closed, per job name and kind.',
-    labelNames: ['job', 'kind']
+    labelNames: ['job_name', 'kind']
   })
   const disposed = make(client.Counter, {
-    name: 'disposed_total', help: 'Resources the job scopes disposed, per job name and kind.', labelNames: ['job', 'kind']
+    name: 'disposed_total', help: 'Resources the job scopes disposed, per job name and kind.', labelNames: ['job_name', 'kind']
   })
   const cleanupErrors = make(client.Counter, {
-    name: 'cleanup_errors_total', help: 'Errors thrown by job-scope disposers, per job name.', labelNames: ['job']
+    name: 'cleanup_errors_total', help: 'Errors thrown by job-scope disposers, per job name.', labelNames: ['job_name']
   })
 
   if (caches.length > 0) {
@@ -138,14 +138,16 @@ function registerMetrics (options) {
   }
 
   const events = subscribeEvents({
-    job: (job) => jobs.inc({ job }),
-    leftOpen: (job, kind, n) => leftOpen.inc({ job, kind }, n),
-    disposed: (job, kind, n) => disposed.inc({ job, kind }, n),
-    cleanupError: (job, n) => cleanupErrors.inc({ job }, n),
+    job: (job) => jobs.inc({ job_name: job }),
+    leftOpen: (job, kind, n) => leftOpen.inc({ job_name: job, kind }, n),
+    disposed: (job, kind, n) => disposed.inc({ job_name: job, kind }, n),
+    cleanupError: (job, n) => cleanupErrors.inc({ job_name: job }, n),
     warning: (metric) => warnings.inc({ metric }),
     limit: (metric) => limits.inc({ metric })
   }, monitor)
 
+  // The label is `job_name`, not `job`: Prometheus sets `job` on every
+  // scraped series (the scrape job) and would rename ours to `exported_job`.
   const metricNames = created.map((m) => m.name)
   let registered = true
   return {
