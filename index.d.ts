@@ -21,6 +21,7 @@ export declare const codes: Readonly<{
   SCOPE_CLOSED: 'ERR_LEAKGUARD_SCOPE_CLOSED'
   LEFT_OPEN: 'ERR_LEAKGUARD_LEFT_OPEN'
   MISSING_PEER: 'ERR_LEAKGUARD_MISSING_PEER'
+  PAYLOAD_RETAINED: 'ERR_LEAKGUARD_PAYLOAD_RETAINED'
 }>
 export type LeakGuardErrorCode = (typeof codes)[keyof typeof codes]
 
@@ -409,11 +410,31 @@ export interface ScopeOptions {
   /** Called with every closed scope's report (guard/withScope). A throw is added to `report.errors`. */
   onReport?: (report: ScopeReport) => void
   /**
+   * guard() only. Watch each job's object arguments (its payload) after the job ended, with
+   * WeakRefs checked on observed major GCs (PerformanceObserver 'gc') and a FinalizationRegistry:
+   * a payload still reachable 3 major GCs after its job is reported — the signature of a closure,
+   * listener or cache that outlives the job. `true` emits a `LeakGuardWarning` (code
+   * `ERR_LEAKGUARD_PAYLOAD_RETAINED`) once per job name; a function receives each finding.
+   * Counted in `ScopeStats.retainedPayloads`. At most 1000 payloads are watched at once.
+   * Default `false`.
+   */
+  retainCheck?: boolean | ((finding: RetainedPayload) => void)
+  /**
    * Recycle safety net fed by this guard's jobs (see `recycle()`): a shared `Recycler`, or
    * for guard() its options (a net for this guard alone, e.g. `{ maxJobs: 10000, exit: true }`).
    * withScope() takes only a `Recycler` (it runs one job); `new JobScope()` none. Default: none.
    */
   recycle?: RecycleOptions | Recycler
+}
+
+/** A job payload still reachable well after its job ended (retainCheck). */
+export interface RetainedPayload {
+  /** The job name. */
+  name: string
+  /** Major GCs observed since the job ended. */
+  majorGcs: number
+  /** A sentence saying what was found. */
+  message: string
 }
 
 /** A disposal error together with the earlier error it suppressed (TC39 SuppressedError semantics). */
@@ -525,6 +546,8 @@ export interface ScopeStats {
   errors: number
   /** Jobs whose report had at least one left-open resource. */
   jobsWithLeftOpen: number
+  /** Payloads found still reachable after their job (retainCheck). */
+  retainedPayloads: number
   /** What jobs left open, by kind, type and site, most frequent first (at most 100 per name). */
   leftOpen: Array<{ kind: LeftOpenKind; type: string; site: string | undefined; count: number; perJob: number }>
   /** E.g. `"resize-image leaves 1 Timeout open per job (src/resize.js:12:5)"`. */

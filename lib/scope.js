@@ -56,7 +56,7 @@ const M_CLOSE = 4
 const M_END = 5
 const M_TERMINATE = 6
 
-const GUARD_KEYS = ['name', 'timeout', 'disposeTimeout', 'autoTrack', 'captureStacks', 'onLeftOpen', 'onReport', 'recycle']
+const GUARD_KEYS = ['name', 'timeout', 'disposeTimeout', 'autoTrack', 'captureStacks', 'onLeftOpen', 'onReport', 'retainCheck', 'recycle']
 const ON_LEFT_OPEN = ['warn', 'throw', 'ignore']
 
 /**
@@ -89,6 +89,9 @@ function normalizeOptions (options, optName, kind = 'scope') {
   }
   const onLeftOpen = o.onLeftOpen
   if (typeof onLeftOpen !== 'function') checkOneOf(`${optName}.onLeftOpen`, onLeftOpen, ON_LEFT_OPEN)
+  if (o.retainCheck !== undefined && typeof o.retainCheck !== 'boolean' && typeof o.retainCheck !== 'function') {
+    throw invalidOptionType(`${optName}.retainCheck`, 'a boolean or a function', o.retainCheck)
+  }
   if (o.captureStacks !== undefined && typeof o.captureStacks !== 'boolean') {
     throw invalidOptionType(`${optName}.captureStacks`, 'a boolean', o.captureStacks)
   }
@@ -100,6 +103,7 @@ function normalizeOptions (options, optName, kind = 'scope') {
     captureStacks: o.captureStacks === true,
     onLeftOpen: onLeftOpen ?? 'warn',
     onReport: checkFunction(`${optName}.onReport`, o.onReport),
+    retainCheck: o.retainCheck === true || typeof o.retainCheck === 'function' ? o.retainCheck : undefined,
     stats: undefined,
     statsGen: -1,
     recycle: undefined
@@ -176,6 +180,7 @@ class JobScope {
     this._outcome = undefined
     this._leftOpen = NO_LEFT_OPEN
     this._durationMs = 0
+    this._args = undefined
     this._t0 = performance.now()
     // Only autoTrack needs the parent (to attribute through plain nested scopes).
     this._parent = autotrack.state.active || cfg.auto !== 0 ? als.getStore() : undefined
@@ -512,6 +517,10 @@ const stats = new Map()
 
 let statsGeneration = 0
 
+function newStats (name) {
+  return { name, jobs: 0, failed: 0, timedOut: 0, totalMs: 0, maxMs: 0, timers: 0, listeners: 0, resources: 0, deferred: 0, errors: 0, jobsWithLeftOpen: 0, retainedPayloads: 0, leftOpen: new Map() }
+}
+
 function recordStats (scope) {
   // guard() caches its entry in its config: no Map lookup per job.
   const cfg = scope._cfg
@@ -520,7 +529,7 @@ function recordStats (scope) {
     const key = stats.size < MAX_STATS_NAMES ? scope._name : '<other>'
     s = stats.get(key)
     if (s === undefined) {
-      s = { name: key, jobs: 0, failed: 0, timedOut: 0, totalMs: 0, maxMs: 0, timers: 0, listeners: 0, resources: 0, deferred: 0, errors: 0, jobsWithLeftOpen: 0, leftOpen: new Map() }
+      s = newStats(key)
       stats.set(key, s)
     }
   }
@@ -573,6 +582,7 @@ function snapshot (s) {
     disposed: { timers: s.timers, listeners: s.listeners, resources: s.resources, deferred: s.deferred },
     errors: s.errors,
     jobsWithLeftOpen: s.jobsWithLeftOpen,
+    retainedPayloads: s.retainedPayloads,
     leftOpen,
     message
   }
@@ -592,6 +602,84 @@ function scopeStats (name) {
 function resetScopeStats () {
   stats.clear()
   statsGeneration++
+}
+
+// ---- retainCheck ----------------------------------------------------------------
+// A payload still reachable RETAIN_GCS major GCs after its job ended is what
+// "a closure captures an object that outlives the job" looks like from outside.
+// WeakRefs are checked when a major GC is observed; the FinalizationRegistry
+// forgets payloads as soon as they are collected, so the watch list stays short.
+
+const RETAIN_GCS = 3
+const MAX_WATCHED = 1000
+const watched = new Map() // id -> { name, ref, endGc, cfg }
+let watchId = 0
+let majorGcs = 0
+let gcObserver
+const finalized = new FinalizationRegistry((id) => {
+  watched.delete(id)
+  if (watched.size === 0) stopGcObserver()
+})
+const warnedRetained = new Set()
+
+function watchPayload (cfg, args) {
+  for (const arg of args) {
+    if (arg === null || (typeof arg !== 'object' && typeof arg !== 'function')) continue
+    // Bounded: beyond MAX_WATCHED pending payloads, new ones are not watched.
+    if (watched.size >= MAX_WATCHED) return
+    const id = ++watchId
+    const token = { id }
+    watched.set(id, { name: cfg.name, ref: new WeakRef(arg), endGc: majorGcs, cfg, token })
+    finalized.register(arg, id, token)
+  }
+  if (gcObserver === undefined) startGcObserver()
+}
+
+function startGcObserver () {
+  const { PerformanceObserver, constants } = require('node:perf_hooks')
+  gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = entry.detail ? entry.detail.kind : entry.kind
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) majorGcs++
+    }
+    checkRetained()
+  })
+  gcObserver.observe({ entryTypes: ['gc'] })
+}
+
+function stopGcObserver () {
+  if (gcObserver !== undefined) {
+    gcObserver.disconnect()
+    gcObserver = undefined
+  }
+}
+
+function checkRetained () {
+  for (const [id, w] of watched) {
+    if (majorGcs - w.endGc < RETAIN_GCS) continue
+    watched.delete(id)
+    finalized.unregister(w.token)
+    if (w.ref.deref() === undefined) continue
+    retained(w)
+  }
+  if (watched.size === 0) stopGcObserver()
+}
+
+function retained (w) {
+  const s = stats.get(w.name)
+  if (s !== undefined) s.retainedPayloads++
+  const message = `a payload of job "${w.name}" is still reachable ${majorGcs - w.endGc} major GCs after the job ended: something (a closure, a listener, a cache, a global) retains it`
+  const h = w.cfg.retainCheck
+  if (typeof h === 'function') {
+    try {
+      h({ name: w.name, majorGcs: majorGcs - w.endGc, message })
+    } catch (e) {
+      process.emitWarning(`options.retainCheck threw: ${e && e.message}`, { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_PAYLOAD_RETAINED' })
+    }
+  } else if (!warnedRetained.has(w.name)) {
+    if (warnedRetained.size < 1000) warnedRetained.add(w.name)
+    process.emitWarning(message, { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_PAYLOAD_RETAINED' })
+  }
 }
 
 // ---- guard / withScope ----------------------------------------------------------
@@ -696,6 +784,8 @@ function settle (cfg, scope, jobError, outcome, result) {
 }
 
 function conclude (cfg, scope, jobError, outcome, result) {
+  if (cfg.retainCheck !== undefined && scope._args !== undefined) watchPayload(cfg, scope._args)
+  scope._args = undefined
   // The report object is only built when someone reads it.
   if (scope._leftOpen.length === 0 && scope._errs === undefined && cfg.onReport === undefined && !jobEnd.hasSubscribers) {
     if (outcome !== 'ok') throw jobError
@@ -717,7 +807,9 @@ function guard (fn, options) {
   const name = cfg.name ?? (fn.name || 'anonymous')
   const c = { ...cfg, name }
   const guarded = function (...args) {
-    return run(c, new JobScope(undefined, c), fn, this, args)
+    const scope = new JobScope(undefined, c)
+    if (c.retainCheck !== undefined) scope._args = args
+    return run(c, scope, fn, this, args)
   }
   Object.defineProperty(guarded, 'name', { value: fn.name, configurable: true })
   Object.defineProperty(guarded, 'length', { value: fn.length, configurable: true })

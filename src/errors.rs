@@ -35,6 +35,8 @@ pub enum ErrorCode {
   LeftOpen,
   /// An optional peer dependency is not installed.
   MissingPeer,
+  /// A job's payload was still reachable several major GCs after the job ended (retainCheck).
+  PayloadRetained,
 }
 
 impl ErrorCode {
@@ -52,6 +54,7 @@ impl ErrorCode {
     ErrorCode::ScopeClosed,
     ErrorCode::LeftOpen,
     ErrorCode::MissingPeer,
+    ErrorCode::PayloadRetained,
   ];
 
   /// The stable string a JS caller sees as `error.code`.
@@ -70,6 +73,7 @@ impl ErrorCode {
       ErrorCode::ScopeClosed => "ERR_LEAKGUARD_SCOPE_CLOSED",
       ErrorCode::LeftOpen => "ERR_LEAKGUARD_LEFT_OPEN",
       ErrorCode::MissingPeer => "ERR_LEAKGUARD_MISSING_PEER",
+      ErrorCode::PayloadRetained => "ERR_LEAKGUARD_PAYLOAD_RETAINED",
     }
   }
 

@@ -81,6 +81,7 @@ const st: ScopeStats[] = scopeStats()
 const one: ScopeStats | undefined = scopeStats('resize-image')
 const perJob: number | undefined = one?.leftOpen[0]?.perJob
 resetScopeStats()
+guard(async (job: { id: string }) => job.id, { retainCheck: (f) => { const m: string = f.message; void m } })
 const js = new JobScope({ disposeTimeout: 1000 })
 const rep: Promise<ScopeReport> = js.close()
 const se = new SuppressedError(new Error('a'), new Error('b'))
