@@ -6,10 +6,15 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { fork, spawn } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import * as esm from 'leakguard'
+import v8 from 'node:v8'
+import { runInNewContext } from 'node:vm'
+
+v8.setFlagsFromString('--expose-gc')
 
 const require = createRequire(import.meta.url)
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -213,6 +218,55 @@ test('limits fire a limit event once per crossing; samples are published as even
     assert.ok(fromChannel.length >= samples.length - 1)
   } finally {
     channels.sample.unsubscribe(onSample)
+    m.stop()
+  }
+})
+
+test('full GCs are seen without a gc observer (FinalizationRegistry sentinel); heap figures after them feed samples()', async () => {
+  const gc = runInNewContext('gc', undefined, {})
+  const m = monitor({ intervalMs: 5, emitWarning: false })
+  try {
+    const heapSamples = () => m.samples().filter((s) => s.source === 'gc')
+    assert.equal(heapSamples().length, 0)
+    for (let i = 0; i < 3; i++) {
+      gc()
+      const before = heapSamples().length
+      // The registry's callback runs as a task after the collection: wait for it, do not sleep blindly.
+      while (heapSamples().length === before) await new Promise((resolve) => setTimeout(resolve, 6))
+    }
+    const majors = heapSamples()
+    assert.ok(majors.length >= 3)
+    for (const s of majors) {
+      assert.equal(s.gc, 'major')
+      assert.ok(s.heapUsed > 0 && s.external >= 0 && s.arrayBuffers >= 0)
+    }
+  } finally {
+    m.stop()
+  }
+})
+
+test('scavenges alone produce no full-GC sample (the sentinel is not collected by a scavenge)', async () => {
+  const kinds = { major: 0, minor: 0 }
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.detail.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) kinds.major++
+      else if (e.detail.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) kinds.minor++
+    }
+  })
+  obs.observe({ entryTypes: ['gc'] })
+  const m = monitor({ intervalMs: 1, emitWarning: false })
+  try {
+    let sink = 0
+    while (kinds.minor < 20) {
+      for (let i = 0; i < 20_000; i++) sink += new Array(16).fill(i).length
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const majors = m.samples().filter((s) => s.gc === 'major').length
+    assert.ok(sink > 0)
+    assert.ok(majors <= kinds.major, `${majors} full-GC samples for ${kinds.major} full GCs and ${kinds.minor} scavenges`)
+  } finally {
+    obs.disconnect()
     m.stop()
   }
 })
