@@ -43,6 +43,7 @@ const OPTION_KEYS = [
   'fullGcEveryMs', 'maxSamples', 'limits'
 ]
 const LIMIT_KEYS = ['rss', 'heapUsed', 'external']
+const EMPTY = new Float64Array(0)
 const WARNING_CHANNEL = 'leakguard:warnings'
 const WARNING_TYPE = 'LeakGuardWarning'
 const kDispose = Symbol.dispose || Symbol.for('nodejs.dispose')
@@ -53,6 +54,7 @@ const METRICS = {
   external: { code: 'LEAKGUARD_EXTERNAL_GROWTH', label: 'external memory (Buffers, ArrayBuffers, native)' },
   arrayBuffers: { code: 'LEAKGUARD_ARRAY_BUFFERS_GROWTH', label: 'arrayBuffers (Buffers and ArrayBuffers)' }
 }
+const TREND_METRICS = Object.keys(METRICS)
 
 // ---- series: columns of Float64Array, trimmed by time and by count ----------
 
@@ -308,6 +310,7 @@ class Monitor extends EventEmitter {
     this._limitHit = new Map() // metric -> true while above its limit
     this._stopped = false
     this._lastCheckAt = -Infinity
+    this._assessedVersion = ''
     this._sampler = new native.RssSampler(o.intervalMs)
     attach(this)
     if (isMainThread && o.workerWarnings) {
@@ -374,15 +377,19 @@ class Monitor extends EventEmitter {
     if (this._stopped) return
     const now = Date.now()
     const o = this._o
-    let pulled
-    try {
-      pulled = this._sampler.pull()
-    } catch (err) {
-      this.emit('error', err)
-      return
+    const publishing = this.listenerCount('sample') > 0 || channels.sample.hasSubscribers
+    // RSS stays in the native ring until someone needs it (an rss limit, a
+    // 'sample' listener, samples(), trend()): a check that does not cross into
+    // native code costs a few µs less, and checks run when caches are cold.
+    let pulled = EMPTY
+    if (publishing || o.limits.rss !== undefined) {
+      try {
+        pulled = this._pullNow()
+      } catch (err) {
+        this.emit('error', err)
+        return
+      }
     }
-    const jobs = this._jobs
-    for (let i = 0; i < pulled.length; i += 2) this._rss.push(pulled[i], pulled[i + 1], jobs)
     const since = now - o.windowMs
     this._rss.trim(since)
     this._heap.trim(since)
@@ -391,8 +398,8 @@ class Monitor extends EventEmitter {
     this._minorExternal.trim(since)
     this._arrayBuffers.trim(since)
 
-    if (this.listenerCount('sample') > 0 || channels.sample.hasSubscribers) {
-      this._publishSamples(pulled, jobs)
+    if (publishing) {
+      this._publishSamples(pulled, this._jobs)
       armScavengeSample()
     } else {
       this._pendingHeap.length = 0
@@ -401,7 +408,13 @@ class Monitor extends EventEmitter {
     this._maybeFullGc(now)
     this._checkLimits(now)
     this._lastCheckAt = now
-    for (const metric of Object.keys(METRICS)) {
+    // Verdicts change only with new full-GC samples or the window sliding past
+    // old ones: skip the (native) trend otherwise; full GCs are rare.
+    const h = this._heap
+    const version = `${h.len}:${h.len ? h.t[0] : 0}:${h.len ? h.t[h.len - 1] : 0}`
+    if (version === this._assessedVersion) return
+    this._assessedVersion = version
+    for (const metric of TREND_METRICS) {
       const t = this._assess(metric)
       const raised = this._active.get(metric)
       if (t && t.growing) {
@@ -473,6 +486,9 @@ class Monitor extends EventEmitter {
     const minSamples = o.minSamples
     if (n < minSamples) return null
     const t0 = s.t[0]
+    // No verdict before the samples span half the window: at start-up everything
+    // grows (code, caches, pools), and only time tells a warm-up from a leak.
+    if (s.t[n - 1] - t0 < o.windowMs / 2) return null
     const xs = new Float64Array(n)
     for (let i = 0; i < n; i++) xs[i] = (s.t[i] - t0) / 1000
     const ys = s.y.subarray(0, n)
@@ -567,11 +583,13 @@ class Monitor extends EventEmitter {
     return out
   }
 
+  /** Moves the native ring's new RSS samples into the window; returns them (flat [t, rss, ...]). */
   _pullNow () {
-    if (this._stopped) return
+    if (this._stopped) return EMPTY
     const pulled = this._sampler.pull()
     const jobs = this._jobs
     for (let i = 0; i < pulled.length; i += 2) this._rss.push(pulled[i], pulled[i + 1], jobs)
+    return pulled
   }
 
   /** The current trend of every metric (null where there are too few samples). */
