@@ -213,8 +213,11 @@ export interface MemorySample {
   external: Bytes | undefined
   /** Present on full-GC samples only (it costs one `process.memoryUsage()`). */
   arrayBuffers: Bytes | undefined
-  /** Kind of the collection for `source: 'gc'`. */
-  gc: 'major' | 'minor' | 'incremental' | 'weakcb' | 'other' | undefined
+  /**
+   * For `source: 'gc'`: `'major'` after a full (mark-compact) GC — the samples verdicts use —
+   * or `'minor'` after a scavenge (taken only while someone listens to `'sample'`, once per check).
+   */
+  gc: 'major' | 'minor' | undefined
   /** Jobs counted when the sample was taken. */
   jobs: number
 }

@@ -1,15 +1,16 @@
 // The monitor's cost to the main thread, in one run, medians reported:
 // 1. main-thread CPU per sample: every JS entry point of the monitor (its check
-//    timer, and the PerformanceObserver('gc') callback it installs) is timed
-//    with process.hrtime while a mostly idle worker runs (a 1 ms ticker that
-//    allocates, so that GCs happen), then divided by the samples taken. The
-//    sampling thread's own CPU (not main-thread time) is read from /proc.
+//    timer, its FinalizationRegistry and PerformanceObserver callbacks) is
+//    timed with process.hrtime in a steady, mostly idle worker (a 1 ms ticker
+//    that allocates, so that GCs happen), then divided by the samples taken.
+//    The sampling thread's own CPU (not main-thread time) is read from /proc.
 //    A differential measure (main CPU with vs without) cannot resolve < 1 µs
 //    per sample on a shared 2-core VM: ±1 ms/s of noise.
 // 2. throughput of a job loop running small jobs as fast as it can (yielding
 //    to the event loop every 16 jobs, like a queue worker awaiting I/O),
-//    monitor on and off interleaved round by round. This one includes what
-//    the timing in 1. cannot see: Node creating 'gc' performance entries.
+//    monitor on and off interleaved round by round, median of paired ratios.
+//    This one includes what the timing in 1. cannot see (Node's own work for
+//    the gc observer, V8's for the sentinel).
 import { readFileSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { median, printTable, fmt } from './util.mjs'
@@ -17,45 +18,45 @@ import { median, printTable, fmt } from './util.mjs'
 const require = createRequire(import.meta.url)
 const perfHooks = require('node:perf_hooks')
 
-// Time the gc-observer callback: wrap PerformanceObserver before lib/monitor.js takes it.
+// Time every JS entry point of the monitor: its check timer, the
+// FinalizationRegistry callback (full GCs) and the PerformanceObserver callback
+// (one scavenge sample per check). Wrapped before lib/monitor.js takes them.
 let timing = false
 let spentNs = 0n
-const Original = perfHooks.PerformanceObserver
-perfHooks.PerformanceObserver = class extends Original {
-  constructor (callback) {
-    super((list, observer) => {
-      if (!timing) return callback(list, observer)
-      const t0 = process.hrtime.bigint()
-      try { return callback(list, observer) } finally { spentNs += process.hrtime.bigint() - t0 }
-    })
+let calls = 0
+function timed (fn) {
+  return function (...args) {
+    if (!timing) return fn.apply(this, args)
+    calls++
+    const t0 = process.hrtime.bigint()
+    try { return fn.apply(this, args) } finally { spentNs += process.hrtime.bigint() - t0 }
   }
+}
+const OriginalObserver = perfHooks.PerformanceObserver
+perfHooks.PerformanceObserver = class extends OriginalObserver {
+  constructor (callback) { super(timed(callback)) }
+}
+const OriginalRegistry = globalThis.FinalizationRegistry
+globalThis.FinalizationRegistry = class extends OriginalRegistry {
+  constructor (callback) { super(timed(callback)) }
 }
 const { monitor } = require('../index.js')
 const { Monitor } = require('../lib/monitor.js')
-const check = Monitor.prototype._check
-Monitor.prototype._check = function () {
-  if (!timing) return check.call(this)
-  const t0 = process.hrtime.bigint()
-  try { return check.call(this) } finally { spentNs += process.hrtime.bigint() - t0 }
-}
+perfHooks.PerformanceObserver = OriginalObserver
+globalThis.FinalizationRegistry = OriginalRegistry
+Monitor.prototype._check = timed(Monitor.prototype._check)
 // What one hrtime pair costs, subtracted per timed call.
-let calls = 0
+let hrtimePairNs
 {
   const n = 100_000
+  let x = 0n
   const t0 = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) { const a = process.hrtime.bigint(); spentNs += process.hrtime.bigint() - a }
-  var hrtimePairNs = Number(process.hrtime.bigint() - t0) / n // eslint-disable-line no-var
-  spentNs = 0n
-}
-const origCheck = Monitor.prototype._check
-Monitor.prototype._check = function () { if (timing) calls++; return origCheck.call(this) }
-const wrappedObserver = perfHooks.PerformanceObserver
-perfHooks.PerformanceObserver = class extends wrappedObserver {
-  constructor (callback) { super((list, observer) => { if (timing) calls++; return callback(list, observer) }) }
+  for (let i = 0; i < n; i++) { const a = process.hrtime.bigint(); x += process.hrtime.bigint() - a }
+  hrtimePairNs = Number(process.hrtime.bigint() - t0) / n
+  if (x < 0n) console.log('')
 }
 
-const ROUNDS = Number(process.env.ROUNDS || 9)
-const PERIOD_MS = Number(process.env.PERIOD_MS || 1000)
+const ROUNDS = Number(process.env.ROUNDS || 7)
 
 function threadCpuNs (tid) {
   return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0])
@@ -84,17 +85,19 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // ---- 1. main-thread CPU per sample ------------------------------------------------
 
-async function idleRound (options) {
+// One long-lived monitor per configuration, measured after a warm-up, over a
+// window that holds several checks (the steady state of a long-running worker).
+async function steadyCost (options, windowMs) {
   let keep = []
   const ticker = setInterval(() => { keep.push(new Array(5_000).fill(keep.length)); if (keep.length > 50) keep = [] }, 1)
   const m = monitor(options)
-  await sleep(50)
+  await sleep(Math.max(2000, (m.options.checkEveryMs * 2)))
   const t0 = Date.now()
   const s0 = samplerCpuNs()
   spentNs = 0n
   calls = 0
   timing = true
-  await sleep(PERIOD_MS)
+  await sleep(windowMs)
   timing = false
   const samplerCpu = samplerCpuNs() - s0
   const seconds = (Date.now() - t0) / 1000
@@ -106,33 +109,33 @@ async function idleRound (options) {
     perSample: ns / taken.length,
     samplesPerSec: taken.length / seconds,
     heapPerSec: taken.filter((s) => s.source === 'gc').length / seconds,
+    callsPerSec: calls / seconds,
     mainUsPerSec: ns / 1e3 / seconds,
     samplerCpuPerSec: samplerCpu / seconds
   }
 }
 
 const cpuConfigs = [
-  ['monitor() defaults (intervalMs 1000)', {}],
-  ['intervalMs 100', { intervalMs: 100 }],
-  ['intervalMs 10', { intervalMs: 10 }]
+  ['monitor() defaults (intervalMs 1000, checkEveryMs 10000)', {}, Number(process.env.DEFAULT_WINDOW_MS || 40_000)],
+  ['intervalMs 100 (checkEveryMs 1000)', { intervalMs: 100 }, 10_000],
+  ['intervalMs 10 (checkEveryMs 100)', { intervalMs: 10 }, 5_000]
 ]
 const cpuRows = []
-for (const [label, options] of cpuConfigs) {
-  const rounds = []
-  // Defaults take 1 RSS sample per second: longer rounds to see a few.
-  const n = options.intervalMs ? ROUNDS : Math.max(3, ROUNDS >> 1)
-  for (let r = 0; r < n; r++) rounds.push(await idleRound(options))
+for (const [label, options, windowMs] of cpuConfigs) {
+  const x = await steadyCost(options, windowMs)
   cpuRows.push([
     label,
-    fmt(median(rounds.map((x) => x.samplesPerSec)), 1),
-    fmt(median(rounds.map((x) => x.heapPerSec)), 1),
-    fmt(median(rounds.map((x) => x.mainUsPerSec)), 1),
-    fmt(median(rounds.map((x) => x.perSample))),
-    fmt(median(rounds.map((x) => x.samplerCpuPerSec)) / 1e3, 1)
+    fmt(windowMs / 1000),
+    fmt(x.samplesPerSec, 1),
+    fmt(x.heapPerSec, 2),
+    fmt(x.callsPerSec, 2),
+    fmt(x.mainUsPerSec, 2),
+    fmt(x.perSample),
+    fmt(x.samplerCpuPerSec / 1e3, 1)
   ])
 }
-console.log(`Main-thread CPU per sample, mostly idle worker (1 ms allocating ticker); hrtime pair ${fmt(hrtimePairNs)} ns subtracted per call\n`)
-printTable(['monitor', 'samples/s', 'of which post-GC', 'main-thread µs/s', 'main-thread ns per sample', 'sampler thread µs/s'], cpuRows)
+console.log(`Main-thread CPU per sample, steady mostly idle worker (1 ms allocating ticker); hrtime pair ${fmt(hrtimePairNs)} ns subtracted per call\n`)
+printTable(['monitor', 'window s', 'samples/s', 'of which post-GC', 'JS calls/s', 'main-thread µs/s', 'main-thread ns per sample', 'sampler thread µs/s'], cpuRows)
 
 // ---- 2. throughput of a tight job loop ---------------------------------------------
 
@@ -143,16 +146,14 @@ function job (i) {
   sink += items.length
 }
 
-async function loopRound (options) {
-  const m = options ? monitor(options) : null
-  const end = Date.now() + PERIOD_MS / 2
+async function loopRound (m, ms) {
+  const end = Date.now() + ms
   let jobs = 0
   while (Date.now() < end) {
     for (let i = 0; i < 16; i++) { job(jobs++); if (m) m.jobDone() }
     await new Promise((resolve) => setImmediate(resolve))
   }
-  if (m) m.stop()
-  return jobs / (PERIOD_MS / 2000)
+  return jobs / (ms / 1000)
 }
 
 const loopConfigs = [
@@ -160,18 +161,29 @@ const loopConfigs = [
   ['intervalMs 100', { intervalMs: 100 }],
   ['intervalMs 10', { intervalMs: 10 }]
 ]
+const ROUND_MS = Number(process.env.ROUND_MS || 400)
 const loopRows = []
 for (const [label, options] of loopConfigs) {
+  const ratios = []
   const off = []
   const on = []
-  for (let r = 0; r < ROUNDS * 2; r++) {
-    // Alternate which goes first so that drift hits both alike.
-    if (r % 2) { on.push(await loopRound(options)); off.push(await loopRound(null)) } else { off.push(await loopRound(null)); on.push(await loopRound(options)) }
+  const onRound = async () => {
+    const m = monitor(options)
+    await loopRound(m, 50) // start-up (first check, cold code) is not the steady state
+    const v = await loopRound(m, ROUND_MS)
+    m.stop()
+    return v
   }
-  const offM = median(off)
-  const onM = median(on)
-  loopRows.push([label, fmt(offM), fmt(onM), `${fmt((onM / offM) * 100, 1)}%`])
+  for (let r = 0; r < ROUNDS * 3; r++) {
+    // Alternate the order so that drift hits both alike; pair adjacent rounds.
+    let a, b
+    if (r % 2) { a = await onRound(); b = await loopRound(null, ROUND_MS) } else { b = await loopRound(null, ROUND_MS); a = await onRound() }
+    on.push(a)
+    off.push(b)
+    ratios.push(a / b)
+  }
+  loopRows.push([label, fmt(median(off)), fmt(median(on)), `${fmt(median(ratios) * 100, 1)}%`])
 }
-console.log('\nJob loop throughput (small jobs, yield every 16)\n')
-printTable(['monitor', 'jobs/s off', 'jobs/s on', 'on / off'], loopRows)
+console.log(`\nJob loop throughput (small jobs, yield every 16), ${ROUNDS * 3} paired rounds of ${ROUND_MS} ms\n`)
+printTable(['monitor', 'jobs/s off (median)', 'jobs/s on (median)', 'on / off (median of pairs)'], loopRows)
 if (sink === 0) console.log('')

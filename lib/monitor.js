@@ -4,11 +4,19 @@
 // Where the main-thread time goes (the budget is < 1 µs per sample):
 // - RSS is read by the process-wide native thread (src/sampler) into a ring;
 //   JS pulls it as one Float64Array per check, so a sample costs a few ns.
-// - Heap figures are taken in a PerformanceObserver('gc') callback with
-//   v8.getHeapStatistics() (~0.2 µs), at most once per interval per GC kind.
+// - Heap figures are taken right after garbage collections with
+//   v8.getHeapStatistics() (~0.2 µs), without paying for every GC:
+//   * full (mark-compact) GCs are detected by a FinalizationRegistry sentinel:
+//     V8's scavenger treats weak cells strongly, so an unreachable registered
+//     object is only reported after a full GC. One callback per full GC, none
+//     per scavenge. (A PerformanceObserver('gc') costs a JS callback for every
+//     scavenge, tens to hundreds per second in a busy worker: measured at
+//     ~2-5 µs each on this VM, i.e. far over a 1 µs-per-sample budget.)
+//   * scavenge samples only feed dashboards, so they are taken only while
+//     someone listens to 'sample' (event or channel): once per check, the check
+//     connects a PerformanceObserver('gc') that disconnects at its first entry.
 //   arrayBuffers exists only through process.memoryUsage() (~8 µs), so it is
-//   read after full (mark-compact) collections only, which are rare and cost
-//   milliseconds themselves.
+//   read after full collections only, which are rare and cost milliseconds.
 //
 // Why verdicts use full-GC samples only: after a scavenge, heapUsed still holds
 // every promoted-then-dead object of the old generation, and that grows in a
@@ -36,6 +44,7 @@ const OPTION_KEYS = [
   'fullGcEveryMs', 'maxSamples', 'limits', 'recycle'
 ]
 const LIMIT_KEYS = ['rss', 'heapUsed', 'external']
+const EMPTY = new Float64Array(0)
 const WARNING_CHANNEL = 'leakguard:warnings'
 const WARNING_TYPE = 'LeakGuardWarning'
 const kDispose = Symbol.dispose || Symbol.for('nodejs.dispose')
@@ -46,17 +55,7 @@ const METRICS = {
   external: { code: 'LEAKGUARD_EXTERNAL_GROWTH', label: 'external memory (Buffers, ArrayBuffers, native)' },
   arrayBuffers: { code: 'LEAKGUARD_ARRAY_BUFFERS_GROWTH', label: 'arrayBuffers (Buffers and ArrayBuffers)' }
 }
-
-const GC_KINDS = [
-  [perf.NODE_PERFORMANCE_GC_MAJOR, 'major'],
-  [perf.NODE_PERFORMANCE_GC_MINOR, 'minor'],
-  [perf.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental'],
-  [perf.NODE_PERFORMANCE_GC_WEAKCB, 'weakcb']
-]
-function gcKindName (kind) {
-  for (const [bit, name] of GC_KINDS) if (kind === bit) return name
-  return 'other'
-}
+const TREND_METRICS = Object.keys(METRICS)
 
 // ---- series: columns of Float64Array, trimmed by time and by count ----------
 
@@ -101,33 +100,65 @@ class Series {
 // ---- per-thread shared state: one gc observer, one job counter, one channel --
 
 const active = new Set()
-let gcObserver = null
 let broadcast = null
 const workerHandlers = new Set()
 let receiver = null
 
-// Earliest time any active monitor wants a scavenge sample; full-GC samples
-// are always wanted (they are rare and the verdicts rest on them).
-let nextMinorDue = 0
+// Full-GC detection: one registered, unreachable sentinel at a time.
+const fullGcRegistry = new FinalizationRegistry(onFullGc)
+const sentinelToken = {}
+let sentinelArmed = false
 
-function onGc (list) {
-  const entries = list.getEntries()
-  let stats = null
+function armSentinel () {
+  if (sentinelArmed || active.size === 0) return
+  sentinelArmed = true
+  fullGcRegistry.register({}, 0, sentinelToken)
+}
+
+function onFullGc () {
+  sentinelArmed = false
+  if (active.size === 0) return
   const now = Date.now()
-  for (let i = 0; i < entries.length; i++) {
-    const detail = entries[i].detail
-    const kind = detail ? detail.kind : entries[i].kind
-    const major = kind === perf.NODE_PERFORMANCE_GC_MAJOR
-    if (!major && now < nextMinorDue) continue
-    let due = Infinity
-    for (const m of active) {
-      if (now - (major ? m._lastMajorAt : m._lastHeapAt) >= m._intervalMs) {
-        if (stats === null) stats = v8.getHeapStatistics()
-        m._heapSample(now, stats, kind, major)
-      }
-      due = Math.min(due, m._lastHeapAt + m._intervalMs)
+  let stats = null
+  for (const m of active) {
+    if (now - m._lastMajorAt >= m._intervalMs) {
+      if (stats === null) stats = v8.getHeapStatistics()
+      m._heapSample(now, stats, true)
     }
-    nextMinorDue = due
+  }
+  armSentinel()
+}
+
+// Scavenge samples: an observer armed by each check, disarmed by its first entry.
+let scavengeObserver = null
+let scavengeArmed = false
+
+function armScavengeSample () {
+  if (scavengeArmed) return
+  if (scavengeObserver === null) scavengeObserver = new PerformanceObserver(onScavenge)
+  scavengeObserver.observe({ entryTypes: ['gc'] })
+  scavengeArmed = true
+}
+
+function disarmScavengeSample () {
+  if (!scavengeArmed) return
+  scavengeObserver.disconnect()
+  scavengeArmed = false
+}
+
+function onScavenge (list) {
+  disarmScavengeSample()
+  const entries = list.getEntries()
+  const last = entries[entries.length - 1]
+  // Full GCs are the sentinel's job; only a scavenge is sampled here.
+  if (!last || !last.detail || last.detail.kind !== perf.NODE_PERFORMANCE_GC_MINOR) return
+  const now = Date.now()
+  let stats = null
+  for (const m of active) {
+    if (now - m._lastHeapAt >= m._intervalMs) {
+      if (stats === null) stats = v8.getHeapStatistics()
+      m._heapSample(now, stats, false)
+    }
   }
 }
 
@@ -137,8 +168,6 @@ function onJobEnd () {
 
 function attach (m) {
   if (active.size === 0) {
-    gcObserver = new PerformanceObserver(onGc)
-    gcObserver.observe({ entryTypes: ['gc'] })
     channels.jobEnd.subscribe(onJobEnd)
     if (!isMainThread && typeof BroadcastChannel === 'function') {
       broadcast = new BroadcastChannel(WARNING_CHANNEL)
@@ -146,13 +175,14 @@ function attach (m) {
     }
   }
   active.add(m)
-  nextMinorDue = 0
+  armSentinel()
 }
 
 function detach (m) {
   if (!active.delete(m) || active.size > 0) return
-  gcObserver.disconnect()
-  gcObserver = null
+  fullGcRegistry.unregister(sentinelToken)
+  sentinelArmed = false
+  disarmScavengeSample()
   channels.jobEnd.unsubscribe(onJobEnd)
   if (broadcast) {
     broadcast.close()
@@ -282,6 +312,8 @@ class Monitor extends EventEmitter {
     this._active = new Map() // metric -> warning currently raised
     this._limitHit = new Map() // metric -> true while above its limit
     this._stopped = false
+    this._lastCheckAt = -Infinity
+    this._assessedVersion = ''
     this._sampler = new native.RssSampler(o.intervalMs)
     attach(this)
     if (isMainThread && o.workerWarnings) {
@@ -314,7 +346,7 @@ class Monitor extends EventEmitter {
     this._jobs += n
   }
 
-  _heapSample (now, stats, kind, major) {
+  _heapSample (now, stats, major) {
     const jobs = this._jobs
     let ab = NaN
     if (major) {
@@ -330,7 +362,7 @@ class Monitor extends EventEmitter {
     }
     if (this.listenerCount('sample') > 0 || channels.sample.hasSubscribers) {
       if (this._pendingHeap.length < this._o.maxSamples * 6) {
-        this._pendingHeap.push(now, stats.used_heap_size, stats.external_memory, ab, kind, jobs)
+        this._pendingHeap.push(now, stats.used_heap_size, stats.external_memory, ab, major ? 1 : 0, jobs)
       }
     }
   }
@@ -340,7 +372,7 @@ class Monitor extends EventEmitter {
     const every = this._o.fullGcEveryMs
     if (every === 0 || now - this._lastMajorAt < every) return
     fullGc()
-    this._heapSample(Date.now(), v8.getHeapStatistics(), perf.NODE_PERFORMANCE_GC_MAJOR, true)
+    this._heapSample(Date.now(), v8.getHeapStatistics(), true)
   }
 
   /** Pulls RSS, publishes samples, checks limits and trends. Runs on the unref'd timer. */
@@ -348,15 +380,19 @@ class Monitor extends EventEmitter {
     if (this._stopped) return
     const now = Date.now()
     const o = this._o
-    let pulled
-    try {
-      pulled = this._sampler.pull()
-    } catch (err) {
-      this.emit('error', err)
-      return
+    const publishing = this.listenerCount('sample') > 0 || channels.sample.hasSubscribers
+    // RSS stays in the native ring until someone needs it (an rss limit, a
+    // 'sample' listener, samples(), trend()): a check that does not cross into
+    // native code costs a few µs less, and checks run when caches are cold.
+    let pulled = EMPTY
+    if (publishing || o.limits.rss !== undefined) {
+      try {
+        pulled = this._pullNow()
+      } catch (err) {
+        this.emit('error', err)
+        return
+      }
     }
-    const jobs = this._jobs
-    for (let i = 0; i < pulled.length; i += 2) this._rss.push(pulled[i], pulled[i + 1], jobs)
     const since = now - o.windowMs
     this._rss.trim(since)
     this._heap.trim(since)
@@ -365,12 +401,23 @@ class Monitor extends EventEmitter {
     this._minorExternal.trim(since)
     this._arrayBuffers.trim(since)
 
-    if (this.listenerCount('sample') > 0 || channels.sample.hasSubscribers) this._publishSamples(pulled, jobs)
-    else this._pendingHeap.length = 0
+    if (publishing) {
+      this._publishSamples(pulled, this._jobs)
+      armScavengeSample()
+    } else {
+      this._pendingHeap.length = 0
+    }
 
     this._maybeFullGc(now)
     this._checkLimits(now)
-    for (const metric of Object.keys(METRICS)) {
+    this._lastCheckAt = now
+    // Verdicts change only with new full-GC samples or the window sliding past
+    // old ones: skip the (native) trend otherwise; full GCs are rare.
+    const h = this._heap
+    const version = `${h.len}:${h.len ? h.t[0] : 0}:${h.len ? h.t[h.len - 1] : 0}`
+    if (version === this._assessedVersion) return
+    this._assessedVersion = version
+    for (const metric of TREND_METRICS) {
       const t = this._assess(metric)
       const raised = this._active.get(metric)
       if (t && t.growing) {
@@ -388,7 +435,7 @@ class Monitor extends EventEmitter {
     }
     const p = this._pendingHeap
     for (let i = 0; i < p.length; i += 6) {
-      out.push({ time: p[i], source: 'gc', rss: undefined, heapUsed: p[i + 1], external: p[i + 2], arrayBuffers: Number.isNaN(p[i + 3]) ? undefined : p[i + 3], gc: gcKindName(p[i + 4]), jobs: p[i + 5] })
+      out.push({ time: p[i], source: 'gc', rss: undefined, heapUsed: p[i + 1], external: p[i + 2], arrayBuffers: Number.isNaN(p[i + 3]) ? undefined : p[i + 3], gc: p[i + 4] ? 'major' : 'minor', jobs: p[i + 5] })
     }
     p.length = 0
     out.sort((a, b) => a.time - b.time)
@@ -400,11 +447,16 @@ class Monitor extends EventEmitter {
 
   _checkLimits (now) {
     const limits = this._o.limits
-    const values = {
-      rss: this._rss.last(),
-      heapUsed: latest(this._heap, this._minorHeap),
-      external: latest(this._external, this._minorExternal)
+    if (limits.rss === undefined && limits.heapUsed === undefined && limits.external === undefined) return
+    let heapUsed = latest(this._heap, this._minorHeap, this._lastCheckAt)
+    let external = latest(this._external, this._minorExternal, this._lastCheckAt)
+    if (heapUsed === undefined && (limits.heapUsed !== undefined || limits.external !== undefined)) {
+      // No GC since the last check: the heap has not grown by much, a current reading (~0.2 µs) will do.
+      const stats = v8.getHeapStatistics()
+      heapUsed = stats.used_heap_size
+      external = stats.external_memory
     }
+    const values = { rss: this._rss.last(), heapUsed, external }
     for (const metric of LIMIT_KEYS) {
       const limit = limits[metric]
       const value = values[metric]
@@ -437,6 +489,9 @@ class Monitor extends EventEmitter {
     const minSamples = o.minSamples
     if (n < minSamples) return null
     const t0 = s.t[0]
+    // No verdict before the samples span half the window: at start-up everything
+    // grows (code, caches, pools), and only time tells a warm-up from a leak.
+    if (s.t[n - 1] - t0 < o.windowMs / 2) return null
     const xs = new Float64Array(n)
     for (let i = 0; i < n; i++) xs[i] = (s.t[i] - t0) / 1000
     const ys = s.y.subarray(0, n)
@@ -531,11 +586,13 @@ class Monitor extends EventEmitter {
     return out
   }
 
+  /** Moves the native ring's new RSS samples into the window; returns them (flat [t, rss, ...]). */
   _pullNow () {
-    if (this._stopped) return
+    if (this._stopped) return EMPTY
     const pulled = this._sampler.pull()
     const jobs = this._jobs
     for (let i = 0; i < pulled.length; i += 2) this._rss.push(pulled[i], pulled[i + 1], jobs)
+    return pulled
   }
 
   /** The current trend of every metric (null where there are too few samples). */
@@ -567,11 +624,12 @@ class Monitor extends EventEmitter {
   }
 }
 
-/** The later of the last full-GC and last scavenge sample of a metric. */
-function latest (major, minor) {
-  if (!major.len) return minor.last()
-  if (!minor.len) return major.last()
-  return major.t[major.len - 1] >= minor.t[minor.len - 1] ? major.last() : minor.last()
+/** The later of the last full-GC and last scavenge sample of a metric, if taken after `since`. */
+function latest (major, minor, since) {
+  const tMajor = major.len ? major.t[major.len - 1] : -Infinity
+  const tMinor = minor.len ? minor.t[minor.len - 1] : -Infinity
+  if (Math.max(tMajor, tMinor) <= since) return undefined
+  return tMajor >= tMinor ? major.last() : minor.last()
 }
 
 let gcFunction = null
