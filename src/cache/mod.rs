@@ -7,6 +7,7 @@
 //! sink so that `dispose` callbacks can run after the lock is released.
 
 pub mod binding;
+pub mod bytes;
 pub mod clock;
 pub mod registry;
 
@@ -15,6 +16,8 @@ mod tests;
 
 use lru::LruCache;
 use parking_lot::Mutex;
+
+pub use bytes::SmallBytes;
 
 use crate::errors::{ErrorCode, LeakguardError};
 
@@ -144,7 +147,7 @@ impl Now {
 
 #[derive(Debug)]
 struct Entry {
-  value: Box<[u8]>,
+  value: SmallBytes,
   /// When the TTL started (ms on the clock); meaningless if `ttl == 0`.
   start: f64,
   /// 0 = never expires.
@@ -171,7 +174,7 @@ pub struct Stats {
 }
 
 struct Inner {
-  lru: LruCache<Box<[u8]>, Entry>,
+  lru: LruCache<SmallBytes, Entry>,
   bytes: u64,
   stats: Stats,
 }
@@ -310,7 +313,7 @@ impl Store {
     let start = if ttl > 0.0 { now.get() } else { 0.0 };
     inner.stats.sets += 1;
     if let Some(slot) = inner.lru.get_mut(key) {
-      if slot.value == value {
+      if *slot.value == *value {
         // The same bytes again (lru-cache's `v === oldValue`): no dispose,
         // and no reallocation, so threads that store the same data into a
         // shared store do not churn the allocator.
@@ -319,7 +322,11 @@ impl Store {
         return Ok(());
       }
     }
-    let entry = Entry { value, start, ttl };
+    let entry = Entry {
+      value: value.into(),
+      start,
+      ttl,
+    };
     let old = if let Some(slot) = inner.lru.get_mut(key) {
       Some(std::mem::replace(slot, entry))
     } else {
@@ -331,7 +338,7 @@ impl Store {
       if let Some(s) = sink.as_deref_mut() {
         s.push(Disposed {
           key: key.into(),
-          value: old.value,
+          value: old.value.into_box(),
           reason: Reason::Set,
         });
       }
@@ -348,8 +355,8 @@ impl Store {
       inner.stats.evictions += 1;
       if let Some(s) = sink.as_deref_mut() {
         s.push(Disposed {
-          key: k,
-          value: e.value,
+          key: k.into_box(),
+          value: e.value.into_box(),
           reason: Reason::Evict,
         });
       }
@@ -377,8 +384,8 @@ impl Store {
     let r = f(&e.value);
     if let Some(s) = sink {
       s.push(Disposed {
-        key: k,
-        value: e.value,
+        key: k.into_box(),
+        value: e.value.into_box(),
         reason: Reason::Delete,
       });
     }
@@ -394,8 +401,8 @@ impl Store {
     if let Some(s) = sink {
       // lru's IntoIter yields LRU first, like eviction order.
       s.extend(old.into_iter().map(|(k, e)| Disposed {
-        key: k,
-        value: e.value,
+        key: k.into_box(),
+        value: e.value.into_box(),
         reason: Reason::Clear,
       }));
     }
@@ -404,7 +411,7 @@ impl Store {
   /// Removes every expired entry (reason `expire`); true if any was.
   pub fn purge_stale(&self, mut now: Now, mut sink: Sink) -> bool {
     let mut g = self.inner.lock();
-    let stale: Vec<Box<[u8]>> = g
+    let stale: Vec<SmallBytes> = g
       .lru
       .iter()
       .filter(|(_, e)| e.is_stale(&mut now))
@@ -477,8 +484,8 @@ impl Inner {
     }
     if let Some(s) = sink {
       s.push(Disposed {
-        key: k,
-        value: e.value,
+        key: k.into_box(),
+        value: e.value.into_box(),
         reason,
       });
     }
