@@ -104,7 +104,7 @@ test('warnings and limits are counted; unregister stops observing', async () => 
 
 test('with a monitor: the trend instruments show a real leak in bytes per job, and its warning is counted', { timeout: 90_000 }, async () => {
   const { reader, provider, meter } = sdk()
-  const m = monitor({ intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 60_000, emitWarning: false })
+  const m = monitor({ intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 4000, emitWarning: false })
   const handle = registerMetrics({ meter, monitor: m })
   let retained
   try {

@@ -9,7 +9,7 @@ import { BoundedCache, onWorkerWarning } from 'leakguard'
 const require = createRequire(import.meta.url)
 const { run } = require('../examples/piscina/main.js')
 
-const fast = { intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 60_000 }
+const fast = { intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 4000 }
 
 test('4 threads, guarded tasks, one shared named cache: the workers read what the main thread wrote', { timeout: 60_000 }, async () => {
   const cacheName = 'fleet-piscina-shared'

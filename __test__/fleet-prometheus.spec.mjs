@@ -117,7 +117,7 @@ test('the monitor publishes samples and warnings on diagnostics channels only wh
   // (Node swaps a channel's prototype when it gains subscribers: call the current one.)
   sampleCh.publish = function (msg) { published.sample++; return Object.getPrototypeOf(this).publish.call(this, msg) }
   warningCh.publish = function (msg) { published.warning++; return Object.getPrototypeOf(this).publish.call(this, msg) }
-  const fast = { intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 60_000, emitWarning: false }
+  const fast = { intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 4000, emitWarning: false }
   let retained = []
   try {
     // 1. Nobody subscribed: a monitor that runs and warns publishes nothing.

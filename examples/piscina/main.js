@@ -58,7 +58,7 @@ if (require.main === module) {
     leak,
     untilWarning: leak,
     // Fast settings so that the demo concludes in seconds, not minutes.
-    monitorOptions: { intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 60_000 }
+    monitorOptions: { intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 4000 }
   }).then(({ results, warnings, cache }) => {
     console.log(`${results.length} tasks on 4 threads; shared cache: ${cache.hits} hits, ${cache.misses} misses, ${cache.size} entries`)
     for (const w of warnings) console.log(`warning from worker thread ${w.threadId}: ${w.message}`)
