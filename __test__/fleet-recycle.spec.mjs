@@ -6,8 +6,8 @@ import { EventEmitter } from 'node:events'
 import { spawnSync } from 'node:child_process'
 import dc from 'node:diagnostics_channel'
 import path from 'node:path'
-import { guard, withScope, currentScope, recycle, Recycler, JobScope, processMemory, codes } from 'leakguard'
-import { root } from './fleet-util.mjs'
+import { guard, withScope, currentScope, monitor, recycle, Recycler, JobScope, processMemory, codes } from 'leakguard'
+import { root, leakUntilWarning } from './fleet-util.mjs'
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
 
@@ -118,6 +118,35 @@ test('the message quotes the latest monitor warning of the thread, or says that 
   await guard(async () => {}, { recycle: clean })()
   assert.match(quiet.message, /neither a monitor nor the job scopes reported a leak; run monitor\(\) and guard\(fn, \{ autoTrack: true \}\) to find what grows\.$/)
   assert.equal(quiet.warning, null)
+})
+
+test('monitor({ recycle }): the event comes through the monitor and quotes its leak warning', { timeout: 90_000 }, async () => {
+  // Options (not a Recycler): the monitor creates the net and stops it with itself.
+  const m = monitor({ intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 4000, emitWarning: false, recycle: { maxRss: processMemory().rss + (160 << 20) } })
+  let retained = []
+  let ballast
+  try {
+    const viaMonitor = []
+    m.on('recycle', (e) => viaMonitor.push(e))
+    retained = await leakUntilWarning(m, guard, { name: 'quoted-leak' })
+    const [warning] = m.trend().warnings
+    assert.ok(warning, 'the monitor found the leak')
+    assert.deepEqual(viaMonitor, [], 'no threshold crossed yet')
+    // Something big lands: the next job to end crosses maxRss.
+    ballast = Buffer.alloc(192 << 20, 1)
+    await guard(async () => {}, { name: 'after-ballast' })()
+    assert.equal(viaMonitor.length, 1)
+    const e = viaMonitor[0]
+    assert.equal(e.reason, 'maxRss')
+    assert.equal(e.warning, warning)
+    assert.ok(e.message.includes(`Recycling is a safety net, not the fix: the monitor warns: ${warning.message}`), e.message)
+    assert.match(e.message, /heapUsed grows [\d.]+ KB\/job/)
+  } finally {
+    m.stop()
+    retained = null
+    ballast = null
+  }
+  assert.equal(dc.channel('leakguard:job:end').hasSubscribers, false, "the monitor's own net stopped with it")
 })
 
 test('maxRss and maxHeapUsed: checked after each job, fire after the job that crossed them', async () => {
