@@ -6,10 +6,15 @@ import { EventEmitter } from 'node:events'
 import { spawnSync } from 'node:child_process'
 import dc from 'node:diagnostics_channel'
 import path from 'node:path'
+import v8 from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { guard, withScope, currentScope, monitor, recycle, Recycler, JobScope, processMemory, codes } from 'leakguard'
 import { root, leakUntilWarning } from './fleet-util.mjs'
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
+
+v8.setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc')
 
 test('recycle() validates its options with coded errors', () => {
   assert.throws(() => recycle(), { name: 'TypeError', code: codes.INVALID_OPTION, message: 'options must be an object (received undefined)' })
@@ -120,49 +125,26 @@ test('the message quotes the latest monitor warning of the thread, or says that 
   assert.equal(quiet.warning, null)
 })
 
-test('monitor({ recycle }): the event comes through the monitor and quotes its leak warning', { timeout: 90_000 }, async () => {
-  // Options (not a Recycler): the monitor creates the net and stops it with itself.
-  const m = monitor({ intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 4000, emitWarning: false, recycle: { maxRss: processMemory().rss + (160 << 20) } })
-  let retained = []
-  let ballast
-  try {
-    const viaMonitor = []
-    m.on('recycle', (e) => viaMonitor.push(e))
-    retained = await leakUntilWarning(m, guard, { name: 'quoted-leak' })
-    const [warning] = m.trend().warnings
-    assert.ok(warning, 'the monitor found the leak')
-    assert.deepEqual(viaMonitor, [], 'no threshold crossed yet')
-    // Something big lands: the next job to end crosses maxRss.
-    ballast = Buffer.alloc(192 << 20, 1)
-    await guard(async () => {}, { name: 'after-ballast' })()
-    assert.equal(viaMonitor.length, 1)
-    const e = viaMonitor[0]
-    assert.equal(e.reason, 'maxRss')
-    assert.equal(e.warning, warning)
-    assert.ok(e.message.includes(`Recycling is a safety net, not the fix: the monitor warns: ${warning.message}`), e.message)
-    assert.match(e.message, /heapUsed grows [\d.]+ KB\/job/)
-  } finally {
-    m.stop()
-    retained = null
-    ballast = null
-  }
-  assert.equal(dc.channel('leakguard:job:end').hasSubscribers, false, "the monitor's own net stopped with it")
-})
-
 test('maxRss and maxHeapUsed: checked after each job, fire after the job that crossed them', async () => {
+  // Baselines without the garbage of earlier tests (which a GC could free mid-test,
+  // and whose freed memory the allocator may hand back to the OS a little later).
+  gc()
+  await new Promise((resolve) => setTimeout(resolve, 50))
   const retained = []
-  const rssNet = recycle({ maxRss: processMemory().rss + (48 << 20) })
+  const maxRss = processMemory().rss + (48 << 20)
+  const rssNet = recycle({ maxRss })
   const heapNet = recycle({ maxHeapUsed: processMemory().heapUsed + (24 << 20) })
   const fired = []
   rssNet.on('recycle', (e) => fired.push(['rss', e.reason, e.jobs]))
   heapNet.on('recycle', (e) => fired.push(['heap', e.reason, e.jobs]))
   const small = guard(async () => {})
-  const bigOffHeap = guard(async () => { retained.push(Buffer.alloc(64 << 20, 1)) })
-  const bigOnHeap = guard(async () => { retained.push(Array.from({ length: 1 << 20 }, (_, i) => ({ i }))) })
+  // Sized at run time: whatever RSS did meanwhile, this job ends 32 MiB over maxRss.
+  const bigOffHeap = guard(async () => { retained.push(Buffer.alloc(Math.max(maxRss - processMemory().rss, 0) + (32 << 20), 1)) })
+  const bigOnHeap = guard(async () => { retained.push(Array.from({ length: 2 << 20 }, (_, i) => ({ i }))) }) // ~50 MB
   await small(); await small()
   assert.deepEqual(fired, [])
   await bigOffHeap()
-  assert.deepEqual(fired, [['rss', 'maxRss', 3]], 'the 64 MiB Buffer is off the V8 heap: only maxRss fires')
+  assert.deepEqual(fired, [['rss', 'maxRss', 3]], 'the Buffer is off the V8 heap: only maxRss fires')
   await bigOnHeap()
   assert.deepEqual(fired[1], ['heap', 'maxHeapUsed', 4])
   assert.match(heapNet.triggered.message, /heapUsed [\d.]+ MiB >= maxHeapUsed [\d.]+ MiB/)
@@ -234,4 +216,35 @@ test('pm2 example worker runs standalone and exits 0 at its recycle threshold', 
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stdout, /processed 200 jobs/)
   assert.match(r.stderr + r.stdout, /recycling after job 200: maxJobs 200 reached/)
+})
+
+test('monitor({ recycle }): the event comes through the monitor and quotes its leak warning', { timeout: 90_000 }, async () => {
+  gc()
+  const maxRss = processMemory().rss + (160 << 20)
+  // Options (not a Recycler): the monitor creates the net and stops it with itself.
+  const m = monitor({ intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 4000, emitWarning: false, recycle: { maxRss } })
+  let retained = []
+  let ballast
+  try {
+    const viaMonitor = []
+    m.on('recycle', (e) => viaMonitor.push(e))
+    retained = await leakUntilWarning(m, guard, { name: 'quoted-leak' })
+    const [warning] = m.trend().warnings
+    assert.ok(warning, 'the monitor found the leak')
+    assert.deepEqual(viaMonitor, [], 'no threshold crossed yet')
+    // Something big lands: the next job to end crosses maxRss.
+    ballast = Buffer.alloc(Math.max(maxRss - processMemory().rss, 0) + (32 << 20), 1)
+    await guard(async () => {}, { name: 'after-ballast' })()
+    assert.equal(viaMonitor.length, 1)
+    const e = viaMonitor[0]
+    assert.equal(e.reason, 'maxRss')
+    assert.equal(e.warning, warning)
+    assert.ok(e.message.includes(`Recycling is a safety net, not the fix: the monitor warns: ${warning.message}`), e.message)
+    assert.match(e.message, /heapUsed grows [\d.]+ KB\/job/)
+  } finally {
+    m.stop()
+    retained = null
+    ballast = null
+  }
+  assert.equal(dc.channel('leakguard:job:end').hasSubscribers, false, "the monitor's own net stopped with it")
 })
