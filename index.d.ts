@@ -393,7 +393,8 @@ export interface ScopeOptions {
    * listeners, client sockets, servers, fs streams and child processes that the job creates
    * WITHOUT its scope (e.g. inside a library) to the job, and report those still open at close
    * in `leftOpen`. `'dispose'` also closes them. Listeners on emitters the job itself created,
-   * and EventTarget listeners added with `once`/`signal`, are not reported. Costs about one
+   * EventTarget listeners added with `once`/`signal`, and sockets an `http.Agent` keeps in its
+   * keep-alive pool are not reported. Costs about one
    * AsyncLocalStorage lookup per timer or listener created anywhere in the process while an
    * autoTrack scope is open. Default `false`.
    */
@@ -473,7 +474,11 @@ export interface EmitterLike {
  * (`track()` disposes its argument first).
  */
 export declare class JobScope implements AsyncDisposable, Disposable {
-  constructor(options?: Omit<ScopeOptions, 'timeout' | 'recycle'>)
+  /**
+   * A scope closed by hand (`await scope.close()`). `timeout`, `onLeftOpen`, `onReport` and
+   * `retainCheck` act only through guard()/withScope(); here they are validated and ignored.
+   */
+  constructor(options?: Pick<ScopeOptions, 'name' | 'disposeTimeout' | 'autoTrack' | 'captureStacks'>)
   /** The name reports use. */
   readonly name: string
   /** True once close() has started. */
@@ -503,7 +508,7 @@ export declare class JobScope implements AsyncDisposable, Disposable {
   track<R extends TrackableResource>(resource: R): R
   /** Runs `fn` at close (LIFO with everything else); a returned promise is awaited. */
   defer(fn: () => unknown): void
-  /** DisposableStack#use: disposes `disposable` at close; `null`/`undefined` pass through. */
+  /** AsyncDisposableStack#use: disposes `disposable` at close (Symbol.asyncDispose preferred); `null`/`undefined` pass through. */
   use<D extends Disposable | AsyncDisposable | null | undefined>(disposable: D): D
   /**
    * Aborts `signal`, disposes everything LIFO, and resolves to the report. Rejects with the

@@ -4,7 +4,7 @@ import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { EventEmitter, once } from 'node:events'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, readFileSync, createWriteStream } from 'node:fs'
 import { tmpdir } from 'node:os'
 import net from 'node:net'
@@ -569,6 +569,27 @@ test('autoTrack finds nothing for a clean job, nor for what the job closed itsel
   assert.deepEqual(report.leftOpen, [])
 })
 
+test("autoTrack does not blame a job for an http.Agent's pooled keep-alive socket", async () => {
+  const agent = new http.Agent({ keepAlive: true })
+  let report
+  const job = guard(async () => {
+    const res = await new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: httpServer.address().port, agent }, resolve).on('error', reject)
+    })
+    res.resume()
+    await once(res, 'end')
+  }, { name: 'http-client', autoTrack: true, onLeftOpen: 'ignore', onReport: (r) => { report = r } })
+  await job()
+  assert.equal(Object.values(agent.freeSockets).flat().length + Object.values(agent.sockets).flat().length, 1, 'the socket is pooled')
+  assert.deepEqual(report.leftOpen, [])
+  // The same socket without the agent's pool is the job's, and is reported.
+  const raw = guard(async () => { const s = await connectedSocket(() => helper.connect(server.address().port)); return s }, { autoTrack: true, onLeftOpen: 'ignore', onReport: (r) => { report = r } })
+  const sock = await raw()
+  assert.deepEqual(report.leftOpen.map((r) => r.kind), ['socket'])
+  sock.destroy()
+  agent.destroy()
+})
+
 test('autoTrack patches are installed once, while autoTrack scopes exist, then restored', async () => {
   await autotrack.whenRestored()
   const on = EventEmitter.prototype.on
@@ -661,6 +682,45 @@ test('closed scopes are published on the leakguard:job:end channel and to onRepo
   assert.deepEqual(published.map((r) => r.name), ['published', 'published-2'])
   assert.equal(published[0], reports[0])
   assert.deepEqual(published[0].disposed, { timers: 0, listeners: 0, resources: 0, deferred: 1 })
+})
+
+test('the test-assertion contract: withScope(() => fn(i), { autoTrack, captureStacks, onReport })', async () => {
+  const reports = []
+  const bus = new EventEmitter()
+  const fn = async (i) => { if (i % 2) helper.subscribe(bus) }
+  for (let i = 0; i < 4; i++) {
+    await withScope(() => fn(i), { autoTrack: true, captureStacks: true, onLeftOpen: 'ignore', onReport: (r) => reports.push(r) })
+  }
+  assert.deepEqual(reports.map((r) => r.leftOpen.length), [0, 1, 0, 1])
+  assert.equal(reports[1].leftOpen[0].kind, 'listener')
+  assert.equal(reports[1].leftOpen[0].type, 'EventEmitter#message')
+  assertSite(reports[1].leftOpen[0].site, 'listener')
+  assert.equal(bus.listenerCount('message'), 2, "autoTrack: true reports but does not remove")
+  bus.removeAllListeners()
+})
+
+test('a plain scope nested in an autoTrack scope: what it leaves open is blamed on the outer job', async () => {
+  let outer
+  const inner = guard(async () => { helper.startRetryTimer() }, { name: 'inner' })
+  await withScope(async () => { await inner() }, { name: 'outer', autoTrack: 'dispose', onLeftOpen: 'ignore', onReport: (r) => { outer = r } })
+  assert.equal(outer.leftOpen.length, 1)
+  assert.equal(outer.leftOpen[0].type, 'Timeout')
+})
+
+test('nothing leakguard starts keeps the event loop alive', () => {
+  const code = `
+    const { guard, currentScope } = require('./index.js')
+    const job = guard(async (payload) => {
+      currentScope().signal
+      setTimeout(() => {}, 1).unref()
+    }, { timeout: 600000, autoTrack: 'dispose', captureStacks: true, retainCheck: true, onLeftOpen: 'ignore' })
+    job({ data: 1 }).then(() => console.log('done'))
+  `
+  const root = path.resolve(here, '..')
+  const r = spawnSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8', timeout: 30_000 })
+  assert.equal(r.error, undefined, 'the process exited by itself')
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout.trim(), 'done')
 })
 
 // ---- retainCheck ----------------------------------------------------------------

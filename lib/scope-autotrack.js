@@ -263,7 +263,9 @@ function isOpen (rec) {
       if (rec.fn === undefined) return false
       if (rec.capture !== undefined) return !rec.removed
       return typeof t.rawListeners === 'function' && t.rawListeners(rec.ev).includes(rec.fn)
-    case 'socket': return !t.destroyed
+    // A socket an http.Agent manages (it listens for 'agentRemove') belongs to
+    // the agent's bounded keep-alive pool, not to the job that opened it.
+    case 'socket': return !t.destroyed && t.listenerCount('agentRemove') === 0
     case 'server': return t.listening || t._handle != null
     case 'stream': return !t.destroyed
     case 'child_process': return t.exitCode === null && t.signalCode === null

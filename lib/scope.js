@@ -63,7 +63,7 @@ const ON_LEFT_OPEN = ['warn', 'throw', 'ignore']
  * An error raised while disposing, with the error it suppressed — the
  * semantics of the TC39 SuppressedError (Node 20 has no such global).
  */
-class SuppressedError extends Error {
+class LeakguardSuppressedError extends Error {
   constructor (error, suppressed, message = 'An error was suppressed during disposal') {
     super(message)
     Object.defineProperty(this, 'error', { value: error, enumerable: true, configurable: true, writable: true })
@@ -72,6 +72,8 @@ class SuppressedError extends Error {
 
   get name () { return 'SuppressedError' }
 }
+// Where the runtime has the real one (explicit resource management), use it.
+const SuppressedError = typeof globalThis.SuppressedError === 'function' ? globalThis.SuppressedError : LeakguardSuppressedError
 
 /** Folds disposal errors the way `using` does: the latest error suppresses the earlier ones. */
 function aggregate (errs) {
@@ -307,16 +309,19 @@ class JobScope {
     this._ops.push(K_DEFER, fn, undefined, undefined)
   }
 
-  /** DisposableStack#use: `null`/`undefined` pass through; else needs Symbol.dispose or Symbol.asyncDispose. */
+  /**
+   * AsyncDisposableStack#use: `null`/`undefined` pass through; else needs
+   * Symbol.asyncDispose (preferred) or Symbol.dispose.
+   */
   use (disposable) {
     if (disposable === null || disposable === undefined) return disposable
     const isObj = typeof disposable === 'object' || typeof disposable === 'function'
-    const sync = isObj && typeof disposable[Symbol.dispose] === 'function'
-    if (!sync && !(isObj && typeof disposable[Symbol.asyncDispose] === 'function')) {
+    const async = isObj && typeof disposable[Symbol.asyncDispose] === 'function'
+    if (!async && !(isObj && typeof disposable[Symbol.dispose] === 'function')) {
       throw invalidArgType('disposable', 'an object with Symbol.dispose or Symbol.asyncDispose', disposable)
     }
     this._open('use')
-    this._ops.push(sync ? K_USE : K_USE_ASYNC, disposable, undefined, undefined)
+    this._ops.push(async ? K_USE_ASYNC : K_USE, disposable, undefined, undefined)
     return disposable
   }
 
