@@ -69,9 +69,17 @@ export interface MonitorLimits {
 export interface MonitorOptions {
   /** Sampling period of RSS (native thread) and the minimum spacing of post-GC heap samples. Integer in [1, 3600000]. Default 1000. */
   intervalMs?: Milliseconds
-  /** Period of the (unref'd) check that pulls samples, checks limits and trends, and emits. Integer >= `intervalMs`. Default `10 × intervalMs`. */
+  /**
+   * Period of the (unref'd) check that checks limits, runs the trends and emits; it is also the
+   * latency of `'limit'`, `'warning'` and (batched) `'sample'` events. Integer >= `intervalMs`.
+   * Default `10 × intervalMs`.
+   */
   checkEveryMs?: Milliseconds
-  /** Sliding window the trend is computed over. Integer >= `3 × intervalMs`. Default 600000 (10 min). */
+  /**
+   * Sliding window the trend is computed over. No verdict is given before the samples span half
+   * of it (at start-up everything grows; only time tells a warm-up from a leak).
+   * Integer >= `3 × intervalMs`. Default 600000 (10 min).
+   */
   windowMs?: Milliseconds
   /** Full-GC samples needed in the window before a metric gets a verdict. Integer in [6, 100000], <= `maxSamples`. Default 8. */
   minSamples?: number
@@ -184,6 +192,7 @@ export interface Monitor {
   on(event: 'warning', listener: (warning: TrendWarning) => void): this
   on(event: 'limit', listener: (event: LimitEvent) => void): this
   on(event: 'sample', listener: (sample: MemorySample) => void): this
+  /** Only when RSS cannot be read natively (`ERR_LEAKGUARD_IO`); without a listener it is ignored. */
   on(event: 'error', listener: (error: Error) => void): this
   once(event: 'warning', listener: (warning: TrendWarning) => void): this
   once(event: 'limit', listener: (event: LimitEvent) => void): this

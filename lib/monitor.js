@@ -86,6 +86,7 @@ class Series {
 
   /** Drops samples older than `since`. */
   trim (since) {
+    if (this.len === 0 || this.t[0] >= since) return
     let n = 0
     while (n < this.len && this.t[n] < since) n++
     this.drop(n)
@@ -229,6 +230,11 @@ function formatBytes (n) {
   return `${sign}${Math.round(a)} B`
 }
 
+/** "1.1 KB/job" when jobs were counted, else "6.6 KB/s". */
+function rateOf (t) {
+  return t.bytesPerJob !== null ? `${formatBytes(t.bytesPerJob)}/job` : `${formatBytes(t.slopeBytesPerSec)}/s`
+}
+
 function formatDuration (ms) {
   if (ms >= 3_600_000) return `${(ms / 3_600_000).toFixed(1)} h`
   if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)} min`
@@ -310,7 +316,10 @@ class Monitor extends EventEmitter {
     this._limitHit = new Map() // metric -> true while above its limit
     this._stopped = false
     this._lastCheckAt = -Infinity
-    this._assessedVersion = ''
+    this._assessedLen = -1
+    this._assessedFirst = 0
+    this._assessedLast = 0
+    this._rssError = null
     this._sampler = new native.RssSampler(o.intervalMs)
     attach(this)
     if (isMainThread && o.workerWarnings) {
@@ -381,15 +390,7 @@ class Monitor extends EventEmitter {
     // RSS stays in the native ring until someone needs it (an rss limit, a
     // 'sample' listener, samples(), trend()): a check that does not cross into
     // native code costs a few µs less, and checks run when caches are cold.
-    let pulled = EMPTY
-    if (publishing || o.limits.rss !== undefined) {
-      try {
-        pulled = this._pullNow()
-      } catch (err) {
-        this.emit('error', err)
-        return
-      }
-    }
+    const pulled = publishing || o.limits.rss !== undefined ? this._pullNow() : EMPTY
     const since = now - o.windowMs
     this._rss.trim(since)
     this._heap.trim(since)
@@ -411,14 +412,30 @@ class Monitor extends EventEmitter {
     // Verdicts change only with new full-GC samples or the window sliding past
     // old ones: skip the (native) trend otherwise; full GCs are rare.
     const h = this._heap
-    const version = `${h.len}:${h.len ? h.t[0] : 0}:${h.len ? h.t[h.len - 1] : 0}`
-    if (version === this._assessedVersion) return
-    this._assessedVersion = version
+    const first = h.len ? h.t[0] : 0
+    const last = h.len ? h.t[h.len - 1] : 0
+    if (h.len === this._assessedLen && first === this._assessedFirst && last === this._assessedLast) return
+    this._assessedLen = h.len
+    this._assessedFirst = first
+    this._assessedLast = last
+    const trends = {}
+    for (const metric of TREND_METRICS) trends[metric] = this._assess(metric)
+    // Leaked Buffers also grow the heap by their JS wrappers (~200 B each).
+    // When external memory grows at least twice as fast, that heap growth is
+    // the same leak: name the external memory, mention the heap.
+    const heap = trends.heapUsed
+    const ext = trends.external && trends.external.growing ? trends.external : trends.arrayBuffers
+    let heapNote = ''
+    if (heap && heap.growing && ext && ext.growing && heap.slopeBytesPerSec * 2 <= ext.slopeBytesPerSec) {
+      heap.growing = false
+      heap.reason = `grows ${rateOf(heap)}, but external memory grows ${rateOf(ext)}: the heap growth is the JS objects holding it`
+      heapNote = `; heapUsed grows too (${rateOf(heap)}), the JS objects that hold this memory`
+    }
     for (const metric of TREND_METRICS) {
-      const t = this._assess(metric)
+      const t = trends[metric]
       const raised = this._active.get(metric)
       if (t && t.growing) {
-        if (!raised) this._raise(metric, t)
+        if (!raised) this._raise(metric, t, metric === 'heapUsed' ? '' : heapNote)
       } else if (raised && t) {
         this._active.delete(metric)
       }
@@ -527,11 +544,9 @@ class Monitor extends EventEmitter {
     }
   }
 
-  _raise (metric, t) {
+  _raise (metric, t, note = '') {
     const { code, label } = METRICS[metric]
-    const rate = t.bytesPerJob !== null
-      ? `${formatBytes(t.bytesPerJob)}/job`
-      : `${formatBytes(t.slopeBytesPerSec)}/s`
+    const rate = rateOf(t)
     const extra = t.bytesPerJob !== null ? `, ${formatBytes(t.slopeBytesPerSec)}/s over ${t.jobs} jobs` : ''
     const warning = {
       metric,
@@ -545,7 +560,7 @@ class Monitor extends EventEmitter {
       pid: process.pid,
       time: Date.now(),
       message: `${label} grows ${rate} (${formatP(t.pValue)}) over ${formatDuration(t.windowMs)}: ` +
-        `+${formatBytes(t.growthBytes)} on the post-GC floor of ${t.samples} samples${extra}` +
+        `+${formatBytes(t.growthBytes)} on the post-GC floor of ${t.samples} samples${extra}${note}` +
         (threadId !== 0 ? ` [worker thread ${threadId}]` : '')
     }
     this._active.set(metric, warning)
@@ -586,7 +601,19 @@ class Monitor extends EventEmitter {
   /** Moves the native ring's new RSS samples into the window; returns them (flat [t, rss, ...]). */
   _pullNow () {
     if (this._stopped) return EMPTY
-    const pulled = this._sampler.pull()
+    let pulled
+    try {
+      pulled = this._sampler.pull()
+    } catch (err) {
+      // The native thread cannot read RSS here (non-Linux, /proc unreadable).
+      // Heap verdicts do not need it: report once, to a listener only, so
+      // that an unhandled 'error' never takes the worker down.
+      if (!this._rssError) {
+        this._rssError = err
+        if (this.listenerCount('error') > 0) this.emit('error', err)
+      }
+      return EMPTY
+    }
     const jobs = this._jobs
     for (let i = 0; i < pulled.length; i += 2) this._rss.push(pulled[i], pulled[i + 1], jobs)
     return pulled
