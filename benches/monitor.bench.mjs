@@ -71,16 +71,16 @@ function samplerCpuNs () {
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-// Check before timing: the monitor under test does sample (RSS and post-GC heap).
+// Check before timing: the monitor under test does sample (RSS, and heap after a full GC).
 {
   const m = monitor({ intervalMs: 10 })
-  const keep = []
-  const t = setInterval(() => { keep.push(new Array(10_000).fill(1)); if (keep.length > 20) keep.length = 0 }, 1)
-  await sleep(300)
-  clearInterval(t)
+  const gc = globalThis.gc || (require('node:v8').setFlagsFromString('--expose-gc'), require('node:vm').runInNewContext('gc'))
+  await sleep(50)
+  gc()
+  await sleep(50)
   const s = m.samples()
   m.stop()
-  if (!s.some((x) => x.source === 'rss') || !s.some((x) => x.source === 'gc')) throw new Error('monitor took no samples')
+  if (!s.some((x) => x.source === 'rss') || !s.some((x) => x.gc === 'major')) throw new Error('monitor took no samples')
 }
 
 // ---- 1. main-thread CPU per sample ------------------------------------------------
@@ -140,6 +140,7 @@ printTable(['monitor', 'window s', 'samples/s', 'of which post-GC', 'JS calls/s'
 // ---- 2. throughput of a tight job loop ---------------------------------------------
 
 let sink = 0
+let counted = 0 // the off-rounds count jobs too, as m.jobDone() does
 function job (i) {
   const items = []
   for (let k = 0; k < 20; k++) items.push({ k, id: `job-${i}-${k}` })
@@ -150,7 +151,7 @@ async function loopRound (m, ms) {
   const end = Date.now() + ms
   let jobs = 0
   while (Date.now() < end) {
-    for (let i = 0; i < 16; i++) { job(jobs++); if (m) m.jobDone() }
+    for (let i = 0; i < 16; i++) { job(jobs++); if (m) m.jobDone(); else counted++ }
     await new Promise((resolve) => setImmediate(resolve))
   }
   return jobs / (ms / 1000)
@@ -186,4 +187,4 @@ for (const [label, options] of loopConfigs) {
 }
 console.log(`\nJob loop throughput (small jobs, yield every 16), ${ROUNDS * 3} paired rounds of ${ROUND_MS} ms\n`)
 printTable(['monitor', 'jobs/s off (median)', 'jobs/s on (median)', 'on / off (median of pairs)'], loopRows)
-if (sink === 0) console.log('')
+if (sink === 0 || counted < 0) console.log('')

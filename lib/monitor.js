@@ -1,30 +1,32 @@
 'use strict'
 // monitor(): memory trend warnings for long-running workers.
 //
-// Where the main-thread time goes (the budget is < 1 µs per sample):
-// - RSS is read by the process-wide native thread (src/sampler) into a ring;
-//   JS pulls it as one Float64Array per check, so a sample costs a few ns.
+// Where the main-thread time goes (the budget is ~1 µs per sample):
+// - RSS is read by the process-wide native thread (src/sampler) into a ring,
+//   timestamped natively; JS pulls it as one Float64Array only when something
+//   needs it (an rss limit, 'sample' listeners, samples(), trend()).
 // - Heap figures are taken right after garbage collections with
 //   v8.getHeapStatistics() (~0.2 µs), without paying for every GC:
 //   * full (mark-compact) GCs are detected by a FinalizationRegistry sentinel:
 //     V8's scavenger treats weak cells strongly, so an unreachable registered
 //     object is only reported after a full GC. One callback per full GC, none
-//     per scavenge. (A PerformanceObserver('gc') costs a JS callback for every
-//     scavenge, tens to hundreds per second in a busy worker: measured at
-//     ~2-5 µs each on this VM, i.e. far over a 1 µs-per-sample budget.)
+//     per scavenge. (A PerformanceObserver('gc') runs a JS callback for every
+//     scavenge, tens to hundreds per second in a busy worker, measured at
+//     ~2-5 µs each on this VM: far over the budget.)
 //   * scavenge samples only feed dashboards, so they are taken only while
-//     someone listens to 'sample' (event or channel): once per check, the check
-//     connects a PerformanceObserver('gc') that disconnects at its first entry.
+//     someone listens to 'sample' (event or channel): each check connects a
+//     PerformanceObserver('gc') that disconnects at its first entry.
 //   arrayBuffers exists only through process.memoryUsage() (~8 µs), so it is
 //   read after full collections only, which are rare and cost milliseconds.
+// - One unref'd timer per monitor runs the checks every `checkEveryMs`:
+//   limits, then the native trend on Float64Array views (no per-element
+//   conversion), and only when a new full-GC sample arrived.
 //
 // Why verdicts use full-GC samples only: after a scavenge, heapUsed still holds
 // every promoted-then-dead object of the old generation, and that grows in a
 // healthy worker until the next mark-compact (measured here: +2 MB over 30k
 // jobs of a leak-free loop, no mark-compact at all). Only the heap after a full
-// collection is the live set. Scavenge samples are kept for dashboards.
-// - One unref'd timer per monitor runs the checks every `checkEveryMs`: pull,
-//   limits, native trend on Float64Array views (no per-element conversion).
+// collection is the live set.
 
 const { EventEmitter } = require('node:events')
 const { PerformanceObserver, constants: perf } = require('node:perf_hooks')
