@@ -72,7 +72,9 @@ export interface MonitorOptions {
   /**
    * Period of the (unref'd) check that checks limits, runs the trends and emits; it is also the
    * latency of `'limit'`, `'warning'` and (batched) `'sample'` events. Integer >= `intervalMs`.
-   * Default `10 × intervalMs`.
+   * Default `30 × intervalMs` (30 s): a check wakes cold caches and costs ~20-30 µs of
+   * main-thread time on a loaded VM, i.e. under 1 µs per sample at 30 samples per check.
+   * Lower it for faster `'limit'` events.
    */
   checkEveryMs?: Milliseconds
   /**

@@ -273,6 +273,12 @@ test('scavenges alone produce no full-GC sample (the sentinel is not collected b
 
 test('jobs are counted from the job-end channel and jobDone(); stop() and Symbol.dispose release the native thread', () => {
   const before = samplerInfo().subscribers
+  const d = monitor()
+  assert.deepEqual(
+    [d.options.intervalMs, d.options.checkEveryMs, d.options.windowMs, d.options.alpha, d.options.minGrowthBytes, d.options.emitWarning, d.options.sendToParent, d.options.fullGcEveryMs],
+    [1000, 30_000, 600_000, 0.01, 1 << 20, true, false, 0]
+  )
+  d.stop()
   const m = monitor({ intervalMs: 20 })
   assert.equal(samplerInfo().subscribers, before + 1)
   assert.equal(samplerInfo().running, true)

@@ -116,9 +116,9 @@ async function steadyCost (options, windowMs) {
 }
 
 const cpuConfigs = [
-  ['monitor() defaults (intervalMs 1000, checkEveryMs 10000)', {}, Number(process.env.DEFAULT_WINDOW_MS || 40_000)],
-  ['intervalMs 100 (checkEveryMs 1000)', { intervalMs: 100 }, 10_000],
-  ['intervalMs 10 (checkEveryMs 100)', { intervalMs: 10 }, 5_000]
+  ['monitor() defaults (intervalMs 1000, checkEveryMs 30000)', {}, Number(process.env.DEFAULT_WINDOW_MS || 90_000)],
+  ['intervalMs 100 (checkEveryMs 3000)', { intervalMs: 100 }, 15_000],
+  ['intervalMs 10 (checkEveryMs 300)', { intervalMs: 10 }, 6_000]
 ]
 const cpuRows = []
 for (const [label, options, windowMs] of cpuConfigs) {
@@ -168,6 +168,10 @@ for (const [label, options] of loopConfigs) {
   const ratios = []
   const off = []
   const on = []
+  const offRound = async () => {
+    await loopRound(null, 50) // same lead-in as the on-rounds
+    return loopRound(null, ROUND_MS)
+  }
   const onRound = async () => {
     const m = monitor(options)
     await loopRound(m, 50) // start-up (first check, cold code) is not the steady state
@@ -178,7 +182,7 @@ for (const [label, options] of loopConfigs) {
   for (let r = 0; r < ROUNDS * 3; r++) {
     // Alternate the order so that drift hits both alike; pair adjacent rounds.
     let a, b
-    if (r % 2) { a = await onRound(); b = await loopRound(null, ROUND_MS) } else { b = await loopRound(null, ROUND_MS); a = await onRound() }
+    if (r % 2) { a = await onRound(); b = await offRound() } else { b = await offRound(); a = await onRound() }
     on.push(a)
     off.push(b)
     ratios.push(a / b)

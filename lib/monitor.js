@@ -253,7 +253,7 @@ function parseOptions (options) {
   const o = checkObject('options', options)
   checkKnownKeys('options', o, OPTION_KEYS)
   const intervalMs = checkInteger('options.intervalMs', o.intervalMs, { min: 1, max: 3_600_000 }) ?? 1000
-  const checkEveryMs = checkInteger('options.checkEveryMs', o.checkEveryMs, { min: 1, max: 86_400_000 }) ?? intervalMs * 10
+  const checkEveryMs = checkInteger('options.checkEveryMs', o.checkEveryMs, { min: 1, max: 86_400_000 }) ?? intervalMs * 30
   if (checkEveryMs < intervalMs) {
     throw invalidOptionValue('options.checkEveryMs', `>= options.intervalMs (${intervalMs})`, checkEveryMs)
   }
