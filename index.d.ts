@@ -119,7 +119,7 @@ export interface MemorySample {
   rss: Bytes | undefined
   heapUsed: Bytes | undefined
   external: Bytes | undefined
-  /** Present on full-GC samples only (it costs one `process.memoryUsage()`). */
+  /** On the first full-GC sample after each check only (it costs one `process.memoryUsage()`, ~8 µs). */
   arrayBuffers: Bytes | undefined
   /**
    * For `source: 'gc'`: `'major'` after a full (mark-compact) GC — the samples verdicts use —

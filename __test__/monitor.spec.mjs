@@ -238,8 +238,11 @@ test('full GCs are seen without a gc observer (FinalizationRegistry sentinel); h
     assert.ok(majors.length >= 3)
     for (const s of majors) {
       assert.equal(s.gc, 'major')
-      assert.ok(s.heapUsed > 0 && s.external >= 0 && s.arrayBuffers >= 0)
+      assert.ok(s.heapUsed > 0 && s.external >= 0)
     }
+    // arrayBuffers (~8 µs to read) comes with the first full-GC sample after each check only.
+    assert.ok(majors[0].arrayBuffers > 0)
+    assert.ok(majors.filter((s) => s.arrayBuffers !== undefined).length <= 1 + Math.ceil((majors.at(-1).time - majors[0].time) / m.options.checkEveryMs))
   } finally {
     m.stop()
   }

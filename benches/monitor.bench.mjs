@@ -83,62 +83,6 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
   if (!s.some((x) => x.source === 'rss') || !s.some((x) => x.gc === 'major')) throw new Error('monitor took no samples')
 }
 
-// ---- 1. main-thread CPU per sample ------------------------------------------------
-
-// One long-lived monitor per configuration, measured after a warm-up, over a
-// window that holds several checks (the steady state of a long-running worker).
-async function steadyCost (options, windowMs) {
-  let keep = []
-  const ticker = setInterval(() => { keep.push(new Array(5_000).fill(keep.length)); if (keep.length > 50) keep = [] }, 1)
-  const m = monitor(options)
-  await sleep(Math.max(2000, (m.options.checkEveryMs * 2)))
-  const t0 = Date.now()
-  const s0 = samplerCpuNs()
-  spentNs = 0n
-  calls = 0
-  timing = true
-  await sleep(windowMs)
-  timing = false
-  const samplerCpu = samplerCpuNs() - s0
-  const seconds = (Date.now() - t0) / 1000
-  const taken = m.samples().filter((s) => s.time >= t0)
-  m.stop()
-  clearInterval(ticker)
-  const ns = Number(spentNs) - calls * hrtimePairNs
-  return {
-    perSample: ns / taken.length,
-    samplesPerSec: taken.length / seconds,
-    heapPerSec: taken.filter((s) => s.source === 'gc').length / seconds,
-    callsPerSec: calls / seconds,
-    mainUsPerSec: ns / 1e3 / seconds,
-    samplerCpuPerSec: samplerCpu / seconds
-  }
-}
-
-const cpuConfigs = [
-  ['monitor() defaults (intervalMs 1000, checkEveryMs 30000)', {}, Number(process.env.DEFAULT_WINDOW_MS || 90_000)],
-  ['intervalMs 100 (checkEveryMs 3000)', { intervalMs: 100 }, 15_000],
-  ['intervalMs 10 (checkEveryMs 300)', { intervalMs: 10 }, 6_000]
-]
-const cpuRows = []
-for (const [label, options, windowMs] of cpuConfigs) {
-  const x = await steadyCost(options, windowMs)
-  cpuRows.push([
-    label,
-    fmt(windowMs / 1000),
-    fmt(x.samplesPerSec, 1),
-    fmt(x.heapPerSec, 2),
-    fmt(x.callsPerSec, 2),
-    fmt(x.mainUsPerSec, 2),
-    fmt(x.perSample),
-    fmt(x.samplerCpuPerSec / 1e3, 1)
-  ])
-}
-console.log(`Main-thread CPU per sample, steady mostly idle worker (1 ms allocating ticker); hrtime pair ${fmt(hrtimePairNs)} ns subtracted per call\n`)
-printTable(['monitor', 'window s', 'samples/s', 'of which post-GC', 'JS calls/s', 'main-thread µs/s', 'main-thread ns per sample', 'sampler thread µs/s'], cpuRows)
-
-// ---- 2. throughput of a tight job loop ---------------------------------------------
-
 let sink = 0
 let counted = 0 // the off-rounds count jobs too, as m.jobDone() does
 function job (i) {
@@ -156,6 +100,75 @@ async function loopRound (m, ms) {
   }
   return jobs / (ms / 1000)
 }
+
+
+// ---- 1. main-thread CPU per sample ------------------------------------------------
+
+// One long-lived monitor per configuration, measured after a warm-up, over a
+// window that holds several checks (the steady state of a long-running worker).
+// `busy`: the worker runs the job loop of part 2 instead of the idle ticker.
+async function steadyCost (options, windowMs, busy) {
+  let keep = []
+  let running = true
+  let ticker = null
+  let loop = null
+  if (busy) {
+    loop = (async () => { while (running) await loopRound(null, 100) })()
+  } else {
+    ticker = setInterval(() => { keep.push(new Array(5_000).fill(keep.length)); if (keep.length > 50) keep = [] }, 1)
+  }
+  const m = monitor(options)
+  await sleep(Math.max(2000, m.options.checkEveryMs + 1000))
+  const t0 = Date.now()
+  const s0 = samplerCpuNs()
+  spentNs = 0n
+  calls = 0
+  timing = true
+  await sleep(windowMs)
+  timing = false
+  const samplerCpu = samplerCpuNs() - s0
+  const seconds = (Date.now() - t0) / 1000
+  const taken = m.samples().filter((s) => s.time >= t0)
+  m.stop()
+  running = false
+  if (ticker) clearInterval(ticker)
+  if (loop) await loop
+  const ns = Number(spentNs) - calls * hrtimePairNs
+  return {
+    perSample: ns / taken.length,
+    samplesPerSec: taken.length / seconds,
+    heapPerSec: taken.filter((s) => s.source === 'gc').length / seconds,
+    callsPerSec: calls / seconds,
+    mainUsPerSec: ns / 1e3 / seconds,
+    samplerCpuPerSec: samplerCpu / seconds
+  }
+}
+
+const DEFAULT_WINDOW_MS = Number(process.env.DEFAULT_WINDOW_MS || 65_000)
+const cpuConfigs = [
+  ['defaults (intervalMs 1000, checkEveryMs 30000), idle worker', {}, DEFAULT_WINDOW_MS, false],
+  ['defaults (intervalMs 1000, checkEveryMs 30000), busy job loop', {}, DEFAULT_WINDOW_MS, true],
+  ['intervalMs 10 (checkEveryMs 300), idle worker', { intervalMs: 10 }, 6_000, false],
+  ['intervalMs 10 (checkEveryMs 300), busy job loop', { intervalMs: 10 }, 6_000, true]
+]
+const cpuRows = []
+for (const [label, options, windowMs, busy] of cpuConfigs) {
+  const x = await steadyCost(options, windowMs, busy)
+  cpuRows.push([
+    label,
+    fmt(windowMs / 1000),
+    fmt(x.samplesPerSec, 1),
+    fmt(x.heapPerSec, 2),
+    fmt(x.callsPerSec, 2),
+    fmt(x.mainUsPerSec, 2),
+    fmt(x.perSample),
+    fmt(x.samplerCpuPerSec / 1e3, 1)
+  ])
+}
+console.log(`Main-thread CPU per sample (idle worker: a 1 ms allocating ticker; busy: the job loop below); hrtime pair ${fmt(hrtimePairNs)} ns subtracted per call\n`)
+printTable(['monitor', 'window s', 'samples/s', 'of which post-GC', 'JS calls/s', 'main-thread µs/s', 'main-thread ns per sample', 'sampler thread µs/s'], cpuRows)
+
+// ---- 2. throughput of a tight job loop ---------------------------------------------
 
 const loopConfigs = [
   ['monitor() defaults', {}],

@@ -17,7 +17,7 @@
 //     someone listens to 'sample' (event or channel): each check connects a
 //     PerformanceObserver('gc') that disconnects at its first entry.
 //   arrayBuffers exists only through process.memoryUsage() (~8 µs), so it is
-//   read after full collections only, which are rare and cost milliseconds.
+//   read with the first full-GC sample after each check only.
 // - One unref'd timer per monitor runs the checks every `checkEveryMs`:
 //   limits, then the native trend on Float64Array views (no per-element
 //   conversion), and only when a new full-GC sample arrived.
@@ -322,6 +322,7 @@ class Monitor extends EventEmitter {
     this._assessedFirst = 0
     this._assessedLast = 0
     this._rssError = null
+    this._abWanted = true
     this._sampler = new native.RssSampler(o.intervalMs)
     attach(this)
     if (isMainThread && o.workerWarnings) {
@@ -359,10 +360,15 @@ class Monitor extends EventEmitter {
     let ab = NaN
     if (major) {
       this._lastMajorAt = now
-      ab = process.memoryUsage().arrayBuffers
       this._heap.push(now, stats.used_heap_size, jobs)
       this._external.push(now, stats.external_memory, jobs)
-      this._arrayBuffers.push(now, ab, jobs)
+      // ~8 µs, and full GCs can come several per second in a busy worker:
+      // read it with the first full-GC sample after each check only.
+      if (this._abWanted) {
+        this._abWanted = false
+        ab = process.memoryUsage().arrayBuffers
+        this._arrayBuffers.push(now, ab, jobs)
+      }
     } else {
       this._lastHeapAt = now
       this._minorHeap.push(now, stats.used_heap_size, jobs)
@@ -408,6 +414,7 @@ class Monitor extends EventEmitter {
       this._pendingHeap.length = 0
     }
 
+    this._abWanted = true
     this._maybeFullGc(now)
     this._checkLimits(now)
     this._lastCheckAt = now
@@ -589,8 +596,12 @@ class Monitor extends EventEmitter {
       out.push({ time: r.t[i], source: 'rss', rss: r.y[i], heapUsed: undefined, external: undefined, arrayBuffers: undefined, gc: undefined, jobs: r.jobs[i] })
     }
     const h = this._heap
+    const ab = this._arrayBuffers
+    let k = 0
     for (let i = 0; i < h.len; i++) {
-      out.push({ time: h.t[i], source: 'gc', rss: undefined, heapUsed: h.y[i], external: this._external.y[i], arrayBuffers: this._arrayBuffers.y[i], gc: 'major', jobs: h.jobs[i] })
+      while (k < ab.len && ab.t[k] < h.t[i]) k++
+      const abv = k < ab.len && ab.t[k] === h.t[i] ? ab.y[k] : undefined
+      out.push({ time: h.t[i], source: 'gc', rss: undefined, heapUsed: h.y[i], external: this._external.y[i], arrayBuffers: abv, gc: 'major', jobs: h.jobs[i] })
     }
     const m = this._minorHeap
     for (let i = 0; i < m.len; i++) {
