@@ -71,27 +71,54 @@ function samplerCpuNs () {
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-// Check before timing: the monitor under test does sample (RSS and post-GC heap).
+// Check before timing: the monitor under test does sample (RSS, and heap after a full GC).
 {
   const m = monitor({ intervalMs: 10 })
-  const keep = []
-  const t = setInterval(() => { keep.push(new Array(10_000).fill(1)); if (keep.length > 20) keep.length = 0 }, 1)
-  await sleep(300)
-  clearInterval(t)
+  const gc = globalThis.gc || (require('node:v8').setFlagsFromString('--expose-gc'), require('node:vm').runInNewContext('gc'))
+  await sleep(50)
+  gc()
+  await sleep(50)
   const s = m.samples()
   m.stop()
-  if (!s.some((x) => x.source === 'rss') || !s.some((x) => x.source === 'gc')) throw new Error('monitor took no samples')
+  if (!s.some((x) => x.source === 'rss') || !s.some((x) => x.gc === 'major')) throw new Error('monitor took no samples')
 }
+
+let sink = 0
+let counted = 0 // the off-rounds count jobs too, as m.jobDone() does
+function job (i) {
+  const items = []
+  for (let k = 0; k < 20; k++) items.push({ k, id: `job-${i}-${k}` })
+  sink += items.length
+}
+
+async function loopRound (m, ms) {
+  const end = Date.now() + ms
+  let jobs = 0
+  while (Date.now() < end) {
+    for (let i = 0; i < 16; i++) { job(jobs++); if (m) m.jobDone(); else counted++ }
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  return jobs / (ms / 1000)
+}
+
 
 // ---- 1. main-thread CPU per sample ------------------------------------------------
 
 // One long-lived monitor per configuration, measured after a warm-up, over a
 // window that holds several checks (the steady state of a long-running worker).
-async function steadyCost (options, windowMs) {
+// `busy`: the worker runs the job loop of part 2 instead of the idle ticker.
+async function steadyCost (options, windowMs, busy) {
   let keep = []
-  const ticker = setInterval(() => { keep.push(new Array(5_000).fill(keep.length)); if (keep.length > 50) keep = [] }, 1)
+  let running = true
+  let ticker = null
+  let loop = null
+  if (busy) {
+    loop = (async () => { while (running) await loopRound(null, 100) })()
+  } else {
+    ticker = setInterval(() => { keep.push(new Array(5_000).fill(keep.length)); if (keep.length > 50) keep = [] }, 1)
+  }
   const m = monitor(options)
-  await sleep(Math.max(2000, (m.options.checkEveryMs * 2)))
+  await sleep(Math.max(2000, m.options.checkEveryMs + 1000))
   const t0 = Date.now()
   const s0 = samplerCpuNs()
   spentNs = 0n
@@ -103,7 +130,9 @@ async function steadyCost (options, windowMs) {
   const seconds = (Date.now() - t0) / 1000
   const taken = m.samples().filter((s) => s.time >= t0)
   m.stop()
-  clearInterval(ticker)
+  running = false
+  if (ticker) clearInterval(ticker)
+  if (loop) await loop
   const ns = Number(spentNs) - calls * hrtimePairNs
   return {
     perSample: ns / taken.length,
@@ -115,14 +144,16 @@ async function steadyCost (options, windowMs) {
   }
 }
 
+const DEFAULT_WINDOW_MS = Number(process.env.DEFAULT_WINDOW_MS || 65_000)
 const cpuConfigs = [
-  ['monitor() defaults (intervalMs 1000, checkEveryMs 10000)', {}, Number(process.env.DEFAULT_WINDOW_MS || 40_000)],
-  ['intervalMs 100 (checkEveryMs 1000)', { intervalMs: 100 }, 10_000],
-  ['intervalMs 10 (checkEveryMs 100)', { intervalMs: 10 }, 5_000]
+  ['defaults (intervalMs 1000, checkEveryMs 30000), idle worker', {}, DEFAULT_WINDOW_MS, false],
+  ['defaults (intervalMs 1000, checkEveryMs 30000), busy job loop', {}, DEFAULT_WINDOW_MS, true],
+  ['intervalMs 10 (checkEveryMs 300), idle worker', { intervalMs: 10 }, 6_000, false],
+  ['intervalMs 10 (checkEveryMs 300), busy job loop', { intervalMs: 10 }, 6_000, true]
 ]
 const cpuRows = []
-for (const [label, options, windowMs] of cpuConfigs) {
-  const x = await steadyCost(options, windowMs)
+for (const [label, options, windowMs, busy] of cpuConfigs) {
+  const x = await steadyCost(options, windowMs, busy)
   cpuRows.push([
     label,
     fmt(windowMs / 1000),
@@ -134,27 +165,10 @@ for (const [label, options, windowMs] of cpuConfigs) {
     fmt(x.samplerCpuPerSec / 1e3, 1)
   ])
 }
-console.log(`Main-thread CPU per sample, steady mostly idle worker (1 ms allocating ticker); hrtime pair ${fmt(hrtimePairNs)} ns subtracted per call\n`)
+console.log(`Main-thread CPU per sample (idle worker: a 1 ms allocating ticker; busy: the job loop below); hrtime pair ${fmt(hrtimePairNs)} ns subtracted per call\n`)
 printTable(['monitor', 'window s', 'samples/s', 'of which post-GC', 'JS calls/s', 'main-thread µs/s', 'main-thread ns per sample', 'sampler thread µs/s'], cpuRows)
 
 // ---- 2. throughput of a tight job loop ---------------------------------------------
-
-let sink = 0
-function job (i) {
-  const items = []
-  for (let k = 0; k < 20; k++) items.push({ k, id: `job-${i}-${k}` })
-  sink += items.length
-}
-
-async function loopRound (m, ms) {
-  const end = Date.now() + ms
-  let jobs = 0
-  while (Date.now() < end) {
-    for (let i = 0; i < 16; i++) { job(jobs++); if (m) m.jobDone() }
-    await new Promise((resolve) => setImmediate(resolve))
-  }
-  return jobs / (ms / 1000)
-}
 
 const loopConfigs = [
   ['monitor() defaults', {}],
@@ -167,6 +181,10 @@ for (const [label, options] of loopConfigs) {
   const ratios = []
   const off = []
   const on = []
+  const offRound = async () => {
+    await loopRound(null, 50) // same lead-in as the on-rounds
+    return loopRound(null, ROUND_MS)
+  }
   const onRound = async () => {
     const m = monitor(options)
     await loopRound(m, 50) // start-up (first check, cold code) is not the steady state
@@ -177,7 +195,7 @@ for (const [label, options] of loopConfigs) {
   for (let r = 0; r < ROUNDS * 3; r++) {
     // Alternate the order so that drift hits both alike; pair adjacent rounds.
     let a, b
-    if (r % 2) { a = await onRound(); b = await loopRound(null, ROUND_MS) } else { b = await loopRound(null, ROUND_MS); a = await onRound() }
+    if (r % 2) { a = await onRound(); b = await offRound() } else { b = await offRound(); a = await onRound() }
     on.push(a)
     off.push(b)
     ratios.push(a / b)
@@ -186,4 +204,4 @@ for (const [label, options] of loopConfigs) {
 }
 console.log(`\nJob loop throughput (small jobs, yield every 16), ${ROUNDS * 3} paired rounds of ${ROUND_MS} ms\n`)
 printTable(['monitor', 'jobs/s off (median)', 'jobs/s on (median)', 'on / off (median of pairs)'], loopRows)
-if (sink === 0) console.log('')
+if (sink === 0 || counted < 0) console.log('')

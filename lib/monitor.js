@@ -1,30 +1,32 @@
 'use strict'
 // monitor(): memory trend warnings for long-running workers.
 //
-// Where the main-thread time goes (the budget is < 1 µs per sample):
-// - RSS is read by the process-wide native thread (src/sampler) into a ring;
-//   JS pulls it as one Float64Array per check, so a sample costs a few ns.
+// Where the main-thread time goes (the budget is ~1 µs per sample):
+// - RSS is read by the process-wide native thread (src/sampler) into a ring,
+//   timestamped natively; JS pulls it as one Float64Array only when something
+//   needs it (an rss limit, 'sample' listeners, samples(), trend()).
 // - Heap figures are taken right after garbage collections with
 //   v8.getHeapStatistics() (~0.2 µs), without paying for every GC:
 //   * full (mark-compact) GCs are detected by a FinalizationRegistry sentinel:
 //     V8's scavenger treats weak cells strongly, so an unreachable registered
 //     object is only reported after a full GC. One callback per full GC, none
-//     per scavenge. (A PerformanceObserver('gc') costs a JS callback for every
-//     scavenge, tens to hundreds per second in a busy worker: measured at
-//     ~2-5 µs each on this VM, i.e. far over a 1 µs-per-sample budget.)
+//     per scavenge. (A PerformanceObserver('gc') runs a JS callback for every
+//     scavenge, tens to hundreds per second in a busy worker, measured at
+//     ~2-5 µs each on this VM: far over the budget.)
 //   * scavenge samples only feed dashboards, so they are taken only while
-//     someone listens to 'sample' (event or channel): once per check, the check
-//     connects a PerformanceObserver('gc') that disconnects at its first entry.
+//     someone listens to 'sample' (event or channel): each check connects a
+//     PerformanceObserver('gc') that disconnects at its first entry.
 //   arrayBuffers exists only through process.memoryUsage() (~8 µs), so it is
-//   read after full collections only, which are rare and cost milliseconds.
+//   read with the first full-GC sample after each check only.
+// - One unref'd timer per monitor runs the checks every `checkEveryMs`:
+//   limits, then the native trend on Float64Array views (no per-element
+//   conversion), and only when a new full-GC sample arrived.
 //
 // Why verdicts use full-GC samples only: after a scavenge, heapUsed still holds
 // every promoted-then-dead object of the old generation, and that grows in a
 // healthy worker until the next mark-compact (measured here: +2 MB over 30k
 // jobs of a leak-free loop, no mark-compact at all). Only the heap after a full
-// collection is the live set. Scavenge samples are kept for dashboards.
-// - One unref'd timer per monitor runs the checks every `checkEveryMs`: pull,
-//   limits, native trend on Float64Array views (no per-element conversion).
+// collection is the live set.
 
 const { EventEmitter } = require('node:events')
 const { PerformanceObserver, constants: perf } = require('node:perf_hooks')
@@ -87,6 +89,7 @@ class Series {
 
   /** Drops samples older than `since`. */
   trim (since) {
+    if (this.len === 0 || this.t[0] >= since) return
     let n = 0
     while (n < this.len && this.t[n] < since) n++
     this.drop(n)
@@ -230,6 +233,11 @@ function formatBytes (n) {
   return `${sign}${Math.round(a)} B`
 }
 
+/** "1.1 KB/job" when jobs were counted, else "6.6 KB/s". */
+function rateOf (t) {
+  return t.bytesPerJob !== null ? `${formatBytes(t.bytesPerJob)}/job` : `${formatBytes(t.slopeBytesPerSec)}/s`
+}
+
 function formatDuration (ms) {
   if (ms >= 3_600_000) return `${(ms / 3_600_000).toFixed(1)} h`
   if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)} min`
@@ -246,7 +254,7 @@ function parseOptions (options) {
   const o = checkObject('options', options)
   checkKnownKeys('options', o, OPTION_KEYS)
   const intervalMs = checkInteger('options.intervalMs', o.intervalMs, { min: 1, max: 3_600_000 }) ?? 1000
-  const checkEveryMs = checkInteger('options.checkEveryMs', o.checkEveryMs, { min: 1, max: 86_400_000 }) ?? intervalMs * 10
+  const checkEveryMs = checkInteger('options.checkEveryMs', o.checkEveryMs, { min: 1, max: 86_400_000 }) ?? intervalMs * 30
   if (checkEveryMs < intervalMs) {
     throw invalidOptionValue('options.checkEveryMs', `>= options.intervalMs (${intervalMs})`, checkEveryMs)
   }
@@ -313,7 +321,11 @@ class Monitor extends EventEmitter {
     this._limitHit = new Map() // metric -> true while above its limit
     this._stopped = false
     this._lastCheckAt = -Infinity
-    this._assessedVersion = ''
+    this._assessedLen = -1
+    this._assessedFirst = 0
+    this._assessedLast = 0
+    this._rssError = null
+    this._abWanted = true
     this._sampler = new native.RssSampler(o.intervalMs)
     attach(this)
     if (isMainThread && o.workerWarnings) {
@@ -351,10 +363,15 @@ class Monitor extends EventEmitter {
     let ab = NaN
     if (major) {
       this._lastMajorAt = now
-      ab = process.memoryUsage().arrayBuffers
       this._heap.push(now, stats.used_heap_size, jobs)
       this._external.push(now, stats.external_memory, jobs)
-      this._arrayBuffers.push(now, ab, jobs)
+      // ~8 µs, and full GCs can come several per second in a busy worker:
+      // read it with the first full-GC sample after each check only.
+      if (this._abWanted) {
+        this._abWanted = false
+        ab = process.memoryUsage().arrayBuffers
+        this._arrayBuffers.push(now, ab, jobs)
+      }
     } else {
       this._lastHeapAt = now
       this._minorHeap.push(now, stats.used_heap_size, jobs)
@@ -384,15 +401,7 @@ class Monitor extends EventEmitter {
     // RSS stays in the native ring until someone needs it (an rss limit, a
     // 'sample' listener, samples(), trend()): a check that does not cross into
     // native code costs a few µs less, and checks run when caches are cold.
-    let pulled = EMPTY
-    if (publishing || o.limits.rss !== undefined) {
-      try {
-        pulled = this._pullNow()
-      } catch (err) {
-        this.emit('error', err)
-        return
-      }
-    }
+    const pulled = publishing || o.limits.rss !== undefined ? this._pullNow() : EMPTY
     const since = now - o.windowMs
     this._rss.trim(since)
     this._heap.trim(since)
@@ -408,20 +417,37 @@ class Monitor extends EventEmitter {
       this._pendingHeap.length = 0
     }
 
+    this._abWanted = true
     this._maybeFullGc(now)
     this._checkLimits(now)
     this._lastCheckAt = now
     // Verdicts change only with new full-GC samples or the window sliding past
     // old ones: skip the (native) trend otherwise; full GCs are rare.
     const h = this._heap
-    const version = `${h.len}:${h.len ? h.t[0] : 0}:${h.len ? h.t[h.len - 1] : 0}`
-    if (version === this._assessedVersion) return
-    this._assessedVersion = version
+    const first = h.len ? h.t[0] : 0
+    const last = h.len ? h.t[h.len - 1] : 0
+    if (h.len === this._assessedLen && first === this._assessedFirst && last === this._assessedLast) return
+    this._assessedLen = h.len
+    this._assessedFirst = first
+    this._assessedLast = last
+    const trends = {}
+    for (const metric of TREND_METRICS) trends[metric] = this._assess(metric)
+    // Leaked Buffers also grow the heap by their JS wrappers (~200 B each).
+    // When external memory grows at least twice as fast, that heap growth is
+    // the same leak: name the external memory, mention the heap.
+    const heap = trends.heapUsed
+    const ext = trends.external && trends.external.growing ? trends.external : trends.arrayBuffers
+    let heapNote = ''
+    if (heap && heap.growing && ext && ext.growing && heap.slopeBytesPerSec * 2 <= ext.slopeBytesPerSec) {
+      heap.growing = false
+      heap.reason = `grows ${rateOf(heap)}, but external memory grows ${rateOf(ext)}: the heap growth is the JS objects holding it`
+      heapNote = `; heapUsed grows too (${rateOf(heap)}), the JS objects that hold this memory`
+    }
     for (const metric of TREND_METRICS) {
-      const t = this._assess(metric)
+      const t = trends[metric]
       const raised = this._active.get(metric)
       if (t && t.growing) {
-        if (!raised) this._raise(metric, t)
+        if (!raised) this._raise(metric, t, metric === 'heapUsed' ? '' : heapNote)
       } else if (raised && t) {
         this._active.delete(metric)
       }
@@ -530,11 +556,9 @@ class Monitor extends EventEmitter {
     }
   }
 
-  _raise (metric, t) {
+  _raise (metric, t, note = '') {
     const { code, label } = METRICS[metric]
-    const rate = t.bytesPerJob !== null
-      ? `${formatBytes(t.bytesPerJob)}/job`
-      : `${formatBytes(t.slopeBytesPerSec)}/s`
+    const rate = rateOf(t)
     const extra = t.bytesPerJob !== null ? `, ${formatBytes(t.slopeBytesPerSec)}/s over ${t.jobs} jobs` : ''
     const warning = {
       metric,
@@ -548,7 +572,7 @@ class Monitor extends EventEmitter {
       pid: process.pid,
       time: Date.now(),
       message: `${label} grows ${rate} (${formatP(t.pValue)}) over ${formatDuration(t.windowMs)}: ` +
-        `+${formatBytes(t.growthBytes)} on the post-GC floor of ${t.samples} samples${extra}` +
+        `+${formatBytes(t.growthBytes)} on the post-GC floor of ${t.samples} samples${extra}${note}` +
         (threadId !== 0 ? ` [worker thread ${threadId}]` : '')
     }
     this._active.set(metric, warning)
@@ -575,8 +599,12 @@ class Monitor extends EventEmitter {
       out.push({ time: r.t[i], source: 'rss', rss: r.y[i], heapUsed: undefined, external: undefined, arrayBuffers: undefined, gc: undefined, jobs: r.jobs[i] })
     }
     const h = this._heap
+    const ab = this._arrayBuffers
+    let k = 0
     for (let i = 0; i < h.len; i++) {
-      out.push({ time: h.t[i], source: 'gc', rss: undefined, heapUsed: h.y[i], external: this._external.y[i], arrayBuffers: this._arrayBuffers.y[i], gc: 'major', jobs: h.jobs[i] })
+      while (k < ab.len && ab.t[k] < h.t[i]) k++
+      const abv = k < ab.len && ab.t[k] === h.t[i] ? ab.y[k] : undefined
+      out.push({ time: h.t[i], source: 'gc', rss: undefined, heapUsed: h.y[i], external: this._external.y[i], arrayBuffers: abv, gc: 'major', jobs: h.jobs[i] })
     }
     const m = this._minorHeap
     for (let i = 0; i < m.len; i++) {
@@ -589,7 +617,19 @@ class Monitor extends EventEmitter {
   /** Moves the native ring's new RSS samples into the window; returns them (flat [t, rss, ...]). */
   _pullNow () {
     if (this._stopped) return EMPTY
-    const pulled = this._sampler.pull()
+    let pulled
+    try {
+      pulled = this._sampler.pull()
+    } catch (err) {
+      // The native thread cannot read RSS here (non-Linux, /proc unreadable).
+      // Heap verdicts do not need it: report once, to a listener only, so
+      // that an unhandled 'error' never takes the worker down.
+      if (!this._rssError) {
+        this._rssError = err
+        if (this.listenerCount('error') > 0) this.emit('error', err)
+      }
+      return EMPTY
+    }
     const jobs = this._jobs
     for (let i = 0; i < pulled.length; i += 2) this._rss.push(pulled[i], pulled[i + 1], jobs)
     return pulled
