@@ -656,13 +656,17 @@ fn key_text(key: &[u8]) -> String {
 
 /// Frees a handle when its External is garbage-collected (or its env tears down).
 unsafe extern "C" fn finalize_handle(env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-  // SAFETY: `data` is the `Box<Handle>` leaked in `open`, finalized exactly once.
-  let h = unsafe { Box::from_raw(data as *mut Handle) };
-  if !h.dispose.is_null() {
-    // SAFETY: the reference was created on this env, which is still alive
-    // while its finalizers run.
-    unsafe { sys::napi_delete_reference(env, h.dispose) };
-  }
+  // Dropping a store cannot panic in practice; the guard keeps even that
+  // from unwinding into Node.
+  let _ = catch_unwind(AssertUnwindSafe(|| {
+    // SAFETY: `data` is the `Box<Handle>` leaked in `open`, finalized exactly once.
+    let h = unsafe { Box::from_raw(data as *mut Handle) };
+    if !h.dispose.is_null() {
+      // SAFETY: the reference was created on this env, which is still alive
+      // while its finalizers run.
+      unsafe { sys::napi_delete_reference(env, h.dispose) };
+    }
+  }));
 }
 
 fn opt_bound(cx: Cx, v: sys::napi_value) -> Option<u64> {
