@@ -8,6 +8,8 @@ const scope = require('./lib/scope')
 const { BoundedCache } = require('./lib/cache')
 const memoryAssert = require('./lib/assert')
 const snapshot = require('./lib/snapshot')
+const { recycle, Recycler } = require('./lib/recycle')
+const { monitor, onWorkerWarning } = require('./lib/monitor')
 
 module.exports = {
   codes,
@@ -26,5 +28,9 @@ module.exports = {
   diffHeapSnapshots: snapshot.diffHeapSnapshots,
   diffHeapSnapshotsSync: snapshot.diffHeapSnapshotsSync,
   summarizeHeapSnapshot: snapshot.summarizeHeapSnapshot,
-  summarizeHeapSnapshotSync: snapshot.summarizeHeapSnapshotSync
+  summarizeHeapSnapshotSync: snapshot.summarizeHeapSnapshotSync,
+  recycle,
+  Recycler,
+  monitor,
+  onWorkerWarning
 }

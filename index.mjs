@@ -22,4 +22,8 @@ export const diffHeapSnapshots = leakguard.diffHeapSnapshots
 export const diffHeapSnapshotsSync = leakguard.diffHeapSnapshotsSync
 export const summarizeHeapSnapshot = leakguard.summarizeHeapSnapshot
 export const summarizeHeapSnapshotSync = leakguard.summarizeHeapSnapshotSync
+export const recycle = leakguard.recycle
+export const Recycler = leakguard.Recycler
+export const monitor = leakguard.monitor
+export const onWorkerWarning = leakguard.onWorkerWarning
 export default leakguard

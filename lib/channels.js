@@ -14,4 +14,7 @@ const warning = dc.channel('leakguard:warning')
 /** A configured absolute limit was crossed; message = the limit event. */
 const limit = dc.channel('leakguard:limit')
 
-module.exports = { jobEnd, sample, warning, limit }
+/** A job run through guard()/withScope() started; message = { name }. Lets the recycle net count jobs in flight. */
+const jobStart = dc.channel('leakguard:job:start')
+
+module.exports = { jobEnd, sample, warning, limit, jobStart }

@@ -12,7 +12,8 @@
 const { AsyncLocalStorage } = require('node:async_hooks')
 const { performance } = require('node:perf_hooks')
 const timers = require('node:timers')
-const { jobEnd } = require('./channels')
+const { jobEnd, jobStart } = require('./channels')
+const { recycleOption, isDraining } = require('./recycle')
 const {
   withCode, leakguardError, invalidArgType, invalidOptionType,
   checkObject, checkKnownKeys, checkInteger, checkString, checkFunction, checkOneOf
@@ -55,7 +56,7 @@ const M_CLOSE = 4
 const M_END = 5
 const M_TERMINATE = 6
 
-const GUARD_KEYS = ['name', 'timeout', 'disposeTimeout', 'autoTrack', 'captureStacks', 'onLeftOpen', 'onReport', 'retainCheck']
+const GUARD_KEYS = ['name', 'timeout', 'disposeTimeout', 'autoTrack', 'captureStacks', 'onLeftOpen', 'onReport', 'retainCheck', 'recycle']
 const ON_LEFT_OPEN = ['warn', 'throw', 'ignore']
 
 /**
@@ -81,7 +82,7 @@ function aggregate (errs) {
   return err
 }
 
-function normalizeOptions (options, optName) {
+function normalizeOptions (options, optName, kind = 'scope') {
   const o = checkObject(optName, options)
   checkKnownKeys(optName, o, GUARD_KEYS)
   const autoTrack = o.autoTrack
@@ -96,7 +97,7 @@ function normalizeOptions (options, optName) {
   if (o.captureStacks !== undefined && typeof o.captureStacks !== 'boolean') {
     throw invalidOptionType(`${optName}.captureStacks`, 'a boolean', o.captureStacks)
   }
-  return {
+  const cfg = {
     name: checkString(`${optName}.name`, o.name),
     timeout: checkInteger(`${optName}.timeout`, o.timeout, { min: 1, max: 2 ** 31 - 1 }),
     disposeTimeout: checkInteger(`${optName}.disposeTimeout`, o.disposeTimeout, { min: 1, max: 2 ** 31 - 1 }) ?? DEFAULT_DISPOSE_TIMEOUT,
@@ -106,8 +107,16 @@ function normalizeOptions (options, optName) {
     onReport: checkFunction(`${optName}.onReport`, o.onReport),
     retainCheck: o.retainCheck === true || typeof o.retainCheck === 'function' ? o.retainCheck : undefined,
     stats: undefined,
-    statsGen: -1
+    statsGen: -1,
+    recycle: undefined
   }
+  if (o.recycle !== undefined) {
+    // The recycle net counts finished jobs: only guard() and withScope() report them.
+    if (kind === 'scope') throw invalidOptionType(`${optName}.recycle`, 'undefined for new JobScope() (pass it to guard() or withScope())', o.recycle)
+    cfg.recycle = recycleOption(`${optName}.recycle`, o.recycle, { allowOptions: kind === 'guard' })
+    cfg.onReport = cfg.recycle._onReport(cfg.onReport)
+  }
+  return cfg
 }
 
 function closedError (scope, what) {
@@ -748,6 +757,9 @@ function timeoutRace (p, scope, ms) {
 // Written with then() rather than async/await: with AsyncLocalStorage on,
 // Node 20 runs a hook for every promise, so each promise saved counts (bench).
 function run (cfg, scope, fn, thisArg, args) {
+  if (isDraining()) return new Promise(() => {}) // the recycle net is exiting: this job never starts
+  if (cfg.recycle !== undefined) cfg.recycle.jobStarted()
+  if (jobStart.hasSubscribers) jobStart.publish(scope)
   let r
   try {
     r = als.run(scope, Reflect.apply, fn, thisArg, args)
@@ -796,7 +808,7 @@ function conclude (cfg, scope, jobError, outcome, result) {
  */
 function guard (fn, options) {
   if (typeof fn !== 'function') throw invalidArgType('fn', 'a function', fn)
-  const cfg = normalizeOptions(options, 'options')
+  const cfg = normalizeOptions(options, 'options', 'guard')
   const name = cfg.name ?? (fn.name || 'anonymous')
   const c = { ...cfg, name }
   const guarded = function (...args) {
@@ -812,7 +824,7 @@ function guard (fn, options) {
 /** Runs `fn(scope)` in a fresh scope closed when it settles; resolves to fn's result. */
 function withScope (fn, options) {
   if (typeof fn !== 'function') throw invalidArgType('fn', 'a function', fn)
-  const cfg = normalizeOptions(options, 'options')
+  const cfg = normalizeOptions(options, 'options', 'withScope')
   const c = cfg.name === undefined ? { ...cfg, name: fn.name || 'anonymous' } : cfg
   const scope = new JobScope(undefined, c)
   return run(c, scope, fn, undefined, [scope])

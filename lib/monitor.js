@@ -1,0 +1,711 @@
+'use strict'
+// monitor(): memory trend warnings for long-running workers.
+//
+// Where the main-thread time goes (the budget is ~1 µs per sample):
+// - RSS is read by the process-wide native thread (src/sampler) into a ring,
+//   timestamped natively; JS pulls it as one Float64Array only when something
+//   needs it (an rss limit, 'sample' listeners, samples(), trend()).
+// - Heap figures are taken right after garbage collections with
+//   v8.getHeapStatistics() (~0.2 µs), without paying for every GC:
+//   * full (mark-compact) GCs are detected by a FinalizationRegistry sentinel:
+//     V8's scavenger treats weak cells strongly, so an unreachable registered
+//     object is only reported after a full GC. One callback per full GC, none
+//     per scavenge. (A PerformanceObserver('gc') runs a JS callback for every
+//     scavenge, tens to hundreds per second in a busy worker, measured at
+//     ~2-5 µs each on this VM: far over the budget.)
+//   * scavenge samples only feed dashboards, so they are taken only while
+//     someone listens to 'sample' (event or channel): each check connects a
+//     PerformanceObserver('gc') that disconnects at its first entry.
+//   arrayBuffers exists only through process.memoryUsage() (~8 µs), so it is
+//   read with the first full-GC sample after each check only.
+// - One unref'd timer per monitor runs the checks every `checkEveryMs`:
+//   limits, then the native trend on Float64Array views (no per-element
+//   conversion), and only when a new full-GC sample arrived.
+//
+// Why verdicts use full-GC samples only: after a scavenge, heapUsed still holds
+// every promoted-then-dead object of the old generation, and that grows in a
+// healthy worker until the next mark-compact (measured here: +2 MB over 30k
+// jobs of a leak-free loop, no mark-compact at all). Only the heap after a full
+// collection is the live set.
+
+const { EventEmitter } = require('node:events')
+const { PerformanceObserver, constants: perf } = require('node:perf_hooks')
+const v8 = require('node:v8')
+const { isMainThread, threadId, BroadcastChannel } = require('node:worker_threads')
+const native = require('./native')
+const channels = require('./channels')
+const { monitorRecycleOption } = require('./recycle')
+const {
+  checkObject, checkKnownKeys, checkInteger, checkNumber, checkBoolean,
+  invalidOptionValue, invalidArgType, invalidArgValue
+} = require('./errors')
+
+const OPTION_KEYS = [
+  'intervalMs', 'checkEveryMs', 'windowMs', 'minSamples', 'floorBlocks', 'alpha',
+  'minGrowthBytes', 'minBytesPerJob', 'emitWarning', 'sendToParent', 'workerWarnings',
+  'fullGcEveryMs', 'maxSamples', 'limits', 'recycle'
+]
+const LIMIT_KEYS = ['rss', 'heapUsed', 'external']
+const EMPTY = new Float64Array(0)
+const WARNING_CHANNEL = 'leakguard:warnings'
+const WARNING_TYPE = 'LeakGuardWarning'
+const kDispose = Symbol.dispose || Symbol.for('nodejs.dispose')
+
+/** The metrics that can raise a trend warning, with their warning code and wording. */
+const METRICS = {
+  heapUsed: { code: 'LEAKGUARD_HEAP_GROWTH', label: 'heapUsed' },
+  external: { code: 'LEAKGUARD_EXTERNAL_GROWTH', label: 'external memory (Buffers, ArrayBuffers, native)' },
+  arrayBuffers: { code: 'LEAKGUARD_ARRAY_BUFFERS_GROWTH', label: 'arrayBuffers (Buffers and ArrayBuffers)' }
+}
+const TREND_METRICS = Object.keys(METRICS)
+
+// ---- series: columns of Float64Array, trimmed by time and by count ----------
+
+class Series {
+  constructor (cap) {
+    this.cap = cap
+    this.len = 0
+    this.t = new Float64Array(cap)
+    this.y = new Float64Array(cap)
+    this.jobs = new Float64Array(cap)
+  }
+
+  push (t, y, jobs) {
+    if (this.len === this.cap) this.drop(this.cap >> 2)
+    const i = this.len++
+    this.t[i] = t
+    this.y[i] = y
+    this.jobs[i] = jobs
+  }
+
+  drop (n) {
+    if (n <= 0) return
+    n = Math.min(n, this.len)
+    this.t.copyWithin(0, n, this.len)
+    this.y.copyWithin(0, n, this.len)
+    this.jobs.copyWithin(0, n, this.len)
+    this.len -= n
+  }
+
+  /** Drops samples older than `since`. */
+  trim (since) {
+    if (this.len === 0 || this.t[0] >= since) return
+    let n = 0
+    while (n < this.len && this.t[n] < since) n++
+    this.drop(n)
+  }
+
+  last () {
+    return this.len ? this.y[this.len - 1] : undefined
+  }
+}
+
+// ---- per-thread shared state: one gc observer, one job counter, one channel --
+
+const active = new Set()
+let broadcast = null
+const workerHandlers = new Set()
+let receiver = null
+
+// Full-GC detection: one registered, unreachable sentinel at a time.
+const fullGcRegistry = new FinalizationRegistry(onFullGc)
+const sentinelToken = {}
+let sentinelArmed = false
+
+function armSentinel () {
+  if (sentinelArmed || active.size === 0) return
+  sentinelArmed = true
+  fullGcRegistry.register({}, 0, sentinelToken)
+}
+
+function onFullGc () {
+  sentinelArmed = false
+  if (active.size === 0) return
+  const now = Date.now()
+  let stats = null
+  for (const m of active) {
+    if (now - m._lastMajorAt >= m._intervalMs) {
+      if (stats === null) stats = v8.getHeapStatistics()
+      m._heapSample(now, stats, true)
+    }
+  }
+  armSentinel()
+}
+
+// Scavenge samples: an observer armed by each check, disarmed by its first entry.
+let scavengeObserver = null
+let scavengeArmed = false
+
+function armScavengeSample () {
+  if (scavengeArmed) return
+  if (scavengeObserver === null) scavengeObserver = new PerformanceObserver(onScavenge)
+  scavengeObserver.observe({ entryTypes: ['gc'] })
+  scavengeArmed = true
+}
+
+function disarmScavengeSample () {
+  if (!scavengeArmed) return
+  scavengeObserver.disconnect()
+  scavengeArmed = false
+}
+
+function onScavenge (list) {
+  disarmScavengeSample()
+  const entries = list.getEntries()
+  const last = entries[entries.length - 1]
+  // Full GCs are the sentinel's job; only a scavenge is sampled here.
+  if (!last || !last.detail || last.detail.kind !== perf.NODE_PERFORMANCE_GC_MINOR) return
+  const now = Date.now()
+  let stats = null
+  for (const m of active) {
+    if (now - m._lastHeapAt >= m._intervalMs) {
+      if (stats === null) stats = v8.getHeapStatistics()
+      m._heapSample(now, stats, false)
+    }
+  }
+}
+
+function onJobEnd () {
+  for (const m of active) m._jobs++
+}
+
+function attach (m) {
+  if (active.size === 0) {
+    channels.jobEnd.subscribe(onJobEnd)
+    if (!isMainThread && typeof BroadcastChannel === 'function') {
+      broadcast = new BroadcastChannel(WARNING_CHANNEL)
+      broadcast.unref()
+    }
+  }
+  active.add(m)
+  armSentinel()
+}
+
+function detach (m) {
+  if (!active.delete(m) || active.size > 0) return
+  fullGcRegistry.unregister(sentinelToken)
+  sentinelArmed = false
+  disarmScavengeSample()
+  channels.jobEnd.unsubscribe(onJobEnd)
+  if (broadcast) {
+    broadcast.close()
+    broadcast = null
+  }
+}
+
+/**
+ * Receives the warnings that monitors inside worker_threads of this process
+ * post to the main thread. Returns a function that stops receiving. Unref'd:
+ * it never keeps the process alive.
+ * @param {(warning: object) => void} handler
+ */
+function onWorkerWarning (handler) {
+  if (typeof handler !== 'function') {
+    throw invalidArgType('handler', 'a function', handler)
+  }
+  workerHandlers.add(handler)
+  if (receiver === null) {
+    receiver = new BroadcastChannel(WARNING_CHANNEL)
+    receiver.unref()
+    receiver.onmessage = (event) => {
+      const data = event.data
+      if (!data || data.type !== 'leakguard:warning' || data.warning.threadId === threadId) return
+      for (const h of [...workerHandlers]) h(data.warning)
+    }
+  }
+  return function stopReceiving () {
+    workerHandlers.delete(handler)
+    if (workerHandlers.size === 0 && receiver !== null) {
+      receiver.close()
+      receiver = null
+    }
+  }
+}
+
+// ---- formatting --------------------------------------------------------------
+
+function formatBytes (n) {
+  const a = Math.abs(n)
+  const sign = n < 0 ? '-' : ''
+  if (a >= 1024 ** 3) return `${sign}${(a / 1024 ** 3).toFixed(1)} GB`
+  if (a >= 1024 ** 2) return `${sign}${(a / 1024 ** 2).toFixed(1)} MB`
+  if (a >= 1024) return `${sign}${(a / 1024).toFixed(1)} KB`
+  return `${sign}${Math.round(a)} B`
+}
+
+/** "1.1 KB/job" when jobs were counted, else "6.6 KB/s". */
+function rateOf (t) {
+  return t.bytesPerJob !== null ? `${formatBytes(t.bytesPerJob)}/job` : `${formatBytes(t.slopeBytesPerSec)}/s`
+}
+
+function formatDuration (ms) {
+  if (ms >= 3_600_000) return `${(ms / 3_600_000).toFixed(1)} h`
+  if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)} min`
+  return `${(ms / 1000).toFixed(1)} s`
+}
+
+function formatP (p) {
+  return p < 0.001 ? 'p<0.001' : `p=${p.toFixed(3)}`
+}
+
+// ---- options -----------------------------------------------------------------
+
+function parseOptions (options) {
+  const o = checkObject('options', options)
+  checkKnownKeys('options', o, OPTION_KEYS)
+  const intervalMs = checkInteger('options.intervalMs', o.intervalMs, { min: 1, max: 3_600_000 }) ?? 1000
+  const checkEveryMs = checkInteger('options.checkEveryMs', o.checkEveryMs, { min: 1, max: 86_400_000 }) ?? intervalMs * 30
+  if (checkEveryMs < intervalMs) {
+    throw invalidOptionValue('options.checkEveryMs', `>= options.intervalMs (${intervalMs})`, checkEveryMs)
+  }
+  const windowMs = checkInteger('options.windowMs', o.windowMs, { min: 1, max: 7 * 86_400_000 }) ?? 600_000
+  if (windowMs < intervalMs * 3) {
+    throw invalidOptionValue('options.windowMs', `at least 3 × options.intervalMs (${intervalMs * 3})`, windowMs)
+  }
+  const minSamples = checkInteger('options.minSamples', o.minSamples, { min: 6, max: 100_000 }) ?? 8
+  const floorBlocks = checkInteger('options.floorBlocks', o.floorBlocks, { min: 6, max: 1000 }) ?? 20
+  const alpha = checkNumber('options.alpha', o.alpha, { min: 0, max: 0.5, exclusiveMin: true }) ?? 0.01
+  const minGrowthBytes = checkNumber('options.minGrowthBytes', o.minGrowthBytes, { min: 0 }) ?? 1024 * 1024
+  const minBytesPerJob = checkNumber('options.minBytesPerJob', o.minBytesPerJob, { min: 0 }) ?? 0
+  const emitWarning = checkBoolean('options.emitWarning', o.emitWarning) ?? true
+  const sendToParent = checkBoolean('options.sendToParent', o.sendToParent) ?? false
+  const workerWarnings = checkBoolean('options.workerWarnings', o.workerWarnings) ?? true
+  const fullGcEveryMs = checkInteger('options.fullGcEveryMs', o.fullGcEveryMs, { min: 0, max: 86_400_000 }) ?? 0
+  const maxSamples = checkInteger('options.maxSamples', o.maxSamples, { min: 64, max: 1_000_000 }) ?? 4096
+  if (minSamples > maxSamples) {
+    throw invalidOptionValue('options.minSamples', `<= options.maxSamples (${maxSamples})`, minSamples)
+  }
+  const limits = checkObject('options.limits', o.limits)
+  checkKnownKeys('options.limits', limits, LIMIT_KEYS)
+  for (const k of LIMIT_KEYS) checkNumber(`options.limits.${k}`, limits[k], { min: 0, exclusiveMin: true })
+  return {
+    intervalMs,
+    checkEveryMs,
+    windowMs,
+    minSamples,
+    floorBlocks,
+    alpha,
+    minGrowthBytes,
+    minBytesPerJob,
+    emitWarning,
+    sendToParent,
+    workerWarnings,
+    fullGcEveryMs,
+    maxSamples,
+    limits: { rss: limits.rss, heapUsed: limits.heapUsed, external: limits.external }
+  }
+}
+
+// ---- the monitor ---------------------------------------------------------------
+
+class Monitor extends EventEmitter {
+  constructor (options) {
+    super()
+    const o = parseOptions(options)
+    this._o = o
+    // Before the sampler starts, so that a bad recycle option leaves nothing running.
+    this._ownRecycler = monitorRecycleOption('options.recycle', options && options.recycle, this)
+    this._intervalMs = o.intervalMs
+    this._jobs = 0
+    this._lastHeapAt = -Infinity
+    this._lastMajorAt = -Infinity
+    this._rss = new Series(o.maxSamples)
+    this._minorHeap = new Series(o.maxSamples)
+    this._minorExternal = new Series(o.maxSamples)
+    this._heap = new Series(o.maxSamples)
+    this._external = new Series(o.maxSamples)
+    this._arrayBuffers = new Series(o.maxSamples)
+    // Heap samples not yet published as 'sample' events: [time, heapUsed, external, arrayBuffers|NaN, kind, jobs].
+    this._pendingHeap = []
+    this._active = new Map() // metric -> warning currently raised
+    this._limitHit = new Map() // metric -> true while above its limit
+    this._stopped = false
+    this._lastCheckAt = -Infinity
+    this._assessedLen = -1
+    this._assessedFirst = 0
+    this._assessedLast = 0
+    this._rssError = null
+    this._abWanted = true
+    this._sampler = new native.RssSampler(o.intervalMs)
+    attach(this)
+    if (isMainThread && o.workerWarnings) {
+      this._stopReceiving = onWorkerWarning((w) => this._deliverWorkerWarning(w))
+    }
+    this._timer = setInterval(() => this._check(), o.checkEveryMs)
+    this._timer.unref()
+  }
+
+  /** Options after defaults (read-only copy). */
+  get options () {
+    return { ...this._o, limits: { ...this._o.limits } }
+  }
+
+  /** Jobs counted so far (guard()/withScope() scopes that ended, plus jobDone()). */
+  get jobs () {
+    return this._jobs
+  }
+
+  get stopped () {
+    return this._stopped
+  }
+
+  /** Counts `n` finished jobs (default 1), for bytes-per-job figures. */
+  jobDone (n = 1) {
+    if (n !== 1) {
+      if (typeof n !== 'number') throw invalidArgType('n', 'a non-negative integer', n)
+      if (!Number.isInteger(n) || n < 0) throw invalidArgValue('n', 'a non-negative integer', n)
+    }
+    this._jobs += n
+  }
+
+  _heapSample (now, stats, major) {
+    const jobs = this._jobs
+    let ab = NaN
+    if (major) {
+      this._lastMajorAt = now
+      this._heap.push(now, stats.used_heap_size, jobs)
+      this._external.push(now, stats.external_memory, jobs)
+      // ~8 µs, and full GCs can come several per second in a busy worker:
+      // read it with the first full-GC sample after each check only.
+      if (this._abWanted) {
+        this._abWanted = false
+        ab = process.memoryUsage().arrayBuffers
+        this._arrayBuffers.push(now, ab, jobs)
+      }
+    } else {
+      this._lastHeapAt = now
+      this._minorHeap.push(now, stats.used_heap_size, jobs)
+      this._minorExternal.push(now, stats.external_memory, jobs)
+    }
+    if (this.listenerCount('sample') > 0 || channels.sample.hasSubscribers) {
+      if (this._pendingHeap.length < this._o.maxSamples * 6) {
+        this._pendingHeap.push(now, stats.used_heap_size, stats.external_memory, ab, major ? 1 : 0, jobs)
+      }
+    }
+  }
+
+  /** A full collection now, when none happened for `fullGcEveryMs` (opt-in). */
+  _maybeFullGc (now) {
+    const every = this._o.fullGcEveryMs
+    if (every === 0 || now - this._lastMajorAt < every) return
+    fullGc()
+    this._heapSample(Date.now(), v8.getHeapStatistics(), true)
+  }
+
+  /** Pulls RSS, publishes samples, checks limits and trends. Runs on the unref'd timer. */
+  _check () {
+    if (this._stopped) return
+    const now = Date.now()
+    const o = this._o
+    const publishing = this.listenerCount('sample') > 0 || channels.sample.hasSubscribers
+    // RSS stays in the native ring until someone needs it (an rss limit, a
+    // 'sample' listener, samples(), trend()): a check that does not cross into
+    // native code costs a few µs less, and checks run when caches are cold.
+    const pulled = publishing || o.limits.rss !== undefined ? this._pullNow() : EMPTY
+    const since = now - o.windowMs
+    this._rss.trim(since)
+    this._heap.trim(since)
+    this._external.trim(since)
+    this._minorHeap.trim(since)
+    this._minorExternal.trim(since)
+    this._arrayBuffers.trim(since)
+
+    if (publishing) {
+      this._publishSamples(pulled, this._jobs)
+      armScavengeSample()
+    } else {
+      this._pendingHeap.length = 0
+    }
+
+    this._abWanted = true
+    this._maybeFullGc(now)
+    this._checkLimits(now)
+    this._lastCheckAt = now
+    // Verdicts change only with new full-GC samples or the window sliding past
+    // old ones: skip the (native) trend otherwise; full GCs are rare.
+    const h = this._heap
+    const first = h.len ? h.t[0] : 0
+    const last = h.len ? h.t[h.len - 1] : 0
+    if (h.len === this._assessedLen && first === this._assessedFirst && last === this._assessedLast) return
+    this._assessedLen = h.len
+    this._assessedFirst = first
+    this._assessedLast = last
+    const trends = {}
+    for (const metric of TREND_METRICS) trends[metric] = this._assess(metric)
+    // Leaked Buffers also grow the heap by their JS wrappers (~200 B each).
+    // When external memory grows at least twice as fast, that heap growth is
+    // the same leak: name the external memory, mention the heap.
+    const heap = trends.heapUsed
+    const ext = trends.external && trends.external.growing ? trends.external : trends.arrayBuffers
+    let heapNote = ''
+    if (heap && heap.growing && ext && ext.growing && heap.slopeBytesPerSec * 2 <= ext.slopeBytesPerSec) {
+      heap.growing = false
+      heap.reason = `grows ${rateOf(heap)}, but external memory grows ${rateOf(ext)}: the heap growth is the JS objects holding it`
+      heapNote = `; heapUsed grows too (${rateOf(heap)}), the JS objects that hold this memory`
+    }
+    for (const metric of TREND_METRICS) {
+      const t = trends[metric]
+      const raised = this._active.get(metric)
+      if (t && t.growing) {
+        if (!raised) this._raise(metric, t, metric === 'heapUsed' ? '' : heapNote)
+      } else if (raised && t) {
+        this._active.delete(metric)
+      }
+    }
+  }
+
+  _publishSamples (pulled, jobs) {
+    const out = []
+    for (let i = 0; i < pulled.length; i += 2) {
+      out.push({ time: pulled[i], source: 'rss', rss: pulled[i + 1], heapUsed: undefined, external: undefined, arrayBuffers: undefined, gc: undefined, jobs })
+    }
+    const p = this._pendingHeap
+    for (let i = 0; i < p.length; i += 6) {
+      out.push({ time: p[i], source: 'gc', rss: undefined, heapUsed: p[i + 1], external: p[i + 2], arrayBuffers: Number.isNaN(p[i + 3]) ? undefined : p[i + 3], gc: p[i + 4] ? 'major' : 'minor', jobs: p[i + 5] })
+    }
+    p.length = 0
+    out.sort((a, b) => a.time - b.time)
+    for (const s of out) {
+      if (channels.sample.hasSubscribers) channels.sample.publish(s)
+      this.emit('sample', s)
+    }
+  }
+
+  _checkLimits (now) {
+    const limits = this._o.limits
+    if (limits.rss === undefined && limits.heapUsed === undefined && limits.external === undefined) return
+    let heapUsed = latest(this._heap, this._minorHeap, this._lastCheckAt)
+    let external = latest(this._external, this._minorExternal, this._lastCheckAt)
+    if (heapUsed === undefined && (limits.heapUsed !== undefined || limits.external !== undefined)) {
+      // No GC since the last check: the heap has not grown by much, a current reading (~0.2 µs) will do.
+      const stats = v8.getHeapStatistics()
+      heapUsed = stats.used_heap_size
+      external = stats.external_memory
+    }
+    const values = { rss: this._rss.last(), heapUsed, external }
+    for (const metric of LIMIT_KEYS) {
+      const limit = limits[metric]
+      const value = values[metric]
+      if (limit === undefined || value === undefined) continue
+      if (value >= limit) {
+        if (this._limitHit.get(metric)) continue
+        this._limitHit.set(metric, true)
+        const event = {
+          metric,
+          limitBytes: limit,
+          valueBytes: value,
+          time: now,
+          threadId,
+          message: `${metric} is ${formatBytes(value)}, over the configured limit of ${formatBytes(limit)}`
+        }
+        if (channels.limit.hasSubscribers) channels.limit.publish(event)
+        this.emit('limit', event)
+        if (this._o.sendToParent) sendToParent({ type: 'leakguard:limit', limit: event })
+      } else {
+        this._limitHit.delete(metric)
+      }
+    }
+  }
+
+  /** The trend of one metric over the window, or null with too few samples. */
+  _assess (metric) {
+    const s = metric === 'heapUsed' ? this._heap : metric === 'rss' ? this._rss : this[`_${metric}`]
+    const o = this._o
+    const n = s.len
+    const minSamples = o.minSamples
+    if (n < minSamples) return null
+    const t0 = s.t[0]
+    // No verdict before the samples span half the window: at start-up everything
+    // grows (code, caches, pools), and only time tells a warm-up from a leak.
+    if (s.t[n - 1] - t0 < o.windowMs / 2) return null
+    const xs = new Float64Array(n)
+    for (let i = 0; i < n; i++) xs[i] = (s.t[i] - t0) / 1000
+    const ys = s.y.subarray(0, n)
+    const floorBlocks = Math.max(6, Math.min(o.floorBlocks, n >> 1))
+    const opts = { alpha: o.alpha, minGrowth: o.minGrowthBytes, floorBlocks }
+    const a = native.trendAssessF64(xs, ys, opts)
+    if (!a) return null
+    const jobs0 = s.jobs[0]
+    const jobsSpan = s.jobs[n - 1] - jobs0
+    let bytesPerJob = null
+    let perJob = null
+    if (jobsSpan >= minSamples) {
+      const js = new Float64Array(n)
+      for (let i = 0; i < n; i++) js[i] = s.jobs[i] - jobs0
+      perJob = native.trendAssessF64(js, ys, opts)
+      if (perJob) bytesPerJob = perJob.overall.slope
+    }
+    let growing = a.growing
+    let reason = a.reason
+    if (growing && bytesPerJob !== null && bytesPerJob < o.minBytesPerJob) {
+      growing = false
+      reason = `grows ${formatBytes(bytesPerJob)}/job, below options.minBytesPerJob (${o.minBytesPerJob})`
+    }
+    return {
+      metric,
+      growing,
+      reason,
+      slopeBytesPerSec: a.overall.slope,
+      bytesPerJob,
+      growthBytes: a.overall.growth,
+      pValue: a.overall.pValue,
+      tau: a.overall.tau,
+      samples: n,
+      windowMs: s.t[n - 1] - t0,
+      jobs: jobsSpan
+    }
+  }
+
+  _raise (metric, t, note = '') {
+    const { code, label } = METRICS[metric]
+    const rate = rateOf(t)
+    const extra = t.bytesPerJob !== null ? `, ${formatBytes(t.slopeBytesPerSec)}/s over ${t.jobs} jobs` : ''
+    const warning = {
+      metric,
+      code,
+      slopeBytesPerSec: t.slopeBytesPerSec,
+      bytesPerJob: t.bytesPerJob,
+      growthBytes: t.growthBytes,
+      windowMs: t.windowMs,
+      pValue: t.pValue,
+      threadId,
+      pid: process.pid,
+      time: Date.now(),
+      message: `${label} grows ${rate} (${formatP(t.pValue)}) over ${formatDuration(t.windowMs)}: ` +
+        `+${formatBytes(t.growthBytes)} on the post-GC floor of ${t.samples} samples${extra}${note}` +
+        (threadId !== 0 ? ` [worker thread ${threadId}]` : '')
+    }
+    this._active.set(metric, warning)
+    if (channels.warning.hasSubscribers) channels.warning.publish(warning)
+    this.emit('warning', warning)
+    if (this._o.emitWarning) {
+      process.emitWarning(warning.message, { type: WARNING_TYPE, code, detail: 'Reported by leakguard monitor(); see warning.metric and the slope figures.' })
+    }
+    if (broadcast) broadcast.postMessage({ type: 'leakguard:warning', warning })
+    if (this._o.sendToParent) sendToParent({ type: 'leakguard:warning', warning })
+  }
+
+  _deliverWorkerWarning (warning) {
+    if (this._stopped) return
+    this.emit('warning', warning)
+  }
+
+  /** Memory samples in the window, oldest first: RSS samples and post-GC heap samples. */
+  samples () {
+    this._pullNow()
+    const out = []
+    const r = this._rss
+    for (let i = 0; i < r.len; i++) {
+      out.push({ time: r.t[i], source: 'rss', rss: r.y[i], heapUsed: undefined, external: undefined, arrayBuffers: undefined, gc: undefined, jobs: r.jobs[i] })
+    }
+    const h = this._heap
+    const ab = this._arrayBuffers
+    let k = 0
+    for (let i = 0; i < h.len; i++) {
+      while (k < ab.len && ab.t[k] < h.t[i]) k++
+      const abv = k < ab.len && ab.t[k] === h.t[i] ? ab.y[k] : undefined
+      out.push({ time: h.t[i], source: 'gc', rss: undefined, heapUsed: h.y[i], external: this._external.y[i], arrayBuffers: abv, gc: 'major', jobs: h.jobs[i] })
+    }
+    const m = this._minorHeap
+    for (let i = 0; i < m.len; i++) {
+      out.push({ time: m.t[i], source: 'gc', rss: undefined, heapUsed: m.y[i], external: this._minorExternal.y[i], arrayBuffers: undefined, gc: 'minor', jobs: m.jobs[i] })
+    }
+    out.sort((a, b) => a.time - b.time)
+    return out
+  }
+
+  /** Moves the native ring's new RSS samples into the window; returns them (flat [t, rss, ...]). */
+  _pullNow () {
+    if (this._stopped) return EMPTY
+    let pulled
+    try {
+      pulled = this._sampler.pull()
+    } catch (err) {
+      // The native thread cannot read RSS here (non-Linux, /proc unreadable).
+      // Heap verdicts do not need it: report once, to a listener only, so
+      // that an unhandled 'error' never takes the worker down.
+      if (!this._rssError) {
+        this._rssError = err
+        if (this.listenerCount('error') > 0) this.emit('error', err)
+      }
+      return EMPTY
+    }
+    const jobs = this._jobs
+    for (let i = 0; i < pulled.length; i += 2) this._rss.push(pulled[i], pulled[i + 1], jobs)
+    return pulled
+  }
+
+  /** The current trend of every metric (null where there are too few samples). */
+  trend () {
+    this._pullNow()
+    return {
+      heapUsed: this._assess('heapUsed'),
+      external: this._assess('external'),
+      arrayBuffers: this._assess('arrayBuffers'),
+      rss: this._assess('rss'),
+      jobs: this._jobs,
+      warnings: [...this._active.values()]
+    }
+  }
+
+  /** Stops sampling (idempotent). The last monitor of the process stops the native thread. */
+  stop () {
+    if (this._stopped) return
+    this._stopped = true
+    clearInterval(this._timer)
+    this._sampler.stop()
+    detach(this)
+    if (this._stopReceiving) this._stopReceiving()
+    if (this._ownRecycler) this._ownRecycler.stop()
+  }
+
+  [kDispose] () {
+    this.stop()
+  }
+}
+
+/** The later of the last full-GC and last scavenge sample of a metric, if taken after `since`. */
+function latest (major, minor, since) {
+  const tMajor = major.len ? major.t[major.len - 1] : -Infinity
+  const tMinor = minor.len ? minor.t[minor.len - 1] : -Infinity
+  if (Math.max(tMajor, tMinor) <= since) return undefined
+  return tMajor >= tMinor ? major.last() : minor.last()
+}
+
+let gcFunction = null
+/** A full collection without --expose-gc: the flag is set at runtime and `gc` taken from a fresh context. */
+function fullGc () {
+  if (gcFunction === null) {
+    if (typeof globalThis.gc === 'function') {
+      gcFunction = globalThis.gc
+    } else {
+      v8.setFlagsFromString('--expose-gc')
+      gcFunction = require('node:vm').runInNewContext('gc')
+    }
+  }
+  gcFunction()
+}
+
+function sendToParent (message) {
+  if (typeof process.send !== 'function' || !process.connected) return
+  try {
+    process.send(message, undefined, undefined, () => {})
+  } catch {
+    // The channel closed between the check and the send: nothing to deliver to.
+  }
+}
+
+/**
+ * Starts a memory monitor. See index.d.ts for every option.
+ * @param {object} [options]
+ */
+function monitor (options) {
+  return new Monitor(options)
+}
+
+/** State of the process-wide sampling thread: { running, subscribers, intervalMs, samples, threadName }. */
+function samplerInfo () {
+  return native.samplerInfo()
+}
+
+module.exports = { monitor, Monitor, onWorkerWarning, samplerInfo, formatBytes }
