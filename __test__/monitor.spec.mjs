@@ -144,6 +144,20 @@ test('sampling continues while the event loop is blocked by a 2-second busy loop
   }
 })
 
+test('the monitor itself is bounded: at most maxSamples per series', () => {
+  const m = monitor({ intervalMs: 1, maxSamples: 64, windowMs: 600_000 })
+  try {
+    const start = Date.now()
+    while (Date.now() - start < 300) { /* ~300 native samples */ }
+    const rss = m.samples().filter((s) => s.source === 'rss')
+    assert.ok(rss.length >= 40 && rss.length <= 64, `${rss.length} RSS samples kept`)
+    // The newest are kept, the oldest dropped.
+    assert.ok(rss.at(-1).time > start + 200)
+  } finally {
+    m.stop()
+  }
+})
+
 test('50 monitors and 20 abruptly terminated worker_threads: one shared native thread, none left, the process exits on its own', async () => {
   const script = `
     const fs = require('node:fs')

@@ -1,8 +1,9 @@
 // The monitor's cost to the main thread, in one run, medians reported:
 // 1. main-thread CPU per sample: every JS entry point of the monitor (its check
 //    timer, its FinalizationRegistry and PerformanceObserver callbacks) is
-//    timed with process.hrtime in a steady, mostly idle worker (a 1 ms ticker
-//    that allocates, so that GCs happen), then divided by the samples taken.
+//    timed with process.hrtime in a steady worker, idle (a 1 ms ticker that
+//    allocates, so that GCs happen) or busy (the job loop of part 2), after a
+//    warm-up of one check period, then divided by the samples taken.
 //    The sampling thread's own CPU (not main-thread time) is read from /proc.
 //    A differential measure (main CPU with vs without) cannot resolve < 1 µs
 //    per sample on a shared 2-core VM: ±1 ms/s of noise.

@@ -145,7 +145,7 @@ impl Sampler {
       let shared = Arc::clone(&self.shared);
       let handle = std::thread::Builder::new()
         .name(THREAD_NAME.to_string())
-        .stack_size(64 * 1024)
+        .stack_size(256 * 1024)
         .spawn(move || run(shared, generation));
       match handle {
         Ok(h) => st.thread = Some(h),

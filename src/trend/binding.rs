@@ -127,9 +127,9 @@ fn trend_assess_slices(
 }
 
 /// Typed-array twin of `trendAssess` for the monitor, which keeps its series
-/// in `Float64Array`s: the data is borrowed, not converted element by element
-/// (a plain array of 600 numbers costs tens of µs to cross; this costs ~nothing).
-/// Same options, same verdict.
+/// in `Float64Array`s: the data is borrowed in place instead of being read
+/// element by element from a JS array (one napi call per number). Same
+/// options, same verdict.
 #[napi(js_name = "trendAssessF64")]
 pub fn trend_assess_f64(
   xs: Float64Array,
