@@ -15,6 +15,7 @@ const os = require('node:os')
 const { AssertionError } = require('node:assert')
 const { assessTrend } = require('./trend')
 const { readRss } = require('./memory')
+const scope = require('./scope')
 const {
   checkObject,
   checkKnownKeys,
@@ -86,22 +87,6 @@ function getGc () {
   return forcedGc
 }
 
-let scopeModule
-/** JobScope (lib/scope.js) for `checkResources`; loaded on first use. */
-function loadScope () {
-  if (scopeModule !== undefined) return scopeModule
-  try {
-    scopeModule = require('./scope')
-  } catch (err) {
-    if (err && err.code === 'MODULE_NOT_FOUND' && /[\\/]scope\b/.test(String(err.message))) {
-      scopeModule = null
-    } else {
-      throw err
-    }
-  }
-  return scopeModule
-}
-
 function resolveOptions (options) {
   const o = checkObject('options', options)
   checkKnownKeys('options', o, OPTION_KEYS)
@@ -164,16 +149,7 @@ async function measureGrowth (fn, options) {
   if (typeof fn !== 'function') throw invalidArgType('fn', 'a function', fn)
   const opts = resolveOptions(options)
   const gc = getGc()
-  let withScope = null
-  if (opts.checkResources) {
-    const scope = loadScope()
-    if (!scope || typeof scope.withScope !== 'function') {
-      throw leakguardError('MISSING_PEER',
-        'options.checkResources needs leakguard\'s JobScope (lib/scope.js), which this build does not include; ' +
-        'pass { checkResources: false } to measure memory only')
-    }
-    withScope = scope.withScope
-  }
+  const withScope = opts.checkResources ? scope.withScope : null
 
   // Resources left open, grouped by what and where they were created.
   const leftOpenGroups = new Map()
