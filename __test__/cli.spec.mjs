@@ -245,6 +245,27 @@ test('diff on two snapshots written by a child process: the type kept per job, i
   }
 })
 
+test('diff where only V8-internal groups grow (strings kept per job): one folded line, exit 0', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-diff-'))
+  try {
+    const [a, b] = [path.join(dir, 'a.heapsnapshot'), path.join(dir, 'b.heapsnapshot')]
+    // Each "job" keeps one flat string and nothing else: (string) grows, no program type does.
+    const script = `const v8 = require('v8'); const kept = []; module.exports = kept
+      const job = (i) => kept.push(('job ' + i + ' ').repeat(4).slice(1))
+      for (let i = 0; i < 50; i++) job(i)
+      v8.writeHeapSnapshot(process.argv[1])
+      for (let i = 50; i < 350; i++) job(i)
+      v8.writeHeapSnapshot(process.argv[2])`
+    await new Promise((resolve, reject) => execFile(process.execPath, ['-e', script, a, b], (err) => err ? reject(err) : resolve()))
+    const r = await cli(['diff', a, b, '--jobs-between', '300'])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /^No program type grew; only V8-internal groups:\n {2}\+ \d+ V8-internal groups? \(strings[^)]*\): \+\d+ objects, \+[\d.]+ KB self\n$/m)
+    assert.doesNotMatch(r.stdout, /retained by:/)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('verdict: a resource left open by most jobs, or a program type retained per job, is a leak even when bytes stay under the floor', () => {
   const flat = { bytesPerJob: 20, pValue: 0.2, growthBytes: 4000, growing: false }
   const base = { metrics: { heapUsed: flat, external: flat, arrayBuffers: flat, rss: flat, code: flat }, leftOpen: [], heapDiff: { jobsBetween: 100, suspects: [] } }
