@@ -671,9 +671,11 @@ export interface Suspect {
   selfSizeDelta: Bytes
   retainedSizeDelta: Bytes
   /**
-   * Shortest path from a GC root to one instance (preferably one created
-   * between the snapshots), e.g.
-   * `(GC roots) → [7] (Stack roots) → 60 (system / Context) → leaks (Array) → [100] (Order)`.
+   * Shortest path to one instance (preferably one created between the
+   * snapshots) from the program's roots (the global object, Node's
+   * environment and module records), or from V8's stack and handles only
+   * when nothing else holds it, e.g.
+   * `global → app (Object) → leaks (Array) → [100] (Order)`.
    * Empty when no instance is reachable.
    */
   retainerPath: string

@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 const require = createRequire(import.meta.url)
-const { Progress, verdictOf } = require('../lib/cli.js')
+const { Progress, verdictOf, formatCheck } = require('../lib/cli.js')
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const bin = path.join(root, 'bin', 'leakguard.js')
@@ -222,7 +222,10 @@ test('diff on two snapshots written by a child process: the type kept per job, i
     const text = await cli(['diff', a, b, '--jobs-between', '300'])
     assert.equal(text.code, 1, text.stderr)
     assert.match(text.stdout, /^ {2}LeakedJob\s+1\.00×\/job\s+\+300 objects/m)
-    assert.match(text.stdout, /LeakedJob[^\n]*\n\s+retained by: \(GC roots\) → /)
+    // Only the running top-level code holds `kept`, so the path starts on the
+    // stack; but it leads through the array, not to the job in flight.
+    assert.match(text.stdout, /LeakedJob[^\n]*\n\s+retained by: \(GC roots\) → .*\(Array\) → \[\d+\] \(LeakedJob\)$/m)
+    assert.match(text.stdout, /^ {2}\+ \d+ V8-internal groups? \(strings[^)]*\): \+\d+ objects/m)
     const json = await cli(['diff', a, b, '--jobs-between', '300', '--top', '3', '--json'])
     assert.equal(json.code, 1, json.stderr)
     const d = JSON.parse(json.stdout)
@@ -237,6 +240,27 @@ test('diff on two snapshots written by a child process: the type kept per job, i
     const bad = await cli(['diff', a, path.join(fixtures, 'leaky.cjs')])
     assert.equal(bad.code, 2)
     assert.match(bad.stderr, /cannot diff the snapshots/)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('diff where only V8-internal groups grow (strings kept per job): one folded line, exit 0', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-diff-'))
+  try {
+    const [a, b] = [path.join(dir, 'a.heapsnapshot'), path.join(dir, 'b.heapsnapshot')]
+    // Each "job" keeps one flat string and nothing else: (string) grows, no program type does.
+    const script = `const v8 = require('v8'); const kept = []; module.exports = kept
+      const job = (i) => kept.push(('job ' + i + ' ').repeat(4).slice(1))
+      for (let i = 0; i < 50; i++) job(i)
+      v8.writeHeapSnapshot(process.argv[1])
+      for (let i = 50; i < 350; i++) job(i)
+      v8.writeHeapSnapshot(process.argv[2])`
+    await new Promise((resolve, reject) => execFile(process.execPath, ['-e', script, a, b], (err) => err ? reject(err) : resolve()))
+    const r = await cli(['diff', a, b, '--jobs-between', '300'])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /^No program type grew; only V8-internal groups:\n {2}\+ \d+ V8-internal groups? \(strings[^)]*\): \+\d+ objects, \+[\d.]+ KB self\n$/m)
+    assert.doesNotMatch(r.stdout, /retained by:/)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }
@@ -257,4 +281,34 @@ test('verdict: a resource left open by most jobs, or a program type retained per
   assert.equal(verdictOf(heap).headline, 'LEAK: 1 heap type retained per job (Order)')
   // V8's internal groups alone are never a verdict.
   assert.equal(verdictOf({ ...base, heapDiff: { jobsBetween: 100, suspects: [{ name: '(string)', perJob: 3 }, { name: 'system / Context', perJob: 1 }] } }).leak, false)
+})
+
+test('check output lists the program types growing per job and folds V8-internal groups into one line', () => {
+  const flat = { bytesPerJob: 20, pValue: 0.2, growthBytes: 4000, growing: false }
+  const result = {
+    module: '/w/worker.js', jobs: 400, warmup: 100, concurrency: 1, durationMs: 2000,
+    metrics: { heapUsed: flat, external: flat, arrayBuffers: flat, rss: flat, code: flat },
+    leftOpen: [],
+    heapDiff: {
+      jobsBetween: 200,
+      suspects: [
+        { name: 'Order', perJob: 1, countDelta: 200, selfSizeDelta: 9600, retainedSizeDelta: 40960, retainerPath: 'global → orders (Array) → [7] (Order)' },
+        { name: 'system / Context', perJob: 1, countDelta: 200, selfSizeDelta: 8 << 10, retainedSizeDelta: 150 << 10 },
+        { name: '(string)', perJob: 12, countDelta: 2400, selfSizeDelta: 90 << 10, retainedSizeDelta: 90 << 10 },
+        { name: '(concatenated string)', perJob: 9, countDelta: 1800, selfSizeDelta: 60 << 10, retainedSizeDelta: 100 << 10 },
+        { name: '(compiled code)', perJob: 0.3, countDelta: 60, selfSizeDelta: 2 << 10, retainedSizeDelta: 17 << 10 }
+      ]
+    }
+  }
+  const text = formatCheck(result)
+  assert.match(text, /^Heap types growing per job \(snapshots 200 jobs apart\):\n {2}Order\s+1\.00×\/job\s+\+200 objects\s+\+40\.0 KB retained\n {6}retained by: global → orders \(Array\) → \[7\] \(Order\)\n/m)
+  // Strings first (the largest), then contexts, then code; self sizes summed: 160 KB.
+  assert.match(text, /\n {2}\+ 4 V8-internal groups \(strings, contexts, compiled code\): \+4460 objects, \+160\.0 KB self\n$/)
+  for (const name of ['(string)', '(concatenated string)', 'system / Context', '(compiled code)']) {
+    assert.ok(!text.split('\n').some((l) => l.trimStart().startsWith(name)), `${name} has a line of its own:\n${text}`)
+  }
+  // Internal groups alone: no program type listed, the folded line, and no verdict.
+  const internalOnly = { ...result, heapDiff: { jobsBetween: 200, suspects: result.heapDiff.suspects.slice(4) } }
+  assert.match(formatCheck(internalOnly), /apart\): none\n {2}\+ 1 V8-internal group \(compiled code\): \+60 objects, \+2\.00 KB self\n$/)
+  assert.match(verdictOf(internalOnly).headline, /^BOUNDED: /)
 })

@@ -433,16 +433,56 @@ function formatCheck (result, { relativeTo } = {}) {
   const diff = result.heapDiff
   if (!diff) {
     lines.push(`Heap types growing per job: ${result.heapDiffNote || 'not measured'}`)
-  } else if (diff.suspects.length === 0) {
-    lines.push(`Heap types growing per job (snapshots ${diff.jobsBetween} jobs apart): none`)
   } else {
-    lines.push(`Heap types growing per job (snapshots ${diff.jobsBetween} jobs apart):`)
-    for (const s of diff.suspects.slice(0, 8)) {
+    // The program's types are listed; V8's own groups grow as their
+    // consequence (a kept job's strings, its closures' contexts) and are
+    // folded into one line.
+    const program = diff.suspects.filter((s) => !isInternalType(s.name))
+    const internal = diff.suspects.filter((s) => isInternalType(s.name))
+    lines.push(`Heap types growing per job (snapshots ${diff.jobsBetween} jobs apart):${program.length ? '' : ' none'}`)
+    for (const s of program.slice(0, 8)) {
       lines.push(`  ${pad(s.name, 24)} ${padStart(formatPerJob(s.perJob) + '/job', 10)} ${padStart((s.countDelta > 0 ? '+' : '') + s.countDelta, 8)} objects ${padStart(formatBytes(s.retainedSizeDelta ?? s.selfSizeDelta), 10)} retained`)
       if (s.retainerPath && s.retainerPath.length) lines.push(`      retained by: ${formatRetainerPath(s.retainerPath)}`)
     }
+    if (internal.length) lines.push(`  ${internalSummary(internal)}`)
   }
   return lines.join('\n') + '\n'
+}
+
+/** What V8's internal groups hold, in words, for the line that folds them. */
+const INTERNAL_KINDS = {
+  '(string)': 'strings',
+  '(concatenated string)': 'strings',
+  '(sliced string)': 'strings',
+  'system / Context': 'contexts',
+  '(compiled code)': 'compiled code',
+  '(code)': 'compiled code',
+  '(array)': 'internal arrays',
+  '(object shape)': 'shapes',
+  '(number)': 'numbers',
+  '(heap number)': 'numbers',
+  '(symbol)': 'symbols',
+  '(bigint)': 'bigints'
+}
+
+/**
+ * "+ 4 V8-internal groups (strings, contexts, compiled code): +2401 objects, +350.2 KB self".
+ * Self sizes, because internal groups' retained sizes overlap the program
+ * types' (a closure's context retains the job it captured).
+ */
+function internalSummary (internal) {
+  const bytes = new Map()
+  let count = 0
+  let self = 0
+  for (const s of internal) {
+    const kind = INTERNAL_KINDS[s.name] ?? 'system objects'
+    bytes.set(kind, (bytes.get(kind) ?? 0) + (s.selfSizeDelta ?? 0))
+    count += s.countDelta ?? 0
+    self += s.selfSizeDelta ?? 0
+  }
+  const kinds = [...bytes].sort((a, b) => b[1] - a[1]).map(([k]) => k)
+  const n = internal.length
+  return `+ ${n} V8-internal group${n > 1 ? 's' : ''} (${kinds.join(', ')}): ${count > 0 ? '+' : ''}${count} objects, ${formatBytes(self)} self`
 }
 
 /** Why a metric with a significant slope is still not a leak, from the trend test's reason. */
@@ -514,21 +554,25 @@ async function diff (args, io) {
     throw new UsageError('diff', `cannot diff the snapshots: ${err.message}`)
   }
   const suspects = result.suspects || []
-  const growsPerJob = jobsBetween !== undefined && suspects.length > 0
+  // As in check: V8's internal groups are listed folded and never make a verdict.
+  const program = suspects.filter((s) => !isInternalType(s.name))
+  const internal = suspects.filter((s) => isInternalType(s.name))
+  const growsPerJob = jobsBetween !== undefined && program.length > 0
   if (p.values.json) {
     io.stdout.write(JSON.stringify({ before, after, jobsBetween: jobsBetween ?? null, ...result }, null, 2) + '\n')
   } else {
     const show = (f) => (path.relative(io.cwd, f).startsWith('..') ? f : path.relative(io.cwd, f))
     const lines = [`leakguard diff ${show(before)} → ${show(after)}${jobsBetween ? ` (${jobsBetween} jobs apart)` : ''}`, '']
-    const rows = suspects.length ? suspects : (result.groups || []).slice(0, top)
-    lines.push(suspects.length
+    const rows = suspects.length ? program : (result.groups || []).slice(0, top)
+    lines.push(program.length
       ? (jobsBetween ? 'Types growing with the job count:' : 'Types that grew (pass --jobs-between N for per-job figures):')
-      : 'No type grew. Largest changes:')
+      : suspects.length ? 'No program type grew; only V8-internal groups:' : 'No type grew. Largest changes:')
     for (const s of rows.slice(0, top)) {
       const perJob = s.perJob !== undefined && s.perJob !== null ? `${padStart(formatPerJob(s.perJob) + '/job', 10)} ` : ''
       lines.push(`  ${pad(s.name, 28)} ${perJob}${padStart((s.countDelta > 0 ? '+' : '') + s.countDelta, 8)} objects ${padStart(formatBytes(s.retainedSizeDelta ?? s.selfSizeDelta), 10)}`)
       if (s.retainerPath && s.retainerPath.length) lines.push(`      retained by: ${formatRetainerPath(s.retainerPath)}`)
     }
+    if (suspects.length && internal.length) lines.push(`  ${internalSummary(internal)}`)
     io.stdout.write(lines.join('\n') + '\n')
   }
   return growsPerJob ? EXIT_LEAK : EXIT_BOUNDED

@@ -43,7 +43,7 @@ pub struct Suspect {
   pub per_job: Option<f64>,
   pub self_size_delta: i64,
   pub retained_size_delta: i64,
-  /// The retainer path as text, `(GC roots) → … → [41] (Order)`; empty if
+  /// The retainer path as text, `global → … → [41] (Order)`; empty if
   /// no instance is reachable from the root.
   pub retainer_path: String,
   pub retainers: Vec<RetainerStep>,
@@ -84,8 +84,11 @@ fn totals(s: &Summary) -> SnapshotTotals {
   }
 }
 
+/// V8's own groups: `(string)`, `(compiled code)`, `(system)`, ... and the
+/// hidden objects it names `system / Context`, `system / Map`. They grow as
+/// a consequence of what the program keeps (the CLI's `isInternalType`).
 pub fn is_internal(name: &str) -> bool {
-  name.starts_with('(')
+  name.starts_with('(') || name.starts_with("system / ")
 }
 
 /// All group deltas, unsorted.

@@ -101,8 +101,9 @@ pub fn summarize_file(
   Ok(s)
 }
 
-/// Compares two analyzed snapshots. `after` must still hold its graph (for
-/// retainer paths).
+/// Compares two analyzed snapshots. `before` carries its node ids
+/// (`Summary::with_ids`), to tell new objects; `after` must still hold its
+/// graph (for retainer paths).
 pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> HeapDiff {
   let all = diff::group_deltas(before, &after.summary, opts.jobs_between);
   let candidates: Vec<GroupDelta> = all
@@ -112,8 +113,11 @@ pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> H
     .collect();
   let ranked = diff::rank_suspects(candidates);
 
-  // One pass over the nodes picks, per suspect group, the instance closest to
-  // the root, preferring objects created after the first snapshot.
+  // One pass over the nodes picks, per suspect group, a sample instance:
+  // one created after the first snapshot (its id is not in `before`), then
+  // one the program's own roots reach (not only V8's stack or handles), then
+  // one another object holds (not a local variable held directly by the
+  // stack or a handle: the job in flight), then the one closest to a root.
   let g = &after.graph;
   let bfs = retainers::bfs(g);
   let mut slot_of_class = vec![usize::MAX; after.class_names.len()];
@@ -122,14 +126,24 @@ pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> H
       slot_of_class[c] = i;
     }
   }
-  let mut best: Vec<Option<(bool, u32, usize)>> = vec![None; ranked.len()];
+  let is_new = |v: usize| !before.has_id(g.node_id[v]);
+  let held_by_root = |v: usize| g.kind(bfs.from[v] as usize) == graph::NodeKind::Synthetic;
+  // (old, not from a user root, held by a root directly, depth, node): the
+  // smallest is the best sample.
+  type SampleKey = (bool, bool, bool, u32, usize);
+  let mut best: Vec<Option<SampleKey>> = vec![None; ranked.len()];
   for node in 1..g.node_count() {
     let slot = slot_of_class[after.class_of[node] as usize];
-    if slot == usize::MAX || bfs.depth[node] == u32::MAX {
+    if slot == usize::MAX || !bfs.reachable(node) {
       continue;
     }
-    let fresh = g.node_id[node] > before.max_id;
-    let key = (!fresh, bfs.depth[node], node);
+    let key = (
+      !is_new(node),
+      !bfs.from_user_root[node],
+      held_by_root(node),
+      bfs.depth[node],
+      node,
+    );
     if best[slot].is_none_or(|b| key < b) {
       best[slot] = Some(key);
     }
@@ -138,7 +152,7 @@ pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> H
   // another growing program class is a consequence of that one (an Order's
   // `lines` array grows with the Orders): it ranks after the causes.
   let fresh = |v: usize| {
-    g.node_id[v] > before.max_id
+    is_new(v)
       && !matches!(
         g.kind(v),
         graph::NodeKind::Native | graph::NodeKind::Synthetic
@@ -148,7 +162,7 @@ pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> H
     .iter()
     .enumerate()
     .map(|(slot, pick)| {
-      let Some((_, _, node)) = *pick else {
+      let Some((_, _, _, _, node)) = *pick else {
         return false;
       };
       let mut v = after.idom[node] as usize;
@@ -178,7 +192,7 @@ pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> H
     .map(|i| (&ranked[i], best[i]))
     .map(|(d, pick)| {
       let (steps, sample_id) = match pick {
-        Some((_, _, node)) => (
+        Some((_, _, _, _, node)) => (
           retainers::path_to(g, &bfs, node).unwrap_or_default(),
           Some(g.node_id[node]),
         ),
@@ -210,7 +224,7 @@ pub fn diff_files(
   cancel: &AtomicBool,
 ) -> Result<HeapDiff, LeakguardError> {
   let (b, a) = std::thread::scope(|s| {
-    let handle = s.spawn(|| analyze_file(before, cancel).map(|x| x.summary));
+    let handle = s.spawn(|| analyze_file(before, cancel).map(|x| x.summary.with_ids(&x.graph)));
     let a = analyze_file(after, cancel);
     let b = handle.join().unwrap_or_else(|p| {
       Err(LeakguardError::new(

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::dominators::{Dominators, ROOT};
-use super::graph::{HeapGraph, NodeKind};
+use super::graph::HeapGraph;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -24,9 +24,11 @@ pub struct Summary {
   pub edge_count: u64,
   /// Sum of all nodes' self sizes, in bytes.
   pub total_size: u64,
-  /// Largest node id: objects created after this snapshot have bigger ids.
+  /// Every node's id, sorted, once `with_ids` filled it (only the first
+  /// snapshot of a diff needs it): V8 keeps an object's id across the
+  /// snapshots of one process, so an id absent here is an object created later.
   #[serde(skip)]
-  pub max_id: u64,
+  pub ids: Vec<u64>,
   /// Sorted by retained size, then name.
   pub groups: Vec<Group>,
 }
@@ -110,13 +112,23 @@ pub fn summarize(g: &HeapGraph, doms: &Dominators, class_of: &[u32], names: &[St
     node_count: n as u64,
     edge_count: g.edge_count() as u64,
     total_size: total,
-    // Native and synthetic nodes carry address-like ids; only V8 heap
-    // objects' ids grow with allocation order.
-    max_id: (0..n)
-      .filter(|&v| !matches!(g.kind(v), NodeKind::Native | NodeKind::Synthetic))
-      .map(|v| g.node_id[v])
-      .max()
-      .unwrap_or(0),
+    ids: Vec::new(),
     groups,
+  }
+}
+
+impl Summary {
+  /// Records the snapshot's node ids, for `has_id`.
+  pub fn with_ids(mut self, g: &HeapGraph) -> Summary {
+    let mut ids = g.node_id.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    self.ids = ids;
+    self
+  }
+
+  /// Was a node with this id in this snapshot?
+  pub fn has_id(&self, id: u64) -> bool {
+    self.ids.binary_search(&id).is_ok()
   }
 }

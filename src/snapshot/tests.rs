@@ -112,6 +112,11 @@ fn analyze(json: &str) -> Result<Analyzed, LeakguardError> {
   analyze_reader(json.as_bytes(), json.len() as u64, &AtomicBool::new(false))
 }
 
+/// The first snapshot of a diff: its summary with its node ids.
+fn first(a: &Analyzed) -> Summary {
+  a.summary.clone().with_ids(&a.graph)
+}
+
 fn group<'a>(s: &'a Summary, name: &str) -> &'a Group {
   s.groups
     .iter()
@@ -239,7 +244,7 @@ fn diff_names_the_class_that_grows_per_job_with_its_retainer_path() {
   let before = analyze(&leaky_heap(2)).unwrap();
   let after = analyze(&leaky_heap(10)).unwrap();
   let d = diff_analyzed(
-    &before.summary,
+    &first(&before),
     &after,
     DiffOptions {
       jobs_between: Some(8.0),
@@ -279,9 +284,195 @@ fn diff_names_the_class_that_grows_per_job_with_its_retainer_path() {
     "{}",
     d.message
   );
-  // The sample is an instance created between the snapshots (ids above the
-  // first snapshot's largest).
-  assert!(top.sample_id.unwrap() > before.summary.max_id);
+  // The sample is an instance created between the snapshots (an id the
+  // first snapshot does not have).
+  assert!(!before
+    .summary
+    .clone()
+    .with_ids(&before.graph)
+    .has_id(top.sample_id.unwrap()));
+}
+
+/// root → (GC roots) → (Stack roots) and (Handle scope) → …; root ⇢ global →
+/// app (Object) → jobs (Array) → elements → Job. `stack_also` adds a Stack
+/// roots edge to the first Job; `extra` adds a Job held only by the stack.
+fn rooted_heap(jobs: usize, stack_also: bool, extra: bool) -> String {
+  let mut nodes: Vec<(&str, &str, u32)> = vec![
+    ("synthetic", "", 0),
+    ("synthetic", "(GC roots)", 0),
+    ("synthetic", "(Stack roots)", 0),
+    ("synthetic", "(Handle scope)", 0),
+    ("object", "global", 100),
+    ("object", "Object", 40),
+    ("object", "Array", 32),
+    ("array", "", 16),
+  ];
+  let mut edges: Vec<(usize, &str, &str, usize)> = vec![
+    (0, "element", "1", 1),
+    (0, "shortcut", "global", 4),
+    (1, "element", "7", 2),
+    (1, "element", "11", 3),
+    (3, "element", "0", 4),
+    (4, "property", "app", 5),
+    (5, "property", "jobs", 6),
+    (6, "internal", "elements", 7),
+  ];
+  let indexes: &'static [String] = Box::leak(
+    (0..jobs + 1)
+      .map(|i| i.to_string())
+      .collect::<Vec<_>>()
+      .into_boxed_slice(),
+  );
+  for idx in indexes.iter().take(jobs) {
+    edges.push((7, "element", idx.as_str(), nodes.len()));
+    nodes.push(("object", "Job", 48));
+  }
+  if stack_also && jobs > 0 {
+    edges.push((2, "element", "62", 8));
+  }
+  if extra {
+    edges.push((2, "element", "63", nodes.len()));
+    nodes.push(("object", "Job", 48));
+  }
+  snapshot_json(&nodes, &edges)
+}
+
+#[test]
+fn retainer_paths_prefer_the_programs_roots_over_the_stack() {
+  let a = analyze(&rooted_heap(3, true, true)).unwrap();
+  let g = &a.graph;
+  let b = retainers::bfs(g);
+  // Job #8 is one hop below (Stack roots), four below global: the path
+  // through the program's objects wins.
+  assert!(b.from_user_root[8]);
+  let text = retainers::path_text(&retainers::path_to(g, &b, 8).unwrap());
+  assert_eq!(
+    text,
+    "global → app (Object) → jobs (Array) → elements (array) → [0] (Job)"
+  );
+  // A Job that only the stack holds still has a path, through the stack.
+  let only_stack = g.node_count() - 1;
+  assert!(!b.from_user_root[only_stack]);
+  assert_eq!(
+    retainers::path_text(&retainers::path_to(g, &b, only_stack).unwrap()),
+    "(GC roots) → [7] (Stack roots) → [63] (Job)"
+  );
+  // The internal subroots are still reached, through (GC roots).
+  assert_eq!(b.depth[2], 2);
+  assert_eq!(b.depth[3], 2);
+}
+
+#[test]
+fn the_sample_is_a_new_instance_the_programs_roots_hold() {
+  // Before: 2 Jobs. After: 10 in the array (the first also on the stack)
+  // plus one only on the stack, which is the closest to a root.
+  let before = analyze(&rooted_heap(2, false, false)).unwrap();
+  let after = analyze(&rooted_heap(10, true, true)).unwrap();
+  let d = diff_analyzed(
+    &first(&before),
+    &after,
+    DiffOptions {
+      jobs_between: Some(9.0),
+      top: 10,
+    },
+  );
+  let job = d.suspects.iter().find(|s| s.name == "Job").unwrap();
+  assert_eq!(job.count_delta, 9);
+  let id = job.sample_id.unwrap();
+  assert!(!first(&before).has_id(id), "the sample is new: @{id}");
+  assert!(
+    job
+      .retainer_path
+      .starts_with("global → app (Object) → jobs (Array) → elements (array) → ["),
+    "{}",
+    job.retainer_path
+  );
+  assert!(!job.retainer_path.contains("Stack roots"));
+  // Jobs [0] and [1] existed before: the sample is a later one.
+  assert!(
+    !job.retainer_path.ends_with("[0] (Job)") && !job.retainer_path.ends_with("[1] (Job)"),
+    "{}",
+    job.retainer_path
+  );
+}
+
+/// Only the stack holds the program: (Stack roots) → system / Context →
+/// kept (Array) → elements → Job × `jobs`, and (with `in_flight`) one more
+/// Job directly on the stack, as a running loop's local variable.
+fn stack_only_heap(jobs: usize, in_flight: bool) -> String {
+  let mut nodes: Vec<(&str, &str, u32)> = vec![
+    ("synthetic", "", 0),
+    ("synthetic", "(GC roots)", 0),
+    ("synthetic", "(Stack roots)", 0),
+    ("object", "system / Context", 40),
+    ("object", "Array", 32),
+    ("array", "", 16),
+  ];
+  let mut edges: Vec<(usize, &str, &str, usize)> = vec![
+    (0, "element", "1", 1),
+    (1, "element", "7", 2),
+    (2, "element", "33", 3),
+    (3, "context", "kept", 4),
+    (4, "internal", "elements", 5),
+  ];
+  let indexes: &'static [String] = Box::leak(
+    (0..jobs)
+      .map(|i| i.to_string())
+      .collect::<Vec<_>>()
+      .into_boxed_slice(),
+  );
+  for idx in indexes.iter() {
+    edges.push((5, "element", idx.as_str(), nodes.len()));
+    nodes.push(("object", "Job", 48));
+  }
+  if in_flight {
+    edges.push((2, "element", "34", nodes.len()));
+    nodes.push(("object", "Job", 48));
+  }
+  snapshot_json(&nodes, &edges)
+}
+
+#[test]
+fn the_sample_is_held_by_an_object_rather_than_by_the_stack_directly() {
+  let before = analyze(&stack_only_heap(2, false)).unwrap();
+  let after = analyze(&stack_only_heap(10, true)).unwrap();
+  let d = diff_analyzed(
+    &first(&before),
+    &after,
+    DiffOptions {
+      jobs_between: Some(9.0),
+      top: 10,
+    },
+  );
+  let job = d.suspects.iter().find(|s| s.name == "Job").unwrap();
+  assert_eq!(
+    job.retainer_path,
+    "(GC roots) → [7] (Stack roots) → [33] (system / Context) → kept (Array) → elements (array) → [2] (Job)"
+  );
+}
+
+#[test]
+fn v8_internal_groups_rank_after_the_programs_types() {
+  let d = |name: &str, retained: i64| GroupDelta {
+    name: name.into(),
+    count_before: 0,
+    count_after: 10,
+    count_delta: 10,
+    self_size_before: 0,
+    self_size_after: 100,
+    self_size_delta: 100,
+    retained_size_before: 0,
+    retained_size_after: retained as u64,
+    retained_size_delta: retained,
+    per_job: None,
+  };
+  let ranked = diff::rank_suspects(vec![
+    d("system / Context", 9000),
+    d("(string)", 8000),
+    d("Order", 100),
+  ]);
+  let names: Vec<&str> = ranked.iter().map(|g| g.name.as_str()).collect();
+  assert_eq!(names, ["Order", "system / Context", "(string)"]);
 }
 
 #[test]
@@ -289,7 +480,7 @@ fn no_suspects_when_nothing_grows() {
   let a = analyze(&leaky_heap(4)).unwrap();
   let b = analyze(&leaky_heap(4)).unwrap();
   let d = diff_analyzed(
-    &a.summary,
+    &first(&a),
     &b,
     DiffOptions {
       jobs_between: Some(100.0),
