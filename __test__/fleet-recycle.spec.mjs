@@ -109,7 +109,7 @@ test('the message says what leaks: left-open resources with their creation site'
   for (let i = 0; i < 20; i++) await leaky({ i })
   assert.equal(bus.listenerCount('message'), 0, 'autoTrack: dispose removed the listeners')
   assert.ok(event, 'recycle fired')
-  assert.match(event.message, /^recycling after job 20: maxJobs 20 reached \(rss [\d.]+ MiB, heapUsed [\d.]+ MiB\)\. Recycling is a safety net, not the fix: /)
+  assert.match(event.message, /^recycling after job 20: maxJobs 20 reached \(rss [\d.]+ MB, heapUsed [\d.]+ MB\)\. Recycling is a safety net, not the fix: /)
   assert.match(event.message, /20 of 20 jobs left resources open: 20× listener .* in job 'leaky-listener' at .*fleet-recycle\.spec\.mjs:\d+/)
   assert.equal(event.leftOpen[0].count, 20)
   assert.equal(event.leftOpen[0].kind, 'listener')
@@ -147,7 +147,7 @@ test('maxRss and maxHeapUsed: checked after each job, fire after the job that cr
   assert.deepEqual(fired, [['rss', 'maxRss', 3]], 'the Buffer is off the V8 heap: only maxRss fires')
   await bigOnHeap()
   assert.deepEqual(fired[1], ['heap', 'maxHeapUsed', 4])
-  assert.match(heapNet.triggered.message, /heapUsed [\d.]+ MiB >= maxHeapUsed [\d.]+ MiB/)
+  assert.match(heapNet.triggered.message, /heapUsed [\d.]+ MB >= maxHeapUsed [\d.]+ MB/)
   rssNet.stop(); heapNet.stop()
   retained.length = 0
 })

@@ -7,6 +7,7 @@
 // that says what grew, by how much per iteration, with what confidence, and
 // which resources each iteration left open.
 
+const { formatBytes } = require('./format')
 const v8 = require('node:v8')
 const vm = require('node:vm')
 const path = require('node:path')
@@ -399,12 +400,6 @@ function diffObjectCounts (before, after, iterations) {
 }
 
 /** `1.02 KB` / `64 B` / `3.4 MB` (1 KB = 1024 B). */
-function formatBytes (n) {
-  const abs = Math.abs(n)
-  if (abs < 1024) return `${abs < 10 && abs !== Math.trunc(abs) ? n.toFixed(1) : Math.round(n)} B`
-  if (abs < 1024 * 1024) return `${(n / 1024).toFixed(abs < 10 * 1024 ? 2 : 1)} KB`
-  return `${(n / (1024 * 1024)).toFixed(2)} MB`
-}
 
 function formatP (p) {
   if (p >= 0.001) return p.toFixed(3)

@@ -8,6 +8,9 @@
 // (lib/cli-check-child.js) talks to us over IPC: `progress` messages, then one
 // `result` or `error`.
 
+const { formatBytes: formatUnsigned } = require('./format')
+// Verdict lines show growth, so positive figures carry their sign.
+const formatBytes = (n) => formatUnsigned(n, { signed: true })
 const fs = require('node:fs')
 const path = require('node:path')
 const { fork } = require('node:child_process')
@@ -371,15 +374,6 @@ function describeResource (r) {
   return r.kind && r.type && r.kind !== r.type ? `${r.type} (${r.kind})` : (r.type || r.kind || 'resource')
 }
 
-function formatBytes (n) {
-  if (n === undefined || n === null || Number.isNaN(n)) return '-'
-  const sign = n < 0 ? '-' : n > 0 ? '+' : ''
-  const a = Math.abs(n)
-  if (a < 1024) return `${sign}${a < 10 ? a.toFixed(1) : Math.round(a)} B`
-  if (a < 1024 ** 2) return `${sign}${(a / 1024).toFixed(a < 10240 ? 2 : 1)} KB`
-  if (a < 1024 ** 3) return `${sign}${(a / 1024 ** 2).toFixed(a < 10 * 1024 ** 2 ? 2 : 1)} MB`
-  return `${sign}${(a / 1024 ** 3).toFixed(2)} GB`
-}
 
 function formatP (p) {
   if (p === undefined || p === null || Number.isNaN(p)) return 'p=n/a'

@@ -7,6 +7,7 @@
 // mid-job. Recycling hides a leak, so the event's message quotes what the
 // monitor and the job scopes saw leaking.
 
+const { formatBytes } = require('./format')
 const { EventEmitter } = require('node:events')
 const channels = require('./channels')
 const v8 = require('node:v8')
@@ -28,13 +29,6 @@ const MAX_LEFT_OPEN_KEYS = 64
 let draining = false
 function isDraining () { return draining }
 
-function formatBytes (n) {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let v = n
-  let i = 0
-  while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++ }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`
-}
 
 function checkWorker (name, worker) {
   if (worker === undefined) return undefined

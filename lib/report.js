@@ -5,6 +5,8 @@
 // charts of a hundred points do not need a charting library, and SVG built
 // on the server renders even where scripts are blocked.
 
+const { formatBytes } = require('./format')
+
 const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code']
 const METRIC_NOTE = {
   heapUsed: 'V8 heap in use after GC, minus compiled code: JS objects, closures, strings',
@@ -22,15 +24,6 @@ function esc (s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]))
 }
 
-function formatBytes (n, { signed = false } = {}) {
-  if (n === undefined || n === null || Number.isNaN(n)) return '-'
-  const sign = n < 0 ? '-' : signed && n > 0 ? '+' : ''
-  const a = Math.abs(n)
-  if (a < 1024) return `${sign}${a < 10 ? a.toFixed(1) : Math.round(a)} B`
-  if (a < 1024 ** 2) return `${sign}${(a / 1024).toFixed(a < 10240 ? 2 : 1)} KB`
-  if (a < 1024 ** 3) return `${sign}${(a / 1024 ** 2).toFixed(a < 10 * 1024 ** 2 ? 2 : 1)} MB`
-  return `${sign}${(a / 1024 ** 3).toFixed(2)} GB`
-}
 
 function formatP (p) {
   if (p === undefined || p === null || Number.isNaN(p)) return 'n/a'
