@@ -752,6 +752,135 @@ test('retainCheck reports payloads still reachable several major GCs after their
   assert.equal(kept.length, 10)
 })
 
+// ---- what a resource left open keeps alive ----------------------------------------
+// Every async resource a job creates keeps the AsyncLocalStorage store it was
+// created under; with the scope as the store, one interval left open kept its
+// whole closed JobScope (~0.8 KB) alive, and leakguard made the leak it
+// reports 5× bigger. These tests fail if anything a left-open resource holds
+// (store, autoTrack record, captured stack, wrapper) leads back to the scope.
+
+const gcNow = () => {
+  v8.setFlagsFromString('--expose-gc')
+  return runInNewContext('gc')
+}
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+function noop () {}
+
+/**
+ * Heap bytes kept per job by `leak()` run bare and inside
+ * withScope({ autoTrack: true }), as slopes over forced GCs measured
+ * interleaved in this run (the trend module's Theil–Sen slope, through
+ * measureGrowth), and a WeakRef to one closed scope of each scoped run.
+ */
+async function keptPerJob (leak, release) {
+  const { measureGrowth } = require('../lib/assert.js')
+  const opts = { name: 'left-open', autoTrack: true, onLeftOpen: 'ignore' }
+  const refs = []
+  let ref
+  const scoped = () => withScope((scope) => { ref ??= new WeakRef(scope); leak() }, opts)
+  const bare = () => { leak() }
+  const kept = { bare: 0, scoped: 0 }
+  for (const [name, fn] of [['bare', bare], ['scoped', scoped], ['bare', bare], ['scoped', scoped]]) {
+    ref = undefined
+    const r = await measureGrowth(fn, { checkResources: false, iterations: 2000, warmup: 200, samples: 20 })
+    kept[name] += r.metrics.heapUsed.bytesPerIteration / 2
+    if (ref !== undefined) refs.push(ref)
+    release()
+  }
+  return { ...kept, refs }
+}
+
+test('an interval left open under autoTrack keeps no more per job than without leakguard', async () => {
+  const gc = gcNow()
+  const intervals = []
+  const { bare, scoped, refs } = await keptPerJob(
+    () => { intervals.push(setInterval(noop, 3_600_000)) },
+    () => { for (const t of intervals) clearInterval(t); intervals.length = 0 })
+  const msg = `${scoped.toFixed(0)} B/job under withScope vs ${bare.toFixed(0)} B/job bare`
+  assert.ok(bare > 0, msg)
+  assert.ok(scoped <= 1.3 * bare, msg)
+  await nextTurn()
+  gc()
+  assert.equal(refs.length, 2)
+  assert.ok(refs.every((r) => r.deref() === undefined), 'a closed scope is still reachable')
+  assert.equal(scopeStats('left-open').leftOpen.find((l) => l.type === 'Interval').perJob, 1)
+})
+
+test('a listener left on a shared emitter under autoTrack keeps no more per job than without leakguard', async () => {
+  const gc = gcNow()
+  const bus = new EventEmitter()
+  bus.setMaxListeners(0)
+  const { bare, scoped, refs } = await keptPerJob(
+    () => { bus.on('message', () => {}) },
+    () => { bus.removeAllListeners() })
+  const msg = `${scoped.toFixed(0)} B/job under withScope vs ${bare.toFixed(0)} B/job bare`
+  assert.ok(bare > 0, msg)
+  assert.ok(scoped <= 1.3 * bare, msg)
+  await nextTurn()
+  gc()
+  assert.ok(refs.every((r) => r.deref() === undefined), 'a closed scope is still reachable')
+})
+
+test('a closed scope is collected while what its job left open (every kind, with stacks) stays open', async () => {
+  const gc = gcNow()
+  const bus = new EventEmitter()
+  const target = new EventTarget()
+  const created = {}
+  const ref = {}
+  let report
+  const job = guard(async (payload) => {
+    ref.scope = new WeakRef(currentScope())
+    ref.signal = new WeakRef(currentScope().signal)
+    ref.payload = new WeakRef(payload)
+    created.timer = helper.startRetryTimer()
+    created.interval = helper.startPolling()
+    helper.subscribe(bus)
+    helper.listenTarget(target)
+    created.socket = helper.connect(server.address().port)
+    created.socket.on('error', () => {})
+    created.stream = helper.openLog(tmpFile())
+    created.server = helper.serve()
+    created.child = helper.runChild()
+    created.exited = once(created.child, 'exit')
+    created.pending = never()
+    await once(created.socket, 'connect')
+  }, { name: 'left-open-all', autoTrack: true, captureStacks: true, onLeftOpen: 'ignore', onReport: (r) => { report = r } })
+  try {
+    await job({ data: 'x'.repeat(1000) })
+    assert.equal(report.leftOpen.length, 8)
+    report = undefined
+    await nextTurn()
+    gc()
+    assert.equal(ref.scope.deref(), undefined, 'the closed scope is still reachable')
+    assert.equal(ref.signal.deref(), undefined, "the closed scope's AbortSignal is still reachable")
+    assert.equal(ref.payload.deref(), undefined, "the job's payload is still reachable")
+    assert.equal(bus.listenerCount('message'), 1)
+    assert.equal(created.socket.destroyed, false)
+  } finally {
+    clearTimeout(created.timer); clearInterval(created.interval)
+    bus.removeAllListeners(); created.socket?.destroy(); created.stream?.destroy(); created.server?.close(); created.child?.kill()
+    await created.exited
+  }
+})
+
+test('a callback a closed plain scope left running is still attributed to the open autoTrack job around it', async () => {
+  let outer
+  let inCallback = null
+  await withScope(async () => {
+    let fired
+    const ticked = new Promise((resolve) => { fired = resolve })
+    await guard(async () => {
+      setTimeout(() => { inCallback = currentScope(); helper.startRetryTimer(); fired() }, 1)
+    }, { name: 'inner-plain' })()
+    await ticked // the inner scope is closed; its timer's callback has run
+    assert.equal(currentScope().name, 'outer-auto')
+  }, { name: 'outer-auto', autoTrack: 'dispose', captureStacks: true, onLeftOpen: 'ignore', onReport: (r) => { outer = r } })
+  // The job that scheduled the callback has ended: no current scope there.
+  assert.equal(inCallback, undefined)
+  assert.deepEqual(outer.leftOpen.map((l) => [l.type, l.disposed]), [['Timeout', true]])
+  assertSite(outer.leftOpen[0].site, 'timeout')
+})
+
 // ---- long run -----------------------------------------------------------------
 
 test('20k guarded jobs that would leak unguarded keep listeners and handles flat', async () => {

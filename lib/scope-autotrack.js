@@ -31,7 +31,10 @@ const origSetInterval = timers.setInterval
 const origSetImmediate = timers.setImmediate
 const origClearTimeout = timers.clearTimeout
 
-let als = null // set by lib/scope.js (no circular require)
+// Set by lib/scope.js (no circular require): the store holds a scope id.
+let als = null
+let openScopes = null // id -> open JobScope
+let forwards = null // id of a closed plain scope -> its parent's id
 let active = 0 // open autoTrack scopes
 let installed = false
 let restoreTimer = null
@@ -42,9 +45,18 @@ const state = { muted: false, active: false }
 
 /** The innermost open autoTrack scope of the current async context, if any. */
 function owner () {
-  let s = als.getStore()
-  while (s !== undefined && s._auto === 0) s = s._parent
-  return s !== undefined && s._state === 0 ? s : undefined
+  return ownerOf(als.getStore())
+}
+
+/** The innermost open autoTrack scope from scope id `id` outwards, if any. */
+function ownerOf (id) {
+  while (id !== undefined) {
+    const s = openScopes.get(id)
+    if (s === undefined) id = forwards.get(id)
+    else if (s._auto !== 0) return s._state === 0 ? s : undefined
+    else id = s._parent
+  }
+  return undefined
 }
 
 function holder (fn) {
@@ -58,6 +70,9 @@ function holder (fn) {
   return h
 }
 
+// A record references its resource, never its scope: the scope holds its
+// records while open and lets go of them at close (detach), so a resource left
+// open keeps at most itself alive, as it would without leakguard.
 function record (scope, kind, type, target, ev, fn, site) {
   if (state.muted) return
   scope._autoAdd({ kind, type, target, ev, fn, removed: false, holder: scope._stacks ? holder(site) : undefined })
@@ -290,6 +305,23 @@ function disposeRecord (rec) {
   }
 }
 
+/**
+ * Called for every record when its scope closes: the record drops its captured
+ * stack (whose frames hold the job's functions and receivers), and an
+ * EventTarget listener's record leaves the per-target list that outlives the
+ * scope.
+ */
+function detach (rec) {
+  rec.holder = undefined
+  if (rec.capture === undefined || rec.removed) return
+  rec.removed = true
+  const list = etRecords.get(rec.target)
+  if (list === undefined) return
+  const i = list.indexOf(rec)
+  if (i !== -1) list.splice(i, 1)
+  if (list.length === 0) etRecords.delete(rec.target)
+}
+
 // ---- creation sites -----------------------------------------------------------
 
 const libDir = __dirname + require('node:path').sep
@@ -314,7 +346,11 @@ function siteOf (h) {
   return undefined
 }
 
-function setStorage (storage) { als = storage }
+function setStorage (storage, open, fwd) {
+  als = storage
+  openScopes = open
+  forwards = fwd
+}
 
 module.exports = {
   setStorage,
@@ -322,8 +358,10 @@ module.exports = {
   release,
   isOpen,
   disposeRecord,
+  detach,
   siteOf,
   state,
+  ownerOf,
   /** Test hooks: whether the patches are in place, and a promise for their removal. */
   installed: () => installed,
   whenRestored: () => installed ? new Promise((resolve) => idleWaiters.push(resolve)) : Promise.resolve()

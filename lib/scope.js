@@ -20,8 +20,23 @@ const {
 } = require('./errors')
 const autotrack = require('./scope-autotrack')
 
+// What AsyncLocalStorage holds for a job is its scope's id, not the scope.
+// Every async resource the job creates (a timer, a socket, a promise) keeps
+// the store it was created under, so a resource the job leaves open would
+// otherwise keep the whole closed scope — records, report, AbortController,
+// arguments — alive: leakguard would make the leak it reports bigger. An id
+// below 2^31 is a small integer V8 stores inline (no allocation), so a
+// resource left open keeps exactly what it would keep without leakguard.
+// Ids are never reused (2^53 jobs), so a late callback never finds another job.
 const als = new AsyncLocalStorage()
-autotrack.setStorage(als)
+// id -> JobScope, while the scope is open (entered by guard/withScope only).
+const openScopes = new Map()
+// id of a closed plain scope -> id of its parent, while an enclosing autoTrack
+// scope is open: what a callback the plain scope left running creates is still
+// attributed to the outer job, as before it closed.
+const forwards = new Map()
+let lastId = 0
+autotrack.setStorage(als, openScopes, forwards)
 
 // Captured before autoTrack patches anything: the scope's own timers are
 // tracked explicitly and must not be recorded twice.
@@ -184,8 +199,10 @@ class JobScope {
     this._durationMs = 0
     this._args = undefined
     this._t0 = performance.now()
-    // Only autoTrack needs the parent (to attribute through plain nested scopes).
+    this._id = 0 // set when guard()/withScope() enters the scope (als store)
+    // Only autoTrack needs the parent's id (to attribute through plain nested scopes).
     this._parent = autotrack.state.active || cfg.auto !== 0 ? als.getStore() : undefined
+    this._fwd = undefined // ids forwarded to this autoTrack scope (see forwards)
     this._auto = cfg.auto
     this._stacks = cfg.captureStacks
     this._autoRecs = undefined
@@ -477,29 +494,53 @@ class JobScope {
   }
 
   _finish (outcome) {
+    if (this._id !== 0) this._leave()
     if (this._auto !== 0) {
       const recs = this._autoRecs
       if (recs !== undefined) {
         const leftOpen = []
         for (const rec of recs) {
-          if (!autotrack.isOpen(rec)) continue
-          let disposed = false
-          if (this._auto === 2) {
-            try { autotrack.disposeRecord(rec); disposed = true } catch (e) { this._err(e) }
+          if (autotrack.isOpen(rec)) {
+            let disposed = false
+            if (this._auto === 2) {
+              try { autotrack.disposeRecord(rec); disposed = true } catch (e) { this._err(e) }
+            }
+            // Plain data only: the report must not hold the resource.
+            leftOpen.push({ kind: rec.kind, type: rec.type, site: autotrack.siteOf(rec.holder), disposed })
           }
-          leftOpen.push({ kind: rec.kind, type: rec.type, site: autotrack.siteOf(rec.holder), disposed })
+          autotrack.detach(rec)
         }
         if (leftOpen.length !== 0) this._leftOpen = leftOpen
         this._autoRecs = undefined
       }
       this._born = undefined
+      if (this._fwd !== undefined) {
+        for (const id of this._fwd) forwards.delete(id)
+        this._fwd = undefined
+      }
       autotrack.release()
     }
+    this._parent = undefined
     this._state = 2
     this._outcome = outcome
     this._durationMs = performance.now() - this._t0
     recordStats(this)
     return this
+  }
+
+  // Forgets the scope's id: from now on, its id in a resource it left open
+  // leads nowhere, or (plain scope) to its still-open autoTrack ancestor.
+  _leave () {
+    const id = this._id
+    openScopes.delete(id)
+    if (this._auto === 0 && this._parent !== undefined) {
+      const outer = autotrack.ownerOf(this._parent)
+      if (outer !== undefined) {
+        forwards.set(id, this._parent)
+        if (outer._fwd === undefined) outer._fwd = [id]
+        else outer._fwd.push(id)
+      }
+    }
   }
 
   _buildReport () {
@@ -762,7 +803,9 @@ function run (cfg, scope, fn, thisArg, args) {
   if (jobStart.hasSubscribers) jobStart.publish(scope)
   let r
   try {
-    r = als.run(scope, Reflect.apply, fn, thisArg, args)
+    const id = scope._id = ++lastId
+    openScopes.set(id, scope)
+    r = als.run(id, Reflect.apply, fn, thisArg, args)
   } catch (e) {
     return settled(cfg, scope, e, 'error', undefined)
   }
@@ -830,9 +873,13 @@ function withScope (fn, options) {
   return run(c, scope, fn, undefined, [scope])
 }
 
-/** The scope of the job running in the current async context, or undefined outside any job. */
+/**
+ * The scope of the job running in the current async context, or undefined
+ * outside any job — including in a callback the job left running after it ended.
+ */
 function currentScope () {
-  return als.getStore()
+  const id = als.getStore()
+  return id === undefined ? undefined : openScopes.get(id)
 }
 
 module.exports = {
