@@ -547,7 +547,12 @@ export declare function guard<This, Args extends any[], R>(
 /** Runs `fn(scope)` in a fresh scope closed when it settles; resolves to fn's result. */
 export declare function withScope<R>(fn: (scope: JobScope) => R, options?: Omit<ScopeOptions, 'recycle'> & { recycle?: Recycler }): Promise<Awaited<R>>
 
-/** The scope of the job running in the current async context (at any depth), or undefined outside jobs. */
+/**
+ * The scope of the job running in the current async context (at any depth), or
+ * `undefined` outside jobs — including in a callback that runs after its job ended
+ * (a left-open timer, a late listener): a closed scope is never handed out, and a
+ * resource a job left open does not keep its scope alive.
+ */
 export declare function currentScope(): JobScope | undefined
 
 /** Per-job-name aggregate of the closed scopes of this thread. */
