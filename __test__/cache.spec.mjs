@@ -252,7 +252,7 @@ test('the raw ops refuse a foreign External or any non-handle with a coded TypeE
       ['a plain object', {}], ['an array holding the handle', [h]], ['a number', 42],
       ['a string', 'handle'], ['undefined', undefined], ['null', null], ['a function', ops.get]
     ]
-    const withHandle = ['get', 'peek', 'has', 'set', 'setJson', 'delete', 'pop', 'clear', 'purgeStale',
+    const withHandle = ['bind', 'get', 'peek', 'has', 'set', 'setJson', 'delete', 'pop', 'clear', 'purgeStale',
       'remainingTtl', 'list', 'entry', 'stats', 'size', 'calculatedSize', 'info']
     const out = { missing: Object.keys(ops).filter((op) => !withHandle.includes(op)), errors: [] }
     for (const [what, value] of foreign) {
@@ -274,7 +274,7 @@ test('the raw ops refuse a foreign External or any non-handle with a coded TypeE
   const out = JSON.parse(r.stdout)
   // Every op that takes a handle is covered (the others take no handle).
   assert.deepEqual(out.missing.sort(), ['dropNamed', 'names', 'now', 'open'])
-  assert.equal(out.errors.length, 9 * 16)
+  assert.equal(out.errors.length, 9 * 17)
   for (const e of out.errors) {
     assert.equal(e.threw, true, `${e.op}(${e.what}) did not throw`)
     assert.equal(e.name, 'TypeError', `${e.op}(${e.what}): ${e.message}`)
@@ -283,6 +283,30 @@ test('the raw ops refuse a foreign External or any non-handle with a coded TypeE
   }
   assert.match(out.errors.find((e) => e.what === 'a foreign External').message, /received an External\)$/)
   assert.deepEqual(out.after, ['v', 1], 'the real handle still works')
+})
+
+test('functions bound to a store keep it alive after its handle and cache are collected', () => {
+  const script = `
+    const { cacheOps: ops } = require('./binding.js')
+    const { BoundedCache } = require('./index.js')
+    let h = ops.open(undefined, 10, 0, 0, 0, false, false, undefined)
+    ops.set(h, 'k', 'v')
+    const [get, peek, has] = ops.bind(h)
+    h = null
+    let c = new BoundedCache({ max: 10 })
+    c.set('a', 'b')
+    c = null
+    const ref = new WeakRef(ops.bind(ops.open(undefined, 10, 0, 0, 0, false, false, undefined))[0])
+    return (async () => {
+      for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((resolve) => setImmediate(resolve)) }
+      // A bound function may be extracted: it holds the store, not the reverse.
+      console.log(JSON.stringify([get('k'), peek('k'), has('k'), get('x'), get(1), ref.deref() === undefined]))
+    })()
+  `
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', `(async () => { ${script} })()`], { cwd: root, encoding: 'utf8' })
+  assert.equal(r.signal, null, `the child crashed: ${r.stderr}`)
+  assert.equal(r.status, 0, r.stderr)
+  assert.deepEqual(JSON.parse(r.stdout), ['v', 'v', true, null, null, true])
 })
 
 test('keys: numbers and strings are distinct, 0 and -0 are one key, long keys work', () => {
