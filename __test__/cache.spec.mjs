@@ -238,6 +238,77 @@ test('unsupported values are TypeErrors naming the key', () => {
   assert.throws(() => c.get(null), { code: codes.INVALID_ARGUMENT })
 })
 
+test('the raw ops refuse a foreign External or any non-handle with a coded TypeError, never a crash', () => {
+  // Runs in a child so that a crash (the old behaviour with a foreign
+  // External: its data read as a store) shows as a signal, not a lost run.
+  const script = `
+    const native = require('./binding.js')
+    const ops = native.cacheOps
+    const h = ops.open(undefined, 10, 0, 0, 0, false, false, undefined)
+    ops.set(h, 'k', 'v')
+    const foreign = [
+      ['a foreign External', native.__foreignExternalForTest()],
+      ['a native object of another class', new native.SnapshotCancelToken()],
+      ['a plain object', {}], ['an array holding the handle', [h]], ['a number', 42],
+      ['a string', 'handle'], ['undefined', undefined], ['null', null], ['a function', ops.get]
+    ]
+    const withHandle = ['bind', 'get', 'peek', 'has', 'set', 'setJson', 'delete', 'pop', 'clear', 'purgeStale',
+      'remainingTtl', 'list', 'entry', 'stats', 'size', 'calculatedSize', 'info']
+    const out = { missing: Object.keys(ops).filter((op) => !withHandle.includes(op)), errors: [] }
+    for (const [what, value] of foreign) {
+      for (const op of withHandle) {
+        try {
+          ops[op](value, 'k', '{}')
+          out.errors.push({ what, op, threw: false })
+        } catch (e) {
+          out.errors.push({ what, op, threw: true, name: e.name, code: e.code, message: e.message })
+        }
+      }
+    }
+    out.after = [ops.get(h, 'k'), ops.size(h)]
+    console.log(JSON.stringify(out))
+  `
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })
+  assert.equal(r.signal, null, `the child crashed: ${r.stderr}`)
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  // Every op that takes a handle is covered (the others take no handle).
+  assert.deepEqual(out.missing.sort(), ['dropNamed', 'names', 'now', 'open'])
+  assert.equal(out.errors.length, 9 * 17)
+  for (const e of out.errors) {
+    assert.equal(e.threw, true, `${e.op}(${e.what}) did not throw`)
+    assert.equal(e.name, 'TypeError', `${e.op}(${e.what}): ${e.message}`)
+    assert.equal(e.code, codes.INVALID_ARGUMENT, `${e.op}(${e.what}): ${e.message}`)
+    assert.match(e.message, /^The "handle" argument must be a BoundedCache store handle made by cacheOps\.open\(\) \(received /)
+  }
+  assert.match(out.errors.find((e) => e.what === 'a foreign External').message, /received an External\)$/)
+  assert.deepEqual(out.after, ['v', 1], 'the real handle still works')
+})
+
+test('functions bound to a store keep it alive after its handle and cache are collected', () => {
+  const script = `
+    const { cacheOps: ops } = require('./binding.js')
+    const { BoundedCache } = require('./index.js')
+    let h = ops.open(undefined, 10, 0, 0, 0, false, false, undefined)
+    ops.set(h, 'k', 'v')
+    const [get, peek, has] = ops.bind(h)
+    h = null
+    let c = new BoundedCache({ max: 10 })
+    c.set('a', 'b')
+    c = null
+    const ref = new WeakRef(ops.bind(ops.open(undefined, 10, 0, 0, 0, false, false, undefined))[0])
+    return (async () => {
+      for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((resolve) => setImmediate(resolve)) }
+      // A bound function may be extracted: it holds the store, not the reverse.
+      console.log(JSON.stringify([get('k'), peek('k'), has('k'), get('x'), get(1), ref.deref() === undefined]))
+    })()
+  `
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', `(async () => { ${script} })()`], { cwd: root, encoding: 'utf8' })
+  assert.equal(r.signal, null, `the child crashed: ${r.stderr}`)
+  assert.equal(r.status, 0, r.stderr)
+  assert.deepEqual(JSON.parse(r.stdout), ['v', 'v', true, null, null, true])
+})
+
 test('keys: numbers and strings are distinct, 0 and -0 are one key, long keys work', () => {
   const c = new BoundedCache({ max: 10 })
   c.set(1, 'number').set('1', 'string').set(-0, 'zero')

@@ -1,8 +1,9 @@
 'use strict'
 // BoundedCache: lru-cache's API over an off-heap store (src/cache). The class
 // is deliberately thin: the hot methods are one call into a raw N-API
-// function with the store handle as first argument (see src/cache/binding.rs
-// for why), and nothing is allocated per call on the JS side.
+// function (see src/cache/binding.rs for why): get/peek/has into functions
+// bound to this instance's store, the others with the store handle as first
+// argument. Nothing is allocated per call on the JS side.
 
 const { cacheOps } = require('./native')
 const {
@@ -11,7 +12,7 @@ const {
 } = require('./errors')
 
 const {
-  open: nOpen, get: nGet, peek: nPeek, has: nHas, set: nSet, setJson: nSetJson, delete: nDelete,
+  open: nOpen, bind: nBind, set: nSet, setJson: nSetJson, delete: nDelete,
   pop: nPop, clear: nClear, purgeStale: nPurgeStale, remainingTtl: nRemainingTtl, list: nList,
   entry: nEntry, stats: nStats, size: nSize, calculatedSize: nCalculatedSize, info: nInfo,
   dropNamed: nDropNamed, names: nNames, now: nNow
@@ -75,6 +76,9 @@ function checkPerf (value) {
 
 class BoundedCache {
   #h
+  #get
+  #peek
+  #has
   #perf
   #dispose
   #max
@@ -119,6 +123,10 @@ class BoundedCache {
       }
     }
     this.#h = nOpen(name, max ?? 0, maxSize ?? 0, maxEntrySize ?? 0, ttl ?? 0, updateAgeOnGet === true, allowStale === true, dispose)
+    const [get, peek, has] = nBind(this.#h)
+    this.#get = get
+    this.#peek = peek
+    this.#has = has
     this.#perf = perf
     this.#dispose = dispose // held here so the native weak reference stays valid
     this.#max = max
@@ -132,17 +140,17 @@ class BoundedCache {
 
   get (key) {
     const perf = this.#perf
-    return perf === undefined ? nGet(this.#h, key) : nGet(this.#h, key, perf.now())
+    return perf === undefined ? this.#get(key) : this.#get(key, perf.now())
   }
 
   peek (key) {
     const perf = this.#perf
-    return perf === undefined ? nPeek(this.#h, key) : nPeek(this.#h, key, perf.now())
+    return perf === undefined ? this.#peek(key) : this.#peek(key, perf.now())
   }
 
   has (key) {
     const perf = this.#perf
-    return perf === undefined ? nHas(this.#h, key) : nHas(this.#h, key, perf.now())
+    return perf === undefined ? this.#has(key) : this.#has(key, perf.now())
   }
 
   set (key, value, options) {
