@@ -19,9 +19,9 @@ const fixtures = path.join(root, '__test__', 'fixtures', 'cli')
 // Small runs: each check takes a couple of seconds on the 2-core VM.
 const SMALL = ['--jobs', '250', '--warmup', '50', '--snapshot-jobs', '60']
 
-function cli (args, { cwd = root } = {}) {
+function cli (args, { cwd = root, env = process.env } = {}) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd, env, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err ? err.code : 0, stdout, stderr })
     })
   })
@@ -184,11 +184,15 @@ test('progress: a \\r-redrawn bar that fits the terminal on a TTY, cleared at th
 })
 
 test('check leaves no snapshot files behind', async () => {
-  const before = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('leakguard-check-'))
-  const r = await cli(['check', path.join(fixtures, 'clean.mjs'), ...SMALL, '--json'])
-  assert.equal(r.code, 0, r.stderr)
-  const after = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('leakguard-check-'))
-  assert.deepEqual(after, before)
+  // A private TMPDIR, so that other processes' temporary files cannot interfere.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-tmpdir-'))
+  try {
+    const r = await cli(['check', path.join(fixtures, 'clean.mjs'), ...SMALL, '--json'], { env: { ...process.env, TMPDIR: tmp } })
+    assert.equal(r.code, 0, r.stderr)
+    assert.deepEqual(fs.readdirSync(tmp), [])
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
 })
 
 test('demo: the leaky example leaks (memory, a listener and an interval per job), the fixed one is bounded; one report for both', async () => {
