@@ -199,7 +199,10 @@ export interface MonitorOptions {
   emitWarning?: boolean
   /** In a forked child with IPC, also `process.send({ type: 'leakguard:warning', warning })` (and `'leakguard:limit'`). Default false. */
   sendToParent?: boolean
-  /** On the main thread: re-emit warnings posted by monitors in this process's worker_threads as `'warning'` events. Default true. */
+  /**
+   * On the main thread: re-emit warnings posted by monitors in this process's worker_threads as
+   * `'warning'` events (and publish each once on this thread's `leakguard:warning` channel). Default true.
+   */
   workerWarnings?: boolean
   /**
    * Force a full GC when none happened for this long (0 = never, the default). Verdicts use
@@ -322,6 +325,11 @@ export interface Monitor {
 /**
  * Starts a memory monitor: a process-wide native thread samples RSS, heap figures are taken
  * after GCs, and trends over the full-GC floor raise `'warning'`s. Never keeps the process alive.
+ *
+ * Heap figures are taken on the thread's event loop: in a Piscina worker, create the pool with
+ * `atomics: 'async'`. With Piscina's default `atomics: 'sync'`, idle workers block their event
+ * loop in `Atomics.wait()` between tasks, so a monitor inside them stops taking heap samples
+ * (RSS is still sampled natively) and gives no verdict.
  * @throws {TypeError | RangeError} `ERR_LEAKGUARD_INVALID_OPTION` for a bad option.
  */
 export declare function monitor(options?: MonitorOptions): Monitor
@@ -329,6 +337,8 @@ export declare function monitor(options?: MonitorOptions): Monitor
 /**
  * On the main thread: receives the warnings of monitors running in this process's
  * worker_threads (with their `threadId`). Returns a function that stops receiving.
+ * While warnings are received (by this or by a main-thread monitor), each is also published
+ * once on the main thread's `leakguard:warning` diagnostics channel.
  * @throws {TypeError} `ERR_LEAKGUARD_INVALID_ARGUMENT` when `handler` is not a function.
  */
 export declare function onWorkerWarning(handler: (warning: TrendWarning) => void): () => void

@@ -97,12 +97,19 @@ test('no warning for a bounded cache filling up, a warm-up plateau, a garbage sa
   for (const r of results) assertAssessedWithoutWarning(r)
 })
 
-test('a monitor in a worker_thread delivers its warning to the main thread with the threadId', async () => {
+test('a monitor in a worker_thread delivers its warning to the main thread with the threadId, and on its leakguard:warning channel once', async () => {
   const received = []
   const stopReceiving = onWorkerWarning((w) => received.push(w))
   const host = monitor({ intervalMs: 50, emitWarning: false })
+  // A second host monitor re-emits it too: the channel must still see it once.
+  const host2 = monitor({ intervalMs: 50, emitWarning: false })
   const onHost = []
+  const onHost2 = []
   host.on('warning', (w) => onHost.push(w))
+  host2.on('warning', (w) => onHost2.push(w))
+  const published = []
+  const onPublished = (w) => published.push(w)
+  channels.warning.subscribe(onPublished)
   const worker = new Worker(fixture, {
     workerData: { fixture: 'monitor-jobs', scenario: 'leak' },
     stderr: true,
@@ -120,11 +127,18 @@ test('a monitor in a worker_thread delivers its warning to the main thread with 
     assert.ok(workerThreadId > 0)
     assert.equal(received[0].metric, 'heapUsed')
     assert.match(received[0].message, new RegExp(`\\[worker thread ${workerThreadId}\\]$`))
-    while (onHost.length === 0) await new Promise((resolve) => setImmediate(resolve))
+    while (onHost.length === 0 || onHost2.length === 0) await new Promise((resolve) => setImmediate(resolve))
     assert.deepEqual(onHost[0], received[0])
+    assert.deepEqual(onHost2[0], received[0])
+    // The host's diagnostics channel: every worker warning, with its threadId, once each.
+    const fromWorker = published.filter((w) => w.threadId !== 0)
+    assert.deepEqual(fromWorker, received)
+    assert.equal(fromWorker[0].threadId, workerThreadId)
   } finally {
+    channels.warning.unsubscribe(onPublished)
     stopReceiving()
     host.stop()
+    host2.stop()
     await worker.terminate()
   }
 })
