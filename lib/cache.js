@@ -161,13 +161,15 @@ class BoundedCache {
       ttl = checkNumber('options.ttl', options.ttl, { min: 0, max: Number.MAX_SAFE_INTEGER })
     }
     const perf = this.#perf
-    const now = perf === undefined ? undefined : perf.now()
     if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {
-      nSetJson(this.#h, key, toJson(key, value), ttl, now)
+      nSetJson(this.#h, key, toJson(key, value), ttl, perf === undefined ? undefined : perf.now())
     } else if (value === undefined) {
       throw invalidValue(key, 'undefined is not a value (use delete() to remove a key)')
+    } else if (ttl === undefined && perf === undefined) {
+      // The common case: three arguments, so that native reads no ttl or now.
+      nSet(this.#h, key, value)
     } else {
-      nSet(this.#h, key, value, ttl, now)
+      nSet(this.#h, key, value, ttl, perf === undefined ? undefined : perf.now())
     }
     return this
   }

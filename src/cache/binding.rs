@@ -26,6 +26,7 @@ use napi::sys::{Status, ValueType};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
+use crate::cache::bytes::SmallBytes;
 use crate::cache::{registry, Config, Disposed, Now, Store};
 use crate::errors::{panic_message, ErrorCode, LeakguardError};
 
@@ -97,9 +98,20 @@ enum Kind {
 
 /// A failed callback: either a JS exception is already pending, or one is to
 /// be thrown.
+///
+/// The error to throw is boxed so that `Fail` is one pointer and an `R<T>`
+/// stays a few words: on the hot path (`get`) these results are passed up
+/// through several closures, and with a 40-byte inline error each layer
+/// copied them through the stack (store-forwarding stalls in the profile).
 enum Fail {
   Pending,
-  Throw(Kind, ErrorCode, String),
+  Throw(Box<(Kind, ErrorCode, String)>),
+}
+
+impl Fail {
+  fn throw(kind: Kind, code: ErrorCode, msg: String) -> Self {
+    Fail::Throw(Box::new((kind, code, msg)))
+  }
 }
 
 impl From<LeakguardError> for Fail {
@@ -111,14 +123,14 @@ impl From<LeakguardError> for Fail {
       }
       _ => Kind::Error,
     };
-    Fail::Throw(kind, e.code, e.message)
+    Fail::throw(kind, e.code, e.message)
   }
 }
 
 type R<T> = Result<T, Fail>;
 
 fn type_error(code: ErrorCode, msg: impl Into<String>) -> Fail {
-  Fail::Throw(Kind::Type, code, msg.into())
+  Fail::throw(Kind::Type, code, msg.into())
 }
 
 /// The env of the callback being run. Only constructed at the top of a
@@ -133,7 +145,7 @@ fn run(env: sys::napi_env, body: impl FnOnce(Cx) -> R<sys::napi_value>) -> sys::
   let fail = match catch_unwind(AssertUnwindSafe(|| body(cx))) {
     Ok(Ok(v)) => return v,
     Ok(Err(f)) => f,
-    Err(p) => Fail::Throw(
+    Err(p) => Fail::throw(
       Kind::Error,
       ErrorCode::Panic,
       format!(
@@ -142,7 +154,8 @@ fn run(env: sys::napi_env, body: impl FnOnce(Cx) -> R<sys::napi_value>) -> sys::
       ),
     ),
   };
-  if let Fail::Throw(kind, code, msg) = fail {
+  if let Fail::Throw(thrown) = fail {
+    let (kind, code, msg) = *thrown;
     let code = CString::new(code.as_str()).unwrap_or_default();
     let msg = CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
     // SAFETY: env is the live env of this callback; both strings are
@@ -170,7 +183,7 @@ impl Cx {
     if pending {
       Err(Fail::Pending)
     } else {
-      Err(Fail::Throw(
+      Err(Fail::throw(
         Kind::Error,
         ErrorCode::Panic,
         format!("leakguard: N-API call failed with status {status}"),
@@ -438,22 +451,16 @@ impl Cx {
 
   /// Encodes a primitive or a Buffer/Uint8Array (objects arrive as JSON text
   /// through `setJson`). Anything else is a TypeError naming the key.
-  fn encode(self, v: sys::napi_value, key: &[u8]) -> R<Box<[u8]>> {
-    let t = self.type_of(v)?;
-    let tagged = |tag: u8, payload: &[u8]| {
-      let mut b = Vec::with_capacity(1 + payload.len());
-      b.push(tag);
-      b.extend_from_slice(payload);
-      b.into_boxed_slice()
-    };
-    match t {
-      ValueType::napi_string => Ok(
-        self
-          .utf8(v, |b, ascii| {
-            tagged(if ascii { TAG_ASCII } else { TAG_STRING }, b)
-          })?
-          .expect("is a string"),
-      ),
+  fn encode(self, v: sys::napi_value, key: &[u8]) -> R<SmallBytes> {
+    let tagged = SmallBytes::tagged;
+    // Strings first, without asking for the type: the read itself reports a
+    // non-string, and most cached values are strings.
+    if let Some(b) = self.utf8(v, |b, ascii| {
+      tagged(if ascii { TAG_ASCII } else { TAG_STRING }, b)
+    })? {
+      return Ok(b);
+    }
+    match self.type_of(v)? {
       ValueType::napi_number => Ok(tagged(
         TAG_NUMBER,
         &self.number(v).unwrap_or(f64::NAN).to_le_bytes(),
@@ -650,7 +657,7 @@ impl Cx {
       TAG_TRUE => self.bool_value(true)?,
       TAG_FALSE => self.bool_value(false)?,
       TAG_NULL => self.null()?,
-      TAG_JSON => return Ok(Decoded::Json(payload.to_vec())),
+      TAG_JSON => return Ok(Decoded::Json(payload.into())),
       _ => {
         return Err(type_error(
           ErrorCode::Panic,
@@ -727,7 +734,7 @@ impl Cx {
 
 enum Decoded {
   Value(sys::napi_value),
-  Json(Vec<u8>),
+  Json(Box<[u8]>),
 }
 
 fn key_text(key: &[u8]) -> String {
@@ -844,11 +851,17 @@ fn with_handle(env: sys::napi_env, info: sys::napi_callback_info, op: KeyOp) -> 
 }
 
 /// op(key, now?) on the handle bound by `bind`: no handle to check per call.
+/// Only the key is asked for: `now` (passed only with `perf`) is read by a
+/// second call when there is one.
 fn with_bound(env: sys::napi_env, info: sys::napi_callback_info, op: KeyOp) -> sys::napi_value {
   run(env, |cx| {
-    let (a, argc, h) = cx.bound::<2>(info)?;
-    let now = if argc > 1 { cx.now(a[1]) } else { Now::Native };
-    op(cx, h, a[0], now)
+    let ([key], argc, h) = cx.bound::<1>(info)?;
+    let now = if argc > 1 {
+      cx.now(cx.args::<2>(info)?[1])
+    } else {
+      Now::Native
+    };
+    op(cx, h, key, now)
   })
 }
 
@@ -958,7 +971,7 @@ fn set_common(cx: Cx, info: sys::napi_callback_info, json: bool) -> R<sys::napi_
     let value = if json {
       let mut b = vec![TAG_JSON];
       cx.utf8(a[2], |t, _| b.extend_from_slice(t))?;
-      b.into_boxed_slice()
+      SmallBytes::from(b.into_boxed_slice())
     } else {
       cx.encode(a[2], k)?
     };

@@ -26,6 +26,25 @@ impl SmallBytes {
   }
 }
 
+impl SmallBytes {
+  /// `tag` followed by `payload`, built in place: no heap allocation when
+  /// the whole fits inline (a `set` of a short value then allocates nothing
+  /// but the LRU node).
+  pub fn tagged(tag: u8, payload: &[u8]) -> Self {
+    if payload.len() < INLINE {
+      let mut buf = [0u8; INLINE];
+      buf[0] = tag;
+      buf[1..=payload.len()].copy_from_slice(payload);
+      SmallBytes::Inline(payload.len() as u8 + 1, buf)
+    } else {
+      let mut b = Vec::with_capacity(1 + payload.len());
+      b.push(tag);
+      b.extend_from_slice(payload);
+      SmallBytes::Heap(b.into_boxed_slice())
+    }
+  }
+}
+
 impl From<&[u8]> for SmallBytes {
   fn from(b: &[u8]) -> Self {
     if b.len() <= INLINE {
@@ -100,5 +119,16 @@ mod tests {
       assert_eq!(SmallBytes::from(v.clone().into_boxed_slice()), s);
     }
     assert_eq!(std::mem::size_of::<SmallBytes>(), 24);
+  }
+
+  #[test]
+  fn tagged_is_the_tag_then_the_payload() {
+    for n in [0usize, 1, 20, 21, 22, 100] {
+      let payload: Vec<u8> = (0..n as u8).collect();
+      let t = SmallBytes::tagged(7, &payload);
+      assert_eq!(t[0], 7);
+      assert_eq!(&t[1..], &payload[..]);
+      assert_eq!(matches!(t, SmallBytes::Inline(..)), n < INLINE);
+    }
   }
 }

@@ -284,11 +284,12 @@ impl Store {
   pub fn set(
     &self,
     key: &[u8],
-    value: Box<[u8]>,
+    value: impl Into<SmallBytes>,
     ttl: Option<f64>,
     mut now: Now,
     mut sink: Sink,
   ) -> Result<(), LeakguardError> {
+    let value: SmallBytes = value.into();
     let size = entry_bytes(key, &value);
     let ttl = ttl.unwrap_or(self.config.ttl);
     let mut g = self.inner.lock();
@@ -322,11 +323,7 @@ impl Store {
         return Ok(());
       }
     }
-    let entry = Entry {
-      value: value.into(),
-      start,
-      ttl,
-    };
+    let entry = Entry { value, start, ttl };
     let old = if let Some(slot) = inner.lru.get_mut(key) {
       Some(std::mem::replace(slot, entry))
     } else {

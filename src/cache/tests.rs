@@ -255,7 +255,7 @@ fn threads_hammering_one_store_keep_the_invariants() {
             6..=8 => s
               .set(
                 &k,
-                vec![0u8; (x % 40) as usize].into(),
+                vec![0u8; (x % 40) as usize].into_boxed_slice(),
                 None,
                 Now::Native,
                 None,
