@@ -59,7 +59,7 @@ test('a forked worker leaking ~1 KB per job gets a heap warning in bytes/job, de
   const w = heap[0]
   assert.ok(result.jobs < 20_000, `warned only after ${result.jobs} jobs`)
   assert.ok(w.bytesPerJob > 700 && w.bytesPerJob < 2000, `bytesPerJob ${w.bytesPerJob}`)
-  assert.match(w.message, /^heapUsed grows 1\.\d KB\/job \(p[<=]0\.0\d+\)/)
+  assert.match(w.message, /^heapUsed grows 1\.\d+ KB\/job \(p[<=]0\.0\d+\)/)
   assert.ok(w.pValue < 0.01)
   assert.ok(w.slopeBytesPerSec > 0 && w.growthBytes > 1 << 20 && w.windowMs > 0)
   assert.equal(w.threadId, 0)
@@ -238,7 +238,7 @@ test('limits fire a limit event once per crossing; samples are published as even
     const rss = limitsSeen.find((e) => e.metric === 'rss')
     assert.equal(rss.limitBytes, 1024)
     assert.ok(rss.valueBytes > 1024)
-    assert.match(rss.message, /^rss is [\d.]+ MB, over the configured limit of 1\.0 KB$/)
+    assert.match(rss.message, /^rss is [\d.]+ MB, over the configured limit of 1\.00 KB$/)
     assert.equal(limitsSeen.filter((e) => e.metric === 'rss').length, 1, 'a limit fires once while it stays crossed')
     assert.ok(samples.some((s) => s.source === 'rss' && s.rss > 0))
     const gc = samples.find((s) => s.source === 'gc' && s.gc === 'major')

@@ -29,6 +29,7 @@
 // jobs of a leak-free loop, no mark-compact at all). Only the heap after a full
 // collection is the live set.
 
+const { formatBytes } = require('./format')
 const { EventEmitter } = require('node:events')
 const { PerformanceObserver, constants: perf } = require('node:perf_hooks')
 const v8 = require('node:v8')
@@ -248,14 +249,6 @@ function onWorkerWarning (handler) {
 
 // ---- formatting --------------------------------------------------------------
 
-function formatBytes (n) {
-  const a = Math.abs(n)
-  const sign = n < 0 ? '-' : ''
-  if (a >= 1024 ** 3) return `${sign}${(a / 1024 ** 3).toFixed(1)} GB`
-  if (a >= 1024 ** 2) return `${sign}${(a / 1024 ** 2).toFixed(1)} MB`
-  if (a >= 1024) return `${sign}${(a / 1024).toFixed(1)} KB`
-  return `${sign}${Math.round(a)} B`
-}
 
 /** "1.1 KB/job" when jobs were counted, else "6.6 KB/s". */
 function rateOf (t) {
