@@ -672,6 +672,63 @@ fn to_u32(v: u64, what: &str) -> Result<u32, String> {
   u32::try_from(v).map_err(|_| format!("{what} {v} is out of range"))
 }
 
+/// Scans a flat integer array of `count` records of `roles.len()` fields each
+/// (V8's `nodes` and `edges`), handing every value with its role to
+/// `on_value`. Checks the record count against the header both ways and
+/// polls `cancel` once per CANCEL_EVERY records.
+fn scan_records<R: Read>(
+  r: &mut Reader<R>,
+  section: &str,
+  fields_name: &str,
+  roles: &[Role],
+  count: usize,
+  cancel: &AtomicBool,
+  mut on_value: impl FnMut(Role, u64) -> Result<(), String>,
+) -> Result<(), LeakguardError> {
+  let mut field = 0usize;
+  let mut records = 0usize;
+  let mut tick = 0u32;
+  let mut aborted_flag = false;
+  scan_uint_array(r, |v| {
+    if field == 0 {
+      if records == count {
+        return Err(format!(
+          "\"{section}\" holds more than the declared {count} {section}"
+        ));
+      }
+      records += 1;
+      tick += 1;
+      if tick == CANCEL_EVERY {
+        tick = 0;
+        if cancel.load(Ordering::Relaxed) {
+          aborted_flag = true;
+          return Err("aborted".into());
+        }
+      }
+    }
+    on_value(roles[field], v)?;
+    field += 1;
+    if field == roles.len() {
+      field = 0;
+    }
+    Ok(())
+  })
+  .map_err(|e| if aborted_flag { aborted() } else { e })?;
+  if field != 0 {
+    return Err(malformed(
+      r.offset(),
+      format!("\"{section}\" length is not a multiple of {fields_name}"),
+    ));
+  }
+  if records != count {
+    return Err(malformed(
+      r.offset(),
+      format!("\"{section}\" holds {records} {section}, the header declares {count}"),
+    ));
+  }
+  Ok(())
+}
+
 fn read_nodes<R: Read>(
   r: &mut Reader<R>,
   m: &Meta,
@@ -704,58 +761,30 @@ fn read_nodes<R: Read>(
     })
     .collect();
   let type_count = m.node_kinds.len() as u64;
-  let mut field = 0usize;
-  let mut tick = 0u32;
-  let mut aborted_flag = false;
-  scan_uint_array(r, |v| {
-    if field == 0 {
-      if out.kind.len() == n {
-        return Err(format!("\"nodes\" holds more than the declared {n} nodes"));
-      }
-      tick += 1;
-      if tick == CANCEL_EVERY {
-        tick = 0;
-        if cancel.load(Ordering::Relaxed) {
-          aborted_flag = true;
-          return Err("aborted".into());
+  scan_records(
+    r,
+    "nodes",
+    "meta.node_fields",
+    &roles,
+    n,
+    cancel,
+    |role, v| {
+      match role {
+        Role::Type => {
+          if v >= type_count {
+            return Err(format!("node type {v} is not in meta.node_types"));
+          }
+          out.kind.push(v as u8);
         }
+        Role::Name => out.name.push(to_u32(v, "node name index")?),
+        Role::Id => out.id.push(v),
+        Role::SelfSize => out.self_size.push(to_u32(v, "node self_size")?),
+        Role::EdgeCount => out.edge_count.push(to_u32(v, "node edge_count")?),
+        _ => {}
       }
-    }
-    match roles[field] {
-      Role::Type => {
-        if v >= type_count {
-          return Err(format!("node type {v} is not in meta.node_types"));
-        }
-        out.kind.push(v as u8);
-      }
-      Role::Name => out.name.push(to_u32(v, "node name index")?),
-      Role::Id => out.id.push(v),
-      Role::SelfSize => out.self_size.push(to_u32(v, "node self_size")?),
-      Role::EdgeCount => out.edge_count.push(to_u32(v, "node edge_count")?),
-      _ => {}
-    }
-    field += 1;
-    if field == roles.len() {
-      field = 0;
-    }
-    Ok(())
-  })
-  .map_err(|e| if aborted_flag { aborted() } else { e })?;
-  if field != 0 {
-    return Err(malformed(
-      r.offset(),
-      "\"nodes\" length is not a multiple of meta.node_fields",
-    ));
-  }
-  if out.kind.len() != n {
-    return Err(malformed(
-      r.offset(),
-      format!(
-        "\"nodes\" holds {} nodes, the header declares {n}",
-        out.kind.len()
-      ),
-    ));
-  }
+      Ok(())
+    },
+  )?;
   Ok(out)
 }
 
@@ -786,61 +815,33 @@ fn read_edges<R: Read>(
     .collect();
   let nf = m.node_fields as u64;
   let type_count = m.edge_kinds.len() as u64;
-  let mut field = 0usize;
-  let mut tick = 0u32;
-  let mut aborted_flag = false;
-  scan_uint_array(r, |v| {
-    if field == 0 {
-      if out.kind.len() == n {
-        return Err(format!("\"edges\" holds more than the declared {n} edges"));
-      }
-      tick += 1;
-      if tick == CANCEL_EVERY {
-        tick = 0;
-        if cancel.load(Ordering::Relaxed) {
-          aborted_flag = true;
-          return Err("aborted".into());
+  scan_records(
+    r,
+    "edges",
+    "meta.edge_fields",
+    &roles,
+    n,
+    cancel,
+    |role, v| {
+      match role {
+        Role::Type => {
+          if v >= type_count {
+            return Err(format!("edge type {v} is not in meta.edge_types"));
+          }
+          out.kind.push(v as u8);
         }
-      }
-    }
-    match roles[field] {
-      Role::Type => {
-        if v >= type_count {
-          return Err(format!("edge type {v} is not in meta.edge_types"));
+        Role::Name => out.name.push(to_u32(v, "edge name_or_index")?),
+        Role::To => {
+          if v % nf != 0 || v / nf >= m.node_count {
+            return Err(format!("edge to_node {v} does not point at a node"));
+          }
+          out.to.push((v / nf) as u32);
         }
-        out.kind.push(v as u8);
+        _ => {}
       }
-      Role::Name => out.name.push(to_u32(v, "edge name_or_index")?),
-      Role::To => {
-        if v % nf != 0 || v / nf >= m.node_count {
-          return Err(format!("edge to_node {v} does not point at a node"));
-        }
-        out.to.push((v / nf) as u32);
-      }
-      _ => {}
-    }
-    field += 1;
-    if field == roles.len() {
-      field = 0;
-    }
-    Ok(())
-  })
-  .map_err(|e| if aborted_flag { aborted() } else { e })?;
-  if field != 0 {
-    return Err(malformed(
-      r.offset(),
-      "\"edges\" length is not a multiple of meta.edge_fields",
-    ));
-  }
-  if out.kind.len() != n {
-    return Err(malformed(
-      r.offset(),
-      format!(
-        "\"edges\" holds {} edges, the header declares {n}",
-        out.kind.len()
-      ),
-    ));
-  }
+      Ok(())
+    },
+  )?;
   Ok(out)
 }
 
