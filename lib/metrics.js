@@ -82,7 +82,7 @@ function checkExporterOptions (options, extraKeys) {
  * @param {{ job?: Function, leftOpen?: Function, disposed?: Function, cleanupError?: Function,
  *   warning?: Function, limit?: Function }} on
  */
-function subscribeEvents (on, monitor) {
+function subscribeEvents (on) {
   const jobs = new BoundedLabels()
   const metrics = new BoundedLabels()
   const onJobEnd = (report) => {
@@ -110,28 +110,19 @@ function subscribeEvents (on, monitor) {
   const onWarning = (w) => { if (on.warning) on.warning(metrics.label(w && w.metric)) }
   const onLimit = (e) => { if (on.limit) on.limit(metrics.label(e && e.metric)) }
   channels.jobEnd.subscribe(onJobEnd)
-  // A monitor also hands on the warnings of monitors in worker threads, which
-  // never reach this thread's channels: with one, count its events instead.
-  if (monitor) {
-    monitor.on('warning', onWarning)
-    monitor.on('limit', onLimit)
-  } else {
-    channels.warning.subscribe(onWarning)
-    channels.limit.subscribe(onLimit)
-  }
+  // Every monitor of this thread publishes its warnings and limits here, and
+  // the host's worker-warning receiver (which a main-thread monitor opens)
+  // publishes those of worker threads once each: one subscription counts all.
+  channels.warning.subscribe(onWarning)
+  channels.limit.subscribe(onLimit)
   let closed = false
   return {
     close () {
       if (closed) return
       closed = true
       channels.jobEnd.unsubscribe(onJobEnd)
-      if (monitor) {
-        monitor.off('warning', onWarning)
-        monitor.off('limit', onLimit)
-      } else {
-        channels.warning.unsubscribe(onWarning)
-        channels.limit.unsubscribe(onLimit)
-      }
+      channels.warning.unsubscribe(onWarning)
+      channels.limit.unsubscribe(onLimit)
     }
   }
 }

@@ -120,7 +120,7 @@ function registerMetrics (options) {
     cleanupError: (job, n) => cleanupErrors.add(n, { 'job.name': job }),
     warning: (metric) => warnings.add(1, { metric }),
     limit: (metric) => limits.add(1, { metric })
-  }, monitor)
+  })
 
   let registered = true
   return {

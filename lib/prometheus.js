@@ -144,7 +144,7 @@ function registerMetrics (options) {
     cleanupError: (job, n) => cleanupErrors.inc({ job_name: job }, n),
     warning: (metric) => warnings.inc({ metric }),
     limit: (metric) => limits.inc({ metric })
-  }, monitor)
+  })
 
   // The label is `job_name`, not `job`: Prometheus sets `job` on every
   // scraped series (the scrape job) and would rename ours to `exported_job`.
