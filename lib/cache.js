@@ -1,7 +1,7 @@
 'use strict'
 // BoundedCache: lru-cache's API over an off-heap store (src/cache). The class
 // is deliberately thin: the hot methods are one call into a raw N-API
-// function (see src/cache/binding.rs for why): get/peek/has into functions
+// function (see src/cache/binding.rs for why): get/peek/has/set into functions
 // bound to this instance's store, the others with the store handle as first
 // argument. Nothing is allocated per call on the JS side.
 
@@ -77,6 +77,7 @@ function checkPerf (value) {
 class BoundedCache {
   #h
   #get
+  #set
   #peek
   #has
   #perf
@@ -123,10 +124,11 @@ class BoundedCache {
       }
     }
     this.#h = nOpen(name, max ?? 0, maxSize ?? 0, maxEntrySize ?? 0, ttl ?? 0, updateAgeOnGet === true, allowStale === true, dispose)
-    const [get, peek, has] = nBind(this.#h)
+    const [get, peek, has, set] = nBind(this.#h)
     this.#get = get
     this.#peek = peek
     this.#has = has
+    this.#set = set
     this.#perf = perf
     this.#dispose = dispose // held here so the native weak reference stays valid
     this.#max = max
@@ -166,10 +168,10 @@ class BoundedCache {
     } else if (value === undefined) {
       throw invalidValue(key, 'undefined is not a value (use delete() to remove a key)')
     } else if (ttl === undefined && perf === undefined) {
-      // The common case: three arguments, so that native reads no ttl or now.
-      nSet(this.#h, key, value)
+      // The common case: two arguments, so that native reads no ttl or now.
+      this.#set(key, value)
     } else {
-      nSet(this.#h, key, value, ttl, perf === undefined ? undefined : perf.now())
+      this.#set(key, value, ttl, perf === undefined ? undefined : perf.now())
     }
     return this
   }

@@ -26,8 +26,9 @@ use napi::sys::{Status, ValueType};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
-use crate::cache::bytes::SmallBytes;
-use crate::cache::{registry, Config, Disposed, Now, Store};
+use crate::cache::{
+  registry, Config, Disposed, EntryView, LocalStore, Now, Sink, Stats, Store, Tagged,
+};
 use crate::errors::{panic_message, ErrorCode, LeakguardError};
 
 // Value encoding: one tag byte, then the payload. The tag is part of the
@@ -46,6 +47,8 @@ const TAG_ASCII: u8 = 7;
 const KEY_NUMBER: u8 = 0xFF;
 /// Keys up to this many UTF-8 bytes are read without a heap allocation.
 const STACK_KEY: usize = 256;
+/// Keys up to this many UTF-16 units take the vectorised ASCII path.
+const SHORT_KEY: usize = 16;
 /// Type tag of the store Externals made by `open` (random, fixed: it names
 /// the type, not an instance). `Cx::handle` reads no External without it.
 static STORE_TAG: sys::napi_type_tag = sys::napi_type_tag {
@@ -63,11 +66,54 @@ static STORE_TAG: sys::napi_type_tag = sys::napi_type_tag {
 /// so a bound function taken out of its cache keeps the handle alive. It is
 /// dropped by the last of their finalizers.
 struct Handle {
-  store: Arc<Store>,
+  store: AnyStore,
   name: Option<String>,
   dispose: sys::napi_ref,
   /// The env `dispose` was created on (and the only one this handle is used on).
   env: sys::napi_env,
+}
+
+/// A named store (shared with every thread that opens the name) or an
+/// unnamed one, which only this handle's thread ever uses, so it takes no
+/// atomic lock (see `LocalLock`).
+enum AnyStore {
+  Shared(Arc<Store>),
+  Local(LocalStore),
+}
+
+/// `AnyStore::op(args)` = the same op on whichever store it is.
+macro_rules! forward {
+  ($(fn $name:ident $(<$g:ident>)? (&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*) => {
+    impl AnyStore {
+      $(
+        #[inline]
+        fn $name $(<$g>)? (&self $(, $arg: $ty)*) -> $ret {
+          match self {
+            AnyStore::Shared(s) => s.$name($($arg),*),
+            AnyStore::Local(s) => s.$name($($arg),*),
+          }
+        }
+      )*
+    }
+  };
+}
+
+forward! {
+  fn get<T>(&self, key: &[u8], now: Now, sink: Sink, f: impl FnOnce(&[u8]) -> T) -> Option<T>;
+  fn peek<T>(&self, key: &[u8], now: Now, f: impl FnOnce(&[u8]) -> T) -> Option<T>;
+  fn peek_entry<T>(&self, key: &[u8], f: impl FnOnce(EntryView<'_>) -> T) -> Option<T>;
+  fn has(&self, key: &[u8], now: Now) -> bool;
+  fn set(&self, key: &[u8], value: Tagged<'_>, ttl: Option<f64>, now: Now, sink: Sink) -> Result<(), LeakguardError>;
+  fn delete(&self, key: &[u8], sink: Sink) -> bool;
+  fn pop<T>(&self, sink: Sink, f: impl FnOnce(&[u8]) -> T) -> Option<T>;
+  fn clear(&self, sink: Sink) -> ();
+  fn purge_stale(&self, now: Now, sink: Sink) -> bool;
+  fn remaining_ttl(&self, key: &[u8], now: Now) -> f64;
+  fn for_each(&self, now: Now, include_stale: bool, f: impl FnMut(EntryView<'_>)) -> ();
+  fn len(&self) -> usize;
+  fn calculated_size(&self) -> u64;
+  fn stats(&self) -> Stats;
+  fn config(&self) -> &Config;
 }
 
 impl Drop for Handle {
@@ -173,10 +219,18 @@ fn run(env: sys::napi_env, body: impl FnOnce(Cx) -> R<sys::napi_value>) -> sys::
 }
 
 impl Cx {
+  #[inline(always)]
   fn check(self, status: sys::napi_status) -> R<()> {
     if status == Status::napi_ok {
-      return Ok(());
+      Ok(())
+    } else {
+      self.failed(status)
     }
+  }
+
+  #[cold]
+  #[inline(never)]
+  fn failed(self, status: sys::napi_status) -> R<()> {
     let mut pending = false;
     // SAFETY: see `Cx`; `pending` is a valid out-pointer.
     unsafe { sys::napi_is_exception_pending(self.0, &mut pending) };
@@ -306,6 +360,8 @@ impl Cx {
   fn utf8<T>(self, v: sys::napi_value, f: impl FnOnce(&[u8], bool) -> T) -> R<Option<T>> {
     // Uninitialised: zeroing 768 bytes per call showed up in the profile.
     let mut wide = MaybeUninit::<[u16; STACK_KEY]>::uninit();
+    // SAFETY: the first SHORT_KEY units are inside `wide`.
+    unsafe { (wide.as_mut_ptr() as *mut [u16; SHORT_KEY]).write([0; SHORT_KEY]) };
     let mut len = 0usize;
     // SAFETY: see `Cx`; wide is writable for STACK_KEY units.
     let s = unsafe {
@@ -321,7 +377,24 @@ impl Cx {
       return Ok(None);
     }
     self.check(s)?;
-    if len < STACK_KEY - 2 {
+    if len <= SHORT_KEY {
+      // Most keys: narrowed in fixed-size blocks, which the compiler turns
+      // into a few vector instructions and one 16-byte store. A byte-by-byte
+      // narrowing made the hash's 8-byte reads of the key wait for the byte
+      // stores to land (a store-forwarding stall, ~8% of `get` in perf).
+      // SAFETY: N-API wrote `len` units and the rest of the first SHORT_KEY
+      // were zeroed above, so all SHORT_KEY are initialised.
+      let units = unsafe { &*(wide.as_ptr() as *const [u16; SHORT_KEY]) };
+      let mut narrow = [0u8; SHORT_KEY];
+      let mut any = 0u16;
+      for (n, &u) in narrow.iter_mut().zip(units) {
+        any |= u;
+        *n = u as u8;
+      }
+      if any < 0x80 {
+        return Ok(Some(f(&narrow[..len], true)));
+      }
+    } else if len < STACK_KEY - 2 {
       // SAFETY: N-API wrote `len` (< STACK_KEY) UTF-16 units at the start of `wide`.
       let units = unsafe { std::slice::from_raw_parts(wide.as_ptr() as *const u16, len) };
       if units.iter().fold(0u16, |acc, &u| acc | u) < 0x80 {
@@ -450,26 +523,29 @@ impl Cx {
   }
 
   /// Encodes a primitive or a Buffer/Uint8Array (objects arrive as JSON text
-  /// through `setJson`). Anything else is a TypeError naming the key.
-  fn encode(self, v: sys::napi_value, key: &[u8]) -> R<SmallBytes> {
-    let tagged = SmallBytes::tagged;
+  /// through `setJson`) and gives it to `f` while the bytes are still where
+  /// they were read (no copy unless the store keeps them). Anything else is
+  /// a TypeError naming the key.
+  fn encode<T>(self, v: sys::napi_value, key: &[u8], f: impl FnOnce(Tagged<'_>) -> T) -> R<T> {
+    let mut f = Some(f);
+    let mut give = |t: Tagged<'_>| (f.take().expect("called once"))(t);
     // Strings first, without asking for the type: the read itself reports a
     // non-string, and most cached values are strings.
-    if let Some(b) = self.utf8(v, |b, ascii| {
-      tagged(if ascii { TAG_ASCII } else { TAG_STRING }, b)
+    if let Some(r) = self.utf8(v, |b, ascii| {
+      give(Tagged(if ascii { TAG_ASCII } else { TAG_STRING }, b))
     })? {
-      return Ok(b);
+      return Ok(r);
     }
     match self.type_of(v)? {
-      ValueType::napi_number => Ok(tagged(
+      ValueType::napi_number => Ok(give(Tagged(
         TAG_NUMBER,
         &self.number(v).unwrap_or(f64::NAN).to_le_bytes(),
-      )),
-      ValueType::napi_boolean => Ok(tagged(
+      ))),
+      ValueType::napi_boolean => Ok(give(Tagged(
         if self.boolean(v) { TAG_TRUE } else { TAG_FALSE },
         &[],
-      )),
-      ValueType::napi_null => Ok(tagged(TAG_NULL, &[])),
+      ))),
+      ValueType::napi_null => Ok(give(Tagged(TAG_NULL, &[]))),
       ValueType::napi_object => {
         let mut is_ta = false;
         // SAFETY: see `Cx`.
@@ -496,7 +572,7 @@ impl Cx {
               // SAFETY: N-API reports `len` bytes at `data` for this live Uint8Array.
               unsafe { std::slice::from_raw_parts(data as *const u8, len) }
             };
-            return Ok(tagged(TAG_BUFFER, bytes));
+            return Ok(give(Tagged(TAG_BUFFER, bytes)));
           }
         }
         Err(self.bad_value(key, "this kind of object"))
@@ -779,8 +855,8 @@ unsafe extern "C" fn cb_open(env: sys::napi_env, info: sys::napi_callback_info) 
     };
     let name = cx.utf8(a[0], |b, _| String::from_utf8_lossy(b).into_owned())?;
     let store = match &name {
-      Some(n) => registry::open(n, config)?,
-      None => Arc::new(Store::new(config)?),
+      Some(n) => AnyStore::Shared(registry::open(n, config)?),
+      None => AnyStore::Local(LocalStore::new_local(config)?),
     };
     let mut dispose = ptr::null_mut();
     if cx.type_of(a[7])? == ValueType::napi_function {
@@ -818,6 +894,20 @@ unsafe extern "C" fn cb_open(env: sys::napi_env, info: sys::napi_callback_info) 
 }
 
 fn get_with(cx: Cx, h: &Handle, key: sys::napi_value, now: Now) -> R<sys::napi_value> {
+  if !h.dispose.is_null() {
+    return get_disposing(cx, h, key, now);
+  }
+  // No `dispose`: nothing removed is collected, so no Vec is made and moved
+  // (the moves showed up as a store-forwarding stall in the `get` profile).
+  let got = cx.key(key, |k| h.store.get(k, now, None, |v| cx.decode_now(v)))?;
+  match got {
+    None => cx.undefined(),
+    Some(d) => cx.finish(Some(d?)),
+  }
+}
+
+#[inline(never)]
+fn get_disposing(cx: Cx, h: &Handle, key: sys::napi_value, now: Now) -> R<sys::napi_value> {
   let mut removed = Vec::new();
   let sink = h.sink(&mut removed);
   let got = cx.key(key, |k| h.store.get(k, now, sink, |v| cx.decode_now(v)))?;
@@ -904,20 +994,39 @@ unsafe extern "C" fn cb_bound_has(
   with_bound(env, info, has_with)
 }
 
-/// bind(h) -> [get, peek, has]: the hot lookups as functions of this one
-/// store, taking (key, now?). The handle is each function's N-API data, so
-/// a call skips reading and type-checking a handle argument (~15 ns of a
-/// ~130 ns `get`). Each function holds a count of the handle, released by
-/// its finalizer.
+/// Bound set(key, value, ttl?, now?), made by `bind`. `ttl` and `now` are
+/// read by a second call only when passed.
+unsafe extern "C" fn cb_bound_set(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  run(env, |cx| {
+    let (kv, argc, h) = cx.bound::<2>(info)?;
+    let (ttl, now) = if argc > 2 {
+      let a = cx.args::<4>(info)?;
+      (cx.number(a[2]), cx.now(a[3]))
+    } else {
+      (None, Now::Native)
+    };
+    set_with(cx, h, kv, false, ttl, now)
+  })
+}
+
+/// bind(h) -> [get, peek, has, set]: the hot operations as functions of
+/// this one store, taking (key, now?) and (key, value, ttl?, now?). The
+/// handle is each function's N-API data, so a call skips reading and
+/// type-checking a handle argument (~15 ns of a ~130 ns `get`). Each
+/// function holds a count of the handle, released by its finalizer.
 unsafe extern "C" fn cb_bind(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   run(env, |cx| {
     let a = cx.args::<1>(info)?;
     let h: *const Handle = cx.handle(a[0])?;
-    let mut fns = Vec::with_capacity(3);
+    let mut fns = Vec::with_capacity(4);
     for (name, cb) in [
       ("get", cb_bound_get as Callback),
       ("peek", cb_bound_peek),
       ("has", cb_bound_has),
+      ("set", cb_bound_set),
     ] {
       // SAFETY: `h` comes from a live `Rc<Handle>` (the External argument
       // holds a count); this count becomes the function's data.
@@ -965,17 +1074,29 @@ fn set_common(cx: Cx, info: sys::napi_callback_info, json: bool) -> R<sys::napi_
   let h = cx.handle(a[0])?;
   let ttl = if argc > 3 { cx.number(a[3]) } else { None };
   let now = if argc > 4 { cx.now(a[4]) } else { Now::Native };
+  set_with(cx, h, [a[1], a[2]], json, ttl, now)
+}
+
+/// Stores `kv` = [key, value]: the value encoded, or JSON text (`json`).
+fn set_with(
+  cx: Cx,
+  h: &Handle,
+  kv: [sys::napi_value; 2],
+  json: bool,
+  ttl: Option<f64>,
+  now: Now,
+) -> R<sys::napi_value> {
   let mut removed = Vec::new();
   let sink = h.sink(&mut removed);
-  let r = cx.key(a[1], |k| -> R<()> {
-    let value = if json {
-      let mut b = vec![TAG_JSON];
-      cx.utf8(a[2], |t, _| b.extend_from_slice(t))?;
-      SmallBytes::from(b.into_boxed_slice())
+  let r = cx.key(kv[0], |k| -> R<()> {
+    if json {
+      let stored = cx.utf8(kv[1], |t, _| {
+        h.store.set(k, Tagged(TAG_JSON, t), ttl, now, sink)
+      })?;
+      stored.unwrap_or(Ok(()))?;
     } else {
-      cx.encode(a[2], k)?
-    };
-    h.store.set(k, value, ttl, now, sink)?;
+      cx.encode(kv[1], k, |t| h.store.set(k, t, ttl, now, sink))??;
+    }
     Ok(())
   })?;
   // dispose runs even when the set was refused (the old value left with 'set').
@@ -1193,7 +1314,10 @@ unsafe extern "C" fn cb_info(env: sys::napi_env, info: sys::napi_callback_info) 
     cx.set_prop(
       o,
       "references",
-      cx.double(Arc::strong_count(&h.store) as f64)?,
+      cx.double(match &h.store {
+        AnyStore::Shared(s) => Arc::strong_count(s) as f64,
+        AnyStore::Local(_) => 1.0,
+      })?,
     )?;
     cx.set_prop(
       o,
@@ -1201,7 +1325,7 @@ unsafe extern "C" fn cb_info(env: sys::napi_env, info: sys::napi_callback_info) 
       cx.bool_value(
         h.name
           .as_deref()
-          .is_some_and(|n| registry::is_current(n, &h.store)),
+          .is_some_and(|n| matches!(&h.store, AnyStore::Shared(s) if registry::is_current(n, s))),
       )?,
     )?;
     Ok(o)

@@ -45,6 +45,47 @@ impl SmallBytes {
   }
 }
 
+/// A value on its way into the store, compared with the stored bytes before
+/// any copy is made: storing the same value again (a common cache-aside
+/// pattern) then copies nothing.
+pub trait Incoming {
+  /// Bytes it will occupy once stored.
+  fn stored_len(&self) -> usize;
+  /// Whether `stored` holds exactly these bytes.
+  fn same_as(&self, stored: &[u8]) -> bool;
+  fn into_stored(self) -> SmallBytes;
+}
+
+/// A tag byte followed by a payload, as the glue encodes values.
+pub struct Tagged<'a>(pub u8, pub &'a [u8]);
+
+impl Incoming for Tagged<'_> {
+  #[inline]
+  fn stored_len(&self) -> usize {
+    1 + self.1.len()
+  }
+  #[inline]
+  fn same_as(&self, stored: &[u8]) -> bool {
+    stored.split_first() == Some((&self.0, self.1))
+  }
+  #[inline]
+  fn into_stored(self) -> SmallBytes {
+    SmallBytes::tagged(self.0, self.1)
+  }
+}
+
+impl<T: Into<SmallBytes> + std::ops::Deref<Target = [u8]>> Incoming for T {
+  fn stored_len(&self) -> usize {
+    self.len()
+  }
+  fn same_as(&self, stored: &[u8]) -> bool {
+    **self == *stored
+  }
+  fn into_stored(self) -> SmallBytes {
+    self.into()
+  }
+}
+
 impl From<&[u8]> for SmallBytes {
   fn from(b: &[u8]) -> Self {
     if b.len() <= INLINE {
@@ -98,6 +139,59 @@ impl PartialEq for SmallBytes {
 
 impl Eq for SmallBytes {}
 
+/// Key bytes as looked up in the store. Same hash as `[u8]`; equality
+/// compares keys of 4-16 bytes with two word loads each instead of a call to
+/// `memcmp` (the call was ~2.5% of a `get` in perf).
+#[repr(transparent)]
+#[derive(Debug)]
+pub struct Key([u8]);
+
+impl Key {
+  #[inline(always)]
+  pub fn new(bytes: &[u8]) -> &Key {
+    // SAFETY: `Key` is a `repr(transparent)` wrapper of `[u8]`, so the two
+    // references have the same layout and metadata (as `Path` over `OsStr`).
+    unsafe { &*(bytes as *const [u8] as *const Key) }
+  }
+}
+
+impl PartialEq for Key {
+  #[inline(always)]
+  fn eq(&self, other: &Key) -> bool {
+    let (a, b) = (&self.0, &other.0);
+    let n = a.len();
+    if n != b.len() {
+      return false;
+    }
+    // Two overlapping loads cover every length in the range.
+    if (8..=16).contains(&n) {
+      let w = |s: &[u8], i: usize| u64::from_ne_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+      return w(a, 0) == w(b, 0) && w(a, n - 8) == w(b, n - 8);
+    }
+    if (4..8).contains(&n) {
+      let w = |s: &[u8], i: usize| u32::from_ne_bytes(s[i..i + 4].try_into().expect("4 bytes"));
+      return w(a, 0) == w(b, 0) && w(a, n - 4) == w(b, n - 4);
+    }
+    a == b
+  }
+}
+
+impl Eq for Key {}
+
+impl Hash for Key {
+  #[inline(always)]
+  fn hash<H: Hasher>(&self, state: &mut H) {
+    self.0.hash(state)
+  }
+}
+
+impl Borrow<Key> for SmallBytes {
+  #[inline(always)]
+  fn borrow(&self) -> &Key {
+    Key::new(self)
+  }
+}
+
 impl std::fmt::Debug for SmallBytes {
   fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     (**self).fmt(f)
@@ -119,6 +213,27 @@ mod tests {
       assert_eq!(SmallBytes::from(v.clone().into_boxed_slice()), s);
     }
     assert_eq!(std::mem::size_of::<SmallBytes>(), 24);
+  }
+
+  #[test]
+  fn key_equality_matches_slice_equality() {
+    let words: Vec<Vec<u8>> = (0..40u8)
+      .flat_map(|n| {
+        let base: Vec<u8> = (0..n).map(|i| b'a' + i % 26).collect();
+        let mut first = base.clone();
+        let mut last = base.clone();
+        if n > 0 {
+          first[0] ^= 1;
+          last[n as usize - 1] ^= 1;
+        }
+        [base, first, last]
+      })
+      .collect();
+    for a in &words {
+      for b in &words {
+        assert_eq!(Key::new(a) == Key::new(b), a == b, "{a:?} vs {b:?}");
+      }
+    }
   }
 
   #[test]

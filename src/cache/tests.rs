@@ -323,3 +323,69 @@ fn setting_the_same_bytes_again_disposes_nothing_and_refreshes_recency() {
   assert_eq!(sink[0].reason, Reason::Set);
   assert_eq!(s.stats().sets, 4);
 }
+
+/// The single-thread store (what unnamed caches open) and the shared one
+/// are one implementation behind two locks: the same operations give the
+/// same results, checked on a pseudo-random sequence.
+#[test]
+fn local_store_behaves_exactly_like_the_shared_one() {
+  let config = Config {
+    ttl: 50.0,
+    ..cfg(Some(40), Some(600))
+  };
+  let shared = Store::new(config.clone()).unwrap();
+  let local = LocalStore::new_local(config).unwrap();
+  let mut x = 7u64;
+  let mut rand = move |n: u64| {
+    x = x
+      .wrapping_mul(6364136223846793005)
+      .wrapping_add(1442695040888963407);
+    (x >> 33) % n
+  };
+  for step in 0..20_000u64 {
+    let now = Now::At(step as f64 / 10.0);
+    let key = format!("k{}", rand(80));
+    let (mut a, mut b) = (vec![], vec![]);
+    match rand(6) {
+      0 | 1 => {
+        let value = "v".repeat(rand(30) as usize);
+        let ra = shared.set(key.as_bytes(), value.as_bytes(), None, now, Some(&mut a));
+        let rb = local.set(key.as_bytes(), value.as_bytes(), None, now, Some(&mut b));
+        assert_eq!(ra.is_ok(), rb.is_ok());
+      }
+      2 => assert_eq!(
+        shared.get(key.as_bytes(), now, Some(&mut a), |v| v.to_vec()),
+        local.get(key.as_bytes(), now, Some(&mut b), |v| v.to_vec())
+      ),
+      3 => assert_eq!(
+        shared.delete(key.as_bytes(), Some(&mut a)),
+        local.delete(key.as_bytes(), Some(&mut b))
+      ),
+      4 => assert_eq!(
+        shared.has(key.as_bytes(), now),
+        local.has(key.as_bytes(), now)
+      ),
+      _ => assert_eq!(
+        shared.purge_stale(now, Some(&mut a)),
+        local.purge_stale(now, Some(&mut b))
+      ),
+    }
+    let removed = |d: &[Disposed]| -> Vec<(Box<[u8]>, Reason)> {
+      d.iter().map(|e| (e.key.clone(), e.reason)).collect()
+    };
+    assert_eq!(removed(&a), removed(&b), "step {step}");
+    assert_eq!(shared.stats(), local.stats(), "step {step}");
+  }
+}
+
+#[test]
+fn a_nested_lock_of_a_local_store_panics_instead_of_deadlocking() {
+  let s = LocalStore::new_local(cfg(Some(2), None)).unwrap();
+  s.set(b"a", v("1"), None, Now::At(0.0), None).unwrap();
+  let nested = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    s.get(b"a", Now::At(0.0), None, |_| s.len())
+  }));
+  assert!(nested.is_err());
+  // The panic left the lock released: the store still works.
+  assert_eq!(s.len(), 1);
+}
