@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import assert from 'node:assert/strict'
-import { compare, printTable, fmt, median } from './util.mjs'
+import { compareRounds, pairedRatio, printTable, fmt, median } from './util.mjs'
 
 const require = createRequire(import.meta.url)
 const self = fileURLToPath(import.meta.url)
@@ -108,16 +108,19 @@ async function speed () {
     }
   }
 
-  const perOp = (r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v / BATCH]))
-  const get = perOp(await compare(getTasks))
-  const set = perOp(await compare(setTasks))
-  const mix = perOp(await compare(mixTasks))
+  // 9 interleaved rounds of ~250 ms per contender and workload.
+  const rounds = Number(process.env.ROUNDS || 9)
+  const get = await compareRounds(getTasks, { rounds })
+  const set = await compareRounds(setTasks, { rounds })
+  const mix = await compareRounds(mixTasks, { rounds })
   const ref = 'lru-cache 11'
   for (const name of Object.keys(getTasks)) {
-    const cell = (r) => (r[name] === undefined ? '—' : `${fmt(r[name])} (${fmt(r[name] / r[ref], 2)}×)`)
+    const cell = (r) => (r[name] === undefined
+      ? '—'
+      : `${fmt(median(r[name]) / BATCH)} (${fmt(pairedRatio(r[name], r[ref]), 2)}×)`)
     rows.push([name, cell(get), cell(set), cell(mix)])
   }
-  console.log('ns/op, median of interleaved rounds (ratio to lru-cache 11 in the same run)\n')
+  console.log(`ns/op, median of ${rounds} interleaved rounds; in brackets the median over rounds of the ratio to lru-cache 11 in the same round\n`)
   printTable(['impl', 'get hit, 10k entries', 'set + evict', '90/10 Zipf get/set'], rows)
 }
 

@@ -6,7 +6,18 @@ import { Bench } from 'tinybench'
  * hits every contender alike) and returns the median ns/op of each.
  * @param {Record<string, () => unknown>} tasks
  */
-export async function compare (tasks, { rounds = 5, time = 200, warmupTime = 50 } = {}) {
+export async function compare (tasks, options) {
+  const samples = await compareRounds(tasks, options)
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]))
+}
+
+/**
+ * Like `compare`, but returns every round's ns/op per task, in round order,
+ * so that a ratio can be taken round by round (see `pairedRatio`).
+ * @param {Record<string, () => unknown>} tasks
+ * @returns {Promise<Record<string, number[]>>}
+ */
+export async function compareRounds (tasks, { rounds = 5, time = 200, warmupTime = 50 } = {}) {
   const samples = Object.fromEntries(Object.keys(tasks).map((k) => [k, []]))
   for (let r = 0; r < rounds; r++) {
     for (const [name, fn] of Object.entries(tasks)) {
@@ -19,7 +30,16 @@ export async function compare (tasks, { rounds = 5, time = 200, warmupTime = 50 
       samples[name].push(t.mean * 1e6) // ms -> ns
     }
   }
-  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]))
+  return samples
+}
+
+/**
+ * Median over rounds of a[r] / b[r]: each round's two figures were taken
+ * within a second of each other, so slow drift of the machine (other load,
+ * frequency) cancels, which a ratio of two separate medians does not do.
+ */
+export function pairedRatio (a, b) {
+  return median(a.map((x, i) => x / b[i]))
 }
 
 export function median (values) {
