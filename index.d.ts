@@ -1007,6 +1007,21 @@ export interface BoundedCacheOptions<K extends CacheKey = CacheKey, V extends Ca
    * time line.
    */
   perf?: { now(): number }
+  /**
+   * Keep a memo of hot values on the JS side (default `true`): up to 2048
+   * recently read values that are strings of at most 256 characters,
+   * numbers, booleans or null (never Buffers or objects, which every `get`
+   * copies) are also held as JS values, so reading one again costs a `Map`
+   * lookup instead of a native call (~40 vs ~100 ns). At most ~0.6 MB of
+   * V8 heap. It changes nothing observable: recency, eviction order,
+   * iteration order and `stats()` are the same as without it (reads served
+   * from it are replayed to the store before its next operation), and an
+   * entry that leaves the store leaves the memo. It is only used where that
+   * is cheap: an unnamed cache without `ttl` and without `dispose`; a
+   * `set(k, v, { ttl })` turns it off for good. `false` = every read is a
+   * native call.
+   */
+  memo?: boolean
 }
 
 export interface BoundedCacheSetOptions {
@@ -1098,6 +1113,8 @@ export declare class BoundedCache<K extends CacheKey = CacheKey, V extends Cache
   readonly name: string | undefined
   readonly dispose: ((value: Stored<V>, key: K, reason: DisposeReason) => void) | undefined
   readonly perf: { now(): number } | undefined
+  /** Whether the memo of hot values is in use (see the `memo` option). */
+  readonly memo: boolean
   /**
    * Forgets the shared store `name`: the next `new BoundedCache({ name })` creates a
    * fresh one; instances still using the old store keep it until they are collected.

@@ -349,6 +349,7 @@ test('dispose may call back into the cache (no deadlock); a throwing dispose doe
 // ---- bad input matrix ----------------------------------------------------------
 
 const BAD_OPTIONS = [
+  [{ max: 1, memo: 'yes' }, 'TypeError', /options\.memo/],
   // [options, name, code, message]
   ['nope', 'TypeError', "options must be an object (received 'nope')"],
   [{ max: 10, maxsize: 5 }, 'TypeError', /options\.maxsize is not a known option/],
@@ -392,6 +393,120 @@ test('bad options: every option with a wrong type, out of range, or conflicting 
   assert.throws(() => c.load('x'), { name: 'TypeError', code: codes.INVALID_ARGUMENT })
   assert.throws(() => c.load([['k']]), { name: 'TypeError', code: codes.INVALID_ARGUMENT })
   assert.throws(() => BoundedCache.drop(1), { name: 'TypeError', code: codes.INVALID_ARGUMENT })
+})
+
+// ---- the memo of hot values ----------------------------------------------------------
+
+test('the memo of hot values changes nothing observable: a random mix of every operation against the same cache without it', () => {
+  const values = [
+    (i) => `v${i}`, (i) => 'x'.repeat(200 + (i % 120)), (i) => i * 1.5, (i) => i % 3 === 0, () => null,
+    (i) => Buffer.from(`b${i}`), (i) => ({ i, tags: [i, 'x'] }), (i) => `é${i}`
+  ]
+  const keyOf = (n) => (n % 5 === 0 ? n : n % 7 === 0 ? (n === 7 ? -0 : NaN) : `k${n}`)
+  for (const options of [{ max: 64 }, { maxSize: 4000 }, { max: 500, maxSize: 60_000 }]) {
+    const memo = new BoundedCache(options)
+    const plain = new BoundedCache({ ...options, memo: false })
+    assert.equal(memo.memo, true)
+    assert.equal(plain.memo, false)
+    let x = 12345
+    const rand = (n) => ((x = (x * 1103515245 + 12345) >>> 0) % n)
+    for (let step = 0; step < 30_000; step++) {
+      // Zipf-like keys: hot ones repeat, as in a real cache.
+      const key = keyOf(rand(rand(300) + 1))
+      const op = rand(100)
+      const label = `${JSON.stringify(options)} step ${step} op ${op} key ${String(key)}`
+      if (op < 55) assert.deepEqual(memo.get(key), plain.get(key), label)
+      else if (op < 80) {
+        const v = values[rand(values.length)](step)
+        const a = (() => { try { memo.set(key, v); return 'ok' } catch (e) { return e.code } })()
+        const b = (() => { try { plain.set(key, v); return 'ok' } catch (e) { return e.code } })()
+        assert.equal(a, b, label)
+      } else if (op < 85) assert.deepEqual(memo.peek(key), plain.peek(key), label)
+      else if (op < 90) assert.equal(memo.has(key), plain.has(key), label)
+      else if (op < 94) assert.equal(memo.delete(key), plain.delete(key), label)
+      else if (op < 95) assert.deepEqual(memo.pop(), plain.pop(), label)
+      else if (op < 96) assert.deepEqual([...memo.keys()], [...plain.keys()], label)
+      else if (op < 97) assert.deepEqual(memo.stats(), plain.stats(), label)
+      else if (op < 98) assert.deepEqual(memo.dump(), plain.dump(), label)
+      else if (op < 99) assert.equal(memo.size, plain.size, label)
+      else if (rand(20) === 0) { memo.clear(); plain.clear() }
+    }
+    assert.deepEqual([...memo.entries()], [...plain.entries()])
+    assert.deepEqual(memo.stats(), plain.stats())
+    assert.ok(memo.stats().hits > 1000, 'the run read hot keys')
+  }
+})
+
+test('the memo forgets what leaves the store: set, delete, pop, eviction, clear, load', () => {
+  const c = new BoundedCache({ max: 3 })
+  const fill = () => { c.clear(); for (const k of ['a', 'b', 'c']) c.set(k, k.toUpperCase()) }
+  const readAll = () => ['a', 'b', 'c'].map((k) => c.get(k)) // now all memoized, 'a' least recent
+  fill(); readAll()
+  c.set('b', 'B2')
+  assert.equal(c.get('b'), 'B2')
+  assert.equal(c.delete('c'), true)
+  assert.equal(c.get('c'), undefined)
+  assert.equal(c.has('c'), false)
+  fill(); readAll()
+  assert.equal(c.pop(), 'A')
+  assert.equal(c.get('a'), undefined)
+  assert.equal(c.peek('a'), undefined)
+  fill(); readAll()
+  c.set('d', 'D') // evicts 'a', the least recently read
+  assert.equal(c.get('a'), undefined)
+  assert.deepEqual([...c.keys()], ['d', 'c', 'b'])
+  fill(); readAll()
+  const dump = c.dump()
+  c.clear()
+  assert.equal(c.get('b'), undefined)
+  c.load(dump)
+  assert.deepEqual([...c.keys()], ['c', 'b', 'a'])
+  c.load([['z', { value: 'Z' }]])
+  assert.equal(c.get('a'), undefined)
+  assert.equal(c.get('z'), 'Z')
+})
+
+test('the memo hands out only immutable values: Buffers and objects are fresh copies on every get', () => {
+  const c = new BoundedCache({ max: 10 })
+  c.set('b', Buffer.from('abc'))
+  c.set('o', { a: 1 })
+  const b1 = c.get('b')
+  b1[0] = 0x7a
+  assert.equal(c.get('b').toString(), 'abc')
+  assert.notEqual(c.get('b'), c.get('b'))
+  const o1 = c.get('o')
+  o1.a = 2
+  assert.deepEqual(c.get('o'), { a: 1 })
+})
+
+test('the memo is off where it could not be exact: named stores, ttl, dispose, memo: false; a per-entry ttl turns it off', () => {
+  assert.equal(new BoundedCache({ max: 2, name: 'spec-memo-named' }).memo, false)
+  BoundedCache.drop('spec-memo-named')
+  assert.equal(new BoundedCache({ max: 2, ttl: 10 }).memo, false)
+  assert.equal(new BoundedCache({ max: 2, dispose () {} }).memo, false)
+  assert.equal(new BoundedCache({ max: 2, memo: false }).memo, false)
+  const clock = fakeClock()
+  const c = new BoundedCache({ max: 4, perf: clock })
+  c.set('a', 'x')
+  assert.equal(c.get('a'), 'x')
+  assert.equal(c.memo, true)
+  c.set('b', 'y', { ttl: 5 })
+  assert.equal(c.memo, false)
+  assert.equal(c.get('a'), 'x')
+  clock.advance(10)
+  assert.equal(c.get('b'), undefined, 'the ttl entry expires as without a memo')
+})
+
+test('the memo stays small: 100k distinct hot reads keep at most a few thousand values on the JS heap', () => {
+  const c = new BoundedCache({ max: 200_000 })
+  for (let i = 0; i < 100_000; i++) c.set(i, `value-${i}`)
+  const held = []
+  for (let i = 0; i < 100_000; i++) held.push(c.get(i) === `value-${i}`)
+  assert.ok(held.every(Boolean))
+  // Every slot was used and recycled: the next reads are memo hits of recent keys only.
+  assert.equal(c.get(99_999), 'value-99999')
+  assert.equal(c.get(0), 'value-0')
+  assert.deepEqual(c.stats().hits, 100_002)
 })
 
 // ---- named stores ------------------------------------------------------------------

@@ -18,7 +18,7 @@ const {
   dropNamed: nDropNamed, names: nNames, now: nNow
 } = cacheOps
 
-const OPTIONS = ['max', 'maxSize', 'maxEntrySize', 'ttl', 'updateAgeOnGet', 'allowStale', 'dispose', 'name', 'perf']
+const OPTIONS = ['max', 'maxSize', 'maxEntrySize', 'ttl', 'updateAgeOnGet', 'allowStale', 'dispose', 'name', 'perf', 'memo']
 const SET_OPTIONS = ['ttl']
 const LIST_KEYS = 0
 const LIST_VALUES = 1
@@ -66,6 +66,18 @@ function toJson (key, value) {
   }
 }
 
+// The memo of hot values (see `get`): slots, the longest string it keeps,
+// and how many memo reads are replayed to the native store at once.
+const MEMO_SLOTS = 2048
+const MEMO_STRING_MAX = 256
+const MEMO_REPLAY = 256
+
+/** Values that may be handed out twice: immutable and small. */
+function memoizable (v) {
+  const t = typeof v
+  return t === 'string' ? v.length <= MEMO_STRING_MAX : (t === 'number' || t === 'boolean' || v === null)
+}
+
 function checkPerf (value) {
   if (value === undefined) return undefined
   if (value === null || typeof value !== 'object' || typeof value.now !== 'function') {
@@ -78,6 +90,17 @@ class BoundedCache {
   #h
   #get
   #set
+  #getRemember
+  #touch
+  // The memo of hot values: key -> slot, slot -> key and value, the next
+  // free slot, and the queue [count, slot...] of memo reads the native store
+  // has not seen yet (it replays them at the start of its next call).
+  // #memo is null when off (see the constructor and `#memoOff`).
+  #memo = null
+  #memoKeys = null
+  #memoValues = null
+  #memoNext = 0
+  #replay = null
   #peek
   #has
   #perf
@@ -108,6 +131,7 @@ class BoundedCache {
     const dispose = checkFunction('options.dispose', o.dispose)
     const name = checkString('options.name', o.name)
     const perf = checkPerf(o.perf)
+    const memo = checkBoolean('options.memo', o.memo)
     if (max === undefined && maxSize === undefined) {
       throw withCode(new TypeError('At least one of options.max or options.maxSize is required: an unbounded cache is the leak this package exists to prevent'), 'INVALID_OPTION')
     }
@@ -124,11 +148,22 @@ class BoundedCache {
       }
     }
     this.#h = nOpen(name, max ?? 0, maxSize ?? 0, maxEntrySize ?? 0, ttl ?? 0, updateAgeOnGet === true, allowStale === true, dispose)
-    const [get, peek, has, set] = nBind(this.#h)
+    // Only where it is exact and cheap: a store no other thread uses, no
+    // expiry to check, no dispose that could read the cache mid-eviction.
+    const useMemo = memo !== false && name === undefined && !ttl && dispose === undefined
+    if (useMemo) {
+      this.#memo = new Map()
+      this.#memoKeys = new Array(MEMO_SLOTS)
+      this.#memoValues = new Array(MEMO_SLOTS)
+      this.#replay = new Int32Array(MEMO_REPLAY + 1)
+    }
+    const [get, peek, has, set, getRemember, touch] = nBind(this.#h, useMemo ? this.#replay : undefined)
     this.#get = get
     this.#peek = peek
     this.#has = has
     this.#set = set
+    this.#getRemember = getRemember
+    this.#touch = touch
     this.#perf = perf
     this.#dispose = dispose // held here so the native weak reference stays valid
     this.#max = max
@@ -140,17 +175,106 @@ class BoundedCache {
     this.#name = name
   }
 
+  // The memo of hot values. A native get costs ~100 ns, most of it the
+  // N-API boundary, reading the key string and creating the value string;
+  // lru-cache's is ~40 ns. So recently read small immutable values (strings
+  // up to MEMO_STRING_MAX characters, numbers, booleans, null; not Buffers
+  // or objects, which every get must copy) are also kept here, up to
+  // MEMO_SLOTS of them, and a get of one costs a Map lookup. It stays exact:
+  // - recency and the hit counter: each memo read is queued by slot in
+  //   #replay, which the native store replays (as get hits, in order) at the
+  //   start of its next call of any kind, and every MEMO_REPLAY reads; so
+  //   eviction order, keys() and stats() are what they would be without it;
+  // - contents: set and delete drop their key (set keeps it if the value is
+  //   the same), an eviction reports the memo slot it emptied, and clear,
+  //   pop and load empty the memo.
+  // It is off for named stores (other threads change them), with a ttl or
+  // dispose, and with `memo: false`.
+
   get (key) {
+    const memo = this.#memo
+    if (memo !== null) {
+      const slot = memo.get(key)
+      if (slot !== undefined) {
+        const queue = this.#replay
+        const n = queue[0] + 1
+        queue[n] = slot
+        queue[0] = n
+        if (n === MEMO_REPLAY) this.#touch()
+        return this.#memoValues[slot]
+      }
+      return this.#getAndRemember(key)
+    }
     const perf = this.#perf
     return perf === undefined ? this.#get(key) : this.#get(key, perf.now())
   }
 
+  #getAndRemember (key) {
+    if (this.#memoNext === MEMO_SLOTS) this.#forget()
+    const slot = this.#memoNext
+    const value = this.#getRemember(key, slot)
+    if (value !== undefined && memoizable(value)) {
+      this.#memo.set(key, slot)
+      this.#memoKeys[slot] = key
+      this.#memoValues[slot] = value
+      this.#memoNext = slot + 1
+    }
+    return value
+  }
+
+  /** Drops one key from the memo. */
+  #unmemo (key) {
+    const slot = this.#memo.get(key)
+    if (slot !== undefined) this.#unmemoSlot(slot)
+  }
+
+  #unmemoSlot (slot) {
+    const key = this.#memoKeys[slot]
+    if (key === undefined && this.#memoValues[slot] === undefined) return
+    this.#memo.delete(key)
+    this.#memoKeys[slot] = undefined
+    this.#memoValues[slot] = undefined
+  }
+
+  /** Empties the memo, after the store has replayed its queue (its slots are about to be reused). */
+  #forget () {
+    if (this.#replay[0] !== 0) this.#touch()
+    if (this.#memoNext === 0) return
+    this.#memo.clear()
+    this.#memoKeys.fill(undefined, 0, this.#memoNext)
+    this.#memoValues.fill(undefined, 0, this.#memoNext)
+    this.#memoNext = 0
+  }
+
+  /** Turns the memo off for good (a ttl came into play). */
+  #memoOff () {
+    if (this.#memo === null) return
+    this.#forget()
+    this.#memo = null
+    this.#memoKeys = null
+    this.#memoValues = null
+  }
+
+  /** What a native set returned: the memo slot an eviction emptied (-1 none, -2 several). */
+  #afterSet (evictedSlot) {
+    if (evictedSlot === -1 || this.#memo === null) return
+    if (evictedSlot === -2) this.#forget()
+    else this.#unmemoSlot(evictedSlot)
+  }
+
   peek (key) {
+    const memo = this.#memo
+    if (memo !== null) {
+      const slot = memo.get(key)
+      if (slot !== undefined) return this.#memoValues[slot]
+    }
     const perf = this.#perf
     return perf === undefined ? this.#peek(key) : this.#peek(key, perf.now())
   }
 
   has (key) {
+    const memo = this.#memo
+    if (memo !== null && memo.has(key)) return true
     const perf = this.#perf
     return perf === undefined ? this.#has(key) : this.#has(key, perf.now())
   }
@@ -162,29 +286,43 @@ class BoundedCache {
       checkKnownKeys('options', options, SET_OPTIONS)
       ttl = checkNumber('options.ttl', options.ttl, { min: 0, max: Number.MAX_SAFE_INTEGER })
     }
+    const memo = this.#memo
+    if (memo !== null && (ttl || this.#memoNext !== 0)) {
+      if (ttl) this.#memoOff()
+      else {
+        // Kept when the value is the same (the store keeps its bytes too).
+        const slot = memo.get(key)
+        if (slot !== undefined && !Object.is(this.#memoValues[slot], value)) this.#unmemoSlot(slot)
+      }
+    }
     const perf = this.#perf
+    let evicted
     if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {
-      nSetJson(this.#h, key, toJson(key, value), ttl, perf === undefined ? undefined : perf.now())
+      evicted = nSetJson(this.#h, key, toJson(key, value), ttl, perf === undefined ? undefined : perf.now())
     } else if (value === undefined) {
       throw invalidValue(key, 'undefined is not a value (use delete() to remove a key)')
     } else if (ttl === undefined && perf === undefined) {
       // The common case: two arguments, so that native reads no ttl or now.
-      this.#set(key, value)
+      evicted = this.#set(key, value)
     } else {
-      this.#set(key, value, ttl, perf === undefined ? undefined : perf.now())
+      evicted = this.#set(key, value, ttl, perf === undefined ? undefined : perf.now())
     }
+    this.#afterSet(evicted)
     return this
   }
 
   delete (key) {
+    if (this.#memo !== null) this.#unmemo(key)
     return nDelete(this.#h, key)
   }
 
   clear () {
+    if (this.#memo !== null) this.#forget()
     nClear(this.#h)
   }
 
   pop () {
+    if (this.#memo !== null) this.#forget()
     return nPop(this.#h)
   }
 
@@ -248,6 +386,7 @@ class BoundedCache {
       }
       const [key, entry] = row
       const ttl = typeof entry.ttl === 'number' && entry.ttl > 0 ? entry.ttl : 0
+      if (ttl > 0) this.#memoOff()
       const start = ttl > 0 && typeof entry.start === 'number' ? now - (wall - entry.start) : now
       const value = entry.value
       if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {
@@ -301,6 +440,8 @@ class BoundedCache {
   get name () { return this.#name }
   get dispose () { return this.#dispose }
   get perf () { return this.#perf }
+  /** Whether the memo of hot values is in use (see `get`). */
+  get memo () { return this.#memo !== null }
   get [Symbol.toStringTag] () { return 'BoundedCache' }
 
   /**

@@ -146,6 +146,8 @@ users.set('user:1', { id: 1 }).set('user:2', 'two', { ttl: 1000 })
 const u: { id: number } | string | undefined = users.get('user:1')
 const bytes = new BoundedCache<string, Uint8Array>({ maxSize: 1024, perf: { now: () => 0 } })
 const b: Buffer | undefined = bytes.get('k')
+const memoOn: boolean = new BoundedCache({ max: 10, memo: false }).memo
+void memoOn
 const cacheStats: BoundedCacheStats = users.stats()
 const cst: BoundedCacheStats = users.stats()
 const dumped = users.dump()
@@ -159,3 +161,5 @@ void u; void b; void cst; void dropped; void users.calculatedSize
 users.set('f', () => 1)
 // @ts-expect-error ttl is a number of ms
 void new BoundedCache({ max: 1, ttl: '1s' })
+// @ts-expect-error memo is a boolean
+void new BoundedCache({ max: 1, memo: 'yes' })

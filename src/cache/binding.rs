@@ -13,6 +13,7 @@
 //! Every callback runs its body inside `catch_unwind` (no unwind crosses FFI)
 //! and reports failures by throwing a coded JS error.
 
+use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CString};
 use std::mem::MaybeUninit;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -27,7 +28,7 @@ use napi::{Env, JsValue};
 use napi_derive::napi;
 
 use crate::cache::{
-  registry, Config, Disposed, EntryView, LocalStore, Now, Sink, Stats, Store, Tagged,
+  registry, Config, Disposed, EntryView, LocalStore, Now, Sink, SmallBytes, Stats, Store, Tagged,
 };
 use crate::errors::{panic_message, ErrorCode, LeakguardError};
 
@@ -67,6 +68,11 @@ static STORE_TAG: sys::napi_type_tag = sys::napi_type_tag {
 /// dropped by the last of their finalizers.
 struct Handle {
   store: AnyStore,
+  /// Keys of the values the JS side holds in its memo of hot values, by
+  /// memo slot (see `getRemember` and `touch`, and `lib/cache.js`).
+  memo_keys: RefCell<Vec<SmallBytes>>,
+  /// The JS memo's queue of reads not yet seen by the store, given by `bind`.
+  replay: RefCell<Option<Replay>>,
   name: Option<String>,
   dispose: sys::napi_ref,
   /// The env `dispose` was created on (and the only one this handle is used on).
@@ -103,7 +109,8 @@ forward! {
   fn peek<T>(&self, key: &[u8], now: Now, f: impl FnOnce(&[u8]) -> T) -> Option<T>;
   fn peek_entry<T>(&self, key: &[u8], f: impl FnOnce(EntryView<'_>) -> T) -> Option<T>;
   fn has(&self, key: &[u8], now: Now) -> bool;
-  fn set(&self, key: &[u8], value: Tagged<'_>, ttl: Option<f64>, now: Now, sink: Sink) -> Result<(), LeakguardError>;
+  fn get_tagging<T>(&self, key: &[u8], now: Now, sink: Sink, tag: Option<u32>, f: impl FnOnce(&[u8]) -> T) -> Option<T>;
+  fn set_reporting(&self, key: &[u8], value: Tagged<'_>, ttl: Option<f64>, now: Now, sink: Sink, tagged_evicted: impl FnMut(u32, &[u8])) -> Result<bool, LeakguardError>;
   fn delete(&self, key: &[u8], sink: Sink) -> bool;
   fn pop<T>(&self, sink: Sink, f: impl FnOnce(&[u8]) -> T) -> Option<T>;
   fn clear(&self, sink: Sink) -> ();
@@ -116,8 +123,56 @@ forward! {
   fn config(&self) -> &Config;
 }
 
+impl AnyStore {
+  fn touch<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) {
+    match self {
+      AnyStore::Shared(s) => s.touch(keys),
+      AnyStore::Local(s) => s.touch(keys),
+    }
+  }
+}
+
+/// An Int32Array the JS memo queues its reads in: `[count, slot, slot, ...]`.
+/// Held by a strong reference, so its memory stays put while we hold it.
+struct Replay {
+  reference: sys::napi_ref,
+  data: *mut i32,
+  len: usize,
+}
+
+impl Handle {
+  /// Replays the reads the JS memo served since the last native call (as
+  /// `get` hits, in order), so that recency and the hit counter are exact
+  /// before this call looks at or changes the store. Costs one load when the
+  /// queue is empty or there is no memo.
+  #[inline]
+  fn catch_up(&self) {
+    let replay = self.replay.borrow();
+    let Some(r) = replay.as_ref() else { return };
+    // SAFETY: `data` points at `len` (>= 1) i32 of an Int32Array we hold a
+    // strong reference to; JS runs on this thread and is not running now.
+    let queue = unsafe { std::slice::from_raw_parts_mut(r.data, r.len) };
+    let count = queue[0];
+    if count <= 0 {
+      return;
+    }
+    queue[0] = 0;
+    let count = (count as usize).min(r.len - 1);
+    let keys = self.memo_keys.borrow();
+    self.store.touch(
+      queue[1..=count]
+        .iter()
+        .filter_map(|&i| keys.get(usize::try_from(i).ok()?).map(|k| &**k)),
+    );
+  }
+}
+
 impl Drop for Handle {
   fn drop(&mut self) {
+    if let Some(r) = self.replay.get_mut().take() {
+      // SAFETY: as for `dispose` below.
+      unsafe { sys::napi_delete_reference(self.env, r.reference) };
+    }
     if !self.dispose.is_null() {
       // SAFETY: a Handle is dropped only by a finalizer of its env, on that
       // env's thread, and the env is still alive while its finalizers run.
@@ -304,7 +359,9 @@ impl Cx {
     }
     // SAFETY: the callbacks that read their data this way are only ever
     // created by `cb_bind`, with an `Rc<Handle>` count as data (see above).
-    Ok((argv, argc, unsafe { &*(data as *const Handle) }))
+    let h = unsafe { &*(data as *const Handle) };
+    h.catch_up();
+    Ok((argv, argc, h))
   }
 
   /// The handle behind a store External. The returned reference is valid for
@@ -346,7 +403,9 @@ impl Cx {
     // SAFETY: `v` is an External tagged with STORE_TAG, and only `cb_open`
     // tags, right after creating the External around an `Rc<Handle>`
     // count that lives until the External's finalizer runs.
-    Ok(unsafe { &*(data as *const Handle) })
+    let h = unsafe { &*(data as *const Handle) };
+    h.catch_up();
+    Ok(h)
   }
 
   /// Reads a JS string as UTF-8 and gives the bytes and whether they are
@@ -451,6 +510,43 @@ impl Cx {
     };
     self.check(s)?;
     Ok(Some(f(&heap[..len])))
+  }
+
+  /// Gives `h` the JS memo's replay queue (an Int32Array of length >= 2),
+  /// holding it with a strong reference.
+  fn set_replay(self, h: &Handle, v: sys::napi_value) -> R<()> {
+    let (mut ty, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
+    // SAFETY: see `Cx`; the out-pointers are valid, the rest may be null.
+    let s = unsafe {
+      sys::napi_get_typedarray_info(
+        self.0,
+        v,
+        &mut ty,
+        &mut len,
+        &mut data,
+        ptr::null_mut(),
+        ptr::null_mut(),
+      )
+    };
+    if s != Status::napi_ok || ty != sys::TypedarrayType::int32_array || len < 2 || data.is_null() {
+      return Err(type_error(
+        ErrorCode::InvalidArgument,
+        "The \"replay\" argument must be an Int32Array of length 2 or more",
+      ));
+    }
+    let mut reference = ptr::null_mut();
+    // SAFETY: see `Cx`; refcount 1 keeps the array (and its memory) alive.
+    self.check(unsafe { sys::napi_create_reference(self.0, v, 1, &mut reference) })?;
+    let old = h.replay.borrow_mut().replace(Replay {
+      reference,
+      data: data as *mut i32,
+      len,
+    });
+    if let Some(old) = old {
+      // SAFETY: see `Cx`; the reference was made by us on this env.
+      unsafe { sys::napi_delete_reference(self.0, old.reference) };
+    }
+    Ok(())
   }
 
   fn number(self, v: sys::napi_value) -> Option<f64> {
@@ -865,6 +961,8 @@ unsafe extern "C" fn cb_open(env: sys::napi_env, info: sys::napi_callback_info) 
     }
     let raw = Rc::into_raw(Rc::new(Handle {
       store,
+      memo_keys: RefCell::new(Vec::new()),
+      replay: RefCell::new(None),
       name,
       dispose,
       env,
@@ -994,6 +1092,70 @@ unsafe extern "C" fn cb_bound_has(
   with_bound(env, info, has_with)
 }
 
+/// Most memo slots the JS side may use (it uses fewer; this bounds the
+/// table against a bad argument).
+const MEMO_SLOTS_MAX: usize = 1 << 16;
+
+/// Bound getRemember(key, slot): `get`, and on a hit also records the key
+/// under `slot` of this handle's memo table, so that the JS side can later
+/// replay reads it served from its memo by slot number (`touch`), without
+/// passing key strings back.
+unsafe extern "C" fn cb_bound_get_remember(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  run(env, |cx| {
+    let ([key, slot], _, h) = cx.bound::<2>(info)?;
+    let slot = match cx.number(slot) {
+      Some(n) if n >= 0.0 && n < MEMO_SLOTS_MAX as f64 && n.fract() == 0.0 => n as usize,
+      _ => {
+        return Err(Fail::throw(
+          Kind::Range,
+          ErrorCode::InvalidArgument,
+          format!(
+            "The \"slot\" argument must be an integer from 0 to {}",
+            MEMO_SLOTS_MAX - 1
+          ),
+        ))
+      }
+    };
+    if !h.dispose.is_null() {
+      return get_with(cx, h, key, Now::Native);
+    }
+    let got = cx.key(key, |k| {
+      let got = h
+        .store
+        .get_tagging(k, Now::Native, None, Some(slot as u32), |v| {
+          cx.decode_now(v)
+        });
+      if got.is_some() {
+        let mut keys = h.memo_keys.borrow_mut();
+        if keys.len() <= slot {
+          keys.resize(slot + 1, SmallBytes::from(&[][..]));
+        }
+        keys[slot] = SmallBytes::from(k);
+      }
+      got
+    })?;
+    match got {
+      None => cx.undefined(),
+      Some(d) => cx.finish(Some(d?)),
+    }
+  })
+}
+
+/// Bound touch(): replays the JS memo's queued reads now (every other op
+/// on the handle does so first anyway; see `Handle::catch_up`).
+unsafe extern "C" fn cb_bound_touch(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  run(env, |cx| {
+    cx.bound::<0>(info)?;
+    cx.undefined()
+  })
+}
+
 /// Bound set(key, value, ttl?, now?), made by `bind`. `ttl` and `now` are
 /// read by a second call only when passed.
 unsafe extern "C" fn cb_bound_set(
@@ -1012,21 +1174,29 @@ unsafe extern "C" fn cb_bound_set(
   })
 }
 
-/// bind(h) -> [get, peek, has, set]: the hot operations as functions of
-/// this one store, taking (key, now?) and (key, value, ttl?, now?). The
+/// bind(h, replay?) -> [get, peek, has, set, getRemember, touch]: the hot
+/// operations as functions of this one store, taking (key, now?),
+/// (key, value, ttl?, now?), (key, slot) and (). `replay` is the JS memo's
+/// queue of reads (see `Handle::catch_up`). The
 /// handle is each function's N-API data, so a call skips reading and
 /// type-checking a handle argument (~15 ns of a ~130 ns `get`). Each
 /// function holds a count of the handle, released by its finalizer.
 unsafe extern "C" fn cb_bind(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   run(env, |cx| {
-    let a = cx.args::<1>(info)?;
+    let a = cx.args::<2>(info)?;
     let h: *const Handle = cx.handle(a[0])?;
-    let mut fns = Vec::with_capacity(4);
+    if cx.type_of(a[1])? != ValueType::napi_undefined {
+      // SAFETY: `h` is live for this call (see `Cx::handle`).
+      cx.set_replay(unsafe { &*h }, a[1])?;
+    }
+    let mut fns = Vec::with_capacity(6);
     for (name, cb) in [
       ("get", cb_bound_get as Callback),
       ("peek", cb_bound_peek),
       ("has", cb_bound_has),
       ("set", cb_bound_set),
+      ("getRemember", cb_bound_get_remember),
+      ("touch", cb_bound_touch),
     ] {
       // SAFETY: `h` comes from a live `Rc<Handle>` (the External argument
       // holds a count); this count becomes the function's data.
@@ -1088,21 +1258,37 @@ fn set_with(
 ) -> R<sys::napi_value> {
   let mut removed = Vec::new();
   let sink = h.sink(&mut removed);
-  let r = cx.key(kv[0], |k| -> R<()> {
+  // Which memo slots lost their entry to eviction: -1 none, the slot if one,
+  // -2 several (the JS memo then forgets everything).
+  let mut memo_evicted = -1f64;
+  let r = cx.key(kv[0], |k| -> R<bool> {
+    let keys = h.memo_keys.borrow();
+    let report = |slot: u32, key: &[u8]| {
+      // The tag may be stale (the slot since reused for another key).
+      if keys.get(slot as usize).is_some_and(|k| **k == *key) {
+        memo_evicted = if memo_evicted == -1.0 {
+          slot as f64
+        } else {
+          -2.0
+        };
+      }
+    };
     if json {
       let stored = cx.utf8(kv[1], |t, _| {
-        h.store.set(k, Tagged(TAG_JSON, t), ttl, now, sink)
+        h.store
+          .set_reporting(k, Tagged(TAG_JSON, t), ttl, now, sink, report)
       })?;
-      stored.unwrap_or(Ok(()))?;
+      Ok(stored.unwrap_or(Ok(false))?)
     } else {
-      cx.encode(kv[1], k, |t| h.store.set(k, t, ttl, now, sink))??;
+      Ok(cx.encode(kv[1], k, |t| {
+        h.store.set_reporting(k, t, ttl, now, sink, report)
+      })??)
     }
-    Ok(())
   })?;
   // dispose runs even when the set was refused (the old value left with 'set').
   cx.dispose(h, removed)?;
   r?;
-  cx.undefined()
+  cx.double(memo_evicted)
 }
 
 /// set(h, key, value, ttl?, now?) for primitives and Buffer/Uint8Array.

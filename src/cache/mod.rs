@@ -154,7 +154,15 @@ struct Entry {
   start: f64,
   /// 0 = never expires.
   ttl: f64,
+  /// A number the caller attached with `get_tagging` (`NO_TAG` if none),
+  /// given back when the entry is evicted. The glue uses it for the slot of
+  /// the JS memo of hot values that holds this entry's value. (The node is
+  /// the same malloc size class with or without it.)
+  tag: u32,
 }
+
+/// `Entry::tag` of an entry nobody tagged.
+pub const NO_TAG: u32 = u32::MAX;
 
 impl Entry {
   fn is_stale(&self, now: &mut Now) -> bool {
@@ -278,11 +286,17 @@ impl<L: RawMutex> Store<L> {
   /// Looks `key` up, updating recency (and age with `update_age_on_get`), and
   /// passes the value to `f` while the lock is held. Expired entries are
   /// removed (reason `expire`); with `allow_stale` their value is still given.
-  pub fn get<R>(
+  pub fn get<R>(&self, key: &[u8], now: Now, sink: Sink, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    self.get_tagging(key, now, sink, None, f)
+  }
+
+  /// `get` that also attaches `tag` to the entry on a hit (see `Entry::tag`).
+  pub fn get_tagging<R>(
     &self,
     key: &[u8],
     mut now: Now,
     sink: Sink,
+    tag: Option<u32>,
     f: impl FnOnce(&[u8]) -> R,
   ) -> Option<R> {
     let mut g = self.inner.lock();
@@ -305,7 +319,23 @@ impl<L: RawMutex> Store<L> {
       entry.start = now.get();
     }
     inner.stats.hits += 1;
+    if let Some(tag) = tag {
+      entry.tag = tag;
+    }
     Some(f(&entry.value))
+  }
+
+  /// Replays `get` hits that were served elsewhere (the JS side's memo of
+  /// hot values): each key, in order, becomes most recently used and counts
+  /// as a hit, under one lock. Keys no longer present are skipped.
+  pub fn touch<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) {
+    let mut g = self.inner.lock();
+    let inner = &mut *g;
+    for key in keys {
+      if inner.lru.get_mut(Key::new(key)).is_some() {
+        inner.stats.hits += 1;
+      }
+    }
   }
 
   /// Like `get` without touching recency, age, stats, or expired entries.
@@ -341,14 +371,29 @@ impl<L: RawMutex> Store<L> {
   /// store's default for this entry (0 = no expiry). An entry larger than
   /// `maxEntrySize`/`maxSize` is refused (any older value of the key is
   /// removed with reason `set`, as lru-cache does) with `EntryTooLarge`.
+  /// Returns whether other entries were evicted to make room.
   pub fn set(
+    &self,
+    key: &[u8],
+    value: impl Incoming,
+    ttl: Option<f64>,
+    now: Now,
+    sink: Sink,
+  ) -> Result<bool, LeakguardError> {
+    self.set_reporting(key, value, ttl, now, sink, |_, _| ())
+  }
+
+  /// `set` that also calls `tagged_evicted(tag, key)` for each evicted entry
+  /// that carries a tag (see `Entry::tag`), while the store is locked.
+  pub fn set_reporting(
     &self,
     key: &[u8],
     value: impl Incoming,
     ttl: Option<f64>,
     mut now: Now,
     mut sink: Sink,
-  ) -> Result<(), LeakguardError> {
+    mut tagged_evicted: impl FnMut(u32, &[u8]),
+  ) -> Result<bool, LeakguardError> {
     let size = (key.len() + value.stored_len()) as u64;
     let ttl = ttl.unwrap_or(self.config.ttl);
     let mut g = self.inner.lock();
@@ -381,21 +426,28 @@ impl<L: RawMutex> Store<L> {
         // shared store do not churn the allocator.
         slot.start = start;
         slot.ttl = ttl;
-        return Ok(());
+        return Ok(false);
       }
-      Some(slot) => Some(std::mem::replace(
-        slot,
-        Entry {
-          value: value.into_stored(),
-          start,
-          ttl,
-        },
-      )),
+      Some(slot) => {
+        // The tag stays: whoever tagged the key may still hold it (a stale
+        // tag is harmless, a lost one would hide a later eviction).
+        let tag = slot.tag;
+        Some(std::mem::replace(
+          slot,
+          Entry {
+            value: value.into_stored(),
+            start,
+            ttl,
+            tag,
+          },
+        ))
+      }
       None => {
         let entry = Entry {
           value: value.into_stored(),
           start,
           ttl,
+          tag: NO_TAG,
         };
         inner.lru.push(key.into(), entry);
         None
@@ -413,14 +465,19 @@ impl<L: RawMutex> Store<L> {
     } else {
       inner.bytes += size;
     }
+    let mut evicted = false;
     while self.config.max.is_some_and(|m| inner.lru.len() > m)
       || self.config.max_size.is_some_and(|m| inner.bytes > m)
     {
+      evicted = true;
       let Some((k, e)) = inner.lru.pop_lru() else {
         break;
       };
       inner.bytes -= entry_bytes(&k, &e.value);
       inner.stats.evictions += 1;
+      if e.tag != NO_TAG {
+        tagged_evicted(e.tag, &k);
+      }
       if let Some(s) = sink.as_deref_mut() {
         s.push(Disposed {
           key: k.into_box(),
@@ -429,7 +486,7 @@ impl<L: RawMutex> Store<L> {
         });
       }
     }
-    Ok(())
+    Ok(evicted)
   }
 
   /// Removes `key` (reason `delete`); true if it was present.

@@ -252,8 +252,8 @@ fn threads_hammering_one_store_keep_the_invariants() {
           let k = (x % 2000).to_le_bytes();
           match x % 10 {
             0..=5 => drop(s.get(&k, Now::Native, None, |b| b.len())),
-            6..=8 => s
-              .set(
+            6..=8 => drop(
+              s.set(
                 &k,
                 vec![0u8; (x % 40) as usize].into_boxed_slice(),
                 None,
@@ -261,6 +261,7 @@ fn threads_hammering_one_store_keep_the_invariants() {
                 None,
               )
               .unwrap(),
+            ),
             _ => drop(s.delete(&k, None)),
           }
           let st = s.stats();
@@ -388,4 +389,42 @@ fn a_nested_lock_of_a_local_store_panics_instead_of_deadlocking() {
   assert!(nested.is_err());
   // The panic left the lock released: the store still works.
   assert_eq!(s.len(), 1);
+}
+
+#[test]
+fn tags_follow_their_entry_through_replacement_and_come_back_on_eviction() {
+  let s = LocalStore::new_local(cfg(Some(2), None)).unwrap();
+  s.set(b"a", v("1"), None, Now::At(0.0), None).unwrap();
+  s.set(b"b", v("2"), None, Now::At(0.0), None).unwrap();
+  assert_eq!(
+    s.get_tagging(b"a", Now::At(0.0), None, Some(7), |v| v.to_vec()),
+    Some(b"1".to_vec())
+  );
+  // A new value keeps the tag (its holder may still have the key).
+  s.set(b"a", v("3"), None, Now::At(0.0), None).unwrap();
+  let mut reported = vec![];
+  let evicted = s
+    .set_reporting(b"c", v("4"), None, Now::At(0.0), None, |t, k| {
+      reported.push((t, k.to_vec()))
+    })
+    .unwrap();
+  assert!(evicted); // "b", untagged: not reported
+  assert!(reported.is_empty());
+  s.set_reporting(b"d", v("5"), None, Now::At(0.0), None, |t, k| {
+    reported.push((t, k.to_vec()))
+  })
+  .unwrap();
+  assert_eq!(reported, vec![(7, b"a".to_vec())]);
+  // touch replays hits and recency without reading values.
+  s.touch([&b"c"[..], b"missing"]);
+  assert_eq!(s.stats().hits, 2); // the tagging get + the replayed one
+  assert_eq!(keys_of(&s), vec!["c", "d"]);
+}
+
+fn keys_of<L: RawMutex>(s: &Store<L>) -> Vec<String> {
+  let mut out = vec![];
+  s.for_each(Now::At(0.0), true, |e| {
+    out.push(String::from_utf8(e.key.to_vec()).unwrap())
+  });
+  out
 }
