@@ -108,6 +108,15 @@ test('a handler whose first job throws: exit 2 with its error', async () => {
   assert.equal(r.stdout, '')
 })
 
+test('check stops with exit 2 naming the job when a job never settles (--job-timeout)', async () => {
+  const started = Date.now()
+  const r = await cli(['check', path.join(fixtures, 'hangs.cjs'), ...SMALL, '--job-timeout', '300'])
+  assert.equal(r.code, 2, r.stdout + r.stderr)
+  assert.match(r.stderr, /job 30 did not settle within 300 ms \(--job-timeout\)/)
+  assert.equal(r.stdout, '')
+  assert.ok(Date.now() - started < 30_000)
+})
+
 test('bad arguments exit 2 with a usage line naming the flag and the value', async () => {
   const leaky = path.join(fixtures, 'leaky.cjs')
   const cases = [
@@ -115,6 +124,7 @@ test('bad arguments exit 2 with a usage line naming the flag and the value', asy
     [['check', leaky, '--jobs', '5'], /--jobs must be an integer >= 20 \(received '5'\)/],
     [['check', leaky, '--warmup=-1'], /--warmup must be an integer >= 0 \(received '-1'\)/],
     [['check', leaky, '--concurrency', '0'], /--concurrency must be an integer >= 1 \(received '0'\)/],
+    [['check', leaky, '--job-timeout=-5'], /--job-timeout must be an integer >= 0 \(received '-5'\)/],
     [['check', leaky, '--jobs', '20', '--concurrency', '30'], /--concurrency must be <= --jobs \(received 30 > 20\)/],
     [['check', leaky, '--jbos', '3'], /Unknown option '--jbos'/],
     [['check'], /missing argument/],

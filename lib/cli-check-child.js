@@ -75,12 +75,31 @@ function optional (name) {
  */
 async function runJob (state, i) {
   try {
-    await state.handler(state.makeJob(i))
+    await settleWithin(state.handler(state.makeJob(i)), state.jobTimeoutMs, i)
   } catch (err) {
+    if (err instanceof ModuleUsageError) throw err
     state.errors.count++
     if (state.errors.first === undefined) state.errors.first = err && err.stack ? String(err.stack) : String(err)
     if (i === 0) throw new ModuleUsageError(`the first job threw: ${err && err.message}`, { cause: err })
   }
+}
+
+/**
+ * `result` (a job's return value), or a ModuleUsageError naming job `i` if it
+ * has not settled within `ms` (0 = no limit): a handler that never settles
+ * would otherwise stall the check for ever, or let this process exit
+ * half-way once nothing else is pending. The timer keeps the process alive
+ * on purpose, and is cleared as soon as the job settles.
+ */
+function settleWithin (result, ms, i) {
+  if (!ms || result === null || typeof result !== 'object' || typeof result.then !== 'function') return result
+  let timer
+  const expired = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new ModuleUsageError(
+      `job ${i} did not settle within ${ms} ms (--job-timeout): the handler must resolve or reject for every job; raise --job-timeout for slow jobs`
+    )), ms)
+  })
+  return Promise.race([result, expired]).finally(() => clearTimeout(timer))
 }
 
 /** Runs jobs [from, from + n), `concurrency` at a time, reporting each completion. */
@@ -239,7 +258,7 @@ async function heapDiff (state, opts, first) {
 async function run (opts) {
   const started = Date.now()
   const loaded = await loadHandler(opts.module, opts.exportName)
-  const state = { handler: loaded.handler, makeJob: loaded.makeJob, errors: { count: 0, first: undefined } }
+  const state = { handler: loaded.handler, makeJob: loaded.makeJob, jobTimeoutMs: opts.jobTimeoutMs, errors: { count: 0, first: undefined } }
   const m = await measure(state, opts)
   const diff = await heapDiff(state, opts, m.next)
   return {

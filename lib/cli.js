@@ -23,7 +23,7 @@ const EXIT_USAGE = 2
 const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code']
 
 const USAGE = {
-  check: 'leakguard check <module> [--jobs N] [--warmup N] [--export name] [--concurrency N] [--snapshot-jobs N] [--min-growth BYTES] [--report out.html] [--json]',
+  check: 'leakguard check <module> [--jobs N] [--warmup N] [--export name] [--concurrency N] [--snapshot-jobs N] [--min-growth BYTES] [--job-timeout MS] [--report out.html] [--json]',
   diff: 'leakguard diff <before.heapsnapshot> <after.heapsnapshot> [--jobs-between N] [--top N] [--json]',
   demo: 'leakguard demo [--jobs N] [--report out.html] [--json]'
 }
@@ -68,6 +68,8 @@ Options:
                      leak (default: measureGrowth's, 131072 — above what a fresh
                      process's heap creeps by on its own). With it, 1000 jobs find
                      leaks of ~128 B/job and up; run more jobs to find smaller ones.
+  --job-timeout MS   a job that has not settled after MS ms stops the check with
+                     exit 2, naming the job (default 60000; 0 = wait for ever)
   --report file      write a self-contained HTML report with the memory chart
   --json             print the result as JSON on stdout (progress goes to stderr)
   -h, --help         this help
@@ -152,6 +154,7 @@ function parseCheck (args, cwd) {
     concurrency: { type: 'string' },
     'snapshot-jobs': { type: 'string' },
     'min-growth': { type: 'string' },
+    'job-timeout': { type: 'string' },
     report: { type: 'string' },
     json: { type: 'boolean' }
   }, [1, 1])
@@ -166,6 +169,7 @@ function parseCheck (args, cwd) {
     concurrency: intFlag('check', v, 'concurrency', { min: 1, def: 1 }),
     snapshotJobs: intFlag('check', v, 'snapshot-jobs', { min: 0, def: Math.max(10, Math.ceil(jobs / 2)) }),
     minGrowth: intFlag('check', v, 'min-growth', { min: 0, def: undefined }),
+    jobTimeoutMs: intFlag('check', v, 'job-timeout', { min: 0, def: 60_000 }),
     report: v.report === undefined ? undefined : path.resolve(cwd, v.report),
     json: v.json === true
   }
@@ -300,7 +304,8 @@ function runCheck (opts, progress) {
         warmup: opts.warmup,
         concurrency: opts.concurrency,
         snapshotJobs: opts.snapshotJobs,
-        minGrowth: opts.minGrowth
+        minGrowth: opts.minGrowth,
+        jobTimeoutMs: opts.jobTimeoutMs
       }
     })
   })
