@@ -644,6 +644,31 @@ test("onLeftOpen: 'warn' emits one LeakGuardWarning per site", async () => {
   assert.match(warnings[0].message, /job "warner" left open: listener EventEmitter#message \(created at .*leaky-helper\.cjs:\d+:\d+\); leakguard disposed it/)
 })
 
+test("onLeftOpen: 'warn' stays bounded: after 10,000 distinct sites one last warning says so, then silence", () => {
+  // In a child: the set of warned sites is per process.
+  const script = `
+    const { EventEmitter } = require('node:events')
+    const { guard } = require('leakguard')
+    const bus = new EventEmitter(); bus.setMaxListeners(0)
+    let left = 0, full = 0
+    process.on('warning', (w) => {
+      if (w.code !== 'ERR_LEAKGUARD_LEFT_OPEN') return
+      if (/no longer warned about/.test(w.message)) full++; else left++
+    })
+    ;(async () => {
+      for (let i = 0; i < 10_300; i++) {
+        // A job name built from an id: every job is a new (name, site).
+        await guard(async () => { bus.on('x', () => {}) }, { name: 'job-' + i, autoTrack: 'dispose' })()
+      }
+      await new Promise((resolve) => setImmediate(resolve))
+      console.log(JSON.stringify({ left, full }))
+    })()
+  `
+  const r = spawnSync(process.execPath, ['--no-warnings', '-e', script], { cwd: path.resolve(here, '..'), encoding: 'utf8', timeout: 60_000 })
+  assert.equal(r.status, 0, r.stderr)
+  assert.deepEqual(JSON.parse(r.stdout), { left: 10_000, full: 1 })
+})
+
 test('scopeStats() aggregates per job name', async () => {
   resetScopeStats()
   const bus = new EventEmitter()

@@ -730,7 +730,12 @@ function retained (w) {
 
 // ---- guard / withScope ----------------------------------------------------------
 
+// Each (job name, resource, site) is warned about once. The set is bounded:
+// job names built from ids would otherwise grow it for ever; once full, one
+// last warning says so and later new sites are only counted (scopeStats()).
+const WARNED_SITES_MAX = 10_000
 const warnedSites = new Set()
+let warnedSitesFull = false
 
 function leftOpenMessage (report) {
   const items = report.leftOpen.map((r) => `${r.type}${r.site ? ` (${r.site})` : ''}`)
@@ -741,7 +746,16 @@ function warnLeftOpen (report) {
   for (const r of report.leftOpen) {
     const key = `${report.name}\0${r.kind}\0${r.type}\0${r.site}`
     if (warnedSites.has(key)) continue
-    if (warnedSites.size < 10_000) warnedSites.add(key)
+    if (warnedSites.size >= WARNED_SITES_MAX) {
+      if (!warnedSitesFull) {
+        warnedSitesFull = true
+        process.emitWarning(`${WARNED_SITES_MAX} distinct left-open resources were warned about (job name, type, site); ` +
+          'new ones are no longer warned about, only counted in scopeStats(). Job names that include ids make every job a new name.',
+        { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_LEFT_OPEN' })
+      }
+      continue
+    }
+    warnedSites.add(key)
     process.emitWarning(`job "${report.name}" left open: ${r.kind} ${r.type}${r.site ? ` (created at ${r.site})` : ''}${r.disposed ? '; leakguard disposed it' : ''}`,
       { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_LEFT_OPEN' })
   }
