@@ -1012,7 +1012,8 @@ export interface BoundedCacheOptions<K extends CacheKey = CacheKey, V extends Ca
    * recently read values that are strings of at most 256 characters,
    * numbers, booleans or null (never Buffers or objects, which every `get`
    * copies) are also held as JS values, so reading one again costs a `Map`
-   * lookup instead of a native call (~40 vs ~100 ns). At most ~0.6 MB of
+   * lookup instead of a native call (`npm run bench -- cache`'s get-hit
+   * loop: 85 ns per get with it, 130 without). At most ~0.6 MB of
    * V8 heap. It changes nothing observable: recency, eviction order,
    * iteration order and `stats()` are the same as without it (reads served
    * from it are replayed to the store before its next operation), and an

@@ -175,9 +175,9 @@ class BoundedCache {
     this.#name = name
   }
 
-  // The memo of hot values. A native get costs ~100 ns, most of it the
+  // The memo of hot values. A native get costs ~100-130 ns, most of it the
   // N-API boundary, reading the key string and creating the value string;
-  // lru-cache's is ~40 ns. So recently read small immutable values (strings
+  // lru-cache's is ~40-50 ns. So recently read small immutable values (strings
   // up to MEMO_STRING_MAX characters, numbers, booleans, null; not Buffers
   // or objects, which every get must copy) are also kept here, up to
   // MEMO_SLOTS of them, and a get of one costs a Map lookup. It stays exact:
