@@ -512,9 +512,9 @@ impl Cx {
     Ok(Some(f(&heap[..len])))
   }
 
-  /// Gives `h` the JS memo's replay queue (an Int32Array of length >= 2),
-  /// holding it with a strong reference.
-  fn set_replay(self, h: &Handle, v: sys::napi_value) -> R<()> {
+  /// A typed array's element type, length in elements and data pointer
+  /// (already offset to its first element).
+  fn typed_array(self, v: sys::napi_value) -> R<(sys::napi_typedarray_type, usize, *mut c_void)> {
     let (mut ty, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
     // SAFETY: see `Cx`; the out-pointers are valid, the rest may be null.
     let s = unsafe {
@@ -528,7 +528,15 @@ impl Cx {
         ptr::null_mut(),
       )
     };
-    if s != Status::napi_ok || ty != sys::TypedarrayType::int32_array || len < 2 || data.is_null() {
+    self.check(s)?;
+    Ok((ty, len, data))
+  }
+
+  /// Gives `h` the JS memo's replay queue (an Int32Array of length >= 2),
+  /// holding it with a strong reference.
+  fn set_replay(self, h: &Handle, v: sys::napi_value) -> R<()> {
+    let (ty, len, data) = self.typed_array(v).unwrap_or((-1, 0, ptr::null_mut()));
+    if ty != sys::TypedarrayType::int32_array || len < 2 || data.is_null() {
       return Err(type_error(
         ErrorCode::InvalidArgument,
         "The \"replay\" argument must be an Int32Array of length 2 or more",
@@ -647,20 +655,7 @@ impl Cx {
         // SAFETY: see `Cx`.
         self.check(unsafe { sys::napi_is_typedarray(self.0, v, &mut is_ta) })?;
         if is_ta {
-          let (mut ty, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
-          // SAFETY: see `Cx`; the out-pointers are valid, the rest may be null.
-          let s = unsafe {
-            sys::napi_get_typedarray_info(
-              self.0,
-              v,
-              &mut ty,
-              &mut len,
-              &mut data,
-              ptr::null_mut(),
-              ptr::null_mut(),
-            )
-          };
-          self.check(s)?;
+          let (ty, len, data) = self.typed_array(v)?;
           if ty == sys::TypedarrayType::uint8_array {
             let bytes: &[u8] = if len == 0 || data.is_null() {
               &[]
