@@ -230,7 +230,7 @@ class BoundedCache {
 
   #unmemoSlot (slot) {
     const key = this.#memoKeys[slot]
-    if (key === undefined && this.#memoValues[slot] === undefined) return
+    if (key === undefined) return // already dropped
     this.#memo.delete(key)
     this.#memoKeys[slot] = undefined
     this.#memoValues[slot] = undefined
@@ -287,9 +287,9 @@ class BoundedCache {
       ttl = checkNumber('options.ttl', options.ttl, { min: 0, max: Number.MAX_SAFE_INTEGER })
     }
     const memo = this.#memo
-    if (memo !== null && (ttl || this.#memoNext !== 0)) {
+    if (memo !== null) {
       if (ttl) this.#memoOff()
-      else {
+      else if (this.#memoNext !== 0) {
         // Kept when the value is the same (the store keeps its bytes too).
         const slot = memo.get(key)
         if (slot !== undefined && !Object.is(this.#memoValues[slot], value)) this.#unmemoSlot(slot)

@@ -141,6 +141,15 @@ struct Replay {
 }
 
 impl Handle {
+  /// Records `key` as the one the JS memo holds under `slot`.
+  fn remember(&self, slot: usize, key: &[u8]) {
+    let mut keys = self.memo_keys.borrow_mut();
+    if keys.len() <= slot {
+      keys.resize(slot + 1, SmallBytes::from(&[][..]));
+    }
+    keys[slot] = SmallBytes::from(key);
+  }
+
   /// Replays the reads the JS memo served since the last native call (as
   /// `get` hits, in order), so that recency and the hit counter are exact
   /// before this call looks at or changes the store. Costs one load when the
@@ -987,12 +996,31 @@ unsafe extern "C" fn cb_open(env: sys::napi_env, info: sys::napi_callback_info) 
 }
 
 fn get_with(cx: Cx, h: &Handle, key: sys::napi_value, now: Now) -> R<sys::napi_value> {
+  get_remembering(cx, h, key, now, None)
+}
+
+/// `get`; with `slot`, a hit also records the key under that slot of the JS
+/// memo (`getRemember`).
+fn get_remembering(
+  cx: Cx,
+  h: &Handle,
+  key: sys::napi_value,
+  now: Now,
+  slot: Option<usize>,
+) -> R<sys::napi_value> {
   if !h.dispose.is_null() {
     return get_disposing(cx, h, key, now);
   }
   // No `dispose`: nothing removed is collected, so no Vec is made and moved
   // (the moves showed up as a store-forwarding stall in the `get` profile).
-  let got = cx.key(key, |k| h.store.get(k, now, None, |v| cx.decode_now(v)))?;
+  let got = cx.key(key, |k| {
+    let tag = slot.map(|s| s as u32);
+    let got = h.store.get_tagging(k, now, None, tag, |v| cx.decode_now(v));
+    if let (Some(slot), Some(_)) = (slot, &got) {
+      h.remember(slot, k);
+    }
+    got
+  })?;
   match got {
     None => cx.undefined(),
     Some(d) => cx.finish(Some(d?)),
@@ -1114,28 +1142,7 @@ unsafe extern "C" fn cb_bound_get_remember(
         ))
       }
     };
-    if !h.dispose.is_null() {
-      return get_with(cx, h, key, Now::Native);
-    }
-    let got = cx.key(key, |k| {
-      let got = h
-        .store
-        .get_tagging(k, Now::Native, None, Some(slot as u32), |v| {
-          cx.decode_now(v)
-        });
-      if got.is_some() {
-        let mut keys = h.memo_keys.borrow_mut();
-        if keys.len() <= slot {
-          keys.resize(slot + 1, SmallBytes::from(&[][..]));
-        }
-        keys[slot] = SmallBytes::from(k);
-      }
-      got
-    })?;
-    match got {
-      None => cx.undefined(),
-      Some(d) => cx.finish(Some(d?)),
-    }
+    get_remembering(cx, h, key, Now::Native, Some(slot))
   })
 }
 

@@ -668,6 +668,18 @@ enum Role {
   Ignore,
 }
 
+/// The role of each of `fields` record fields: the one at each listed
+/// position, `Ignore` for the rest.
+fn roles(fields: usize, at: &[(usize, Role)]) -> Vec<Role> {
+  (0..fields)
+    .map(|f| {
+      at.iter()
+        .find(|(i, _)| *i == f)
+        .map_or(Role::Ignore, |(_, r)| *r)
+    })
+    .collect()
+}
+
 fn to_u32(v: u64, what: &str) -> Result<u32, String> {
   u32::try_from(v).map_err(|_| format!("{what} {v} is out of range"))
 }
@@ -743,23 +755,16 @@ fn read_nodes<R: Read>(
     self_size: Vec::with_capacity(n),
     edge_count: Vec::with_capacity(n),
   };
-  let roles: Vec<Role> = (0..m.node_fields)
-    .map(|f| {
-      if f == m.node_type_at {
-        Role::Type
-      } else if f == m.node_name_at {
-        Role::Name
-      } else if f == m.node_id_at {
-        Role::Id
-      } else if f == m.node_self_at {
-        Role::SelfSize
-      } else if f == m.node_edges_at {
-        Role::EdgeCount
-      } else {
-        Role::Ignore
-      }
-    })
-    .collect();
+  let roles = roles(
+    m.node_fields,
+    &[
+      (m.node_type_at, Role::Type),
+      (m.node_name_at, Role::Name),
+      (m.node_id_at, Role::Id),
+      (m.node_self_at, Role::SelfSize),
+      (m.node_edges_at, Role::EdgeCount),
+    ],
+  );
   let type_count = m.node_kinds.len() as u64;
   scan_records(
     r,
@@ -800,19 +805,14 @@ fn read_edges<R: Read>(
     name: Vec::with_capacity(n),
     to: Vec::with_capacity(n),
   };
-  let roles: Vec<Role> = (0..m.edge_fields)
-    .map(|f| {
-      if f == m.edge_type_at {
-        Role::Type
-      } else if f == m.edge_name_at {
-        Role::Name
-      } else if f == m.edge_to_at {
-        Role::To
-      } else {
-        Role::Ignore
-      }
-    })
-    .collect();
+  let roles = roles(
+    m.edge_fields,
+    &[
+      (m.edge_type_at, Role::Type),
+      (m.edge_name_at, Role::Name),
+      (m.edge_to_at, Role::To),
+    ],
+  );
   let nf = m.node_fields as u64;
   let type_count = m.edge_kinds.len() as u64;
   scan_records(

@@ -324,6 +324,15 @@ mod tests {
     (*seed % 2_000_000) as f64 / 1_000_000.0 - 1.0
   }
 
+  /// `assess` with default options but `floor_blocks`.
+  fn assess_in_blocks(xs: &[f64], ys: &[f64], floor_blocks: usize) -> Assessment {
+    let opts = AssessOptions {
+      floor_blocks,
+      ..Default::default()
+    };
+    assess(xs, ys, &opts).unwrap()
+  }
+
   fn series(n: usize, f: impl Fn(f64, f64) -> f64) -> (Vec<f64>, Vec<f64>) {
     let mut seed = 0x9E37_79B9_7F4A_7C15u64;
     let xs: Vec<f64> = (0..n).map(|i| i as f64).collect();
@@ -387,15 +396,7 @@ mod tests {
     let (fx, fy) = floor_of(&xs, &ys, 10);
     assert_eq!(fx.len(), 10);
     assert!(fy.iter().all(|&y| y == 100.0), "{fy:?}");
-    let a = assess(
-      &xs,
-      &ys,
-      &AssessOptions {
-        floor_blocks: 10,
-        ..Default::default()
-      },
-    )
-    .unwrap();
+    let a = assess_in_blocks(&xs, &ys, 10);
     assert!(!a.growing, "{}", a.reason);
   }
 
@@ -403,15 +404,7 @@ mod tests {
   fn detects_a_slow_leak_under_noise() {
     // 64 units per step under ±2000 of noise and a sawtooth: clearly a leak over 400 steps.
     let (xs, ys) = series(400, |x, e| 1e6 + 64.0 * x + 2000.0 * e + (x % 13.0) * 300.0);
-    let a = assess(
-      &xs,
-      &ys,
-      &AssessOptions {
-        floor_blocks: 20,
-        ..Default::default()
-      },
-    )
-    .unwrap();
+    let a = assess_in_blocks(&xs, &ys, 20);
     assert!(a.growing, "{}", a.reason);
     assert!(
       (a.overall.slope - 64.0).abs() < 16.0,
@@ -424,15 +417,7 @@ mod tests {
   fn a_warm_up_that_ends_is_not_a_leak() {
     // Rises for the first third (a cache filling to its bound), then flat with noise.
     let (xs, ys) = series(300, |x, e| 1e6 + 5000.0 * x.min(100.0) + 3000.0 * e);
-    let a = assess(
-      &xs,
-      &ys,
-      &AssessOptions {
-        floor_blocks: 20,
-        ..Default::default()
-      },
-    )
-    .unwrap();
+    let a = assess_in_blocks(&xs, &ys, 20);
     assert!(!a.growing, "{}", a.reason);
     assert!(a.reason.contains("stopped"), "{}", a.reason);
   }
@@ -443,15 +428,7 @@ mod tests {
     for y in ys.iter_mut().skip(150).take(3) {
       *y += 450_000.0; // a 0.45 MB spike surviving a couple of GCs
     }
-    let a = assess(
-      &xs,
-      &ys,
-      &AssessOptions {
-        floor_blocks: 20,
-        ..Default::default()
-      },
-    )
-    .unwrap();
+    let a = assess_in_blocks(&xs, &ys, 20);
     assert!(!a.growing, "{}", a.reason);
   }
 
