@@ -55,7 +55,7 @@ export interface ProcessMemoryOptions {
  */
 export declare function processMemory(options?: ProcessMemoryOptions): ProcessMemory
 
-// ---- Recycle safety net (lib/recycle.js) ---------------------------------------
+// ---- Recycle safety net (lib/fleet/recycle.js) ---------------------------------------
 
 /** Thresholds of the recycle safety net. At least one of maxJobs, maxRss, maxHeapUsed is required. */
 export interface RecycleOptions {
@@ -342,7 +342,7 @@ export declare function monitor(options?: MonitorOptions): Monitor
  * @throws {TypeError} `ERR_LEAKGUARD_INVALID_ARGUMENT` when `handler` is not a function.
  */
 export declare function onWorkerWarning(handler: (warning: TrendWarning) => void): () => void
-// ---- Job scopes (lib/scope.js) ------------------------------------------------
+// ---- Job scopes (lib/scope/scope.js) ------------------------------------------------
 
 /** What a resource left open by a job is: its kind, then its type within the kind. */
 export type LeftOpenKind = 'timer' | 'listener' | 'socket' | 'server' | 'stream' | 'child_process' | 'handle'
@@ -765,7 +765,7 @@ export declare function summarizeHeapSnapshot(path: HeapSnapshotPath, options?: 
 /** Synchronous twin of `summarizeHeapSnapshot`. */
 export declare function summarizeHeapSnapshotSync(path: HeapSnapshotPath, options?: Omit<SummarizeHeapSnapshotOptions, 'signal'>): HeapSummary
 
-// ---- Memory assertions (lib/assert.js) ------------------------------------
+// ---- Memory assertions (lib/assert/assert.js) ------------------------------------
 
 /** A memory figure that measureGrowth follows. */
 export type GrowthMetric = 'heapUsed' | 'external' | 'arrayBuffers' | 'rss' | 'code'

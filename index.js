@@ -2,14 +2,14 @@
 // leakguard's public API. Each capability lives in one file under lib/;
 // this file only gathers them.
 
-const { codes } = require('./lib/errors')
-const { processMemory } = require('./lib/memory')
-const scope = require('./lib/scope')
-const { BoundedCache } = require('./lib/cache')
-const memoryAssert = require('./lib/assert')
-const snapshot = require('./lib/snapshot')
-const { recycle, Recycler } = require('./lib/recycle')
-const { monitor, onWorkerWarning } = require('./lib/monitor')
+const { codes } = require('./lib/common/errors')
+const { processMemory } = require('./lib/common/memory')
+const scope = require('./lib/scope/scope')
+const { BoundedCache } = require('./lib/cache/cache')
+const memoryAssert = require('./lib/assert/assert')
+const snapshot = require('./lib/snapshot/snapshot')
+const { recycle, Recycler } = require('./lib/fleet/recycle')
+const { monitor, onWorkerWarning } = require('./lib/monitor/monitor')
 
 module.exports = {
   codes,

@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 const require = createRequire(import.meta.url)
-const { Progress, verdictOf, formatCheck } = require('../lib/cli.js')
+const { Progress, verdictOf, formatCheck } = require('../lib/cli/cli.js')
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const bin = path.join(root, 'bin', 'leakguard.js')

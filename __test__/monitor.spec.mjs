@@ -21,8 +21,8 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '..')
 const fixture = path.join(here, 'fixtures', 'monitor-jobs.js')
 const { monitor, onWorkerWarning, codes } = require('../index.js')
-const channels = require('../lib/channels.js')
-const { samplerInfo } = require('../lib/monitor.js')
+const channels = require('../lib/common/channels.js')
+const { samplerInfo } = require('../lib/monitor/monitor.js')
 
 /** Runs the job fixture in a forked child; resolves with its result, IPC messages and stderr. */
 function runChild (opts) {

@@ -21,7 +21,7 @@ import * as esm from 'leakguard'
 const require = createRequire(import.meta.url)
 const lg = require('leakguard')
 const { guard, withScope, currentScope, scopeStats, resetScopeStats, JobScope, SuppressedError } = lg
-const autotrack = require('../lib/scope-autotrack.js')
+const autotrack = require('../lib/scope/autotrack.js')
 const helper = require('./fixtures/leaky-helper.cjs')
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -798,7 +798,7 @@ function noop () {}
  * measureGrowth), and a WeakRef to one closed scope of each scoped run.
  */
 async function keptPerJob (leak, release) {
-  const { measureGrowth } = require('../lib/assert.js')
+  const { measureGrowth } = require('../lib/assert/assert.js')
   const opts = { name: 'left-open', autoTrack: true, onLeftOpen: 'ignore' }
   const refs = []
   let ref

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const { assessTrend } = require('../lib/trend.js')
+const { assessTrend } = require('../lib/trend/trend.js')
 
 const xs = Array.from({ length: 200 }, (_, i) => i)
 

@@ -21,7 +21,7 @@ const perfHooks = require('node:perf_hooks')
 
 // Time every JS entry point of the monitor: its check timer, the
 // FinalizationRegistry callback (full GCs) and the PerformanceObserver callback
-// (one scavenge sample per check). Wrapped before lib/monitor.js takes them.
+// (one scavenge sample per check). Wrapped before lib/monitor/monitor.js takes them.
 let timing = false
 let spentNs = 0n
 let calls = 0
@@ -42,7 +42,7 @@ globalThis.FinalizationRegistry = class extends OriginalRegistry {
   constructor (callback) { super(timed(callback)) }
 }
 const { monitor } = require('../index.js')
-const { Monitor } = require('../lib/monitor.js')
+const { Monitor } = require('../lib/monitor/monitor.js')
 perfHooks.PerformanceObserver = OriginalObserver
 globalThis.FinalizationRegistry = OriginalRegistry
 Monitor.prototype._check = timed(Monitor.prototype._check)

@@ -7,7 +7,7 @@ import { compare, printTable, fmt, median } from './util.mjs'
 
 const require = createRequire(import.meta.url)
 const { guard, currentScope, withScope, scopeStats, resetScopeStats } = require('../index.js')
-const { _recordStats } = require('../lib/scope.js')
+const { _recordStats } = require('../lib/scope/scope.js')
 
 // --- 0. (measured first, before anything enables AsyncLocalStorage) why
 // autoTrack patches rather than using an async_hooks init hook: such a hook

@@ -5,7 +5,7 @@ use napi_derive::napi;
 
 use crate::errors::{catch_panic, ErrorCode, Result};
 
-/// The `ERR_LEAKGUARD_*` table as `{ KEY: 'ERR_LEAKGUARD_KEY' }`; `lib/errors.js`
+/// The `ERR_LEAKGUARD_*` table as `{ KEY: 'ERR_LEAKGUARD_KEY' }`; `lib/common/errors.js`
 /// builds its `codes` from it so the codes are defined once, here.
 #[napi(js_name = "errorCodes")]
 pub fn error_codes() -> std::collections::HashMap<String, String> {

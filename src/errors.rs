@@ -1,5 +1,5 @@
 //! The one table of error codes that native code throws, and the conversion of
-//! Rust failures (including panics) into JS errors. `lib/errors.js` reads
+//! Rust failures (including panics) into JS errors. `lib/common/errors.js` reads
 //! this table through `errorCodes()` so JS and Rust never disagree on a code.
 
 use std::fmt;

@@ -14,8 +14,8 @@ processMemory({ arrayBuffers: 1 })
 
 // Recycle safety net, and the optional-peer exporter subpaths.
 import { recycle, Recycler, type RecycleEvent } from '../../index.js'
-import * as prometheus from '../../lib/prometheus.js'
-import * as otel from '../../lib/otel.js'
+import * as prometheus from '../../lib/fleet/prometheus.js'
+import * as otel from '../../lib/fleet/otel.js'
 import { Registry } from 'prom-client'
 import { metrics } from '@opentelemetry/api'
 

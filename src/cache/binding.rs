@@ -5,7 +5,7 @@
 //! raw N-API function, and lru-cache's `get` is ~55 ns. So the store is an
 //! `External` passed as the first argument, keys are read into a stack
 //! buffer, and results are created directly. These functions are attached to
-//! the addon's exports as `cacheOps` by `init` and used by `lib/cache.js`,
+//! the addon's exports as `cacheOps` by `init` and used by `lib/cache/cache.js`,
 //! which validates arguments before calling them. They are still reachable
 //! by deep-requiring `binding.js`, so each checks that its first argument is
 //! a store External made by `open` (an N-API type tag) before reading it.
@@ -69,7 +69,7 @@ static STORE_TAG: sys::napi_type_tag = sys::napi_type_tag {
 struct Handle {
   store: AnyStore,
   /// Keys of the values the JS side holds in its memo of hot values, by
-  /// memo slot (see `getRemember` and `touch`, and `lib/cache.js`).
+  /// memo slot (see `getRemember` and `touch`, and `lib/cache/cache.js`).
   memo_keys: RefCell<Vec<SmallBytes>>,
   /// The JS memo's queue of reads not yet seen by the store, given by `bind`.
   replay: RefCell<Option<Replay>>,

@@ -16,7 +16,7 @@ use napi::bindgen_prelude::Float64Array;
 
 use crate::sampler::thread::{self, GLOBAL};
 
-/// One subscription to the process-wide sampling thread. `lib/monitor.js`
+/// One subscription to the process-wide sampling thread. `lib/monitor/monitor.js`
 /// holds one per monitor. Dropping it (explicit `stop()`, garbage collection,
 /// or the teardown of its worker_thread's environment, which finalizes every
 /// wrapped object) unsubscribes, so a terminated worker never leaves the

@@ -1,6 +1,6 @@
 //! napi glue for heap snapshots. Results cross the boundary as one JSON
 //! string (a few KB: the top groups and suspects), parsed by
-//! `lib/snapshot.js`; errors travel inside it as `{ error: { code, message } }`
+//! `lib/snapshot/snapshot.js`; errors travel inside it as `{ error: { code, message } }`
 //! because napi's `Task` can only reject with a generic status, and the JS
 //! layer must see our `ERR_LEAKGUARD_*` code.
 
@@ -118,7 +118,7 @@ fn diff_job(before: String, after: String, jobs_between: Option<f64>, top: u32) 
 
 /// Parses and diffs two snapshots on the libuv pool. Resolves to a JSON
 /// string: `{ ok: HeapDiff }` or `{ error: { code, message } }`. Options are
-/// validated by `lib/snapshot.js`.
+/// validated by `lib/snapshot/snapshot.js`.
 #[napi(js_name = "diffHeapSnapshotsNative")]
 pub fn diff_heap_snapshots_native(
   before: String,

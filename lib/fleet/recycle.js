@@ -7,15 +7,15 @@
 // mid-job. Recycling hides a leak, so the event's message quotes what the
 // monitor and the job scopes saw leaking.
 
-const { formatBytes } = require('./format')
+const { formatBytes } = require('../common/format')
 const { EventEmitter } = require('node:events')
-const channels = require('./channels')
+const channels = require('../common/channels')
 const v8 = require('node:v8')
-const { readRss } = require('./memory')
+const { readRss } = require('../common/memory')
 const {
   checkObject, checkKnownKeys, checkInteger, checkBoolean, invalidOptionType,
   invalidOptionValue, invalidArgType
-} = require('./errors')
+} = require('../common/errors')
 
 const OPTION_KEYS = ['maxJobs', 'maxRss', 'maxHeapUsed', 'exit', 'worker', 'exitTimeoutMs', 'exitCode']
 // Left-open resources are summarised by kind/type/site; a leak tool must not

@@ -7,7 +7,7 @@
 const v8 = require('node:v8')
 const vm = require('node:vm')
 const { fileURLToPath } = require('node:url')
-const native = require('./native')
+const native = require('../common/native')
 const {
   codes,
   invalidArgType,
@@ -18,7 +18,7 @@ const {
   checkKnownKeys,
   checkInteger,
   checkNumber
-} = require('./errors')
+} = require('../common/errors')
 
 const DEFAULT_TOP = 20
 const MAX_TOP = 10_000
@@ -125,7 +125,7 @@ async function runAsync (start, signal) {
 
 /**
  * Compares two heap snapshots off the main thread.
- * @returns {Promise<import('../index').HeapDiff>}
+ * @returns {Promise<import('../../index').HeapDiff>}
  */
 async function diffHeapSnapshots (before, after, options) {
   const b = toPath('before', before)
@@ -145,7 +145,7 @@ function diffHeapSnapshotsSync (before, after, options) {
 
 /**
  * Per-class totals of one snapshot (DevTools' Summary view), off the main thread.
- * @returns {Promise<import('../index').HeapSummary>}
+ * @returns {Promise<import('../../index').HeapSummary>}
  */
 async function summarizeHeapSnapshot (path, options) {
   const p = toPath('path', path)

@@ -12,13 +12,13 @@
 const { AsyncLocalStorage } = require('node:async_hooks')
 const { performance } = require('node:perf_hooks')
 const timers = require('node:timers')
-const { jobEnd, jobStart } = require('./channels')
-const { recycleOption, isDraining } = require('./recycle')
+const { jobEnd, jobStart } = require('../common/channels')
+const { recycleOption, isDraining } = require('../fleet/recycle')
 const {
   withCode, leakguardError, invalidArgType, invalidOptionType,
   checkObject, checkKnownKeys, checkInteger, checkString, checkFunction, checkOneOf
-} = require('./errors')
-const autotrack = require('./scope-autotrack')
+} = require('../common/errors')
+const autotrack = require('./autotrack')
 
 // What AsyncLocalStorage holds for a job is its scope's id, not the scope.
 // Every async resource the job creates (a timer, a socket, a promise) keeps

@@ -7,16 +7,16 @@
 // that says what grew, by how much per iteration, with what confidence, and
 // which resources each iteration left open.
 
-const { formatBytes } = require('./format')
+const { formatBytes } = require('../common/format')
 const v8 = require('node:v8')
 const vm = require('node:vm')
 const path = require('node:path')
 const fs = require('node:fs')
 const os = require('node:os')
 const { AssertionError } = require('node:assert')
-const { assessTrend } = require('./trend')
-const { readRss } = require('./memory')
-const scope = require('./scope')
+const { assessTrend } = require('../trend/trend')
+const { readRss } = require('../common/memory')
+const scope = require('../scope/scope')
 const {
   checkObject,
   checkKnownKeys,
@@ -28,7 +28,7 @@ const {
   invalidOptionType,
   invalidOptionValue,
   leakguardError
-} = require('./errors')
+} = require('../common/errors')
 
 const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code']
 // RSS grows in healthy processes (V8 resizes new space, the allocator keeps

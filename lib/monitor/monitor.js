@@ -29,18 +29,18 @@
 // jobs of a leak-free loop, no mark-compact at all). Only the heap after a full
 // collection is the live set.
 
-const { formatBytes } = require('./format')
+const { formatBytes } = require('../common/format')
 const { EventEmitter } = require('node:events')
 const { PerformanceObserver, constants: perf } = require('node:perf_hooks')
 const v8 = require('node:v8')
 const { isMainThread, threadId, BroadcastChannel } = require('node:worker_threads')
-const native = require('./native')
-const channels = require('./channels')
-const { monitorRecycleOption } = require('./recycle')
+const native = require('../common/native')
+const channels = require('../common/channels')
+const { monitorRecycleOption } = require('../fleet/recycle')
 const {
   checkObject, checkKnownKeys, checkInteger, checkNumber, checkBoolean,
   invalidOptionValue, invalidArgType, invalidArgValue
-} = require('./errors')
+} = require('../common/errors')
 
 const OPTION_KEYS = [
   'intervalMs', 'checkEveryMs', 'windowMs', 'minSamples', 'floorBlocks', 'alpha',

@@ -5,7 +5,7 @@
 // charts of a hundred points do not need a charting library, and SVG built
 // on the server renders even where scripts are blocked.
 
-const { formatBytes } = require('./format')
+const { formatBytes } = require('../common/format')
 
 const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code']
 const METRIC_NOTE = {
@@ -201,7 +201,7 @@ th{color:#5b6472;font-weight:600} td:not(:last-child){white-space:nowrap} code{f
 `
 
 /**
- * Renders check results (each with its `verdict` from lib/cli.js verdictOf)
+ * Renders check results (each with its `verdict` from lib/cli/cli.js verdictOf)
  * as one self-contained HTML page.
  * @param {object[]} results
  */

@@ -4,9 +4,9 @@
 // examples/prometheus/alerts.yml). prom-client is an optional peer dependency:
 // it is loaded from the user's install, and only by this subpath.
 
-const { requirePeer } = require('./peer')
+const { requirePeer } = require('../common/peer')
 const client = requirePeer('prom-client', 'leakguard/prometheus')
-const { invalidOptionType } = require('./errors')
+const { invalidOptionType } = require('../common/errors')
 const {
   CACHE_COUNTERS, checkExporterOptions, checkPrefix, subscribeEvents, memoryFigures, trendFigures, cacheFigures
 } = require('./metrics')

@@ -1,8 +1,8 @@
 'use strict'
 // The process in which `leakguard check` runs the user's job handler (forked
-// by lib/cli.js, IPC only). It loads the module, runs warm-up and measured
+// by lib/cli/cli.js, IPC only). It loads the module, runs warm-up and measured
 // jobs with the guards on, takes two heap snapshots some jobs apart, diffs
-// them, and sends one `result` message with the raw facts; lib/cli.js turns
+// them, and sends one `result` message with the raw facts; lib/cli/cli.js turns
 // them into the verdict. Nothing here prints: stdout/stderr belong to the
 // user's handler.
 
@@ -56,16 +56,6 @@ function exportsOf (ns) {
   const names = new Set(Object.keys(ns).filter((k) => k !== 'default'))
   if (ns.default && typeof ns.default === 'object') for (const k of Object.keys(ns.default)) names.add(k)
   return [...names]
-}
-
-/** Optional sibling capability: undefined when this build does not have it yet. */
-function optional (name) {
-  try {
-    return require(name)
-  } catch (err) {
-    if (err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(name.replace('./', ''))) return undefined
-    throw err
-  }
 }
 
 /**
@@ -128,13 +118,13 @@ function readMemory () {
 /**
  * Warm-up, sampled here for the chart only (the JIT, lazy singletons and
  * caches filling up make it climb, which is why it is excluded from the
- * trend), then the measured jobs through measureGrowth() (lib/assert.js):
+ * trend), then the measured jobs through measureGrowth() (lib/assert/assert.js):
  * the same sampling, trend test and left-open accounting as
  * assertMemoryBounded(), so the CLI and a user's test agree.
  */
 async function measure (state, opts) {
-  const { measureGrowth } = require('./assert')
-  const { withScope } = require('./scope')
+  const { measureGrowth } = require('../assert/assert')
+  const { withScope } = require('../scope/scope')
   const total = opts.warmup + opts.jobs
   const samples = []
   // Warm-up jobs run in an autoTrack scope like the measured ones, so that
@@ -223,8 +213,7 @@ function writeFromEmptyStack (snapshot, file) {
 }
 
 async function heapDiff (state, opts, first) {
-  const snapshot = optional('./snapshot')
-  if (!snapshot) return { heapDiff: null, heapDiffNote: 'not available in this build (lib/snapshot.js missing)' }
+  const snapshot = require('../snapshot/snapshot')
   if (opts.snapshotJobs === 0) return { heapDiff: null, heapDiffNote: 'skipped (--snapshot-jobs 0)' }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-check-'))
   try {

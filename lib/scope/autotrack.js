@@ -31,7 +31,7 @@ const origSetInterval = timers.setInterval
 const origSetImmediate = timers.setImmediate
 const origClearTimeout = timers.clearTimeout
 
-// Set by lib/scope.js (no circular require): the store holds a scope id.
+// Set by lib/scope/scope.js (no circular require): the store holds a scope id.
 let als = null
 let openScopes = null // id -> open JobScope
 let forwards = null // id of a closed plain scope -> its parent's id
@@ -324,7 +324,7 @@ function detach (rec) {
 
 // ---- creation sites -----------------------------------------------------------
 
-const libDir = __dirname + require('node:path').sep
+const libDir = require('node:path').join(__dirname, '..') + require('node:path').sep
 const cwd = process.cwd() + require('node:path').sep
 
 /** First frame outside Node internals, node_modules and leakguard's lib/: `file:line:col`. */

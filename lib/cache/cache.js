@@ -5,11 +5,11 @@
 // bound to this instance's store, the others with the store handle as first
 // argument. Nothing is allocated per call on the JS side.
 
-const { cacheOps } = require('./native')
+const { cacheOps } = require('../common/native')
 const {
   describe, withCode, invalidArgType, checkObject, checkKnownKeys, checkInteger, checkNumber,
   checkBoolean, checkString, checkFunction
-} = require('./errors')
+} = require('../common/errors')
 
 const {
   open: nOpen, bind: nBind, set: nSet, setJson: nSetJson, delete: nDelete,
@@ -114,7 +114,7 @@ class BoundedCache {
   #name
 
   /**
-   * @param {import('../index').BoundedCacheOptions} options
+   * @param {import('../../index').BoundedCacheOptions} options
    */
   constructor (options) {
     if (options === undefined) {

@@ -3,8 +3,8 @@
 // Mann–Kendall significance, post-GC floor. Shared by the monitor and the
 // test assertions so both reach the same verdict on the same data.
 
-const native = require('./native')
-const { checkObject, checkKnownKeys, checkNumber, checkInteger, invalidArgType, invalidArgValue } = require('./errors')
+const native = require('../common/native')
+const { checkObject, checkKnownKeys, checkNumber, checkInteger, invalidArgType, invalidArgValue } = require('../common/errors')
 
 const OPTION_KEYS = ['alpha', 'minSlope', 'minGrowth', 'floorBlocks', 'recentFraction']
 

@@ -4,11 +4,11 @@
 // from the diagnostics channels (job ends, warnings, limits), figures that are
 // cheap to read now (memory, trend, cache stats) are read at collection time.
 
-const channels = require('./channels')
-const { processMemory } = require('./memory')
+const channels = require('../common/channels')
+const { processMemory } = require('../common/memory')
 const {
   checkObject, checkKnownKeys, checkString, invalidOptionType, invalidOptionValue
-} = require('./errors')
+} = require('../common/errors')
 
 // Label values come from job names and warning metrics: bounded so that a
 // caller who names jobs by id cannot blow up the metric store.

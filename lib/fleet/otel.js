@@ -5,15 +5,15 @@
 // counts (jobs, left-open resources, warnings) are counters fed by the
 // diagnostics channels.
 
-const { requirePeer } = require('./peer')
+const { requirePeer } = require('../common/peer')
 const api = requirePeer('@opentelemetry/api', 'leakguard/otel')
-const { invalidOptionType } = require('./errors')
+const { invalidOptionType } = require('../common/errors')
 const {
   CACHE_COUNTERS, checkExporterOptions, checkPrefix, subscribeEvents, memoryFigures, trendFigures, cacheFigures
 } = require('./metrics')
 
 function checkMeter (meter) {
-  if (meter === undefined) return api.metrics.getMeter('leakguard', require('../package.json').version)
+  if (meter === undefined) return api.metrics.getMeter('leakguard', require('../../package.json').version)
   if (meter === null || typeof meter !== 'object' || typeof meter.createCounter !== 'function' ||
       typeof meter.addBatchObservableCallback !== 'function') {
     throw invalidOptionType('options.meter', 'an OpenTelemetry Meter', meter)

@@ -5,10 +5,10 @@
 // autoTrack patch, or a heap snapshot) in the handler must not be measured
 // together with the CLI's own allocations, and a handler that crashes or
 // exhausts the heap must still leave us able to say so. The child
-// (lib/cli-check-child.js) talks to us over IPC: `progress` messages, then one
+// (lib/cli/check-child.js) talks to us over IPC: `progress` messages, then one
 // `result` or `error`.
 
-const { formatBytes: formatUnsigned } = require('./format')
+const { formatBytes: formatUnsigned } = require('../common/format')
 // Verdict lines show growth, so positive figures carry their sign.
 const formatBytes = (n) => formatUnsigned(n, { signed: true })
 const fs = require('node:fs')
@@ -253,11 +253,11 @@ class Progress {
 
 // ---- running a check in a child process -------------------------------------
 
-const CHILD = path.join(__dirname, 'cli-check-child.js')
+const CHILD = path.join(__dirname, 'check-child.js')
 
 /**
  * Runs one check in a child process and resolves with its raw result (see
- * lib/cli-check-child.js). Rejects with an Error carrying `usage: true` when
+ * lib/cli/check-child.js). Rejects with an Error carrying `usage: true` when
  * the module cannot be used (no handler export, load failure).
  */
 function runCheck (opts, progress) {
@@ -545,7 +545,7 @@ async function diff (args, io) {
   const after = resolveModule('diff', p.positionals[1], io.cwd)
   const jobsBetween = intFlag('diff', p.values, 'jobs-between', { min: 1, def: undefined })
   const top = intFlag('diff', p.values, 'top', { min: 1, def: 20 })
-  const { diffHeapSnapshots } = require('./snapshot')
+  const { diffHeapSnapshots } = require('../snapshot/snapshot')
   let result
   try {
     result = await diffHeapSnapshots(before, after, jobsBetween === undefined ? { top } : { jobsBetween, top })
@@ -587,7 +587,7 @@ async function demo (args, io) {
   const jobs = intFlag('demo', p.values, 'jobs', { min: 20, def: 400 })
   const report = path.resolve(io.cwd, p.values.report ?? 'leakguard-report.html')
   const json = p.values.json === true
-  const examples = path.join(__dirname, '..', 'examples')
+  const examples = path.join(__dirname, '..', '..', 'examples')
   const results = []
   for (const name of ['leaky-worker.js', 'fixed-worker.js']) {
     const opts = {
