@@ -129,7 +129,10 @@ export declare class Recycler {
   once(event: 'idle', listener: () => void): this
   off(event: 'recycle' | 'idle', listener: (...args: any[]) => void): this
   /** Counts one finished job not run through guard()/withScope(); returns the recycle event if it fired now. */
-  jobEnded(report?: { name?: string, leftOpen?: Array<{ kind: string, type: string, site?: string }> }): RecycleEvent | null
+  jobEnded(report?: {
+    name?: string
+    leftOpen?: Array<{ kind: string; type: string; site?: string }>
+  }): RecycleEvent | null
   /** Counts the start of a job not run through guard()/withScope() (for gracefulExit's wait). */
   jobStarted(): void
   /** Evaluates the thresholds now; emits 'recycle' once and returns it, or null. */
@@ -515,11 +518,26 @@ export declare class JobScope implements AsyncDisposable, Disposable {
   /** setImmediate, cleared at close if it has not run. */
   setImmediate<A extends any[]>(fn: (...args: A) => void, ...args: A): NodeJS.Immediate
   /** `emitter.on(event, listener)` or `target.addEventListener(event, listener, options)`; removed at close. Returns `target`. */
-  on<T extends EmitterLike | EventTarget>(target: T, event: string | symbol, listener: (...args: any[]) => void, options?: AddEventListenerOptions | boolean): T
+  on<T extends EmitterLike | EventTarget>(
+    target: T,
+    event: string | symbol,
+    listener: (...args: any[]) => void,
+    options?: AddEventListenerOptions | boolean
+  ): T
   /** Like on(), at most once. */
-  once<T extends EmitterLike | EventTarget>(target: T, event: string | symbol, listener: (...args: any[]) => void, options?: AddEventListenerOptions | boolean): T
+  once<T extends EmitterLike | EventTarget>(
+    target: T,
+    event: string | symbol,
+    listener: (...args: any[]) => void,
+    options?: AddEventListenerOptions | boolean
+  ): T
   /** `target.addEventListener(type, listener, options)`, removed at close. Returns `target`. */
-  addEventListener<T extends EventTarget>(target: T, type: string, listener: EventListenerOrEventListenerObject, options?: AddEventListenerOptions | boolean): T
+  addEventListener<T extends EventTarget>(
+    target: T,
+    type: string,
+    listener: EventListenerOrEventListenerObject,
+    options?: AddEventListenerOptions | boolean
+  ): T
   /**
    * Closes `resource` at close with the first of `Symbol.asyncDispose`, `Symbol.dispose`,
    * `destroy()`, `close()`, `end()`, `terminate()` it has (a returned promise is awaited
@@ -555,7 +573,10 @@ export declare function guard<This, Args extends any[], R>(
 ): (this: This, ...args: Args) => Promise<Awaited<R>>
 
 /** Runs `fn(scope)` in a fresh scope closed when it settles; resolves to fn's result. */
-export declare function withScope<R>(fn: (scope: JobScope) => R, options?: Omit<ScopeOptions, 'recycle'> & { recycle?: Recycler }): Promise<Awaited<R>>
+export declare function withScope<R>(
+  fn: (scope: JobScope) => R,
+  options?: Omit<ScopeOptions, 'recycle'> & { recycle?: Recycler }
+): Promise<Awaited<R>>
 
 /**
  * The scope of the job running in the current async context (at any depth), or
@@ -757,13 +778,27 @@ export interface SummarizeHeapSnapshotOptions {
  * when a file cannot be read, `ERR_LEAKGUARD_INVALID_ARGUMENT` /
  * `ERR_LEAKGUARD_INVALID_OPTION` for bad arguments.
  */
-export declare function diffHeapSnapshots(before: HeapSnapshotPath, after: HeapSnapshotPath, options?: DiffHeapSnapshotsOptions): Promise<HeapDiff>
+export declare function diffHeapSnapshots(
+  before: HeapSnapshotPath,
+  after: HeapSnapshotPath,
+  options?: DiffHeapSnapshotsOptions
+): Promise<HeapDiff>
 /** Synchronous twin of `diffHeapSnapshots` (blocks the calling thread; no `signal`). */
-export declare function diffHeapSnapshotsSync(before: HeapSnapshotPath, after: HeapSnapshotPath, options?: Omit<DiffHeapSnapshotsOptions, 'signal'>): HeapDiff
+export declare function diffHeapSnapshotsSync(
+  before: HeapSnapshotPath,
+  after: HeapSnapshotPath,
+  options?: Omit<DiffHeapSnapshotsOptions, 'signal'>
+): HeapDiff
 /** Per-group totals of one snapshot, like DevTools' Summary view, off the main thread. */
-export declare function summarizeHeapSnapshot(path: HeapSnapshotPath, options?: SummarizeHeapSnapshotOptions): Promise<HeapSummary>
+export declare function summarizeHeapSnapshot(
+  path: HeapSnapshotPath,
+  options?: SummarizeHeapSnapshotOptions
+): Promise<HeapSummary>
 /** Synchronous twin of `summarizeHeapSnapshot`. */
-export declare function summarizeHeapSnapshotSync(path: HeapSnapshotPath, options?: Omit<SummarizeHeapSnapshotOptions, 'signal'>): HeapSummary
+export declare function summarizeHeapSnapshotSync(
+  path: HeapSnapshotPath,
+  options?: Omit<SummarizeHeapSnapshotOptions, 'signal'>
+): HeapSummary
 
 // ---- Memory assertions (lib/assert/assert.js) ------------------------------------
 
@@ -1065,7 +1100,9 @@ export interface BoundedCacheStoreInfo {
  * Iteration order is most recently used first.
  * @throws {TypeError|RangeError} `ERR_LEAKGUARD_INVALID_OPTION` for bad options.
  */
-export declare class BoundedCache<K extends CacheKey = CacheKey, V extends CacheValue = CacheValue> implements Iterable<[K, Stored<V>]> {
+export declare class BoundedCache<K extends CacheKey = CacheKey, V extends CacheValue = CacheValue>
+  implements Iterable<[K, Stored<V>]>
+{
   constructor(options: BoundedCacheOptions<K, V>)
   /** A copy of the value, or undefined; marks it most recently used. */
   get(key: K): Stored<V> | undefined

@@ -17,8 +17,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const { BoundedCache, codes } = require('leakguard')
 
 /** A hand-made clock, as a user's fake timers would provide (lru-cache's `perf`). */
-function fakeClock (t = 1000) {
-  return { now: () => t, advance (ms) { t += ms } }
+function fakeClock(t = 1000) {
+  return {
+    now: () => t,
+    advance(ms) {
+      t += ms
+    }
+  }
 }
 
 // One value of each supported kind, as stored and as read back.
@@ -30,12 +35,15 @@ const KINDS = {
   null: { make: () => null, back: () => null },
   Buffer: { make: (i) => Buffer.from([i, 1, 2]), back: (i) => Buffer.from([i, 1, 2]) },
   Uint8Array: { make: (i) => new Uint8Array([i, 9]), back: (i) => Buffer.from([i, 9]) },
-  object: { make: (i) => ({ id: i, tags: ['a', 'b'], nested: { ok: true, none: null } }), back: (i) => ({ id: i, tags: ['a', 'b'], nested: { ok: true, none: null } }) },
+  object: {
+    make: (i) => ({ id: i, tags: ['a', 'b'], nested: { ok: true, none: null } }),
+    back: (i) => ({ id: i, tags: ['a', 'b'], nested: { ok: true, none: null } })
+  },
   array: { make: (i) => [i, 'x', { y: [1] }], back: (i) => [i, 'x', { y: [1] }] }
 }
 
 /** Exact stored bytes of one entry: UTF-8 key + 1 tag byte + payload. */
-function entryBytes (key, value) {
+function entryBytes(key, value) {
   const k = typeof key === 'number' ? 9 : Buffer.byteLength(key)
   let payload
   if (typeof value === 'string') payload = Buffer.byteLength(value)
@@ -48,8 +56,16 @@ function entryBytes (key, value) {
 
 test('exported from CommonJS and ESM; an unbounded cache is refused', () => {
   assert.equal(EsmBoundedCache, BoundedCache)
-  assert.throws(() => new BoundedCache(), { name: 'TypeError', code: codes.INVALID_OPTION, message: /options is required/ })
-  assert.throws(() => new BoundedCache({}), { name: 'TypeError', code: codes.INVALID_OPTION, message: /At least one of options.max or options.maxSize is required/ })
+  assert.throws(() => new BoundedCache(), {
+    name: 'TypeError',
+    code: codes.INVALID_OPTION,
+    message: /options is required/
+  })
+  assert.throws(() => new BoundedCache({}), {
+    name: 'TypeError',
+    code: codes.INVALID_OPTION,
+    message: /At least one of options.max or options.maxSize is required/
+  })
   assert.throws(() => new BoundedCache({ ttl: 1000 }), { code: codes.INVALID_OPTION })
 })
 
@@ -61,7 +77,10 @@ for (const [kind, { make, back }] of Object.entries(KINDS)) {
     assert.deepEqual(c.get('a'), back(1))
     if (typeof original === 'object' && original !== null) {
       assert.notEqual(c.get('a'), original, 'a fresh copy, never the stored identity')
-      if (!ArrayBuffer.isView(original)) { original.mutated = true; assert.deepEqual(c.get('a'), back(1)) }
+      if (!ArrayBuffer.isView(original)) {
+        original.mutated = true
+        assert.deepEqual(c.get('a'), back(1))
+      }
     }
     c.set('b', make(2)).set('c', make(3))
     assert.deepEqual([...c.keys()], ['c', 'b', 'a'])
@@ -72,11 +91,27 @@ for (const [kind, { make, back }] of Object.entries(KINDS)) {
     assert.equal(c.get('b'), undefined)
     assert.equal(c.has('b'), false)
     assert.deepEqual([...c.values()], [back(4), back(1), back(3)])
-    assert.deepEqual([...c.entries()], [['d', back(4)], ['a', back(1)], ['c', back(3)]])
+    assert.deepEqual(
+      [...c.entries()],
+      [
+        ['d', back(4)],
+        ['a', back(1)],
+        ['c', back(3)]
+      ]
+    )
     assert.deepEqual([...c], [...c.entries()])
     const seen = []
-    c.forEach(function (v, k, cache) { seen.push([k, v, cache === c, this.tag]) }, { tag: 't' })
-    assert.deepEqual(seen, [['d', back(4), true, 't'], ['a', back(1), true, 't'], ['c', back(3), true, 't']])
+    c.forEach(
+      function (v, k, cache) {
+        seen.push([k, v, cache === c, this.tag])
+      },
+      { tag: 't' }
+    )
+    assert.deepEqual(seen, [
+      ['d', back(4), true, 't'],
+      ['a', back(1), true, 't'],
+      ['c', back(3), true, 't']
+    ])
     assert.equal(c.size, 3)
     assert.deepEqual(c.pop(), back(3))
     assert.deepEqual([...c.keys()], ['d', 'a'])
@@ -91,7 +126,10 @@ for (const [kind, { make, back }] of Object.entries(KINDS)) {
     c.set('k3', make(3))
     assert.ok(c.calculatedSize <= c.maxSize, `${c.calculatedSize} > ${c.maxSize}`)
     assert.equal(c.has('k0'), false, 'the least recently used entry made room')
-    assert.equal(c.calculatedSize, [...c.entries()].reduce((s, [k, v]) => s + entryBytes(k, v), 0))
+    assert.equal(
+      c.calculatedSize,
+      [...c.entries()].reduce((s, [k, v]) => s + entryBytes(k, v), 0)
+    )
   })
 
   test(`${kind} values: dispose gets every reason with the value and key`, () => {
@@ -123,7 +161,11 @@ for (const [kind, { make, back }] of Object.entries(KINDS)) {
     c.get('a')
     clock.advance(400)
     const dump = c.dump()
-    assert.deepEqual(dump.map(([k]) => k), ['b', 7, 'a'], 'least recently used first, as lru-cache')
+    assert.deepEqual(
+      dump.map(([k]) => k),
+      ['b', 7, 'a'],
+      'least recently used first, as lru-cache'
+    )
     assert.deepEqual(dump[1], [7, { value: back(3) }])
     assert.equal(dump[2][1].ttl, 1000)
     assert.ok(Math.abs(dump[2][1].start - (Date.now() - 400)) < 1000)
@@ -143,11 +185,22 @@ test('stats() counts hits, misses, sets, evictions, expirations and deletes', ()
   const clock = fakeClock()
   const c = new BoundedCache({ max: 2, ttl: 50, perf: clock })
   c.set('s', 'x').set('b', Buffer.from('y')).set('o', { z: 1 }) // 1 eviction
-  c.get('o'); c.get('b'); c.get('s') // 2 hits, 1 miss
+  c.get('o')
+  c.get('b')
+  c.get('s') // 2 hits, 1 miss
   c.delete('b')
   clock.advance(60)
   c.get('o') // expired: miss + expiration
-  assert.deepEqual(c.stats(), { hits: 2, misses: 2, sets: 3, evictions: 1, expirations: 1, deletes: 1, size: 0, calculatedSize: 0 })
+  assert.deepEqual(c.stats(), {
+    hits: 2,
+    misses: 2,
+    sets: 3,
+    evictions: 1,
+    expirations: 1,
+    deletes: 1,
+    size: 0,
+    calculatedSize: 0
+  })
 })
 
 test('ttl: lazy expiry with the native clock and with a perf clock, getRemainingTTL, purgeStale', async () => {
@@ -203,21 +256,25 @@ test('an entry over maxEntrySize or maxSize is refused with a coded RangeError, 
   assert.deepEqual(reasons, [['k', 'old', 'set']])
   assert.equal(c.has('k'), false)
   const d = new BoundedCache({ maxSize: 10 })
-  assert.throws(() => d.set('key', Buffer.alloc(10)), { code: codes.ENTRY_TOO_LARGE, message: /options\.maxSize \(10 bytes\)/ })
+  assert.throws(() => d.set('key', Buffer.alloc(10)), {
+    code: codes.ENTRY_TOO_LARGE,
+    message: /options\.maxSize \(10 bytes\)/
+  })
   assert.equal(d.size, 0)
   assert.equal(d.maxEntrySize, 10, 'maxEntrySize defaults to maxSize')
 })
 
 test('unsupported values are TypeErrors naming the key', () => {
   const c = new BoundedCache({ max: 10 })
-  const cyclic = { a: 1 }; cyclic.self = cyclic
+  const cyclic = { a: 1 }
+  cyclic.self = cyclic
   const cases = [
     [() => {}, /function/],
     [Symbol('s'), /symbol/],
     [10n, /bigint/],
     [undefined, /undefined/],
     [cyclic, /cycle/],
-    [{ fn () {} }, /property 'fn' is a function/],
+    [{ fn() {} }, /property 'fn' is a function/],
     [{ x: undefined }, /property 'x' is undefined/],
     [{ n: NaN }, /property 'n' is NaN/],
     [new Map([[1, 2]]), /Map, not a plain object/],
@@ -225,16 +282,24 @@ test('unsupported values are TypeErrors naming the key', () => {
     [new Int32Array(2), /not supported/]
   ]
   for (const [value, message] of cases) {
-    assert.throws(() => c.set('user:1', value), (err) => {
-      assert.equal(err.name, 'TypeError')
-      assert.equal(err.code, codes.INVALID_VALUE)
-      assert.match(err.message, /key 'user:1'|key "user:1"/)
-      assert.match(err.message, message)
-      return true
-    }, String(message))
+    assert.throws(
+      () => c.set('user:1', value),
+      (err) => {
+        assert.equal(err.name, 'TypeError')
+        assert.equal(err.code, codes.INVALID_VALUE)
+        assert.match(err.message, /key 'user:1'|key "user:1"/)
+        assert.match(err.message, message)
+        return true
+      },
+      String(message)
+    )
   }
   assert.equal(c.size, 0)
-  assert.throws(() => c.set({}, 1), { name: 'TypeError', code: codes.INVALID_ARGUMENT, message: /"key" argument must be a string or a number \(received an object\)/ })
+  assert.throws(() => c.set({}, 1), {
+    name: 'TypeError',
+    code: codes.INVALID_ARGUMENT,
+    message: /"key" argument must be a string or a number \(received an object\)/
+  })
   assert.throws(() => c.get(null), { code: codes.INVALID_ARGUMENT })
 })
 
@@ -279,7 +344,10 @@ test('the raw ops refuse a foreign External or any non-handle with a coded TypeE
     assert.equal(e.threw, true, `${e.op}(${e.what}) did not throw`)
     assert.equal(e.name, 'TypeError', `${e.op}(${e.what}): ${e.message}`)
     assert.equal(e.code, codes.INVALID_ARGUMENT, `${e.op}(${e.what}): ${e.message}`)
-    assert.match(e.message, /^The "handle" argument must be a BoundedCache store handle made by cacheOps\.open\(\) \(received /)
+    assert.match(
+      e.message,
+      /^The "handle" argument must be a BoundedCache store handle made by cacheOps\.open\(\) \(received /
+    )
   }
   assert.match(out.errors.find((e) => e.what === 'a foreign External').message, /received an External\)$/)
   assert.deepEqual(out.after, ['v', 1], 'the real handle still works')
@@ -303,7 +371,10 @@ test('functions bound to a store keep it alive after its handle and cache are co
       console.log(JSON.stringify([get('k'), peek('k'), has('k'), get('x'), get(1), ref.deref() === undefined]))
     })()
   `
-  const r = spawnSync(process.execPath, ['--expose-gc', '-e', `(async () => { ${script} })()`], { cwd: root, encoding: 'utf8' })
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', `(async () => { ${script} })()`], {
+    cwd: root,
+    encoding: 'utf8'
+  })
   assert.equal(r.signal, null, `the child crashed: ${r.stderr}`)
   assert.equal(r.status, 0, r.stderr)
   assert.deepEqual(JSON.parse(r.stdout), ['v', 'v', true, null, null, true])
@@ -315,19 +386,22 @@ test('keys: numbers and strings are distinct, 0 and -0 are one key, long keys wo
   assert.equal(c.get(1), 'number')
   assert.equal(c.get('1'), 'string')
   assert.equal(c.get(0), 'zero')
-  const long = 'k'.repeat(5000) + 'é'
+  const long = `${'k'.repeat(5000)}é`
   c.set(long, 'long')
   assert.equal(c.get(long), 'long')
   assert.equal(c.get(long.slice(0, -1)), undefined)
   assert.ok([...c.keys()].includes(long))
-  assert.deepEqual([...c.keys()].filter((k) => typeof k === 'number'), [0, 1])
+  assert.deepEqual(
+    [...c.keys()].filter((k) => typeof k === 'number'),
+    [0, 1]
+  )
 })
 
 test('dispose may call back into the cache (no deadlock); a throwing dispose does not stop the others', () => {
   const log = []
   const c = new BoundedCache({
     max: 2,
-    dispose (value, key, reason) {
+    dispose(value, key, reason) {
       log.push(`${reason}:${key}`)
       if (key === 'a') c.set('re-added', c.get('b') ?? 'none') // re-entrant use
     }
@@ -339,7 +413,13 @@ test('dispose may call back into the cache (no deadlock); a throwing dispose doe
   assert.equal(c.get('re-added'), 2)
 
   let calls = 0
-  const d = new BoundedCache({ max: 5, dispose: (v, k) => { calls++; if (k === 'x') throw new Error('dispose failed for x') } })
+  const d = new BoundedCache({
+    max: 5,
+    dispose: (v, k) => {
+      calls++
+      if (k === 'x') throw new Error('dispose failed for x')
+    }
+  })
   d.set('x', 1).set('y', 2).set('z', 3)
   assert.throws(() => d.clear(), { message: 'dispose failed for x' })
   assert.equal(calls, 3, 'every dispose ran')
@@ -362,7 +442,11 @@ const BAD_OPTIONS = [
   [{ maxSize: 0 }, 'RangeError', 'options.maxSize must be a positive integer (received 0)'],
   [{ max: 1, maxEntrySize: -5 }, 'RangeError', 'options.maxEntrySize must be a positive integer (received -5)'],
   [{ max: 1, maxEntrySize: 'big' }, 'TypeError', "options.maxEntrySize must be an integer (received 'big')"],
-  [{ maxSize: 10, maxEntrySize: 11 }, 'RangeError', 'options.maxEntrySize must be <= options.maxSize (10) (received 11)'],
+  [
+    { maxSize: 10, maxEntrySize: 11 },
+    'RangeError',
+    'options.maxEntrySize must be <= options.maxSize (10) (received 11)'
+  ],
   [{ max: 1, ttl: -1 }, 'RangeError', /options\.ttl must be a number >= 0.*\(received -1\)/],
   [{ max: 1, ttl: '1s' }, 'TypeError', "options.ttl must be a number (received '1s')"],
   [{ max: 1, ttl: Infinity }, 'RangeError', /options\.ttl .*\(received Infinity\)/],
@@ -373,22 +457,37 @@ const BAD_OPTIONS = [
   [{ max: 1, name: 42 }, 'TypeError', 'options.name must be a string (received 42)'],
   [{ max: 1, name: '' }, 'RangeError', "options.name must be a non-empty string (received '')"],
   [{ max: 1, perf: Date }, 'TypeError', /options\.perf must be an object with a now\(\) method/],
-  [{ max: 1, perf: { now: () => 'soon' } }, 'TypeError', "options.perf.now() must return a finite number (received 'soon')"]
+  [
+    { max: 1, perf: { now: () => 'soon' } },
+    'TypeError',
+    "options.perf.now() must return a finite number (received 'soon')"
+  ]
 ]
 
 test('bad options: every option with a wrong type, out of range, or conflicting is a coded error', () => {
   for (const [options, name, message] of BAD_OPTIONS) {
-    assert.throws(() => new BoundedCache(options), (err) => {
-      assert.equal(err.name, name, `${JSON.stringify(options)}: ${err.message}`)
-      assert.equal(err.code, codes.INVALID_OPTION)
-      if (typeof message === 'string') assert.equal(err.message, message)
-      else assert.match(err.message, message)
-      return true
-    })
+    assert.throws(
+      () => new BoundedCache(options),
+      (err) => {
+        assert.equal(err.name, name, `${JSON.stringify(options)}: ${err.message}`)
+        assert.equal(err.code, codes.INVALID_OPTION)
+        if (typeof message === 'string') assert.equal(err.message, message)
+        else assert.match(err.message, message)
+        return true
+      }
+    )
   }
   const c = new BoundedCache({ max: 1 })
-  assert.throws(() => c.set('k', 1, { ttl: -1 }), { name: 'RangeError', code: codes.INVALID_OPTION, message: /options\.ttl/ })
-  assert.throws(() => c.set('k', 1, { size: 3 }), { name: 'TypeError', code: codes.INVALID_OPTION, message: /options\.size is not a known option/ })
+  assert.throws(() => c.set('k', 1, { ttl: -1 }), {
+    name: 'RangeError',
+    code: codes.INVALID_OPTION,
+    message: /options\.ttl/
+  })
+  assert.throws(() => c.set('k', 1, { size: 3 }), {
+    name: 'TypeError',
+    code: codes.INVALID_OPTION,
+    message: /options\.size is not a known option/
+  })
   assert.throws(() => c.forEach('x'), { name: 'TypeError', code: codes.INVALID_ARGUMENT })
   assert.throws(() => c.load('x'), { name: 'TypeError', code: codes.INVALID_ARGUMENT })
   assert.throws(() => c.load([['k']]), { name: 'TypeError', code: codes.INVALID_ARGUMENT })
@@ -399,8 +498,14 @@ test('bad options: every option with a wrong type, out of range, or conflicting 
 
 test('the memo of hot values changes nothing observable: a random mix of every operation against the same cache without it', () => {
   const values = [
-    (i) => `v${i}`, (i) => 'x'.repeat(200 + (i % 120)), (i) => i * 1.5, (i) => i % 3 === 0, () => null,
-    (i) => Buffer.from(`b${i}`), (i) => ({ i, tags: [i, 'x'] }), (i) => `é${i}`
+    (i) => `v${i}`,
+    (i) => 'x'.repeat(200 + (i % 120)),
+    (i) => i * 1.5,
+    (i) => i % 3 === 0,
+    () => null,
+    (i) => Buffer.from(`b${i}`),
+    (i) => ({ i, tags: [i, 'x'] }),
+    (i) => `é${i}`
   ]
   const keyOf = (n) => (n % 5 === 0 ? n : n % 7 === 0 ? (n === 7 ? -0 : NaN) : `k${n}`)
   for (const options of [{ max: 64 }, { maxSize: 4000 }, { max: 500, maxSize: 60_000 }]) {
@@ -409,7 +514,7 @@ test('the memo of hot values changes nothing observable: a random mix of every o
     assert.equal(memo.memo, true)
     assert.equal(plain.memo, false)
     let x = 12345
-    const rand = (n) => ((x = (x * 1103515245 + 12345) >>> 0) % n)
+    const rand = (n) => (x = (x * 1103515245 + 12345) >>> 0) % n
     for (let step = 0; step < 30_000; step++) {
       // Zipf-like keys: hot ones repeat, as in a real cache.
       const key = keyOf(rand(rand(300) + 1))
@@ -418,8 +523,22 @@ test('the memo of hot values changes nothing observable: a random mix of every o
       if (op < 55) assert.deepEqual(memo.get(key), plain.get(key), label)
       else if (op < 80) {
         const v = values[rand(values.length)](step)
-        const a = (() => { try { memo.set(key, v); return 'ok' } catch (e) { return e.code } })()
-        const b = (() => { try { plain.set(key, v); return 'ok' } catch (e) { return e.code } })()
+        const a = (() => {
+          try {
+            memo.set(key, v)
+            return 'ok'
+          } catch (e) {
+            return e.code
+          }
+        })()
+        const b = (() => {
+          try {
+            plain.set(key, v)
+            return 'ok'
+          } catch (e) {
+            return e.code
+          }
+        })()
         assert.equal(a, b, label)
       } else if (op < 85) assert.deepEqual(memo.peek(key), plain.peek(key), label)
       else if (op < 90) assert.equal(memo.has(key), plain.has(key), label)
@@ -429,7 +548,10 @@ test('the memo of hot values changes nothing observable: a random mix of every o
       else if (op < 97) assert.deepEqual(memo.stats(), plain.stats(), label)
       else if (op < 98) assert.deepEqual(memo.dump(), plain.dump(), label)
       else if (op < 99) assert.equal(memo.size, plain.size, label)
-      else if (rand(20) === 0) { memo.clear(); plain.clear() }
+      else if (rand(20) === 0) {
+        memo.clear()
+        plain.clear()
+      }
     }
     assert.deepEqual([...memo.entries()], [...plain.entries()])
     assert.deepEqual(memo.stats(), plain.stats())
@@ -439,23 +561,30 @@ test('the memo of hot values changes nothing observable: a random mix of every o
 
 test('the memo forgets what leaves the store: set, delete, pop, eviction, clear, load', () => {
   const c = new BoundedCache({ max: 3 })
-  const fill = () => { c.clear(); for (const k of ['a', 'b', 'c']) c.set(k, k.toUpperCase()) }
+  const fill = () => {
+    c.clear()
+    for (const k of ['a', 'b', 'c']) c.set(k, k.toUpperCase())
+  }
   const readAll = () => ['a', 'b', 'c'].map((k) => c.get(k)) // now all memoized, 'a' least recent
-  fill(); readAll()
+  fill()
+  readAll()
   c.set('b', 'B2')
   assert.equal(c.get('b'), 'B2')
   assert.equal(c.delete('c'), true)
   assert.equal(c.get('c'), undefined)
   assert.equal(c.has('c'), false)
-  fill(); readAll()
+  fill()
+  readAll()
   assert.equal(c.pop(), 'A')
   assert.equal(c.get('a'), undefined)
   assert.equal(c.peek('a'), undefined)
-  fill(); readAll()
+  fill()
+  readAll()
   c.set('d', 'D') // evicts 'a', the least recently read
   assert.equal(c.get('a'), undefined)
   assert.deepEqual([...c.keys()], ['d', 'c', 'b'])
-  fill(); readAll()
+  fill()
+  readAll()
   const dump = c.dump()
   c.clear()
   assert.equal(c.get('b'), undefined)
@@ -483,7 +612,7 @@ test('the memo is off where it could not be exact: named stores, ttl, dispose, m
   assert.equal(new BoundedCache({ max: 2, name: 'spec-memo-named' }).memo, false)
   BoundedCache.drop('spec-memo-named')
   assert.equal(new BoundedCache({ max: 2, ttl: 10 }).memo, false)
-  assert.equal(new BoundedCache({ max: 2, dispose () {} }).memo, false)
+  assert.equal(new BoundedCache({ max: 2, dispose() {} }).memo, false)
   assert.equal(new BoundedCache({ max: 2, memo: false }).memo, false)
   const clock = fakeClock()
   const c = new BoundedCache({ max: 4, perf: clock })
@@ -523,7 +652,10 @@ test('named stores: one store per name, mismatched options are refused, drop() f
     code: codes.OPTIONS_MISMATCH,
     message: /^options\.max differs from the options the shared cache "spec-named" was created with \(max: 5\)/
   })
-  assert.throws(() => new BoundedCache({ name: 'spec-named', max: 5 }), { code: codes.OPTIONS_MISMATCH, message: /^options\.ttl differs .*\(ttl: 1000\)/ })
+  assert.throws(() => new BoundedCache({ name: 'spec-named', max: 5 }), {
+    code: codes.OPTIONS_MISMATCH,
+    message: /^options\.ttl differs .*\(ttl: 1000\)/
+  })
   // dispose and perf are per instance and may differ.
   const withDispose = new BoundedCache({ name: 'spec-named', max: 5, ttl: 1000, dispose: () => {}, perf: fakeClock() })
   assert.equal(withDispose.get('k').shared, true)
@@ -545,7 +677,10 @@ test('a named store outlives the instances and threads that opened it, until dro
     new BoundedCache({ name: 'spec-lifetime', max: 100 }).set('from-worker', Buffer.from('hi'))
     parentPort.postMessage('done')`
   const w = new Worker(src, { eval: true, workerData: require.resolve('leakguard') })
-  await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject) })
+  await new Promise((resolve, reject) => {
+    w.once('message', resolve)
+    w.once('error', reject)
+  })
   await w.terminate()
   const c = new BoundedCache({ name: 'spec-lifetime', max: 100 })
   assert.deepEqual(c.get('from-worker'), Buffer.from('hi'))
@@ -581,26 +716,44 @@ test('5 worker_threads storm one named store; one is terminated mid-storm; invar
   const max = 1000
   const maxSize = 40_000
   const index = require.resolve('leakguard')
-  const workers = Array.from({ length: 5 }, (_, id) =>
-    new Worker(STORM, { eval: true, workerData: { index, max, maxSize, ops: id === 4 ? 10_000_000 : 20_000, id } }))
-  const results = workers.slice(0, 4).map((w) => new Promise((resolve, reject) => {
-    w.on('message', (m) => { if (m.done) resolve(m) })
-    w.once('error', reject)
-  }))
+  const workers = Array.from(
+    { length: 5 },
+    (_, id) =>
+      new Worker(STORM, { eval: true, workerData: { index, max, maxSize, ops: id === 4 ? 10_000_000 : 20_000, id } })
+  )
+  const results = workers.slice(0, 4).map(
+    (w) =>
+      new Promise((resolve, reject) => {
+        w.on('message', (m) => {
+          if (m.done) resolve(m)
+        })
+        w.once('error', reject)
+      })
+  )
   // The fifth runs far longer than the others; terminate it while it is storming.
-  await new Promise((resolve, reject) => { workers[4].once('message', resolve); workers[4].once('error', reject) })
+  await new Promise((resolve, reject) => {
+    workers[4].once('message', resolve)
+    workers[4].once('error', reject)
+  })
   const code = await workers[4].terminate()
   assert.equal(code, 1, 'terminated, not finished')
   const done = await Promise.all(results)
   for (const r of done) assert.equal(r.violations, 0)
-  assert.ok(done.some((r) => r.hits > 0), 'threads saw each other\'s entries')
+  assert.ok(
+    done.some((r) => r.hits > 0),
+    "threads saw each other's entries"
+  )
 
   const c = new BoundedCache({ name: 'spec-storm', max, maxSize })
   const s = c.stats()
   assert.ok(s.size <= max && s.calculatedSize <= maxSize, JSON.stringify(s))
   const entries = [...c.entries()]
   assert.equal(entries.length, c.size)
-  assert.equal(entries.reduce((sum, [k, v]) => sum + entryBytes(k, v), 0), c.calculatedSize, 'byte accounting survived the storm')
+  assert.equal(
+    entries.reduce((sum, [k, v]) => sum + entryBytes(k, v), 0),
+    c.calculatedSize,
+    'byte accounting survived the storm'
+  )
   c.set('after', 'works')
   assert.equal(c.get('after'), 'works')
   c.clear()
@@ -611,9 +764,10 @@ test('5 worker_threads storm one named store; one is terminated mid-storm; invar
 // ---- no leak -------------------------------------------------------------------
 
 /** Theil–Sen slope: the median of the pairwise slopes, robust to GC spikes. */
-function theilSen (xs, ys) {
+function theilSen(xs, ys) {
   const slopes = []
-  for (let i = 0; i < xs.length; i++) for (let j = i + 1; j < xs.length; j++) slopes.push((ys[j] - ys[i]) / (xs[j] - xs[i]))
+  for (let i = 0; i < xs.length; i++)
+    for (let j = i + 1; j < xs.length; j++) slopes.push((ys[j] - ys[i]) / (xs[j] - xs[i]))
   slopes.sort((a, b) => a - b)
   const m = slopes.length >> 1
   return slopes.length % 2 ? slopes[m] : (slopes[m - 1] + slopes[m]) / 2
@@ -621,7 +775,13 @@ function theilSen (xs, ys) {
 
 test('theilSen: the slope statistic itself sees a real trend and ignores spikes', () => {
   const xs = Array.from({ length: 20 }, (_, i) => i * 1000)
-  assert.equal(theilSen(xs, xs.map((x) => 5 * x + 7)), 5)
+  assert.equal(
+    theilSen(
+      xs,
+      xs.map((x) => 5 * x + 7)
+    ),
+    5
+  )
   const spiky = xs.map((x, i) => 1e6 + (i % 5 === 0 ? 5e5 : 0))
   assert.equal(theilSen(xs, spiky), 0)
 })
@@ -630,8 +790,13 @@ test('theilSen: the slope statistic itself sees a real trend and ignores spikes'
 // lives in. Process RSS alone moves in steps while V8 grows its young
 // generation (5 -> 36 MB over the first ~500k cycles, with or without a
 // cache), which a slope over 20 samples would read as growth.
-function leakRun (mode) {
-  const r = spawnSync(process.execPath, ['--expose-gc', '-e', `
+function leakRun(mode) {
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '-e',
+      `
     const { BoundedCache, processMemory } = require('./index.js')
     const c = new BoundedCache({ max: 2000, maxSize: 256 * 1024, dispose: () => {} })
     const value = { id: 0, name: 'x'.repeat(40) }
@@ -653,11 +818,18 @@ function leakRun (mode) {
       }
     }
     process.stdout.write(JSON.stringify({ samples, size: c.size, bytes: c.calculatedSize, stats: c.stats(), leaked: leaked.length }))
-  `], { cwd: root, encoding: 'utf8', timeout: 120_000 })
+  `
+    ],
+    { cwd: root, encoding: 'utf8', timeout: 120_000 }
+  )
   assert.equal(r.status, 0, r.stderr)
   const out = JSON.parse(r.stdout)
-  out.slope = theilSen(out.samples.map((s) => s[0]), out.samples.map((s) => s[1]))
-  out.describe = () => `${out.slope.toFixed(3)} bytes/cycle (samples ${out.samples.map((s) => (s[1] / 2 ** 20).toFixed(1)).join(', ')} MB)`
+  out.slope = theilSen(
+    out.samples.map((s) => s[0]),
+    out.samples.map((s) => s[1])
+  )
+  out.describe = () =>
+    `${out.slope.toFixed(3)} bytes/cycle (samples ${out.samples.map((s) => (s[1] / 2 ** 20).toFixed(1)).join(', ')} MB)`
   return out
 }
 

@@ -19,7 +19,7 @@ const fixtures = path.join(root, '__test__', 'fixtures', 'cli')
 // Small runs: each check takes a couple of seconds on the 2-core VM.
 const SMALL = ['--jobs', '250', '--warmup', '50', '--snapshot-jobs', '60']
 
-function cli (args, { cwd = root, env = process.env } = {}) {
+function cli(args, { cwd = root, env = process.env } = {}) {
   return new Promise((resolve) => {
     execFile(process.execPath, [bin, ...args], { cwd, env, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err ? err.code : 0, stdout, stderr })
@@ -47,7 +47,11 @@ test('check on a bounded ESM handler (default export + makeJob) exits 0', async 
   assert.doesNotMatch(r.stdout, /GROWS/)
   // Only V8-internal groups may move between the snapshots of a bounded handler.
   const heap = r.stdout.slice(r.stdout.indexOf('Heap types growing per job'))
-  for (const line of heap.split('\n').slice(1).filter((l) => /×\/job/.test(l))) assert.match(line, /^ {2}(\(|system \/ )/, line)
+  for (const line of heap
+    .split('\n')
+    .slice(1)
+    .filter((l) => /×\/job/.test(l)))
+    assert.match(line, /^ {2}(\(|system \/ )/, line)
 })
 
 test('check --json prints only JSON on stdout, with the same facts as the text verdict', async () => {
@@ -58,7 +62,10 @@ test('check --json prints only JSON on stdout, with the same facts as the text v
   assert.deepEqual(result.verdict.growing, ['heapUsed'])
   assert.equal(result.metrics.heapUsed.growing, true)
   // ~1 KB payload per job: between 0.5 and 8 KB/job whatever V8's object layout.
-  assert.ok(result.metrics.heapUsed.bytesPerJob > 512 && result.metrics.heapUsed.bytesPerJob < 8192, String(result.metrics.heapUsed.bytesPerJob))
+  assert.ok(
+    result.metrics.heapUsed.bytesPerJob > 512 && result.metrics.heapUsed.bytesPerJob < 8192,
+    String(result.metrics.heapUsed.bytesPerJob)
+  )
   assert.ok(result.metrics.heapUsed.pValue < 0.001)
   const interval = result.leftOpen.find((o) => o.type === 'Interval')
   assert.ok(interval, JSON.stringify(result.leftOpen))
@@ -83,7 +90,10 @@ test('check --json prints only JSON on stdout, with the same facts as the text v
   assert.ok(Math.abs(obj.perJob - 1) < 0.1, String(obj.perJob))
   assert.ok(Math.abs(timeout.perJob - 1) < 0.1, String(timeout.perJob))
   assert.match(obj.retainerPath, /kept \(Array\)/)
-  assert.ok(result.verdict.reasons.some((r) => /Payload retained per job in the heap/.test(r)), JSON.stringify(result.verdict.reasons))
+  assert.ok(
+    result.verdict.reasons.some((r) => /Payload retained per job in the heap/.test(r)),
+    JSON.stringify(result.verdict.reasons)
+  )
   // verdictOf() on the JSON gives back the same verdict (the report uses it).
   assert.equal(verdictOf(result).headline, result.verdict.headline)
 })
@@ -161,14 +171,14 @@ test('--help for each command exits 0 and prints its usage', async () => {
 })
 
 class Capture extends Writable {
-  constructor (tty, columns) {
+  constructor(tty, columns) {
     super()
     this.isTTY = tty
     this.columns = columns
     this.text = ''
   }
 
-  _write (chunk, _enc, cb) {
+  _write(chunk, _enc, cb) {
     this.text += chunk
     cb()
   }
@@ -190,14 +200,22 @@ test('progress: a \\r-redrawn bar that fits the terminal on a TTY, cleared at th
   const plain = new Capture(false)
   const lines = new Progress(plain)
   for (let i = 1; i <= 200; i++) lines.update({ phase: i <= 40 ? 'warmup' : 'measure', done: i, total: 200 })
-  assert.deepEqual(plain.text.trim().split('\n'), ['warm-up 1/200', 'measuring 50/200', 'measuring 100/200', 'measuring 150/200', 'measuring 200/200'])
+  assert.deepEqual(plain.text.trim().split('\n'), [
+    'warm-up 1/200',
+    'measuring 50/200',
+    'measuring 100/200',
+    'measuring 150/200',
+    'measuring 200/200'
+  ])
 })
 
 test('check leaves no snapshot files behind', async () => {
   // A private TMPDIR, so that other processes' temporary files cannot interfere.
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-tmpdir-'))
   try {
-    const r = await cli(['check', path.join(fixtures, 'clean.mjs'), ...SMALL, '--json'], { env: { ...process.env, TMPDIR: tmp } })
+    const r = await cli(['check', path.join(fixtures, 'clean.mjs'), ...SMALL, '--json'], {
+      env: { ...process.env, TMPDIR: tmp }
+    })
     assert.equal(r.code, 0, r.stderr)
     assert.deepEqual(fs.readdirSync(tmp), [])
   } finally {
@@ -232,7 +250,11 @@ test('diff on two snapshots written by a child process: the type kept per job, i
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-diff-'))
   try {
     const [a, b] = [path.join(dir, 'a.heapsnapshot'), path.join(dir, 'b.heapsnapshot')]
-    await new Promise((resolve, reject) => execFile(process.execPath, [path.join(fixtures, 'write-snapshots.cjs'), a, b], (err) => err ? reject(err) : resolve()))
+    await new Promise((resolve, reject) =>
+      execFile(process.execPath, [path.join(fixtures, 'write-snapshots.cjs'), a, b], (err) =>
+        err ? reject(err) : resolve()
+      )
+    )
     const text = await cli(['diff', a, b, '--jobs-between', '300'])
     assert.equal(text.code, 1, text.stderr)
     assert.match(text.stdout, /^ {2}LeakedJob\s+1\.00×\/job\s+\+300 objects/m)
@@ -270,10 +292,15 @@ test('diff where only V8-internal groups grow (strings kept per job): one folded
       v8.writeHeapSnapshot(process.argv[1])
       for (let i = 50; i < 350; i++) job(i)
       v8.writeHeapSnapshot(process.argv[2])`
-    await new Promise((resolve, reject) => execFile(process.execPath, ['-e', script, a, b], (err) => err ? reject(err) : resolve()))
+    await new Promise((resolve, reject) =>
+      execFile(process.execPath, ['-e', script, a, b], (err) => (err ? reject(err) : resolve()))
+    )
     const r = await cli(['diff', a, b, '--jobs-between', '300'])
     assert.equal(r.code, 0, r.stdout + r.stderr)
-    assert.match(r.stdout, /^No program type grew; only V8-internal groups:\n {2}\+ \d+ V8-internal groups? \(strings[^)]*\): \+\d+ objects, \+[\d.]+ KB self\n$/m)
+    assert.match(
+      r.stdout,
+      /^No program type grew; only V8-internal groups:\n {2}\+ \d+ V8-internal groups? \(strings[^)]*\): \+\d+ objects, \+[\d.]+ KB self\n$/m
+    )
     assert.doesNotMatch(r.stdout, /retained by:/)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
@@ -282,47 +309,101 @@ test('diff where only V8-internal groups grow (strings kept per job): one folded
 
 test('verdict: a resource left open by most jobs, or a program type retained per job, is a leak even when bytes stay under the floor', () => {
   const flat = { bytesPerJob: 20, pValue: 0.2, growthBytes: 4000, growing: false }
-  const base = { metrics: { heapUsed: flat, external: flat, arrayBuffers: flat, rss: flat, code: flat }, leftOpen: [], heapDiff: { jobsBetween: 100, suspects: [] } }
+  const base = {
+    metrics: { heapUsed: flat, external: flat, arrayBuffers: flat, rss: flat, code: flat },
+    leftOpen: [],
+    heapDiff: { jobsBetween: 100, suspects: [] }
+  }
   assert.equal(verdictOf(base).leak, false)
   assert.match(verdictOf(base).headline, /^BOUNDED: /)
   const timers = { ...base, leftOpen: [{ kind: 'timer', type: 'Timeout', site: 'w.js:3:5', count: 90, perJob: 0.9 }] }
   assert.equal(verdictOf(timers).leak, true)
   assert.equal(verdictOf(timers).headline, 'LEAK: 0.90× Timeout (timer) left open per job')
   // Some jobs leaving a socket open for the next one (a pool) is not per-job.
-  assert.equal(verdictOf({ ...base, leftOpen: [{ kind: 'handle', type: 'Socket', count: 10, perJob: 0.1 }] }).leak, false)
-  const heap = { ...base, heapDiff: { jobsBetween: 100, suspects: [{ name: '(string)', perJob: 3 }, { name: 'Order', perJob: 1, retainedSizeDelta: 9000 }] } }
+  assert.equal(
+    verdictOf({ ...base, leftOpen: [{ kind: 'handle', type: 'Socket', count: 10, perJob: 0.1 }] }).leak,
+    false
+  )
+  const heap = {
+    ...base,
+    heapDiff: {
+      jobsBetween: 100,
+      suspects: [
+        { name: '(string)', perJob: 3 },
+        { name: 'Order', perJob: 1, retainedSizeDelta: 9000 }
+      ]
+    }
+  }
   assert.equal(verdictOf(heap).leak, true)
   assert.equal(verdictOf(heap).headline, 'LEAK: 1 heap type retained per job (Order)')
   // V8's internal groups alone are never a verdict.
-  assert.equal(verdictOf({ ...base, heapDiff: { jobsBetween: 100, suspects: [{ name: '(string)', perJob: 3 }, { name: 'system / Context', perJob: 1 }] } }).leak, false)
+  assert.equal(
+    verdictOf({
+      ...base,
+      heapDiff: {
+        jobsBetween: 100,
+        suspects: [
+          { name: '(string)', perJob: 3 },
+          { name: 'system / Context', perJob: 1 }
+        ]
+      }
+    }).leak,
+    false
+  )
 })
 
 test('check output lists the program types growing per job and folds V8-internal groups into one line', () => {
   const flat = { bytesPerJob: 20, pValue: 0.2, growthBytes: 4000, growing: false }
   const result = {
-    module: '/w/worker.js', jobs: 400, warmup: 100, concurrency: 1, durationMs: 2000,
+    module: '/w/worker.js',
+    jobs: 400,
+    warmup: 100,
+    concurrency: 1,
+    durationMs: 2000,
     metrics: { heapUsed: flat, external: flat, arrayBuffers: flat, rss: flat, code: flat },
     leftOpen: [],
     heapDiff: {
       jobsBetween: 200,
       suspects: [
-        { name: 'Order', perJob: 1, countDelta: 200, selfSizeDelta: 9600, retainedSizeDelta: 40960, retainerPath: 'global → orders (Array) → [7] (Order)' },
+        {
+          name: 'Order',
+          perJob: 1,
+          countDelta: 200,
+          selfSizeDelta: 9600,
+          retainedSizeDelta: 40960,
+          retainerPath: 'global → orders (Array) → [7] (Order)'
+        },
         { name: 'system / Context', perJob: 1, countDelta: 200, selfSizeDelta: 8 << 10, retainedSizeDelta: 150 << 10 },
         { name: '(string)', perJob: 12, countDelta: 2400, selfSizeDelta: 90 << 10, retainedSizeDelta: 90 << 10 },
-        { name: '(concatenated string)', perJob: 9, countDelta: 1800, selfSizeDelta: 60 << 10, retainedSizeDelta: 100 << 10 },
+        {
+          name: '(concatenated string)',
+          perJob: 9,
+          countDelta: 1800,
+          selfSizeDelta: 60 << 10,
+          retainedSizeDelta: 100 << 10
+        },
         { name: '(compiled code)', perJob: 0.3, countDelta: 60, selfSizeDelta: 2 << 10, retainedSizeDelta: 17 << 10 }
       ]
     }
   }
   const text = formatCheck(result)
-  assert.match(text, /^Heap types growing per job \(snapshots 200 jobs apart\):\n {2}Order\s+1\.00×\/job\s+\+200 objects\s+\+40\.0 KB retained\n {6}retained by: global → orders \(Array\) → \[7\] \(Order\)\n/m)
+  assert.match(
+    text,
+    /^Heap types growing per job \(snapshots 200 jobs apart\):\n {2}Order\s+1\.00×\/job\s+\+200 objects\s+\+40\.0 KB retained\n {6}retained by: global → orders \(Array\) → \[7\] \(Order\)\n/m
+  )
   // Strings first (the largest), then contexts, then code; self sizes summed: 160 KB.
-  assert.match(text, /\n {2}\+ 4 V8-internal groups \(strings, contexts, compiled code\): \+4460 objects, \+160\.0 KB self\n$/)
+  assert.match(
+    text,
+    /\n {2}\+ 4 V8-internal groups \(strings, contexts, compiled code\): \+4460 objects, \+160\.0 KB self\n$/
+  )
   for (const name of ['(string)', '(concatenated string)', 'system / Context', '(compiled code)']) {
     assert.ok(!text.split('\n').some((l) => l.trimStart().startsWith(name)), `${name} has a line of its own:\n${text}`)
   }
   // Internal groups alone: no program type listed, the folded line, and no verdict.
   const internalOnly = { ...result, heapDiff: { jobsBetween: 200, suspects: result.heapDiff.suspects.slice(4) } }
-  assert.match(formatCheck(internalOnly), /apart\): none\n {2}\+ 1 V8-internal group \(compiled code\): \+60 objects, \+2\.00 KB self\n$/)
+  assert.match(
+    formatCheck(internalOnly),
+    /apart\): none\n {2}\+ 1 V8-internal group \(compiled code\): \+60 objects, \+2\.00 KB self\n$/
+  )
   assert.match(verdictOf(internalOnly).headline, /^BOUNDED: /)
 })

@@ -4,12 +4,17 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
 import dc from 'node:diagnostics_channel'
-import { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality } from '@opentelemetry/sdk-metrics'
+import {
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  InMemoryMetricExporter,
+  AggregationTemporality
+} from '@opentelemetry/sdk-metrics'
 import { registerMetrics } from 'leakguard/otel'
 import { guard, monitor, BoundedCache, codes } from 'leakguard'
 import { installWithoutPeers, runIsolated, rmSync, leakUntilWarning } from './fleet-util.mjs'
 
-function sdk () {
+function sdk() {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
   // Exports only when asked (forceFlush/collect): no timer-driven flakiness.
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 2 ** 31 - 1 })
@@ -18,17 +23,21 @@ function sdk () {
 }
 
 /** { name: [{ attributes, value }] } from one collection. */
-async function collect (reader) {
+async function collect(reader) {
   const { resourceMetrics, errors } = await reader.collect()
   assert.deepEqual(errors, [])
   const out = {}
   for (const sm of resourceMetrics.scopeMetrics) {
-    for (const m of sm.metrics) out[m.descriptor.name] = { unit: m.descriptor.unit, points: m.dataPoints.map((d) => ({ attributes: d.attributes, value: d.value })) }
+    for (const m of sm.metrics)
+      out[m.descriptor.name] = {
+        unit: m.descriptor.unit,
+        points: m.dataPoints.map((d) => ({ attributes: d.attributes, value: d.value }))
+      }
   }
   return out
 }
 
-function valueOf (metrics, name, attrs) {
+function pointValue(metrics, name, attrs) {
   assert.ok(metrics[name], `instrument ${name} was not collected (have: ${Object.keys(metrics).join(', ')})`)
   const hits = metrics[name].points.filter((p) => Object.entries(attrs).every(([k, v]) => p.attributes[k] === v))
   assert.equal(hits.length, 1, `${name} ${JSON.stringify(attrs)}: ${JSON.stringify(metrics[name].points)}`)
@@ -42,33 +51,41 @@ test('the SDK metric reader sees memory, jobs, left-open and cache instruments w
   try {
     const bus = new EventEmitter()
     bus.setMaxListeners(0)
-    const leaky = guard(async (i) => {
-      bus.on('tick', () => i)
-      cache.set(`k${i % 5}`, 'v'.repeat(10))
-      cache.get(`k${(i + 1) % 5}`)
-    }, { name: 'otel-leaky', autoTrack: 'dispose', onLeftOpen: 'ignore' })
+    const leaky = guard(
+      async (i) => {
+        bus.on('tick', () => i)
+        cache.set(`k${i % 5}`, 'v'.repeat(10))
+        cache.get(`k${(i + 1) % 5}`)
+      },
+      { name: 'otel-leaky', autoTrack: 'dispose', onLeftOpen: 'ignore' }
+    )
     for (let i = 0; i < 30; i++) await leaky(i)
 
     const m = await collect(reader)
     const ref = process.memoryUsage()
-    const rss = valueOf(m, 'leakguard.memory', { type: 'rss' })
+    const rss = pointValue(m, 'leakguard.memory', { type: 'rss' })
     assert.equal(m['leakguard.memory'].unit, 'By')
     assert.ok(Math.abs(rss - ref.rss) / ref.rss < 0.1, `rss ${rss} vs ${ref.rss}`)
-    assert.ok(valueOf(m, 'leakguard.memory', { type: 'heapUsed' }) <= valueOf(m, 'leakguard.memory', { type: 'heapTotal' }))
-    assert.equal(valueOf(m, 'leakguard.jobs', { 'job.name': 'otel-leaky' }), 30)
-    assert.equal(valueOf(m, 'leakguard.scope.left_open', { 'job.name': 'otel-leaky', kind: 'listener' }), 30)
+    assert.ok(
+      pointValue(m, 'leakguard.memory', { type: 'heapUsed' }) <=
+        pointValue(m, 'leakguard.memory', { type: 'heapTotal' })
+    )
+    assert.equal(pointValue(m, 'leakguard.jobs', { 'job.name': 'otel-leaky' }), 30)
+    assert.equal(pointValue(m, 'leakguard.scope.left_open', { 'job.name': 'otel-leaky', kind: 'listener' }), 30)
     const stats = cache.stats()
-    assert.equal(valueOf(m, 'leakguard.cache.sets', { cache: 'users' }), stats.sets)
-    assert.equal(valueOf(m, 'leakguard.cache.hits', { cache: 'users' }), stats.hits)
-    assert.equal(valueOf(m, 'leakguard.cache.misses', { cache: 'users' }), stats.misses)
+    assert.equal(pointValue(m, 'leakguard.cache.sets', { cache: 'users' }), stats.sets)
+    assert.equal(pointValue(m, 'leakguard.cache.hits', { cache: 'users' }), stats.hits)
+    assert.equal(pointValue(m, 'leakguard.cache.misses', { cache: 'users' }), stats.misses)
     assert.equal(stats.sets, 30)
     assert.ok(stats.hits >= 25 && stats.hits + stats.misses === 30)
-    assert.equal(valueOf(m, 'leakguard.cache.entries', { cache: 'users' }), 5)
-    assert.equal(valueOf(m, 'leakguard.cache.size', { cache: 'users' }), cache.calculatedSize)
+    assert.equal(pointValue(m, 'leakguard.cache.entries', { cache: 'users' }), 5)
+    assert.equal(pointValue(m, 'leakguard.cache.size', { cache: 'users' }), cache.calculatedSize)
 
     // Through an exporter as well (what a real OTLP pipeline sees).
     await reader.forceFlush()
-    const exported = exporter.getMetrics().flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((x) => x.descriptor.name)))
+    const exported = exporter
+      .getMetrics()
+      .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((x) => x.descriptor.name)))
     assert.ok(exported.includes('leakguard.jobs') && exported.includes('leakguard.memory'))
   } finally {
     handle.unregister()
@@ -85,16 +102,20 @@ test('warnings and limits are counted; unregister stops observing', async () => 
     dc.channel('leakguard:warning').publish({ metric: 'rss', message: 'rss grows' })
     dc.channel('leakguard:limit').publish({ metric: 'heapUsed' })
     const m = await collect(reader)
-    assert.equal(valueOf(m, 'app.lg.warnings', { metric: 'rss' }), 1)
-    assert.equal(valueOf(m, 'app.lg.limits', { metric: 'heapUsed' }), 1)
-    const rssBefore = valueOf(m, 'app.lg.memory', { type: 'rss' })
+    assert.equal(pointValue(m, 'app.lg.warnings', { metric: 'rss' }), 1)
+    assert.equal(pointValue(m, 'app.lg.limits', { metric: 'heapUsed' }), 1)
+    const rssBefore = pointValue(m, 'app.lg.memory', { type: 'rss' })
     handle.unregister()
     dc.channel('leakguard:warning').publish({ metric: 'rss', message: 'rss grows' })
     const ballast = Buffer.alloc(32 << 20, 1) // moves RSS: a callback still observing would see it
     const after = await collect(reader)
-    assert.equal(valueOf(after, 'app.lg.warnings', { metric: 'rss' }), 1, 'no more counting after unregister()')
+    assert.equal(pointValue(after, 'app.lg.warnings', { metric: 'rss' }), 1, 'no more counting after unregister()')
     // A cumulative reader repeats the last observation; a live callback would report the new RSS.
-    assert.equal(valueOf(after, 'app.lg.memory', { type: 'rss' }), rssBefore, 'no more observations after unregister()')
+    assert.equal(
+      pointValue(after, 'app.lg.memory', { type: 'rss' }),
+      rssBefore,
+      'no more observations after unregister()'
+    )
     assert.ok(ballast.length > 0)
   } finally {
     handle.unregister()
@@ -102,7 +123,9 @@ test('warnings and limits are counted; unregister stops observing', async () => 
   }
 })
 
-test('with a monitor: the trend instruments show a real leak in bytes per job, and its warning is counted', { timeout: 90_000 }, async () => {
+test('with a monitor: the trend instruments show a real leak in bytes per job, and its warning is counted', {
+  timeout: 90_000
+}, async () => {
   const { reader, provider, meter } = sdk()
   const m = monitor({ intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 4000, emitWarning: false })
   const handle = registerMetrics({ meter, monitor: m })
@@ -110,12 +133,12 @@ test('with a monitor: the trend instruments show a real leak in bytes per job, a
   try {
     retained = await leakUntilWarning(m, guard, { name: 'otel-leak' })
     const got = await collect(reader)
-    assert.equal(valueOf(got, 'leakguard.warnings', { metric: 'heapUsed' }), 1)
-    assert.equal(valueOf(got, 'leakguard.trend.growing', { metric: 'heapUsed' }), 1)
-    const perJob = valueOf(got, 'leakguard.trend.slope_per_job', { metric: 'heapUsed' })
+    assert.equal(pointValue(got, 'leakguard.warnings', { metric: 'heapUsed' }), 1)
+    assert.equal(pointValue(got, 'leakguard.trend.growing', { metric: 'heapUsed' }), 1)
+    const perJob = pointValue(got, 'leakguard.trend.slope_per_job', { metric: 'heapUsed' })
     assert.ok(perJob > 4096 && perJob < 16384, `~8 KB retained per job, instrument says ${perJob} B/job`)
     assert.equal(got['leakguard.trend.slope'].unit, 'By/s')
-    assert.ok(valueOf(got, 'leakguard.trend.slope', { metric: 'heapUsed' }) > 0)
+    assert.ok(pointValue(got, 'leakguard.trend.slope', { metric: 'heapUsed' }) > 0)
     assert.ok(retained.length > 0)
   } finally {
     handle.unregister()
@@ -126,21 +149,35 @@ test('with a monitor: the trend instruments show a real leak in bytes per job, a
 })
 
 test('registerMetrics validates its options', () => {
-  assert.throws(() => registerMetrics({ meter: {} }), { name: 'TypeError', code: codes.INVALID_OPTION, message: 'options.meter must be an OpenTelemetry Meter (received {})' })
-  assert.throws(() => registerMetrics({ prefix: '.x' }), { name: 'RangeError', message: /^options\.prefix must be an OpenTelemetry instrument name prefix/ })
-  assert.throws(() => registerMetrics({ caches: { a: null } }), { name: 'TypeError', message: /^options\.caches\.a must be a BoundedCache/ })
+  assert.throws(() => registerMetrics({ meter: {} }), {
+    name: 'TypeError',
+    code: codes.INVALID_OPTION,
+    message: 'options.meter must be an OpenTelemetry Meter (received {})'
+  })
+  assert.throws(() => registerMetrics({ prefix: '.x' }), {
+    name: 'RangeError',
+    message: /^options\.prefix must be an OpenTelemetry instrument name prefix/
+  })
+  assert.throws(() => registerMetrics({ caches: { a: null } }), {
+    name: 'TypeError',
+    message: /^options\.caches\.a must be a BoundedCache/
+  })
 })
 
 test('without @opentelemetry/api installed: the main package loads, the subpath names the missing package', () => {
   const dir = installWithoutPeers()
   try {
-    const r = runIsolated(dir, ['-e', `
+    const r = runIsolated(dir, [
+      '-e',
+      `
       require('leakguard')
-      try { require('leakguard/otel') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }`])
+      try { require('leakguard/otel') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }`
+    ])
     assert.equal(r.status, 0, r.stderr)
     assert.deepEqual(JSON.parse(r.stdout), {
       code: 'ERR_LEAKGUARD_MISSING_PEER',
-      message: "leakguard/otel needs the optional peer dependency '@opentelemetry/api', which is not installed: run `npm install @opentelemetry/api`"
+      message:
+        "leakguard/otel needs the optional peer dependency '@opentelemetry/api', which is not installed: run `npm install @opentelemetry/api`"
     })
   } finally {
     rmSync(dir, { recursive: true, force: true })

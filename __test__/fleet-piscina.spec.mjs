@@ -11,15 +11,23 @@ const { run } = require('../examples/piscina/main.js')
 
 const fast = { intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 4000 }
 
-test('4 threads, guarded tasks, one shared named cache: the workers read what the main thread wrote', { timeout: 60_000 }, async () => {
+test('4 threads, guarded tasks, one shared named cache: the workers read what the main thread wrote', {
+  timeout: 60_000
+}, async () => {
   const cacheName = 'fleet-piscina-shared'
   const { results, warnings, threadIds, cache } = await run({ tasks: 4000, cacheName, monitorOptions: fast })
   assert.equal(threadIds.length, 4)
-  assert.ok(threadIds.every((id) => id > 0), `worker threadIds ${threadIds}`)
+  assert.ok(
+    threadIds.every((id) => id > 0),
+    `worker threadIds ${threadIds}`
+  )
   assert.equal(results.length, 4000)
   // Every task got the user the main thread stored, through the native store.
   for (const r of results) assert.equal(r.quota, 1000 + (r.id % 40))
-  assert.deepEqual(results.map((r) => r.id), Array.from({ length: 4000 }, (_, i) => i))
+  assert.deepEqual(
+    results.map((r) => r.id),
+    Array.from({ length: 4000 }, (_, i) => i)
+  )
   // One store for the process: 4000 hits, no miss; each task's own key is bounded by max (1000).
   assert.equal(cache.hits, 4000)
   assert.equal(cache.misses, 0)
@@ -38,7 +46,13 @@ test('a monitor warning inside a worker thread reaches the main thread', { timeo
   const direct = []
   const stop = onWorkerWarning((w) => direct.push(w))
   try {
-    const { results, warnings, threadIds } = await run({ tasks: 40_000, leak: true, untilWarning: true, cacheName: 'fleet-piscina-leak', monitorOptions: fast })
+    const { results, warnings, threadIds } = await run({
+      tasks: 40_000,
+      leak: true,
+      untilWarning: true,
+      cacheName: 'fleet-piscina-leak',
+      monitorOptions: fast
+    })
     assert.ok(warnings.length >= 1, `no warning after ${results.length} tasks`)
     const w = warnings[0]
     assert.equal(w.metric, 'heapUsed')

@@ -12,11 +12,19 @@ import path from 'node:path'
 import client from 'prom-client'
 import { registerMetrics } from 'leakguard/prometheus'
 import { guard, monitor, BoundedCache, codes } from 'leakguard'
-import { installWithoutPeers, runIsolated, rmSync, parsePrometheus, sampleOf, leakUntilWarning, root } from './fleet-util.mjs'
+import {
+  installWithoutPeers,
+  runIsolated,
+  rmSync,
+  parsePrometheus,
+  sampleOf,
+  leakUntilWarning,
+  root
+} from './fleet-util.mjs'
 
 const require = createRequire(import.meta.url)
 
-function serve (registry) {
+function serve(registry) {
   const server = http.createServer(async (req, res) => {
     res.setHeader('Content-Type', registry.contentType)
     res.end(await registry.metrics())
@@ -24,15 +32,19 @@ function serve (registry) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
 }
 
-function scrape (server) {
+function scrape(server) {
   const { port } = server.address()
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (d) => { body += d })
-      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body }))
-    }).on('error', reject)
+    http
+      .get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (d) => {
+          body += d
+        })
+        res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body }))
+      })
+      .on('error', reject)
   })
 }
 
@@ -48,10 +60,13 @@ test('a real HTTP scrape shows memory, job, left-open and cache metrics with san
   try {
     const bus = new EventEmitter()
     bus.setMaxListeners(0)
-    const leaky = guard(async (job) => {
-      bus.on('tick', () => job)
-      if (cache.get(`u${job.i % 10}`) === undefined) cache.set(`u${job.i % 10}`, { id: job.i })
-    }, { name: 'prom-leaky', autoTrack: 'dispose', onLeftOpen: 'ignore' })
+    const leaky = guard(
+      async (job) => {
+        bus.on('tick', () => job)
+        if (cache.get(`u${job.i % 10}`) === undefined) cache.set(`u${job.i % 10}`, { id: job.i })
+      },
+      { name: 'prom-leaky', autoTrack: 'dispose', onLeftOpen: 'ignore' }
+    )
     const tidy = guard(async () => {}, { name: 'prom-tidy' })
     for (let i = 0; i < 50; i++) await leaky({ i })
     for (let i = 0; i < 7; i++) await tidy()
@@ -108,16 +123,25 @@ test('warnings and limits published by the monitor are counted per metric', asyn
   }
 })
 
-test('the monitor publishes samples and warnings on diagnostics channels only when subscribed; the exporter shows its trend', { timeout: 90_000 }, async () => {
+test('the monitor publishes samples and warnings on diagnostics channels only when subscribed; the exporter shows its trend', {
+  timeout: 90_000
+}, async () => {
   const sampleCh = dc.channel('leakguard:sample')
   const warningCh = dc.channel('leakguard:warning')
   // Count publications on the real channel objects: with no subscriber the
   // monitor must not even build the messages, let alone publish them.
   const published = { sample: 0, warning: 0 }
   // (Node swaps a channel's prototype when it gains subscribers: call the current one.)
-  sampleCh.publish = function (msg) { published.sample++; return Object.getPrototypeOf(this).publish.call(this, msg) }
-  warningCh.publish = function (msg) { published.warning++; return Object.getPrototypeOf(this).publish.call(this, msg) }
+  sampleCh.publish = function (msg) {
+    published.sample++
+    return Object.getPrototypeOf(this).publish.call(this, msg)
+  }
+  warningCh.publish = function (msg) {
+    published.warning++
+    return Object.getPrototypeOf(this).publish.call(this, msg)
+  }
   const fast = { intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 4000, emitWarning: false }
+  // biome-ignore lint/correctness/noUnusedVariables: holds the leaked jobs' memory until the test drops it
   let retained = []
   try {
     // 1. Nobody subscribed: a monitor that runs and warns publishes nothing.
@@ -142,9 +166,18 @@ test('the monitor publishes samples and warnings on diagnostics channels only wh
     try {
       retained = await leakUntilWarning(m, guard, { name: 'loud-leak' })
       await new Promise((resolve) => setTimeout(resolve, 30)) // one more check: samples are published per check
-      assert.ok(published.sample > 0 && samples.length === published.sample, JSON.stringify({ published, samples: samples.length }))
-      assert.ok(samples.some((x) => x.source === 'rss' && x.rss > 0), 'RSS samples')
-      assert.ok(samples.some((x) => x.source === 'gc' && x.heapUsed > 0), 'post-GC heap samples')
+      assert.ok(
+        published.sample > 0 && samples.length === published.sample,
+        JSON.stringify({ published, samples: samples.length })
+      )
+      assert.ok(
+        samples.some((x) => x.source === 'rss' && x.rss > 0),
+        'RSS samples'
+      )
+      assert.ok(
+        samples.some((x) => x.source === 'gc' && x.heapUsed > 0),
+        'post-GC heap samples'
+      )
       assert.equal(warnings.length, 1)
       assert.equal(published.warning, 1)
       assert.equal(warnings[0].metric, 'heapUsed')
@@ -183,11 +216,28 @@ test('job labels are capped so that per-id job names cannot explode the series',
 })
 
 test('registerMetrics validates its options', () => {
-  assert.throws(() => registerMetrics({ registry: {} }), { name: 'TypeError', code: codes.INVALID_OPTION, message: 'options.registry must be a prom-client Registry (received {})' })
-  assert.throws(() => registerMetrics({ prefix: '9x' }), { name: 'RangeError', code: codes.INVALID_OPTION, message: /^options\.prefix must be a Prometheus metric name prefix/ })
-  assert.throws(() => registerMetrics({ caches: [{}] }), { name: 'TypeError', message: /^options\.caches\[0\] must be a BoundedCache/ })
-  assert.throws(() => registerMetrics({ monitor: {} }), { name: 'TypeError', message: /^options\.monitor must be a monitor\(\) instance/ })
-  assert.throws(() => registerMetrics({ registy: 1 }), { name: 'TypeError', message: /^options\.registy is not a known option/ })
+  assert.throws(() => registerMetrics({ registry: {} }), {
+    name: 'TypeError',
+    code: codes.INVALID_OPTION,
+    message: 'options.registry must be a prom-client Registry (received {})'
+  })
+  assert.throws(() => registerMetrics({ prefix: '9x' }), {
+    name: 'RangeError',
+    code: codes.INVALID_OPTION,
+    message: /^options\.prefix must be a Prometheus metric name prefix/
+  })
+  assert.throws(() => registerMetrics({ caches: [{}] }), {
+    name: 'TypeError',
+    message: /^options\.caches\[0\] must be a BoundedCache/
+  })
+  assert.throws(() => registerMetrics({ monitor: {} }), {
+    name: 'TypeError',
+    message: /^options\.monitor must be a monitor\(\) instance/
+  })
+  assert.throws(() => registerMetrics({ registy: 1 }), {
+    name: 'TypeError',
+    message: /^options\.registy is not a known option/
+  })
 })
 
 test('without prom-client installed: require("leakguard") works, the subpath names the missing package', () => {
@@ -196,16 +246,24 @@ test('without prom-client installed: require("leakguard") works, the subpath nam
     const ok = runIsolated(dir, ['-e', "const l = require('leakguard'); console.log(typeof l.guard, typeof l.recycle)"])
     assert.equal(ok.status, 0, ok.stderr)
     assert.equal(ok.stdout.trim(), 'function function')
-    const cjs = runIsolated(dir, ['-e', `
-      try { require('leakguard/prometheus') } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message, cause: e.cause && e.cause.code })) }`])
+    const cjs = runIsolated(dir, [
+      '-e',
+      `
+      try { require('leakguard/prometheus') } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message, cause: e.cause && e.cause.code })) }`
+    ])
     assert.equal(cjs.status, 0, cjs.stderr)
     assert.deepEqual(JSON.parse(cjs.stdout), {
       name: 'Error',
       code: 'ERR_LEAKGUARD_MISSING_PEER',
-      message: "leakguard/prometheus needs the optional peer dependency 'prom-client', which is not installed: run `npm install prom-client`",
+      message:
+        "leakguard/prometheus needs the optional peer dependency 'prom-client', which is not installed: run `npm install prom-client`",
       cause: 'MODULE_NOT_FOUND'
     })
-    const esm = runIsolated(dir, ['--input-type=module', '-e', "import('leakguard/prometheus').catch((e) => console.log(e.code))"])
+    const esm = runIsolated(dir, [
+      '--input-type=module',
+      '-e',
+      "import('leakguard/prometheus').catch((e) => console.log(e.code))"
+    ])
     assert.equal(esm.stdout.trim(), 'ERR_LEAKGUARD_MISSING_PEER', esm.stderr)
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -217,10 +275,15 @@ test('examples/prometheus/alerts.yml only uses metrics and labels that registerM
   const used = new Set(rules.match(/leakguard_[a-z_]+/g))
   assert.ok(used.size >= 8, [...used].join(' '))
   const registry = new client.Registry()
-  const fakeMonitor = { trend: () => ({}), on () {}, off () {} }
-  const metrics = registerMetrics({ registry, monitor: fakeMonitor, caches: [new BoundedCache({ max: 1, name: 'fleet-alerts' })] })
+  const fakeMonitor = { trend: () => ({}), on() {}, off() {} }
+  const metrics = registerMetrics({
+    registry,
+    monitor: fakeMonitor,
+    caches: [new BoundedCache({ max: 1, name: 'fleet-alerts' })]
+  })
   try {
-    for (const name of used) assert.ok(metrics.metricNames.includes(name), `alerts.yml uses ${name}, which is not exported`)
+    for (const name of used)
+      assert.ok(metrics.metricNames.includes(name), `alerts.yml uses ${name}, which is not exported`)
     const labels = new Set(registry.getMetricsAsArray().flatMap((m) => m.labelNames))
     for (const [, list] of rules.matchAll(/by \(([a-z_, ]+)\)/g)) {
       for (const label of list.split(',').map((x) => x.trim())) {

@@ -17,21 +17,56 @@ v8.setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc')
 
 test('recycle() validates its options with coded errors', () => {
-  assert.throws(() => recycle(), { name: 'TypeError', code: codes.INVALID_OPTION, message: 'options must be an object (received undefined)' })
-  assert.throws(() => recycle({}), {
-    name: 'RangeError', code: codes.INVALID_OPTION, message: /^options must be an object setting at least one of maxJobs, maxRss, maxHeapUsed/
+  assert.throws(() => recycle(), {
+    name: 'TypeError',
+    code: codes.INVALID_OPTION,
+    message: 'options must be an object (received undefined)'
   })
-  assert.throws(() => recycle({ maxJobs: -1 }), { name: 'RangeError', message: 'options.maxJobs must be a positive integer (received -1)' })
-  assert.throws(() => recycle({ maxRss: '1G' }), { name: 'TypeError', message: "options.maxRss must be an integer (received '1G')" })
-  assert.throws(() => recycle({ maxJobs: 1, exit: 'yes' }), { name: 'TypeError', message: "options.exit must be a boolean (received 'yes')" })
-  assert.throws(() => recycle({ maxJobs: 1, worker: {} }), { name: 'TypeError', code: codes.INVALID_OPTION, message: /^options\.worker must be an object with a close\(\) or destroy\(\) method/ })
-  assert.throws(() => recycle({ maxjobs: 1 }), { name: 'TypeError', message: /^options\.maxjobs is not a known option/ })
-  assert.throws(() => guard(() => {}, { recycle: { maxJobs: 0 } }), { name: 'RangeError', message: 'options.recycle.maxJobs must be a positive integer (received 0)' })
-  assert.throws(() => guard(() => {}, { recycle: 5 }), { name: 'TypeError', message: 'options.recycle must be an object (received 5)' })
+  assert.throws(() => recycle({}), {
+    name: 'RangeError',
+    code: codes.INVALID_OPTION,
+    message: /^options must be an object setting at least one of maxJobs, maxRss, maxHeapUsed/
+  })
+  assert.throws(() => recycle({ maxJobs: -1 }), {
+    name: 'RangeError',
+    message: 'options.maxJobs must be a positive integer (received -1)'
+  })
+  assert.throws(() => recycle({ maxRss: '1G' }), {
+    name: 'TypeError',
+    message: "options.maxRss must be an integer (received '1G')"
+  })
+  assert.throws(() => recycle({ maxJobs: 1, exit: 'yes' }), {
+    name: 'TypeError',
+    message: "options.exit must be a boolean (received 'yes')"
+  })
+  assert.throws(() => recycle({ maxJobs: 1, worker: {} }), {
+    name: 'TypeError',
+    code: codes.INVALID_OPTION,
+    message: /^options\.worker must be an object with a close\(\) or destroy\(\) method/
+  })
+  assert.throws(() => recycle({ maxjobs: 1 }), {
+    name: 'TypeError',
+    message: /^options\.maxjobs is not a known option/
+  })
+  assert.throws(() => guard(() => {}, { recycle: { maxJobs: 0 } }), {
+    name: 'RangeError',
+    message: 'options.recycle.maxJobs must be a positive integer (received 0)'
+  })
+  assert.throws(() => guard(() => {}, { recycle: 5 }), {
+    name: 'TypeError',
+    message: 'options.recycle must be an object (received 5)'
+  })
   // withScope() runs one job: a net created per call would count to 1 forever.
-  assert.throws(() => withScope(() => {}, { recycle: { maxJobs: 2 } }), { name: 'TypeError', code: codes.INVALID_OPTION, message: /^options\.recycle must be a Recycler/ })
+  assert.throws(() => withScope(() => {}, { recycle: { maxJobs: 2 } }), {
+    name: 'TypeError',
+    code: codes.INVALID_OPTION,
+    message: /^options\.recycle must be a Recycler/
+  })
   const net = recycle({ maxJobs: 1 })
-  assert.throws(() => new JobScope({ recycle: net }), { name: 'TypeError', message: /^options\.recycle must be undefined for new JobScope\(\)/ })
+  assert.throws(() => new JobScope({ recycle: net }), {
+    name: 'TypeError',
+    message: /^options\.recycle must be undefined for new JobScope\(\)/
+  })
   net.stop()
 })
 
@@ -39,13 +74,19 @@ test('maxJobs: the event fires once, after the job that reached it finished and 
   const net = recycle({ maxJobs: 5 })
   const log = []
   const events = []
-  net.on('recycle', (e) => { log.push(`recycle@${e.jobs}`); events.push(e) })
-  const handler = guard(async (i) => {
-    log.push(`start ${i}`)
-    currentScope().defer(() => log.push(`cleanup ${i}`))
-    await tick()
-    log.push(`end ${i}`)
-  }, { name: 'sequential', recycle: net })
+  net.on('recycle', (e) => {
+    log.push(`recycle@${e.jobs}`)
+    events.push(e)
+  })
+  const handler = guard(
+    async (i) => {
+      log.push(`start ${i}`)
+      currentScope().defer(() => log.push(`cleanup ${i}`))
+      await tick()
+      log.push(`end ${i}`)
+    },
+    { name: 'sequential', recycle: net }
+  )
   for (let i = 1; i <= 8; i++) await handler(i)
   assert.equal(events.length, 1)
   const at = log.indexOf('recycle@5')
@@ -64,11 +105,20 @@ test('with concurrent jobs it fires between jobs: the others keep running, none 
   const net = recycle({ maxJobs: 4 })
   let running = 0
   let seen
-  net.on('recycle', (e) => { seen = { jobs: e.jobs, running, inFlight: net.inFlight } })
-  const handler = guard(async (ms) => {
-    running++
-    try { await new Promise((resolve) => setTimeout(resolve, ms)) } finally { running-- }
-  }, { recycle: net })
+  net.on('recycle', (e) => {
+    seen = { jobs: e.jobs, running, inFlight: net.inFlight }
+  })
+  const handler = guard(
+    async (ms) => {
+      running++
+      try {
+        await new Promise((resolve) => setTimeout(resolve, ms))
+      } finally {
+        running--
+      }
+    },
+    { recycle: net }
+  )
   // Jobs of different lengths so that the 4th to finish ends while others run.
   await Promise.all([1, 5, 10, 15, 40, 45].map((ms) => handler(ms)))
   assert.equal(seen.jobs, 4)
@@ -85,7 +135,8 @@ test('created alone, a Recycler counts every guarded job of the thread (job chan
   net.on('recycle', (e) => fired.push(e.jobs))
   const a = guard(async () => {}, { name: 'a' })
   const b = guard(() => 1, { name: 'b' })
-  await a(); await b()
+  await a()
+  await b()
   await withScope(async () => {})
   await a()
   assert.deepEqual(fired, [3])
@@ -101,16 +152,27 @@ test('the message says what leaks: left-open resources with their creation site'
   bus.setMaxListeners(0)
   const net = recycle({ maxJobs: 20 })
   let event
-  net.on('recycle', (e) => { event = e })
-  const leaky = guard(async (job) => {
-    bus.on('message', () => job) // leaks a listener (and the job) per job
-    await tick()
-  }, { name: 'leaky-listener', autoTrack: 'dispose', captureStacks: true, onLeftOpen: 'ignore', recycle: net })
+  net.on('recycle', (e) => {
+    event = e
+  })
+  const leaky = guard(
+    async (job) => {
+      bus.on('message', () => job) // leaks a listener (and the job) per job
+      await tick()
+    },
+    { name: 'leaky-listener', autoTrack: 'dispose', captureStacks: true, onLeftOpen: 'ignore', recycle: net }
+  )
   for (let i = 0; i < 20; i++) await leaky({ i })
   assert.equal(bus.listenerCount('message'), 0, 'autoTrack: dispose removed the listeners')
   assert.ok(event, 'recycle fired')
-  assert.match(event.message, /^recycling after job 20: maxJobs 20 reached \(rss [\d.]+ MB, heapUsed [\d.]+ MB\)\. Recycling is a safety net, not the fix: /)
-  assert.match(event.message, /20 of 20 jobs left resources open: 20× listener .* in job 'leaky-listener' at .*fleet-recycle\.spec\.mjs:\d+/)
+  assert.match(
+    event.message,
+    /^recycling after job 20: maxJobs 20 reached \(rss [\d.]+ MB, heapUsed [\d.]+ MB\)\. Recycling is a safety net, not the fix: /
+  )
+  assert.match(
+    event.message,
+    /20 of 20 jobs left resources open: 20× listener .* in job 'leaky-listener' at .*fleet-recycle\.spec\.mjs:\d+/
+  )
   assert.equal(event.leftOpen[0].count, 20)
   assert.equal(event.leftOpen[0].kind, 'listener')
   net.stop()
@@ -119,9 +181,14 @@ test('the message says what leaks: left-open resources with their creation site'
 test('the message quotes the latest monitor warning of the thread, or says that nothing was found', async () => {
   const clean = recycle({ maxJobs: 1 })
   let quiet
-  clean.on('recycle', (e) => { quiet = e })
+  clean.on('recycle', (e) => {
+    quiet = e
+  })
   await guard(async () => {}, { recycle: clean })()
-  assert.match(quiet.message, /neither a monitor nor the job scopes reported a leak; run monitor\(\) and guard\(fn, \{ autoTrack: true \}\) to find what grows\.$/)
+  assert.match(
+    quiet.message,
+    /neither a monitor nor the job scopes reported a leak; run monitor\(\) and guard\(fn, \{ autoTrack: true \}\) to find what grows\.$/
+  )
   assert.equal(quiet.warning, null)
 })
 
@@ -139,20 +206,26 @@ test('maxRss and maxHeapUsed: checked after each job, fire after the job that cr
   heapNet.on('recycle', (e) => fired.push(['heap', e.reason, e.jobs]))
   const small = guard(async () => {})
   // Sized at run time: whatever RSS did meanwhile, this job ends 32 MiB over maxRss.
-  const bigOffHeap = guard(async () => { retained.push(Buffer.alloc(Math.max(maxRss - processMemory().rss, 0) + (32 << 20), 1)) })
-  const bigOnHeap = guard(async () => { retained.push(Array.from({ length: 2 << 20 }, (_, i) => ({ i }))) }) // ~50 MB
-  await small(); await small()
+  const bigOffHeap = guard(async () => {
+    retained.push(Buffer.alloc(Math.max(maxRss - processMemory().rss, 0) + (32 << 20), 1))
+  })
+  const bigOnHeap = guard(async () => {
+    retained.push(Array.from({ length: 2 << 20 }, (_, i) => ({ i })))
+  }) // ~50 MB
+  await small()
+  await small()
   assert.deepEqual(fired, [])
   await bigOffHeap()
   assert.deepEqual(fired, [['rss', 'maxRss', 3]], 'the Buffer is off the V8 heap: only maxRss fires')
   await bigOnHeap()
   assert.deepEqual(fired[1], ['heap', 'maxHeapUsed', 4])
   assert.match(heapNet.triggered.message, /heapUsed [\d.]+ MB >= maxHeapUsed [\d.]+ MB/)
-  rssNet.stop(); heapNet.stop()
+  rssNet.stop()
+  heapNet.stop()
   retained.length = 0
 })
 
-test('a throwing recycle listener does not become the job\'s error; it surfaces as uncaught (child process)', () => {
+test("a throwing recycle listener does not become the job's error; it surfaces as uncaught (child process)", () => {
   const script = `
     const { guard, recycle } = require(${JSON.stringify(root)})
     const net = recycle({ maxJobs: 1 })
@@ -211,19 +284,32 @@ test('gracefulExit rejects a worker it cannot close', async () => {
 
 test('pm2 example worker runs standalone and exits 0 at its recycle threshold', () => {
   const r = spawnSync(process.execPath, [path.join(root, 'examples/pm2/worker.js')], {
-    encoding: 'utf8', timeout: 60_000, env: { ...process.env, LEAKGUARD_MAX_JOBS: '200', LEAKGUARD_JOB_MS: '0' }
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, LEAKGUARD_MAX_JOBS: '200', LEAKGUARD_JOB_MS: '0' }
   })
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stdout, /processed 200 jobs/)
   assert.match(r.stderr + r.stdout, /recycling after job 200: maxJobs 200 reached/)
 })
 
-test('monitor({ recycle }): the event comes through the monitor and quotes its leak warning', { timeout: 90_000 }, async () => {
+test('monitor({ recycle }): the event comes through the monitor and quotes its leak warning', {
+  timeout: 90_000
+}, async () => {
   gc()
   const maxRss = processMemory().rss + (160 << 20)
   // Options (not a Recycler): the monitor creates the net and stops it with itself.
-  const m = monitor({ intervalMs: 10, checkEveryMs: 20, fullGcEveryMs: 20, windowMs: 4000, emitWarning: false, recycle: { maxRss } })
+  const m = monitor({
+    intervalMs: 10,
+    checkEveryMs: 20,
+    fullGcEveryMs: 20,
+    windowMs: 4000,
+    emitWarning: false,
+    recycle: { maxRss }
+  })
+  // biome-ignore lint/correctness/noUnusedVariables: holds the leaked jobs' memory until the test drops it
   let retained = []
+  // biome-ignore lint/correctness/noUnusedVariables: keeps the big allocation alive past the limit check
   let ballast
   try {
     const viaMonitor = []
@@ -239,7 +325,10 @@ test('monitor({ recycle }): the event comes through the monitor and quotes its l
     const e = viaMonitor[0]
     assert.equal(e.reason, 'maxRss')
     assert.equal(e.warning, warning)
-    assert.ok(e.message.includes(`Recycling is a safety net, not the fix: the monitor warns: ${warning.message}`), e.message)
+    assert.ok(
+      e.message.includes(`Recycling is a safety net, not the fix: the monitor warns: ${warning.message}`),
+      e.message
+    )
     assert.match(e.message, /heapUsed grows [\d.]+ KB\/job/)
   } finally {
     m.stop()

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 /** A TCP port free on 127.0.0.1 right now. */
-export function freePort () {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
@@ -25,7 +25,7 @@ export function freePort () {
  * own) under a temp project that has no prom-client / @opentelemetry/api.
  * Returns the project dir; remove it with rmSync(dir, { recursive: true }).
  */
-export function installWithoutPeers () {
+export function installWithoutPeers() {
   const dir = mkdtempSync(path.join(tmpdir(), 'leakguard-nopeer-'))
   const pkgDir = path.join(dir, 'node_modules', 'leakguard')
   mkdirSync(pkgDir, { recursive: true })
@@ -38,7 +38,7 @@ export function installWithoutPeers () {
 }
 
 /** Runs `node` with `args` in `cwd` without NODE_PATH (so nothing outside `cwd` resolves). */
-export function runIsolated (cwd, args) {
+export function runIsolated(cwd, args) {
   const env = { ...process.env }
   delete env.NODE_PATH
   delete env.NODE_OPTIONS
@@ -51,11 +51,15 @@ export { rmSync }
  * Starts Debian's redis-server on a free loopback port, without persistence.
  * Resolves to { port, stop() } once it accepts connections.
  */
-export async function startRedis () {
+export async function startRedis() {
   const port = await freePort()
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe']
+    }
+  )
   let out = ''
   await new Promise((resolve, reject) => {
     const onData = (d) => {
@@ -73,7 +77,7 @@ export async function startRedis () {
   child.stderr.resume()
   return {
     port,
-    stop () {
+    stop() {
       if (child.exitCode !== null) return Promise.resolve()
       return new Promise((resolve) => {
         child.once('exit', resolve)
@@ -84,7 +88,7 @@ export async function startRedis () {
 }
 
 /** Parses Prometheus text exposition into [{ name, labels, value }]. */
-export function parsePrometheus (text) {
+export function parsePrometheus(text) {
   const out = []
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue
@@ -98,7 +102,7 @@ export function parsePrometheus (text) {
 }
 
 /** The value of the one sample of `name` whose labels include `labels`. */
-export function sampleOf (samples, name, labels = {}) {
+export function sampleOf(samples, name, labels = {}) {
   const hits = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
   if (hits.length !== 1) throw new Error(`expected one sample ${name}${JSON.stringify(labels)}, found ${hits.length}`)
   return hits[0].value
@@ -111,12 +115,19 @@ export function sampleOf (samples, name, labels = {}) {
  * @param {import('leakguard').Monitor} m
  * @param {Function} guard
  */
-export async function leakUntilWarning (m, guard, { maxMs = 60_000, maxJobs = 30_000, name = 'fleet-leak' } = {}) {
+export async function leakUntilWarning(m, guard, { maxMs = 60_000, maxJobs = 30_000, name = 'fleet-leak' } = {}) {
   const retained = []
   let warned = false
-  const onWarning = () => { warned = true }
+  const onWarning = () => {
+    warned = true
+  }
   m.on('warning', onWarning)
-  const job = guard(async (i) => { retained.push(new Array(1024).fill(i)) }, { name })
+  const job = guard(
+    async (i) => {
+      retained.push(new Array(1024).fill(i))
+    },
+    { name }
+  )
   try {
     const deadline = Date.now() + maxMs
     for (let i = 0; i < maxJobs && !warned && (i % 64 !== 0 || Date.now() < deadline); i++) {

@@ -15,7 +15,7 @@ const require = createRequire(import.meta.url)
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const cjs = require('leakguard')
 
-function runNode (code, { timeout = 60_000, args = [] } = {}) {
+function runNode(code, { timeout = 60_000, args = [] } = {}) {
   return spawnSync(process.execPath, [...args, '-e', code], { cwd: root, encoding: 'utf8', timeout })
 }
 
@@ -74,13 +74,19 @@ test('external memory is reported from the cheap V8 statistics', () => {
 
 test('bad arguments to processMemory() are coded errors naming the option', () => {
   assert.throws(() => cjs.processMemory('yes'), {
-    name: 'TypeError', code: 'ERR_LEAKGUARD_INVALID_OPTION', message: "options must be an object (received 'yes')"
+    name: 'TypeError',
+    code: 'ERR_LEAKGUARD_INVALID_OPTION',
+    message: "options must be an object (received 'yes')"
   })
   assert.throws(() => cjs.processMemory({ arrayBuffers: 1 }), {
-    name: 'TypeError', code: 'ERR_LEAKGUARD_INVALID_OPTION', message: 'options.arrayBuffers must be a boolean (received 1)'
+    name: 'TypeError',
+    code: 'ERR_LEAKGUARD_INVALID_OPTION',
+    message: 'options.arrayBuffers must be a boolean (received 1)'
   })
   assert.throws(() => cjs.processMemory({ arraybuffers: true }), {
-    name: 'TypeError', code: 'ERR_LEAKGUARD_INVALID_OPTION', message: /options\.arraybuffers is not a known option/
+    name: 'TypeError',
+    code: 'ERR_LEAKGUARD_INVALID_OPTION',
+    message: /options\.arraybuffers is not a known option/
   })
 })
 
@@ -93,11 +99,14 @@ test('error codes are one table shared by Rust and JS', () => {
 test('a Rust panic becomes a coded JS error and the process lives on', () => {
   const native = require('../binding.js')
   for (let i = 0; i < 3; i++) {
-    assert.throws(() => native.__panicForTest(`boom ${i}`), (err) => {
-      assert.equal(err.code, 'ERR_LEAKGUARD_PANIC')
-      assert.match(err.message, new RegExp(`boom ${i}`))
-      return true
-    })
+    assert.throws(
+      () => native.__panicForTest(`boom ${i}`),
+      (err) => {
+        assert.equal(err.code, 'ERR_LEAKGUARD_PANIC')
+        assert.match(err.message, new RegExp(`boom ${i}`))
+        return true
+      }
+    )
   }
   // And in a fresh process, the panic is caught and the process exits 0.
   const r = runNode(`

@@ -14,7 +14,11 @@ import * as esm from 'leakguard'
 import v8 from 'node:v8'
 import { runInNewContext } from 'node:vm'
 
+// The flag is on only while this context hands its `gc` over; leakguard's
+// own forced GCs switch it off again, so later contexts would not get one.
 v8.setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc', undefined, {})
+v8.setFlagsFromString('--no-expose-gc')
 
 const require = createRequire(import.meta.url)
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -25,15 +29,20 @@ const channels = require('../lib/common/channels.js')
 const { samplerInfo } = require('../lib/monitor/monitor.js')
 
 /** Runs the job fixture in a forked child; resolves with its result, IPC messages and stderr. */
-function runChild (opts) {
+function runChild(opts) {
   const child = fork(fixture, [JSON.stringify(opts)], { cwd: root, silent: true })
   const messages = []
   let stderr = ''
-  child.stderr.on('data', (d) => { stderr += d })
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
   child.stdout.resume()
   child.on('message', (m) => messages.push(m))
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill(); reject(new Error(`child timed out: ${stderr}`)) }, 90_000)
+    const timer = setTimeout(() => {
+      child.kill()
+      reject(new Error(`child timed out: ${stderr}`))
+    }, 90_000)
     child.on('exit', (code) => {
       clearTimeout(timer)
       const result = messages.find((m) => m.type === 'result')
@@ -43,8 +52,12 @@ function runChild (opts) {
   })
 }
 
-function assertAssessedWithoutWarning (r) {
-  assert.deepEqual(r.warnings.map((w) => w.message), [], `${r.scenario} warned`)
+function assertAssessedWithoutWarning(r) {
+  assert.deepEqual(
+    r.warnings.map((w) => w.message),
+    [],
+    `${r.scenario} warned`
+  )
   // The verdict was actually reached on enough full-GC samples (else the test proves nothing).
   assert.ok(r.trend.heapUsed, `${r.scenario}: no heap assessment after ${r.jobs} jobs (${r.heapSamples} heap samples)`)
   assert.equal(r.trend.heapUsed.growing, false, r.trend.heapUsed.reason)
@@ -52,7 +65,9 @@ function assertAssessedWithoutWarning (r) {
 
 test('a forked worker leaking ~1 KB per job gets a heap warning in bytes/job, delivered over IPC and emitWarning', async () => {
   const { result, messages, stderr } = await runChild({
-    scenario: 'leak', countVia: 'channel', monitorOptions: { sendToParent: true, emitWarning: true }
+    scenario: 'leak',
+    countVia: 'channel',
+    monitorOptions: { sendToParent: true, emitWarning: true }
   })
   const heap = result.warnings.filter((w) => w.metric === 'heapUsed')
   assert.equal(heap.length, 1, JSON.stringify(result.warnings))
@@ -91,7 +106,12 @@ test('a Buffer leak is named as external/arrayBuffers memory, not heap', async (
 
 test('no warning for a bounded cache filling up, a warm-up plateau, a garbage sawtooth, a large temporary per job', async () => {
   const results = []
-  for (const [scenario, jobs] of [['cache', 4000], ['warmup', 4000], ['sawtooth', 4000], ['bigtemp', 300]]) {
+  for (const [scenario, jobs] of [
+    ['cache', 4000],
+    ['warmup', 4000],
+    ['sawtooth', 4000],
+    ['bigtemp', 300]
+  ]) {
     results.push((await runChild({ scenario, jobs })).result)
   }
   for (const r of results) assertAssessedWithoutWarning(r)
@@ -147,7 +167,9 @@ test('sampling continues while the event loop is blocked by a 2-second busy loop
   const m = monitor({ intervalMs: 5 })
   try {
     const start = Date.now()
-    while (Date.now() - start < 2000) { /* blocked: no timer, no callback can run */ }
+    while (Date.now() - start < 2000) {
+      /* blocked: no timer, no callback can run */
+    }
     const end = Date.now()
     const inside = m.samples().filter((s) => s.source === 'rss' && s.time > start + 1 && s.time < end - 1)
     // 2 s at 5 ms is 400 samples; allow a loaded 2-core machine to drop most of them.
@@ -162,7 +184,9 @@ test('the monitor itself is bounded: at most maxSamples per series', () => {
   const m = monitor({ intervalMs: 1, maxSamples: 64, windowMs: 600_000 })
   try {
     const start = Date.now()
-    while (Date.now() - start < 300) { /* ~300 native samples */ }
+    while (Date.now() - start < 300) {
+      /* ~300 native samples */
+    }
     const rss = m.samples().filter((s) => s.source === 'rss')
     assert.ok(rss.length >= 40 && rss.length <= 64, `${rss.length} RSS samples kept`)
     // The newest are kept, the oldest dropped.
@@ -212,8 +236,12 @@ test('50 monitors and 20 abruptly terminated worker_threads: one shared native t
   const child = spawn(process.execPath, ['-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (d) => { stdout += d })
-  child.stderr.on('data', (d) => { stderr += d })
+  child.stdout.on('data', (d) => {
+    stdout += d
+  })
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
   const [code, signal] = await once(child, 'exit')
   clearTimeout(timer)
@@ -223,7 +251,13 @@ test('50 monitors and 20 abruptly terminated worker_threads: one shared native t
 })
 
 test('limits fire a limit event once per crossing; samples are published as events and on the channel', async () => {
-  const m = monitor({ intervalMs: 5, checkEveryMs: 10, fullGcEveryMs: 10, limits: { rss: 1024, heapUsed: 1024 }, emitWarning: false })
+  const m = monitor({
+    intervalMs: 5,
+    checkEveryMs: 10,
+    fullGcEveryMs: 10,
+    limits: { rss: 1024, heapUsed: 1024 },
+    emitWarning: false
+  })
   const fromChannel = []
   const onSample = (s) => fromChannel.push(s)
   channels.sample.subscribe(onSample)
@@ -251,7 +285,6 @@ test('limits fire a limit event once per crossing; samples are published as even
 })
 
 test('full GCs are seen without a gc observer (FinalizationRegistry sentinel); heap figures after them feed samples()', async () => {
-  const gc = runInNewContext('gc', undefined, {})
   const m = monitor({ intervalMs: 5, emitWarning: false })
   try {
     const heapSamples = () => m.samples().filter((s) => s.source === 'gc')
@@ -270,7 +303,10 @@ test('full GCs are seen without a gc observer (FinalizationRegistry sentinel); h
     }
     // arrayBuffers (~8 µs to read) comes with the first full-GC sample after each check only.
     assert.ok(majors[0].arrayBuffers > 0)
-    assert.ok(majors.filter((s) => s.arrayBuffers !== undefined).length <= 1 + Math.ceil((majors.at(-1).time - majors[0].time) / m.options.checkEveryMs))
+    assert.ok(
+      majors.filter((s) => s.arrayBuffers !== undefined).length <=
+        1 + Math.ceil((majors.at(-1).time - majors[0].time) / m.options.checkEveryMs)
+    )
   } finally {
     m.stop()
   }
@@ -295,7 +331,10 @@ test('scavenges alone produce no full-GC sample (the sentinel is not collected b
     await new Promise((resolve) => setTimeout(resolve, 20))
     const majors = m.samples().filter((s) => s.gc === 'major').length
     assert.ok(sink > 0)
-    assert.ok(majors <= kinds.major, `${majors} full-GC samples for ${kinds.major} full GCs and ${kinds.minor} scavenges`)
+    assert.ok(
+      majors <= kinds.major,
+      `${majors} full-GC samples for ${kinds.major} full GCs and ${kinds.minor} scavenges`
+    )
   } finally {
     obs.disconnect()
     m.stop()
@@ -306,7 +345,16 @@ test('jobs are counted from the job-end channel and jobDone(); stop() and Symbol
   const before = samplerInfo().subscribers
   const d = monitor()
   assert.deepEqual(
-    [d.options.intervalMs, d.options.checkEveryMs, d.options.windowMs, d.options.alpha, d.options.minGrowthBytes, d.options.emitWarning, d.options.sendToParent, d.options.fullGcEveryMs],
+    [
+      d.options.intervalMs,
+      d.options.checkEveryMs,
+      d.options.windowMs,
+      d.options.alpha,
+      d.options.minGrowthBytes,
+      d.options.emitWarning,
+      d.options.sendToParent,
+      d.options.fullGcEveryMs
+    ],
     [1000, 30_000, 600_000, 0.01, 1 << 20, true, false, 0]
   )
   d.stop()
@@ -325,7 +373,11 @@ test('jobs are counted from the job-end channel and jobDone(); stop() and Symbol
   assert.equal(samplerInfo().subscribers, before)
   channels.jobEnd.publish({ name: 'job' })
   assert.equal(m.jobs, 6, 'a stopped monitor no longer counts')
-  assert.throws(() => m.jobDone(-1), { name: 'RangeError', code: codes.INVALID_ARGUMENT, message: /^The "n" argument must be a non-negative integer \(received -1\)$/ })
+  assert.throws(() => m.jobDone(-1), {
+    name: 'RangeError',
+    code: codes.INVALID_ARGUMENT,
+    message: /^The "n" argument must be a non-negative integer \(received -1\)$/
+  })
 })
 
 test('bad options are coded errors naming the option and the value', () => {
@@ -333,7 +385,11 @@ test('bad options are coded errors naming the option and the value', () => {
     [1, TypeError, /^options must be an object \(received 1\)$/],
     [{ intervalMs: 0 }, RangeError, /^options\.intervalMs must be an integer in \[1, 3600000\] \(received 0\)$/],
     [{ intervalMs: '5' }, TypeError, /^options\.intervalMs must be an integer \(received '5'\)$/],
-    [{ intervalMs: 100, checkEveryMs: 50 }, RangeError, /^options\.checkEveryMs must be >= options\.intervalMs \(100\) \(received 50\)$/],
+    [
+      { intervalMs: 100, checkEveryMs: 50 },
+      RangeError,
+      /^options\.checkEveryMs must be >= options\.intervalMs \(100\) \(received 50\)$/
+    ],
     [{ alpha: 0 }, RangeError, /^options\.alpha must be a number > 0 and <= 0\.5 \(received 0\)$/],
     [{ minGrowthBytes: -1 }, RangeError, /options\.minGrowthBytes/],
     [{ emitWarning: 'yes' }, TypeError, /^options\.emitWarning must be a boolean \(received 'yes'\)$/],
@@ -344,7 +400,11 @@ test('bad options are coded errors naming the option and the value', () => {
   ]
   const before = samplerInfo().subscribers
   for (const [options, type, message] of bad) {
-    assert.throws(() => monitor(options), { name: type.name, code: 'ERR_LEAKGUARD_INVALID_OPTION', message }, JSON.stringify(options))
+    assert.throws(
+      () => monitor(options),
+      { name: type.name, code: 'ERR_LEAKGUARD_INVALID_OPTION', message },
+      JSON.stringify(options)
+    )
   }
   assert.equal(samplerInfo().subscribers, before, 'a rejected monitor subscribes nothing')
   assert.throws(() => onWorkerWarning('x'), { name: 'TypeError', code: 'ERR_LEAKGUARD_INVALID_ARGUMENT' })

@@ -19,15 +19,15 @@ let tmp
 let reportFile
 let result
 
-function run (file, args) {
+function run(file, args) {
   return new Promise((resolve) => {
     execFile(file, args, { maxBuffer: 64 << 20, timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? err.code ?? err.signal : 0, stdout, stderr })
+      resolve({ code: err ? (err.code ?? err.signal) : 0, stdout, stderr })
     })
   })
 }
 
-function findChromium () {
+function findChromium() {
   for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
     try {
       return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim()
@@ -36,22 +36,41 @@ function findChromium () {
   return null
 }
 
-function chromium (args) {
+function chromium(args) {
   const browser = findChromium()
-  assert.ok(browser, 'chromium is not installed (.ci/run installs Debian\'s chromium package)')
+  assert.ok(browser, "chromium is not installed (.ci/run installs Debian's chromium package)")
   const profile = fs.mkdtempSync(path.join(tmp, 'profile-'))
   return run(browser, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    `--user-data-dir=${profile}`, ...args
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    `--user-data-dir=${profile}`,
+    ...args
   ])
 }
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-report-'))
   reportFile = path.join(tmp, 'report.html')
-  const r = await run(process.execPath, [bin, 'check', path.join(fixtures, 'leaky.cjs'),
-    '--jobs', '200', '--warmup', '50', '--snapshot-jobs', '60', '--report', reportFile, '--json'])
+  const r = await run(process.execPath, [
+    bin,
+    'check',
+    path.join(fixtures, 'leaky.cjs'),
+    '--jobs',
+    '200',
+    '--warmup',
+    '50',
+    '--snapshot-jobs',
+    '60',
+    '--report',
+    reportFile,
+    '--json'
+  ])
   assert.equal(r.code, 1, r.stderr)
   result = JSON.parse(r.stdout)
 })
@@ -99,13 +118,16 @@ test('Chromium renders each metric chart: samples, trend line inside the plot, w
     document.body.append(pre)
   </script>`
   const probed = path.join(tmp, 'probed.html')
-  fs.writeFileSync(probed, fs.readFileSync(reportFile, 'utf8').replace('</body>', probe + '</body>'))
+  fs.writeFileSync(probed, fs.readFileSync(reportFile, 'utf8').replace('</body>', `${probe}</body>`))
   const r = await chromium(['--window-size=1280,1600', '--dump-dom', pathToFileURL(probed).href])
   assert.equal(r.code, 0, r.stderr)
   const m = r.stdout.match(/<pre id="probe">(.*?)<\/pre>/s)
   assert.ok(m, `no probe output in the dumped DOM:\n${r.stdout.slice(0, 2000)}`)
   const out = JSON.parse(m[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'))
-  assert.deepEqual(out.charts.map((c) => c.metric), ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code'])
+  assert.deepEqual(
+    out.charts.map((c) => c.metric),
+    ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code']
+  )
   for (const c of out.charts) {
     assert.ok(c.svg.w > 300 && c.svg.h > 100, `${c.metric} svg ${JSON.stringify(c.svg)}`)
     assert.equal(c.dots, result.samples.length, c.metric)
@@ -115,12 +137,18 @@ test('Chromium renders each metric chart: samples, trend line inside the plot, w
     assert.ok(c.trend && c.trend.len > 0.5 * c.plotWidth, `${c.metric} trend ${JSON.stringify(c.trend)}`)
     // 50 warm-up jobs of all those run: that share of the plot is shaded.
     const share = 50 / result.samples.at(-1).job
-    assert.ok(Math.abs(c.warmupWidth / c.plotWidth - share) < 0.02, `${c.metric} warm-up ${c.warmupWidth}/${c.plotWidth} (expected ${share})`)
+    assert.ok(
+      Math.abs(c.warmupWidth / c.plotWidth - share) < 0.02,
+      `${c.metric} warm-up ${c.warmupWidth}/${c.plotWidth} (expected ${share})`
+    )
   }
   assert.equal(out.charts[0].trend.growing, true, 'the heapUsed trend is drawn as growing')
   assert.equal(out.charts[1].trend.growing, false, 'the external trend is drawn as bounded')
   assert.equal(out.badge, 'LEAK')
-  assert.ok(out.openRows.some((row) => /Interval/.test(row) && /leaky\.cjs:8:3/.test(row)), JSON.stringify(out.openRows))
+  assert.ok(
+    out.openRows.some((row) => /Interval/.test(row) && /leaky\.cjs:8:3/.test(row)),
+    JSON.stringify(out.openRows)
+  )
 })
 
 test('a screenshot of the report is written to artifacts/report.png', async () => {

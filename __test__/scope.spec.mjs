@@ -28,12 +28,12 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const helperPath = path.join(here, 'fixtures', 'leaky-helper.cjs')
 const helperLines = readFileSync(helperPath, 'utf8').split('\n')
 /** `fixtures/leaky-helper.cjs:LINE:COL` of the line carrying `// SITE:<tag>`. */
-function siteLine (tag) {
+function siteLine(tag) {
   const i = helperLines.findIndex((l) => l.includes(`// SITE:${tag}`))
   assert.ok(i >= 0, tag)
   return i + 1
 }
-function assertSite (site, tag) {
+function assertSite(site, tag) {
   assert.match(site, new RegExp(`fixtures/leaky-helper\\.cjs:${siteLine(tag)}:\\d+$`), `site of ${tag}`)
 }
 
@@ -60,7 +60,7 @@ after(async () => {
   await autotrack.whenRestored()
 })
 
-async function connectedSocket (create = () => net.connect(server.address().port, '127.0.0.1')) {
+async function connectedSocket(create = () => net.connect(server.address().port, '127.0.0.1')) {
   const s = create()
   s.on('error', () => {})
   await once(s, 'connect')
@@ -72,24 +72,33 @@ async function connectedSocket (create = () => net.connect(server.address().port
 // create(scope) opens the resource (through the scope when given one);
 // isOpen(r) observes it from outside; release(r) cleans up after the plain case.
 const kinds = {
-  'setTimeout': {
+  setTimeout: {
     create: (s) => (s ? s.setTimeout(() => {}, 60_000) : setTimeout(() => {}, 60_000)),
     isOpen: () => activeCount('Timeout') > baseline.Timeout,
     release: (t) => clearTimeout(t)
   },
-  'setInterval': {
+  setInterval: {
     create: (s) => (s ? s.setInterval(() => {}, 60_000) : setInterval(() => {}, 60_000)),
     isOpen: (t) => activeCount('Timeout') > baseline.Timeout,
     release: (t) => clearInterval(t)
   },
-  'setImmediate': {
+  setImmediate: {
     create: (s) => {
       const hit = { ran: false }
-      hit.t = s ? s.setImmediate(() => { hit.ran = true }) : setImmediate(() => { hit.ran = true })
+      hit.t = s
+        ? s.setImmediate(() => {
+            hit.ran = true
+          })
+        : setImmediate(() => {
+            hit.ran = true
+          })
       return hit
     },
     // An immediate is "open" until it runs: observed after a turn of the loop.
-    isOpen: async (hit) => { await new Promise((resolve) => setTimeout(resolve, 1)); return hit.ran },
+    isOpen: async (hit) => {
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      return hit.ran
+    },
     release: () => {}
   },
   'EventEmitter listener': {
@@ -117,12 +126,17 @@ const kinds = {
     create: (s) => {
       const target = new EventTarget()
       const hit = { target, calls: 0 }
-      const fn = () => { hit.calls++ }
+      const fn = () => {
+        hit.calls++
+      }
       if (s) s.addEventListener(target, 'ping', fn)
       else target.addEventListener('ping', fn)
       return hit
     },
-    isOpen: (hit) => { hit.target.dispatchEvent(new Event('ping')); return hit.calls === 1 },
+    isOpen: (hit) => {
+      hit.target.dispatchEvent(new Event('ping'))
+      return hit.calls === 1
+    },
     release: () => {}
   },
   'fs write stream': {
@@ -159,7 +173,9 @@ const kinds = {
   'worker thread': {
     slow: true,
     create: async (s) => {
-      const w = new Worker('setInterval(() => {}, 1000); require("node:worker_threads").parentPort.postMessage("up")', { eval: true })
+      const w = new Worker('setInterval(() => {}, 1000); require("node:worker_threads").parentPort.postMessage("up")', {
+        eval: true
+      })
       w.exited = once(w, 'exit')
       await once(w, 'message')
       return s ? s.track(w) : w
@@ -168,7 +184,9 @@ const kinds = {
       // A live worker answers; a terminated one has exited (threadId -1).
       return w.threadId !== -1
     },
-    release: async (w) => { await w.terminate() }
+    release: async (w) => {
+      await w.terminate()
+    }
   },
   'http.Agent keep-alive socket': {
     slow: true,
@@ -182,7 +200,10 @@ const kinds = {
       await new Promise((resolve) => setImmediate(resolve))
       return s ? s.track(agent) : agent
     },
-    isOpen: (agent) => Object.values(agent.freeSockets).flat().some((sock) => !sock.destroyed),
+    isOpen: (agent) =>
+      Object.values(agent.freeSockets)
+        .flat()
+        .some((sock) => !sock.destroyed),
     release: (agent) => agent.destroy()
   },
   'child process': {
@@ -192,7 +213,10 @@ const kinds = {
       return s ? s.track(child) : child
     },
     isOpen: (child) => child.exitCode === null && child.signalCode === null && !child.killed,
-    release: async (child) => { child.kill(); await child.exited }
+    release: async (child) => {
+      child.kill()
+      await child.exited
+    }
   }
 }
 const baseline = {}
@@ -202,9 +226,12 @@ describe('each resource kind', () => {
     test(`${kind}: stays open after a plain handler`, async () => {
       baseline.Timeout = activeCount('Timeout')
       let r
-      const plain = async () => { r = await k.create(undefined) }
+      const plain = async () => {
+        r = await k.create(undefined)
+      }
       await plain()
-      if (kind === 'setImmediate') assert.equal(r.ran, false) // it is pending
+      if (kind === 'setImmediate')
+        assert.equal(r.ran, false) // it is pending
       else assert.equal(await k.isOpen(r), true, 'open after the handler returned')
       await k.release(r)
     })
@@ -215,19 +242,30 @@ describe('each resource kind', () => {
         let r
         // Resources that take a round trip to create get a limit a loaded machine cannot miss.
         const limit = k.slow ? 2000 : 100
-        const job = guard(async () => {
-          const scope = currentScope()
-          // An immediate would run during the wait for the timeout: create it as the job times out.
-          if (kind === 'setImmediate' && outcome === 'times out') scope.signal.addEventListener('abort', () => { r = k.create(scope) })
-          else r = await k.create(scope)
-          if (outcome === 'throws') throw new Error('job failed')
-          if (outcome === 'times out') await never()
-          return 'done'
-        }, { name: `kind-${kind}`, timeout: outcome === 'times out' ? limit : undefined })
+        const job = guard(
+          async () => {
+            const scope = currentScope()
+            // An immediate would run during the wait for the timeout: create it as the job times out.
+            if (kind === 'setImmediate' && outcome === 'times out')
+              scope.signal.addEventListener('abort', () => {
+                r = k.create(scope)
+              })
+            else r = await k.create(scope)
+            if (outcome === 'throws') throw new Error('job failed')
+            if (outcome === 'times out') await never()
+            return 'done'
+          },
+          { name: `kind-${kind}`, timeout: outcome === 'times out' ? limit : undefined }
+        )
         const p = job()
         if (outcome === 'resolves') assert.equal(await p, 'done')
         else if (outcome === 'throws') await assert.rejects(p, { message: 'job failed' })
-        else await assert.rejects(p, { code: 'ERR_LEAKGUARD_TIMEOUT', name: 'Error', message: new RegExp(`timed out after ${limit} ms`) })
+        else
+          await assert.rejects(p, {
+            code: 'ERR_LEAKGUARD_TIMEOUT',
+            name: 'Error',
+            message: new RegExp(`timed out after ${limit} ms`)
+          })
         if (kind === 'setImmediate') assert.equal(await k.isOpen(r), false, 'cleared before it ran')
         else assert.equal(await k.isOpen(r), false, 'closed when the job ended')
         if (kind === 'child process' || kind === 'worker thread') await r.exited
@@ -241,14 +279,30 @@ describe('each resource kind', () => {
 test('disposal is LIFO across every kind of entry, and the report counts them', async () => {
   const order = []
   const bus = new EventEmitter()
-  const res = (name) => ({ destroy () { order.push(name) } })
+  const res = (name) => ({
+    destroy() {
+      order.push(name)
+    }
+  })
   const report = await (async () => {
     const scope = new JobScope({ name: 'order' })
     scope.defer(() => order.push('defer-1'))
     scope.track(res('track-2'))
-    scope.use({ [Symbol.dispose] () { order.push('use-3') } })
-    scope.track({ async [Symbol.asyncDispose] () { await null; order.push('async-4') } })
-    scope.defer(async () => { await new Promise((resolve) => setImmediate(resolve)); order.push('defer-5') })
+    scope.use({
+      [Symbol.dispose]() {
+        order.push('use-3')
+      }
+    })
+    scope.track({
+      async [Symbol.asyncDispose]() {
+        await null
+        order.push('async-4')
+      }
+    })
+    scope.defer(async () => {
+      await new Promise((resolve) => setImmediate(resolve))
+      order.push('defer-5')
+    })
     scope.on(bus, 'x', () => order.push('listener-ran'))
     scope.setTimeout(() => order.push('timer-ran'), 0)
     scope.defer(() => order.push('defer-6'))
@@ -271,11 +325,24 @@ test('every disposer runs when some throw; errors fold into a SuppressedError ch
   const e1 = new Error('first registered')
   const e3 = new Error('third registered')
   const scope = new JobScope({ name: 'agg' })
-  scope.defer(() => { ran.push(1); throw e1 })
-  scope.defer(() => { ran.push(2) })
-  scope.defer(async () => { ran.push(3); throw e3 })
-  scope.defer(() => { ran.push(4) })
-  const err = await scope.close().then(() => assert.fail('close should reject'), (e) => e)
+  scope.defer(() => {
+    ran.push(1)
+    throw e1
+  })
+  scope.defer(() => {
+    ran.push(2)
+  })
+  scope.defer(async () => {
+    ran.push(3)
+    throw e3
+  })
+  scope.defer(() => {
+    ran.push(4)
+  })
+  const err = await scope.close().then(
+    () => assert.fail('close should reject'),
+    (e) => e
+  )
   assert.deepEqual(ran, [4, 3, 2, 1])
   // Disposed in order e3 then e1: the later error suppresses the earlier one, as `using` does.
   assert.ok(err instanceof SuppressedError)
@@ -293,7 +360,15 @@ test('every disposer runs when some throw; errors fold into a SuppressedError ch
 
 test('a single disposal error rejects the guarded job with that very error', async () => {
   const boom = new Error('pool.end failed')
-  const job = guard(async () => { currentScope().defer(() => { throw boom }); return 1 }, { name: 'one-err' })
+  const job = guard(
+    async () => {
+      currentScope().defer(() => {
+        throw boom
+      })
+      return 1
+    },
+    { name: 'one-err' }
+  )
   await assert.rejects(job(), (e) => e === boom)
 })
 
@@ -303,43 +378,62 @@ test("the job's own error is never replaced by disposal errors", async () => {
   const warnings = []
   const onWarning = (w) => warnings.push(w)
   process.on('warning', onWarning)
-  const job = guard(async () => {
-    currentScope().defer(() => { throw new Error('cleanup failed') })
-    throw jobError
-  }, { name: 'job-error-wins', onReport: (r) => reports.push(r) })
+  const job = guard(
+    async () => {
+      currentScope().defer(() => {
+        throw new Error('cleanup failed')
+      })
+      throw jobError
+    },
+    { name: 'job-error-wins', onReport: (r) => reports.push(r) }
+  )
   await assert.rejects(job(), (e) => e === jobError)
   await new Promise((resolve) => setImmediate(resolve))
   process.off('warning', onWarning)
   assert.equal(reports[0].outcome, 'error')
   assert.equal(reports[0].errors[0].message, 'cleanup failed')
-  assert.ok(warnings.some((w) => w.name === 'LeakGuardWarning' && /cleanup failed/.test(w.message)), 'surfaced as a warning')
+  assert.ok(
+    warnings.some((w) => w.name === 'LeakGuardWarning' && /cleanup failed/.test(w.message)),
+    'surfaced as a warning'
+  )
 })
 
 test('close is idempotent; Symbol.dispose and Symbol.asyncDispose close the scope', async () => {
   let n = 0
   const a = new JobScope()
-  a.defer(() => { n++ })
+  a.defer(() => {
+    n++
+  })
   const [r1, r2] = await Promise.all([a.close(), a.close()])
   assert.equal(r1, r2)
   await a[Symbol.asyncDispose]()
   assert.equal(n, 1)
   const b = new JobScope()
-  b.defer(() => { n++ })
+  b.defer(() => {
+    n++
+  })
   b[Symbol.dispose]()
   b[Symbol.dispose]()
   assert.equal(n, 2)
   assert.equal(b.closed, true)
   const c = new JobScope()
-  c.defer(() => { throw new Error('sync dispose error') })
+  c.defer(() => {
+    throw new Error('sync dispose error')
+  })
   assert.throws(() => c[Symbol.dispose](), { message: 'sync dispose error' })
 })
 
 test('async disposers are awaited within disposeTimeout, and later ones still run', async () => {
   let last = false
   const scope = new JobScope({ name: 'slow', disposeTimeout: 50 })
-  scope.defer(() => { last = true })
+  scope.defer(() => {
+    last = true
+  })
   scope.defer(() => never())
-  const err = await scope.close().then(() => assert.fail('should reject'), (e) => e)
+  const err = await scope.close().then(
+    () => assert.fail('should reject'),
+    (e) => e
+  )
   assert.equal(err.code, 'ERR_LEAKGUARD_TIMEOUT')
   assert.match(err.message, /did not settle within 50 ms \(disposeTimeout\)/)
   assert.equal(last, true)
@@ -348,28 +442,48 @@ test('async disposers are awaited within disposeTimeout, and later ones still ru
 test('after close, the scope refuses new work and disposes what it is given', async () => {
   const scope = new JobScope({ name: 'closed' })
   await scope.close()
-  assert.throws(() => scope.setTimeout(() => {}, 1), { code: 'ERR_LEAKGUARD_SCOPE_CLOSED', message: /setTimeout called on the closed job scope "closed"/ })
+  assert.throws(() => scope.setTimeout(() => {}, 1), {
+    code: 'ERR_LEAKGUARD_SCOPE_CLOSED',
+    message: /setTimeout called on the closed job scope "closed"/
+  })
   assert.throws(() => scope.on(new EventEmitter(), 'x', () => {}), { code: 'ERR_LEAKGUARD_SCOPE_CLOSED' })
   assert.throws(() => scope.defer(() => {}), { code: 'ERR_LEAKGUARD_SCOPE_CLOSED' })
   let destroyed = false
-  assert.throws(() => scope.track({ destroy () { destroyed = true } }), { code: 'ERR_LEAKGUARD_SCOPE_CLOSED' })
+  assert.throws(
+    () =>
+      scope.track({
+        destroy() {
+          destroyed = true
+        }
+      }),
+    { code: 'ERR_LEAKGUARD_SCOPE_CLOSED' }
+  )
   assert.equal(destroyed, true)
   assert.equal(scope.signal.aborted, true)
 })
 
 test('signal aborts at close; on timeout it aborts with the coded timeout error', async () => {
   let seen
-  await withScope(async (scope) => { seen = scope.signal; assert.equal(seen.aborted, false) })
+  await withScope(async (scope) => {
+    seen = scope.signal
+    assert.equal(seen.aborted, false)
+  })
   assert.equal(seen.aborted, true)
   assert.equal(seen.reason.code, 'ERR_LEAKGUARD_SCOPE_CLOSED')
 
   let aborted
-  const job = guard(async () => {
-    const signal = currentScope().signal
-    await new Promise((resolve) => signal.addEventListener('abort', resolve))
-    aborted = signal.reason
-  }, { name: 'slow-job', timeout: 30 })
-  const err = await job().then(() => assert.fail('should time out'), (e) => e)
+  const job = guard(
+    async () => {
+      const signal = currentScope().signal
+      await new Promise((resolve) => signal.addEventListener('abort', resolve))
+      aborted = signal.reason
+    },
+    { name: 'slow-job', timeout: 30 }
+  )
+  const err = await job().then(
+    () => assert.fail('should time out'),
+    (e) => e
+  )
   assert.equal(err.code, 'ERR_LEAKGUARD_TIMEOUT')
   assert.match(err.message, /job "slow-job" timed out after 30 ms/)
   await new Promise((resolve) => setImmediate(resolve))
@@ -380,7 +494,9 @@ test('signal aborts at close; on timeout it aborts with the coded timeout error'
 test('guard keeps parameters, this, return value, name and length', async () => {
   const obj = {
     factor: 3,
-    process: guard(async function process (job, token) { return [this.factor * job.data, token, currentScope().name] })
+    process: guard(async function process(job, token) {
+      return [this.factor * job.data, token, currentScope().name]
+    })
   }
   assert.deepEqual(await obj.process({ data: 2 }, 'tok'), [6, 'tok', 'process'])
   assert.equal(obj.process.name, 'process')
@@ -390,15 +506,26 @@ test('guard keeps parameters, this, return value, name and length', async () => 
   const p = sync(1)
   assert.ok(p instanceof Promise)
   assert.equal(await p, 2)
-  await assert.rejects(guard(() => { throw new RangeError('sync') })(), RangeError)
+  await assert.rejects(
+    guard(() => {
+      throw new RangeError('sync')
+    })(),
+    RangeError
+  )
   // withScope returns fn's result and passes the scope.
-  assert.equal(await withScope(async (scope) => { assert.equal(currentScope(), scope); return 42 }), 42)
+  assert.equal(
+    await withScope(async (scope) => {
+      assert.equal(currentScope(), scope)
+      return 42
+    }),
+    42
+  )
 })
 
 test('currentScope() works at any depth of the job and is undefined outside', async () => {
   assert.equal(currentScope(), undefined)
   const seen = []
-  async function deep (n) {
+  async function deep(n) {
     if (n === 0) {
       await new Promise((resolve) => setTimeout(resolve, 1))
       seen.push(currentScope())
@@ -419,21 +546,29 @@ test('100 concurrent jobs each get their own scope and their own report', async 
   const reports = []
   const bus = new EventEmitter()
   bus.setMaxListeners(0)
-  const job = guard(async (i) => {
-    const scope = currentScope()
-    for (let k = 0; k < i % 4; k++) scope.setTimeout(() => {}, 60_000)
-    for (let k = 0; k < i % 3; k++) scope.on(bus, 'message', () => {})
-    for (let k = 0; k < i % 5; k++) helper.startRetryTimer() // left open: autoTrack
-    await new Promise((resolve) => setTimeout(resolve, (i * 7) % 13))
-    assert.equal(currentScope(), scope)
-    return i
-  }, { name: 'concurrent', autoTrack: 'dispose', onLeftOpen: 'ignore', onReport: (r) => reports.push(r) })
+  const job = guard(
+    async (i) => {
+      const scope = currentScope()
+      for (let k = 0; k < i % 4; k++) scope.setTimeout(() => {}, 60_000)
+      for (let k = 0; k < i % 3; k++) scope.on(bus, 'message', () => {})
+      for (let k = 0; k < i % 5; k++) helper.startRetryTimer() // left open: autoTrack
+      await new Promise((resolve) => setTimeout(resolve, (i * 7) % 13))
+      assert.equal(currentScope(), scope)
+      return i
+    },
+    { name: 'concurrent', autoTrack: 'dispose', onLeftOpen: 'ignore', onReport: (r) => reports.push(r) }
+  )
   const results = await Promise.all(Array.from({ length: 100 }, (_, i) => job(i)))
-  assert.deepEqual(results, Array.from({ length: 100 }, (_, i) => i))
+  assert.deepEqual(
+    results,
+    Array.from({ length: 100 }, (_, i) => i)
+  )
   assert.equal(reports.length, 100)
   assert.equal(bus.listenerCount('message'), 0)
   // Counts per report must match some job's own i; summed, they must match exactly.
-  let timers = 0; let listeners = 0; let left = 0
+  let timers = 0
+  let listeners = 0
+  let left = 0
   for (const r of reports) {
     timers += r.disposed.timers
     listeners += r.disposed.listeners
@@ -441,25 +576,39 @@ test('100 concurrent jobs each get their own scope and their own report', async 
     assert.ok(r.leftOpen.every((l) => l.type === 'Timeout' && l.disposed === true))
   }
   const sum = (f) => Array.from({ length: 100 }, (_, i) => f(i)).reduce((a, b) => a + b)
-  assert.equal(timers, sum((i) => i % 4))
-  assert.equal(listeners, sum((i) => i % 3))
-  assert.equal(left, sum((i) => i % 5))
+  assert.equal(
+    timers,
+    sum((i) => i % 4)
+  )
+  assert.equal(
+    listeners,
+    sum((i) => i % 3)
+  )
+  assert.equal(
+    left,
+    sum((i) => i % 5)
+  )
 })
 
 test('concurrent autoTrack jobs are never blamed for each other', async () => {
   const seen = new Map()
-  const job = guard(async (i) => {
-    await new Promise((resolve) => setTimeout(resolve, i % 7))
-    const leaked = []
-    for (let k = 0; k < i % 5; k++) leaked.push(helper.startRetryTimer())
-    await new Promise((resolve) => setImmediate(resolve))
-    return leaked.length
-  }, {
-    name: 'blame',
-    autoTrack: 'dispose',
-    onLeftOpen: 'ignore',
-    onReport: (r) => { seen.set(r, r.leftOpen.length) }
-  })
+  const job = guard(
+    async (i) => {
+      await new Promise((resolve) => setTimeout(resolve, i % 7))
+      const leaked = []
+      for (let k = 0; k < i % 5; k++) leaked.push(helper.startRetryTimer())
+      await new Promise((resolve) => setImmediate(resolve))
+      return leaked.length
+    },
+    {
+      name: 'blame',
+      autoTrack: 'dispose',
+      onLeftOpen: 'ignore',
+      onReport: (r) => {
+        seen.set(r, r.leftOpen.length)
+      }
+    }
+  )
   // Each job returns how many it leaked; the guard reports per job, so compare the multisets.
   const running = Promise.all(Array.from({ length: 100 }, (_, i) => job(i)))
   // Meanwhile, code outside any job creates timers: nobody's to blame for them.
@@ -484,26 +633,43 @@ test('autoTrack finds a timer, a listener, a socket and a stream created in a he
   const target = new EventTarget()
   let report
   const created = {}
-  const job = guard(async () => {
-    created.timer = helper.startRetryTimer()
-    created.interval = helper.startPolling()
-    helper.subscribe(bus)
-    helper.subscribeOnce(bus)
-    helper.listenTarget(target)
-    created.socket = helper.connect(server.address().port)
-    created.socket.on('error', () => {})
-    created.stream = helper.openLog(tmpFile())
-    created.server = helper.serve()
-    created.child = helper.runChild()
-    created.exited = once(created.child, 'exit')
-    await once(created.socket, 'connect')
-  }, { name: 'leaky-helper', autoTrack: true, captureStacks: true, onLeftOpen: 'ignore', onReport: (r) => { report = r } })
+  const job = guard(
+    async () => {
+      created.timer = helper.startRetryTimer()
+      created.interval = helper.startPolling()
+      helper.subscribe(bus)
+      helper.subscribeOnce(bus)
+      helper.listenTarget(target)
+      created.socket = helper.connect(server.address().port)
+      created.socket.on('error', () => {})
+      created.stream = helper.openLog(tmpFile())
+      created.server = helper.serve()
+      created.child = helper.runChild()
+      created.exited = once(created.child, 'exit')
+      await once(created.socket, 'connect')
+    },
+    {
+      name: 'leaky-helper',
+      autoTrack: true,
+      captureStacks: true,
+      onLeftOpen: 'ignore',
+      onReport: (r) => {
+        report = r
+      }
+    }
+  )
   await job()
   const byType = Object.fromEntries(report.leftOpen.map((r) => [`${r.kind}:${r.type}`, r]))
   assert.deepEqual(Object.keys(byType).sort(), [
-    'child_process:ChildProcess', 'listener:EventEmitter#message', 'listener:EventEmitter#ready',
-    'listener:EventTarget#ping', 'server:Server', 'socket:Socket', 'stream:WriteStream',
-    'timer:Interval', 'timer:Timeout'
+    'child_process:ChildProcess',
+    'listener:EventEmitter#message',
+    'listener:EventEmitter#ready',
+    'listener:EventTarget#ping',
+    'server:Server',
+    'socket:Socket',
+    'stream:WriteStream',
+    'timer:Interval',
+    'timer:Timeout'
   ])
   assertSite(byType['timer:Timeout'].site, 'timeout')
   assertSite(byType['timer:Interval'].site, 'interval')
@@ -519,8 +685,13 @@ test('autoTrack finds a timer, a listener, a socket and a stream created in a he
   assert.equal(bus.listenerCount('message'), 1)
   assert.equal(created.socket.destroyed, false)
   assert.equal(created.server.listening || created.server._handle != null, true)
-  clearTimeout(created.timer); clearInterval(created.interval)
-  bus.removeAllListeners(); created.socket.destroy(); created.stream.destroy(); created.server.close(); created.child.kill()
+  clearTimeout(created.timer)
+  clearInterval(created.interval)
+  bus.removeAllListeners()
+  created.socket.destroy()
+  created.stream.destroy()
+  created.server.close()
+  created.child.kill()
   await created.exited
 })
 
@@ -528,16 +699,26 @@ test("autoTrack: 'dispose' also closes what the job left open", async () => {
   const bus = new EventEmitter()
   const created = {}
   let report
-  const job = guard(async () => {
-    created.timer = helper.startRetryTimer()
-    helper.subscribe(bus)
-    created.socket = helper.connect(server.address().port)
-    created.socket.on('error', () => {})
-    created.stream = helper.openLog(tmpFile())
-    created.child = helper.runChild()
-    created.exited = once(created.child, 'exit')
-    await once(created.socket, 'connect')
-  }, { name: 'leaky-dispose', autoTrack: 'dispose', onLeftOpen: 'ignore', onReport: (r) => { report = r } })
+  const job = guard(
+    async () => {
+      created.timer = helper.startRetryTimer()
+      helper.subscribe(bus)
+      created.socket = helper.connect(server.address().port)
+      created.socket.on('error', () => {})
+      created.stream = helper.openLog(tmpFile())
+      created.child = helper.runChild()
+      created.exited = once(created.child, 'exit')
+      await once(created.socket, 'connect')
+    },
+    {
+      name: 'leaky-dispose',
+      autoTrack: 'dispose',
+      onLeftOpen: 'ignore',
+      onReport: (r) => {
+        report = r
+      }
+    }
+  )
   const timeouts = activeCount('Timeout')
   await job()
   assert.equal(report.leftOpen.length, 5)
@@ -552,19 +733,30 @@ test("autoTrack: 'dispose' also closes what the job left open", async () => {
 test('autoTrack finds nothing for a clean job, nor for what the job closed itself', async () => {
   let report
   const bus = new EventEmitter()
-  const job = guard(async () => {
-    await helper.cleanWork(bus)
-    const sock = await connectedSocket()
-    sock.destroy()
-    const ws = createWriteStream(tmpFile())
-    ws.end('x')
-    await once(ws, 'close')
-    // Listeners on emitters the job created itself die with them.
-    const local = new EventEmitter()
-    local.on('data', () => {})
-    setTimeout(() => {}, 0)
-    await new Promise((resolve) => setTimeout(resolve, 2))
-  }, { name: 'clean', autoTrack: true, captureStacks: true, onLeftOpen: 'throw', onReport: (r) => { report = r } })
+  const job = guard(
+    async () => {
+      await helper.cleanWork(bus)
+      const sock = await connectedSocket()
+      sock.destroy()
+      const ws = createWriteStream(tmpFile())
+      ws.end('x')
+      await once(ws, 'close')
+      // Listeners on emitters the job created itself die with them.
+      const local = new EventEmitter()
+      local.on('data', () => {})
+      setTimeout(() => {}, 0)
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    },
+    {
+      name: 'clean',
+      autoTrack: true,
+      captureStacks: true,
+      onLeftOpen: 'throw',
+      onReport: (r) => {
+        report = r
+      }
+    }
+  )
   await job()
   assert.deepEqual(report.leftOpen, [])
 })
@@ -572,20 +764,49 @@ test('autoTrack finds nothing for a clean job, nor for what the job closed itsel
 test("autoTrack does not blame a job for an http.Agent's pooled keep-alive socket", async () => {
   const agent = new http.Agent({ keepAlive: true })
   let report
-  const job = guard(async () => {
-    const res = await new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: httpServer.address().port, agent }, resolve).on('error', reject)
-    })
-    res.resume()
-    await once(res, 'end')
-  }, { name: 'http-client', autoTrack: true, onLeftOpen: 'ignore', onReport: (r) => { report = r } })
+  const job = guard(
+    async () => {
+      const res = await new Promise((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: httpServer.address().port, agent }, resolve).on('error', reject)
+      })
+      res.resume()
+      await once(res, 'end')
+    },
+    {
+      name: 'http-client',
+      autoTrack: true,
+      onLeftOpen: 'ignore',
+      onReport: (r) => {
+        report = r
+      }
+    }
+  )
   await job()
-  assert.equal(Object.values(agent.freeSockets).flat().length + Object.values(agent.sockets).flat().length, 1, 'the socket is pooled')
+  assert.equal(
+    Object.values(agent.freeSockets).flat().length + Object.values(agent.sockets).flat().length,
+    1,
+    'the socket is pooled'
+  )
   assert.deepEqual(report.leftOpen, [])
   // The same socket without the agent's pool is the job's, and is reported.
-  const raw = guard(async () => { const s = await connectedSocket(() => helper.connect(server.address().port)); return s }, { autoTrack: true, onLeftOpen: 'ignore', onReport: (r) => { report = r } })
+  const raw = guard(
+    async () => {
+      const s = await connectedSocket(() => helper.connect(server.address().port))
+      return s
+    },
+    {
+      autoTrack: true,
+      onLeftOpen: 'ignore',
+      onReport: (r) => {
+        report = r
+      }
+    }
+  )
   const sock = await raw()
-  assert.deepEqual(report.leftOpen.map((r) => r.kind), ['socket'])
+  assert.deepEqual(
+    report.leftOpen.map((r) => r.kind),
+    ['socket']
+  )
   sock.destroy()
   agent.destroy()
 })
@@ -596,52 +817,96 @@ test('autoTrack patches are installed once, while autoTrack scopes exist, then r
   const st = globalThis.setTimeout
   assert.equal(autotrack.installed(), false)
   const inside = []
-  const job = guard(async () => {
-    inside.push(EventEmitter.prototype.on, globalThis.setTimeout)
-    await new Promise((resolve) => setImmediate(resolve))
-  }, { autoTrack: true })
-  await Promise.all([job(), job(), withScope(async () => {
-    inside.push(EventEmitter.prototype.on, globalThis.setTimeout)
-    await job()
-  }, { autoTrack: true })])
+  const job = guard(
+    async () => {
+      inside.push(EventEmitter.prototype.on, globalThis.setTimeout)
+      await new Promise((resolve) => setImmediate(resolve))
+    },
+    { autoTrack: true }
+  )
+  await Promise.all([
+    job(),
+    job(),
+    withScope(
+      async () => {
+        inside.push(EventEmitter.prototype.on, globalThis.setTimeout)
+        await job()
+      },
+      { autoTrack: true }
+    )
+  ])
   assert.notEqual(inside[0], on)
-  assert.ok(inside.every((fn, i) => fn === inside[i % 2]), 'never double-patched')
+  assert.ok(
+    inside.every((fn, i) => fn === inside[i % 2]),
+    'never double-patched'
+  )
   // util.promisify(setTimeout) still works while patched.
   assert.equal(typeof inside[1][require('node:util').promisify.custom], 'function')
   await autotrack.whenRestored()
   assert.equal(EventEmitter.prototype.on, on)
   assert.equal(globalThis.setTimeout, st)
   // A plain guard never patches anything.
-  await guard(async () => { assert.equal(EventEmitter.prototype.on, on) })()
+  await guard(async () => {
+    assert.equal(EventEmitter.prototype.on, on)
+  })()
   assert.equal(autotrack.installed(), false)
 })
 
 test("onLeftOpen: 'throw' rejects with a coded error carrying the report; a function receives it", async () => {
   const bus = new EventEmitter()
-  const job = guard(async () => { helper.subscribe(bus); return 'ok' }, { name: 'thrower', autoTrack: 'dispose', captureStacks: true, onLeftOpen: 'throw' })
-  const err = await job().then(() => assert.fail('should reject'), (e) => e)
+  const job = guard(
+    async () => {
+      helper.subscribe(bus)
+      return 'ok'
+    },
+    { name: 'thrower', autoTrack: 'dispose', captureStacks: true, onLeftOpen: 'throw' }
+  )
+  const err = await job().then(
+    () => assert.fail('should reject'),
+    (e) => e
+  )
   assert.equal(err.code, 'ERR_LEAKGUARD_LEFT_OPEN')
   assert.match(err.message, /job "thrower" left 1 resource open: EventEmitter#message \(.*leaky-helper\.cjs:\d+:\d+\)/)
   assert.equal(err.report.leftOpen[0].kind, 'listener')
   assert.equal(bus.listenerCount('message'), 0)
   let got
-  await guard(async () => { helper.subscribe(bus) }, { autoTrack: 'dispose', onLeftOpen: (r) => { got = r } })()
+  await guard(
+    async () => {
+      helper.subscribe(bus)
+    },
+    {
+      autoTrack: 'dispose',
+      onLeftOpen: (r) => {
+        got = r
+      }
+    }
+  )()
   assert.equal(got.leftOpen.length, 1)
 })
 
 test("onLeftOpen: 'warn' emits one LeakGuardWarning per site", async () => {
   const warnings = []
-  const onWarning = (w) => { if (w.code === 'ERR_LEAKGUARD_LEFT_OPEN') warnings.push(w) }
+  const onWarning = (w) => {
+    if (w.code === 'ERR_LEAKGUARD_LEFT_OPEN') warnings.push(w)
+  }
   process.on('warning', onWarning)
   const bus = new EventEmitter()
   bus.setMaxListeners(0)
-  const job = guard(async () => { helper.subscribe(bus) }, { name: 'warner', autoTrack: 'dispose', captureStacks: true })
+  const job = guard(
+    async () => {
+      helper.subscribe(bus)
+    },
+    { name: 'warner', autoTrack: 'dispose', captureStacks: true }
+  )
   for (let i = 0; i < 5; i++) await job()
   await new Promise((resolve) => setImmediate(resolve))
   process.off('warning', onWarning)
   assert.equal(warnings.length, 1)
   assert.equal(warnings[0].name, 'LeakGuardWarning')
-  assert.match(warnings[0].message, /job "warner" left open: listener EventEmitter#message \(created at .*leaky-helper\.cjs:\d+:\d+\); leakguard disposed it/)
+  assert.match(
+    warnings[0].message,
+    /job "warner" left open: listener EventEmitter#message \(created at .*leaky-helper\.cjs:\d+:\d+\); leakguard disposed it/
+  )
 })
 
 test("onLeftOpen: 'warn' stays bounded: after 10,000 distinct sites one last warning says so, then silence", () => {
@@ -664,7 +929,11 @@ test("onLeftOpen: 'warn' stays bounded: after 10,000 distinct sites one last war
       console.log(JSON.stringify({ left, full }))
     })()
   `
-  const r = spawnSync(process.execPath, ['--no-warnings', '-e', script], { cwd: path.resolve(here, '..'), encoding: 'utf8', timeout: 60_000 })
+  const r = spawnSync(process.execPath, ['--no-warnings', '-e', script], {
+    cwd: path.resolve(here, '..'),
+    encoding: 'utf8',
+    timeout: 60_000
+  })
   assert.equal(r.status, 0, r.stderr)
   assert.deepEqual(JSON.parse(r.stdout), { left: 10_000, full: 1 })
 })
@@ -673,11 +942,14 @@ test('scopeStats() aggregates per job name', async () => {
   resetScopeStats()
   const bus = new EventEmitter()
   bus.setMaxListeners(0)
-  const job = guard(async (i) => {
-    currentScope().setTimeout(() => {}, 60_000)
-    helper.startRetryTimer()
-    if (i === 3) throw new Error('one failure')
-  }, { name: 'resize-image', autoTrack: 'dispose', captureStacks: true, onLeftOpen: 'ignore' })
+  const job = guard(
+    async (i) => {
+      currentScope().setTimeout(() => {}, 60_000)
+      helper.startRetryTimer()
+      if (i === 3) throw new Error('one failure')
+    },
+    { name: 'resize-image', autoTrack: 'dispose', captureStacks: true, onLeftOpen: 'ignore' }
+  )
   for (let i = 0; i < 10; i++) await job(i).catch(() => {})
   const s = scopeStats('resize-image')
   assert.equal(s.jobs, 10)
@@ -689,7 +961,10 @@ test('scopeStats() aggregates per job name', async () => {
   assert.equal(s.leftOpen[0].perJob, 1)
   assert.match(s.message, /^resize-image leaves 1 Timeout open per job \(.*leaky-helper\.cjs:\d+:\d+\)$/)
   assert.ok(s.meanMs >= 0 && s.maxMs >= s.meanMs)
-  assert.deepEqual(scopeStats().map((x) => x.name), ['resize-image'])
+  assert.deepEqual(
+    scopeStats().map((x) => x.name),
+    ['resize-image']
+  )
   assert.equal(scopeStats('nope'), undefined)
 })
 
@@ -699,12 +974,20 @@ test('closed scopes are published on the leakguard:job:end channel and to onRepo
   dc.subscribe('leakguard:job:end', onMsg)
   const reports = []
   try {
-    await guard(async () => { currentScope().defer(() => {}) }, { name: 'published', onReport: (r) => reports.push(r) })()
+    await guard(
+      async () => {
+        currentScope().defer(() => {})
+      },
+      { name: 'published', onReport: (r) => reports.push(r) }
+    )()
     await withScope(async () => {}, { name: 'published-2' })
   } finally {
     dc.unsubscribe('leakguard:job:end', onMsg)
   }
-  assert.deepEqual(published.map((r) => r.name), ['published', 'published-2'])
+  assert.deepEqual(
+    published.map((r) => r.name),
+    ['published', 'published-2']
+  )
   assert.equal(published[0], reports[0])
   assert.deepEqual(published[0].disposed, { timers: 0, listeners: 0, resources: 0, deferred: 1 })
 })
@@ -712,22 +995,49 @@ test('closed scopes are published on the leakguard:job:end channel and to onRepo
 test('the test-assertion contract: withScope(() => fn(i), { autoTrack, captureStacks, onReport })', async () => {
   const reports = []
   const bus = new EventEmitter()
-  const fn = async (i) => { if (i % 2) helper.subscribe(bus) }
-  for (let i = 0; i < 4; i++) {
-    await withScope(() => fn(i), { autoTrack: true, captureStacks: true, onLeftOpen: 'ignore', onReport: (r) => reports.push(r) })
+  const fn = async (i) => {
+    if (i % 2) helper.subscribe(bus)
   }
-  assert.deepEqual(reports.map((r) => r.leftOpen.length), [0, 1, 0, 1])
+  for (let i = 0; i < 4; i++) {
+    await withScope(() => fn(i), {
+      autoTrack: true,
+      captureStacks: true,
+      onLeftOpen: 'ignore',
+      onReport: (r) => reports.push(r)
+    })
+  }
+  assert.deepEqual(
+    reports.map((r) => r.leftOpen.length),
+    [0, 1, 0, 1]
+  )
   assert.equal(reports[1].leftOpen[0].kind, 'listener')
   assert.equal(reports[1].leftOpen[0].type, 'EventEmitter#message')
   assertSite(reports[1].leftOpen[0].site, 'listener')
-  assert.equal(bus.listenerCount('message'), 2, "autoTrack: true reports but does not remove")
+  assert.equal(bus.listenerCount('message'), 2, 'autoTrack: true reports but does not remove')
   bus.removeAllListeners()
 })
 
 test('a plain scope nested in an autoTrack scope: what it leaves open is blamed on the outer job', async () => {
   let outer
-  const inner = guard(async () => { helper.startRetryTimer() }, { name: 'inner' })
-  await withScope(async () => { await inner() }, { name: 'outer', autoTrack: 'dispose', onLeftOpen: 'ignore', onReport: (r) => { outer = r } })
+  const inner = guard(
+    async () => {
+      helper.startRetryTimer()
+    },
+    { name: 'inner' }
+  )
+  await withScope(
+    async () => {
+      await inner()
+    },
+    {
+      name: 'outer',
+      autoTrack: 'dispose',
+      onLeftOpen: 'ignore',
+      onReport: (r) => {
+        outer = r
+      }
+    }
+  )
   assert.equal(outer.leftOpen.length, 1)
   assert.equal(outer.leftOpen[0].type, 'Timeout')
 })
@@ -756,7 +1066,12 @@ test('retainCheck reports payloads still reachable several major GCs after their
   const kept = []
   const leakyInfos = []
   const cleanInfos = []
-  const leaky = guard(async (job) => { kept.push(() => job.data) }, { name: 'retainer', retainCheck: (i) => leakyInfos.push(i) })
+  const leaky = guard(
+    async (job) => {
+      kept.push(() => job.data)
+    },
+    { name: 'retainer', retainCheck: (i) => leakyInfos.push(i) }
+  )
   const clean = guard(async (job) => job.data.length, { name: 'releaser', retainCheck: (i) => cleanInfos.push(i) })
   for (let i = 0; i < 10; i++) {
     await leaky({ data: 'x'.repeat(100 + i) })
@@ -771,7 +1086,10 @@ test('retainCheck reports payloads still reachable several major GCs after their
   assert.equal(cleanInfos.length, 0)
   assert.equal(leakyInfos[0].name, 'retainer')
   assert.ok(leakyInfos[0].majorGcs >= 3)
-  assert.match(leakyInfos[0].message, /a payload of job "retainer" is still reachable \d+ major GCs after the job ended/)
+  assert.match(
+    leakyInfos[0].message,
+    /a payload of job "retainer" is still reachable \d+ major GCs after the job ended/
+  )
   assert.equal(scopeStats('retainer').retainedPayloads, 10)
   assert.equal(scopeStats('releaser').retainedPayloads, 0)
   assert.equal(kept.length, 10)
@@ -789,7 +1107,7 @@ const gcNow = () => {
   return runInNewContext('gc')
 }
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
-function noop () {}
+function noop() {}
 
 /**
  * Heap bytes kept per job by `leak()` run bare and inside
@@ -797,15 +1115,26 @@ function noop () {}
  * interleaved in this run (the trend module's Theil–Sen slope, through
  * measureGrowth), and a WeakRef to one closed scope of each scoped run.
  */
-async function keptPerJob (leak, release) {
+async function keptPerJob(leak, release) {
   const { measureGrowth } = require('../lib/assert/assert.js')
   const opts = { name: 'left-open', autoTrack: true, onLeftOpen: 'ignore' }
   const refs = []
   let ref
-  const scoped = () => withScope((scope) => { ref ??= new WeakRef(scope); leak() }, opts)
-  const bare = () => { leak() }
+  const scoped = () =>
+    withScope((scope) => {
+      ref ??= new WeakRef(scope)
+      leak()
+    }, opts)
+  const bare = () => {
+    leak()
+  }
   const kept = { bare: 0, scoped: 0 }
-  for (const [name, fn] of [['bare', bare], ['scoped', scoped], ['bare', bare], ['scoped', scoped]]) {
+  for (const [name, fn] of [
+    ['bare', bare],
+    ['scoped', scoped],
+    ['bare', bare],
+    ['scoped', scoped]
+  ]) {
     ref = undefined
     const r = await measureGrowth(fn, { checkResources: false, iterations: 2000, warmup: 200, samples: 20 })
     kept[name] += r.metrics.heapUsed.bytesPerIteration / 2
@@ -819,15 +1148,24 @@ test('an interval left open under autoTrack keeps no more per job than without l
   const gc = gcNow()
   const intervals = []
   const { bare, scoped, refs } = await keptPerJob(
-    () => { intervals.push(setInterval(noop, 3_600_000)) },
-    () => { for (const t of intervals) clearInterval(t); intervals.length = 0 })
+    () => {
+      intervals.push(setInterval(noop, 3_600_000))
+    },
+    () => {
+      for (const t of intervals) clearInterval(t)
+      intervals.length = 0
+    }
+  )
   const msg = `${scoped.toFixed(0)} B/job under withScope vs ${bare.toFixed(0)} B/job bare`
   assert.ok(bare > 0, msg)
   assert.ok(scoped <= 1.3 * bare, msg)
   await nextTurn()
   gc()
   assert.equal(refs.length, 2)
-  assert.ok(refs.every((r) => r.deref() === undefined), 'a closed scope is still reachable')
+  assert.ok(
+    refs.every((r) => r.deref() === undefined),
+    'a closed scope is still reachable'
+  )
   assert.equal(scopeStats('left-open').leftOpen.find((l) => l.type === 'Interval').perJob, 1)
 })
 
@@ -836,14 +1174,22 @@ test('a listener left on a shared emitter under autoTrack keeps no more per job 
   const bus = new EventEmitter()
   bus.setMaxListeners(0)
   const { bare, scoped, refs } = await keptPerJob(
-    () => { bus.on('message', () => {}) },
-    () => { bus.removeAllListeners() })
+    () => {
+      bus.on('message', () => {})
+    },
+    () => {
+      bus.removeAllListeners()
+    }
+  )
   const msg = `${scoped.toFixed(0)} B/job under withScope vs ${bare.toFixed(0)} B/job bare`
   assert.ok(bare > 0, msg)
   assert.ok(scoped <= 1.3 * bare, msg)
   await nextTurn()
   gc()
-  assert.ok(refs.every((r) => r.deref() === undefined), 'a closed scope is still reachable')
+  assert.ok(
+    refs.every((r) => r.deref() === undefined),
+    'a closed scope is still reachable'
+  )
 })
 
 test('a closed scope is collected while what its job left open (every kind, with stacks) stays open', async () => {
@@ -853,23 +1199,34 @@ test('a closed scope is collected while what its job left open (every kind, with
   const created = {}
   const ref = {}
   let report
-  const job = guard(async (payload) => {
-    ref.scope = new WeakRef(currentScope())
-    ref.signal = new WeakRef(currentScope().signal)
-    ref.payload = new WeakRef(payload)
-    created.timer = helper.startRetryTimer()
-    created.interval = helper.startPolling()
-    helper.subscribe(bus)
-    helper.listenTarget(target)
-    created.socket = helper.connect(server.address().port)
-    created.socket.on('error', () => {})
-    created.stream = helper.openLog(tmpFile())
-    created.server = helper.serve()
-    created.child = helper.runChild()
-    created.exited = once(created.child, 'exit')
-    created.pending = never()
-    await once(created.socket, 'connect')
-  }, { name: 'left-open-all', autoTrack: true, captureStacks: true, onLeftOpen: 'ignore', onReport: (r) => { report = r } })
+  const job = guard(
+    async (payload) => {
+      ref.scope = new WeakRef(currentScope())
+      ref.signal = new WeakRef(currentScope().signal)
+      ref.payload = new WeakRef(payload)
+      created.timer = helper.startRetryTimer()
+      created.interval = helper.startPolling()
+      helper.subscribe(bus)
+      helper.listenTarget(target)
+      created.socket = helper.connect(server.address().port)
+      created.socket.on('error', () => {})
+      created.stream = helper.openLog(tmpFile())
+      created.server = helper.serve()
+      created.child = helper.runChild()
+      created.exited = once(created.child, 'exit')
+      created.pending = never()
+      await once(created.socket, 'connect')
+    },
+    {
+      name: 'left-open-all',
+      autoTrack: true,
+      captureStacks: true,
+      onLeftOpen: 'ignore',
+      onReport: (r) => {
+        report = r
+      }
+    }
+  )
   try {
     await job({ data: 'x'.repeat(1000) })
     assert.equal(report.leftOpen.length, 8)
@@ -882,8 +1239,13 @@ test('a closed scope is collected while what its job left open (every kind, with
     assert.equal(bus.listenerCount('message'), 1)
     assert.equal(created.socket.destroyed, false)
   } finally {
-    clearTimeout(created.timer); clearInterval(created.interval)
-    bus.removeAllListeners(); created.socket?.destroy(); created.stream?.destroy(); created.server?.close(); created.child?.kill()
+    clearTimeout(created.timer)
+    clearInterval(created.interval)
+    bus.removeAllListeners()
+    created.socket?.destroy()
+    created.stream?.destroy()
+    created.server?.close()
+    created.child?.kill()
     await created.exited
   }
 })
@@ -891,18 +1253,41 @@ test('a closed scope is collected while what its job left open (every kind, with
 test('a callback a closed plain scope left running is still attributed to the open autoTrack job around it', async () => {
   let outer
   let inCallback = null
-  await withScope(async () => {
-    let fired
-    const ticked = new Promise((resolve) => { fired = resolve })
-    await guard(async () => {
-      setTimeout(() => { inCallback = currentScope(); helper.startRetryTimer(); fired() }, 1)
-    }, { name: 'inner-plain' })()
-    await ticked // the inner scope is closed; its timer's callback has run
-    assert.equal(currentScope().name, 'outer-auto')
-  }, { name: 'outer-auto', autoTrack: 'dispose', captureStacks: true, onLeftOpen: 'ignore', onReport: (r) => { outer = r } })
+  await withScope(
+    async () => {
+      let fired
+      const ticked = new Promise((resolve) => {
+        fired = resolve
+      })
+      await guard(
+        async () => {
+          setTimeout(() => {
+            inCallback = currentScope()
+            helper.startRetryTimer()
+            fired()
+          }, 1)
+        },
+        { name: 'inner-plain' }
+      )()
+      await ticked // the inner scope is closed; its timer's callback has run
+      assert.equal(currentScope().name, 'outer-auto')
+    },
+    {
+      name: 'outer-auto',
+      autoTrack: 'dispose',
+      captureStacks: true,
+      onLeftOpen: 'ignore',
+      onReport: (r) => {
+        outer = r
+      }
+    }
+  )
   // The job that scheduled the callback has ended: no current scope there.
   assert.equal(inCallback, undefined)
-  assert.deepEqual(outer.leftOpen.map((l) => [l.type, l.disposed]), [['Timeout', true]])
+  assert.deepEqual(
+    outer.leftOpen.map((l) => [l.type, l.disposed]),
+    [['Timeout', true]]
+  )
   assertSite(outer.leftOpen[0].site, 'timeout')
 })
 
@@ -914,18 +1299,24 @@ test('20k guarded jobs that would leak unguarded keep listeners and handles flat
   const timeouts0 = activeCount('Timeout')
   const samples = []
   // Explicit scope API, and a "library" leaking through autoTrack: 'dispose'.
-  const explicit = guard(async (i) => {
-    const scope = currentScope()
-    scope.on(bus, 'message', () => {})
-    scope.setInterval(() => {}, 60_000)
-    scope.track(new PassThrough())
-    if (i % 1000 === 0) samples.push([bus.listenerCount('message'), activeCount('Timeout') - timeouts0])
-  }, { name: 'long-explicit' })
-  const viaLibrary = guard(async (i) => {
-    helper.subscribe(bus)
-    helper.startPolling()
-    if (i % 1000 === 0) samples.push([bus.listenerCount('message'), activeCount('Timeout') - timeouts0])
-  }, { name: 'long-auto', autoTrack: 'dispose', onLeftOpen: 'ignore' })
+  const explicit = guard(
+    async (i) => {
+      const scope = currentScope()
+      scope.on(bus, 'message', () => {})
+      scope.setInterval(() => {}, 60_000)
+      scope.track(new PassThrough())
+      if (i % 1000 === 0) samples.push([bus.listenerCount('message'), activeCount('Timeout') - timeouts0])
+    },
+    { name: 'long-explicit' }
+  )
+  const viaLibrary = guard(
+    async (i) => {
+      helper.subscribe(bus)
+      helper.startPolling()
+      if (i % 1000 === 0) samples.push([bus.listenerCount('message'), activeCount('Timeout') - timeouts0])
+    },
+    { name: 'long-auto', autoTrack: 'dispose', onLeftOpen: 'ignore' }
+  )
   for (let i = 0; i < 10_000; i++) await explicit(i)
   for (let i = 0; i < 10_000; i++) await viaLibrary(i)
   assert.equal(bus.listenerCount('message'), 0)
@@ -937,7 +1328,10 @@ test('20k guarded jobs that would leak unguarded keep listeners and handles flat
   }
   const st = scopeStats('long-auto')
   assert.equal(st.jobsWithLeftOpen, 10_000)
-  assert.deepEqual(st.leftOpen.map((l) => [l.type, l.count]).sort(), [['EventEmitter#message', 10_000], ['Interval', 10_000]])
+  assert.deepEqual(st.leftOpen.map((l) => [l.type, l.count]).sort(), [
+    ['EventEmitter#message', 10_000],
+    ['Interval', 10_000]
+  ])
   assert.equal(scopeStats('long-explicit').disposed.resources, 10_000)
 })
 
@@ -945,37 +1339,98 @@ test('20k guarded jobs that would leak unguarded keep listeners and handles flat
 
 test('bad arguments and options are coded errors naming the value', () => {
   const E = (message, name = 'TypeError', code = 'ERR_LEAKGUARD_INVALID_OPTION') => ({ name, code, message })
-  assert.throws(() => guard('job'), E("The \"fn\" argument must be a function (received 'job')", 'TypeError', 'ERR_LEAKGUARD_INVALID_ARGUMENT'))
-  assert.throws(() => withScope(null), E('The "fn" argument must be a function (received null)', 'TypeError', 'ERR_LEAKGUARD_INVALID_ARGUMENT'))
+  assert.throws(
+    () => guard('job'),
+    E('The "fn" argument must be a function (received \'job\')', 'TypeError', 'ERR_LEAKGUARD_INVALID_ARGUMENT')
+  )
+  assert.throws(
+    () => withScope(null),
+    E('The "fn" argument must be a function (received null)', 'TypeError', 'ERR_LEAKGUARD_INVALID_ARGUMENT')
+  )
   assert.throws(() => guard(() => {}, 'fast'), E("options must be an object (received 'fast')"))
-  assert.throws(() => guard(() => {}, { timeout: -1 }), E('options.timeout must be an integer in [1, 2147483647] (received -1)', 'RangeError'))
+  assert.throws(
+    () => guard(() => {}, { timeout: -1 }),
+    E('options.timeout must be an integer in [1, 2147483647] (received -1)', 'RangeError')
+  )
   assert.throws(() => guard(() => {}, { timeout: '1s' }), E("options.timeout must be an integer (received '1s')"))
-  assert.throws(() => guard(() => {}, { disposeTimeout: 0 }), E('options.disposeTimeout must be an integer in [1, 2147483647] (received 0)', 'RangeError'))
-  assert.throws(() => guard(() => {}, { autoTrack: 'yes' }), E("options.autoTrack must be one of true | false | 'dispose' (received 'yes')"))
-  assert.throws(() => guard(() => {}, { onLeftOpen: 'loud' }), E("options.onLeftOpen must be one of 'warn' | 'throw' | 'ignore' (received 'loud')", 'RangeError'))
-  assert.throws(() => guard(() => {}, { onLeftOpen: 1 }), E("options.onLeftOpen must be one of 'warn' | 'throw' | 'ignore' (received 1)"))
-  assert.throws(() => guard(() => {}, { captureStacks: 'on' }), E("options.captureStacks must be a boolean (received 'on')"))
-  assert.throws(() => guard(() => {}, { name: '' }), E("options.name must be a non-empty string (received '')", 'RangeError'))
+  assert.throws(
+    () => guard(() => {}, { disposeTimeout: 0 }),
+    E('options.disposeTimeout must be an integer in [1, 2147483647] (received 0)', 'RangeError')
+  )
+  assert.throws(
+    () => guard(() => {}, { autoTrack: 'yes' }),
+    E("options.autoTrack must be one of true | false | 'dispose' (received 'yes')")
+  )
+  assert.throws(
+    () => guard(() => {}, { onLeftOpen: 'loud' }),
+    E("options.onLeftOpen must be one of 'warn' | 'throw' | 'ignore' (received 'loud')", 'RangeError')
+  )
+  assert.throws(
+    () => guard(() => {}, { onLeftOpen: 1 }),
+    E("options.onLeftOpen must be one of 'warn' | 'throw' | 'ignore' (received 1)")
+  )
+  assert.throws(
+    () => guard(() => {}, { captureStacks: 'on' }),
+    E("options.captureStacks must be a boolean (received 'on')")
+  )
+  assert.throws(
+    () => guard(() => {}, { name: '' }),
+    E("options.name must be a non-empty string (received '')", 'RangeError')
+  )
   assert.throws(() => guard(() => {}, { onReport: true }), E('options.onReport must be a function (received true)'))
-  assert.throws(() => guard(() => {}, { retainCheck: 'yes' }), E("options.retainCheck must be a boolean or a function (received 'yes')"))
-  assert.throws(() => guard(() => {}, { recylce: {} }), { code: 'ERR_LEAKGUARD_INVALID_OPTION', message: /options\.recylce is not a known option \(known: name, timeout/ })
+  assert.throws(
+    () => guard(() => {}, { retainCheck: 'yes' }),
+    E("options.retainCheck must be a boolean or a function (received 'yes')")
+  )
+  assert.throws(() => guard(() => {}, { recylce: {} }), {
+    code: 'ERR_LEAKGUARD_INVALID_OPTION',
+    message: /options\.recylce is not a known option \(known: name, timeout/
+  })
   assert.throws(() => new JobScope({ autoTrack: 2 }), { code: 'ERR_LEAKGUARD_INVALID_OPTION' })
   const scope = new JobScope()
   const A = (message) => ({ name: 'TypeError', code: 'ERR_LEAKGUARD_INVALID_ARGUMENT', message })
-  assert.throws(() => scope.track(42), A('The "resource" argument must be disposable (Symbol.asyncDispose, Symbol.dispose, destroy, close, end or terminate) (received 42)'))
-  assert.throws(() => scope.track({ id: 1 }), { code: 'ERR_LEAKGUARD_INVALID_ARGUMENT', message: /received \{ id: 1 \}/ })
-  assert.throws(() => scope.on({}, 'x', () => {}), A('The "target" argument must be an EventEmitter or EventTarget (received {})'))
-  assert.throws(() => scope.on(new EventEmitter(), 'x', 'fn'), A("The \"listener\" argument must be a function (received 'fn')"))
-  assert.throws(() => scope.addEventListener(new EventEmitter(), 'x', () => {}), { code: 'ERR_LEAKGUARD_INVALID_ARGUMENT', message: /must be an EventTarget/ })
-  assert.throws(() => scope.defer('later'), A("The \"fn\" argument must be a function (received 'later')"))
-  assert.throws(() => scope.use({}), A('The "disposable" argument must be an object with Symbol.dispose or Symbol.asyncDispose (received {})'))
+  assert.throws(
+    () => scope.track(42),
+    A(
+      'The "resource" argument must be disposable (Symbol.asyncDispose, Symbol.dispose, destroy, close, end or terminate) (received 42)'
+    )
+  )
+  assert.throws(() => scope.track({ id: 1 }), {
+    code: 'ERR_LEAKGUARD_INVALID_ARGUMENT',
+    message: /received \{ id: 1 \}/
+  })
+  assert.throws(
+    () => scope.on({}, 'x', () => {}),
+    A('The "target" argument must be an EventEmitter or EventTarget (received {})')
+  )
+  assert.throws(
+    () => scope.on(new EventEmitter(), 'x', 'fn'),
+    A('The "listener" argument must be a function (received \'fn\')')
+  )
+  assert.throws(() => scope.addEventListener(new EventEmitter(), 'x', () => {}), {
+    code: 'ERR_LEAKGUARD_INVALID_ARGUMENT',
+    message: /must be an EventTarget/
+  })
+  assert.throws(() => scope.defer('later'), A('The "fn" argument must be a function (received \'later\')'))
+  assert.throws(
+    () => scope.use({}),
+    A('The "disposable" argument must be an object with Symbol.dispose or Symbol.asyncDispose (received {})')
+  )
   assert.equal(scope.use(null), null)
   assert.throws(() => scopeStats(5), E('name must be a string (received 5)'))
   return scope.close()
 })
 
 test('the ESM entry exports the scope API', () => {
-  for (const name of ['JobScope', 'SuppressedError', 'guard', 'withScope', 'currentScope', 'scopeStats', 'resetScopeStats']) {
+  for (const name of [
+    'JobScope',
+    'SuppressedError',
+    'guard',
+    'withScope',
+    'currentScope',
+    'scopeStats',
+    'resetScopeStats'
+  ]) {
     assert.equal(esm[name], lg[name], name)
   }
 })

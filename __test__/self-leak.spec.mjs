@@ -9,8 +9,11 @@ import { fileURLToPath } from 'node:url'
 const run = promisify(execFile)
 const fixture = fileURLToPath(new URL('./fixtures/self-leak.js', import.meta.url))
 
-async function selfLeak (extraBytesPerJob) {
-  const { stdout } = await run(process.execPath, [fixture, String(extraBytesPerJob)], { timeout: 240_000, maxBuffer: 1 << 24 })
+async function selfLeak(extraBytesPerJob) {
+  const { stdout } = await run(process.execPath, [fixture, String(extraBytesPerJob)], {
+    timeout: 240_000,
+    maxBuffer: 1 << 24
+  })
   return JSON.parse(stdout)
 }
 

@@ -27,10 +27,14 @@ let worker // { before, after, leaked }
 
 before(() => {
   // One child process: 1000 jobs, each leaking one Order; snapshots at jobs 100 and 1000.
-  const out = execFileSync(process.execPath, [path.join(root, '__test__/fixtures/leaky-worker.mjs'), dir, '100', '1000'], {
-    encoding: 'utf8',
-    timeout: 60_000
-  })
+  const out = execFileSync(
+    process.execPath,
+    [path.join(root, '__test__/fixtures/leaky-worker.mjs'), dir, '100', '1000'],
+    {
+      encoding: 'utf8',
+      timeout: 60_000
+    }
+  )
   worker = JSON.parse(out)
 })
 
@@ -38,12 +42,17 @@ test('writeHeapSnapshot collects garbage, writes the file and returns its path',
   const file = path.join(dir, 'self.heapsnapshot')
   globalThis.__leakguardProbe = Array.from({ length: 3 }, () => new (class SnapshotProbe {})())
   // Unreachable garbage: collected before writing, so absent from the snapshot.
-  ;(() => { for (let i = 0; i < 50; i++) new (class GarbageProbe {})() })()
+  ;(() => {
+    for (let i = 0; i < 50; i++) new (class GarbageProbe {})()
+  })()
   assert.equal(writeHeapSnapshot(file), file)
   assert.ok(statSync(file).size > 100_000)
   const s = summarizeHeapSnapshotSync(file, { top: 10_000 })
   assert.equal(s.groups.find((g) => g.name === 'SnapshotProbe')?.count, 3)
-  assert.equal(s.groups.find((g) => g.name === 'GarbageProbe'), undefined)
+  assert.equal(
+    s.groups.find((g) => g.name === 'GarbageProbe'),
+    undefined
+  )
   delete globalThis.__leakguardProbe
   assert.equal(writeHeapSnapshot(pathToFileURL(file)), file, 'file: URLs are accepted')
   // Forcing GC does not leave --expose-gc on for contexts created later.
@@ -51,9 +60,16 @@ test('writeHeapSnapshot collects garbage, writes the file and returns its path',
 })
 
 test('writeHeapSnapshot: bad paths are coded errors', () => {
-  assert.throws(() => writeHeapSnapshot(42), { name: 'TypeError', code: codes.INVALID_ARGUMENT, message: 'The "path" argument must be a string or file: URL (received 42)' })
+  assert.throws(() => writeHeapSnapshot(42), {
+    name: 'TypeError',
+    code: codes.INVALID_ARGUMENT,
+    message: 'The "path" argument must be a string or file: URL (received 42)'
+  })
   assert.throws(() => writeHeapSnapshot(''), { name: 'RangeError', code: codes.INVALID_ARGUMENT })
-  assert.throws(() => writeHeapSnapshot(path.join(dir, 'no/such/dir/x.heapsnapshot')), { code: codes.IO, message: /cannot write heap snapshot/ })
+  assert.throws(() => writeHeapSnapshot(path.join(dir, 'no/such/dir/x.heapsnapshot')), {
+    code: codes.IO,
+    message: /cannot write heap snapshot/
+  })
 })
 
 test('a worker leaking one Order per job: Order is the top suspect, ~1 per job, retained through the array', async () => {
@@ -73,11 +89,21 @@ test('a worker leaking one Order per job: Order is the top suspect, ~1 per job, 
   // It starts at one of the program's roots (the module record, the global
   // object), not at V8's stack or handles, though those are closer to the root.
   assert.doesNotMatch(top.retainerPath, /\((GC roots|Stack roots|Handle scope|Global handles)\)/)
-  assert.match(top.message, /^Order: \+900 instances \(1\.00 per job\), \+[\d.]+ KB self, \+[\d.]+ KB retained; one instance is retained via .* → leaks \(Array\) → \[\d+\] \(Order\)$/)
+  assert.match(
+    top.message,
+    /^Order: \+900 instances \(1\.00 per job\), \+[\d.]+ KB self, \+[\d.]+ KB retained; one instance is retained via .* → leaks \(Array\) → \[\d+\] \(Order\)$/
+  )
   assert.match(diff.message, /over 900 jobs; \d+ groups grow: Order \(1\.00\/job\), /)
-  for (const consequence of ['OrderLine', 'Array']) assert.ok(diff.suspects.some((s) => s.name === consequence), consequence)
+  for (const consequence of ['OrderLine', 'Array'])
+    assert.ok(
+      diff.suspects.some((s) => s.name === consequence),
+      consequence
+    )
   // The bounded Map cache is not a suspect, and the groups carry per-job figures.
-  assert.equal(diff.suspects.find((s) => s.name === 'CacheEntry'), undefined)
+  assert.equal(
+    diff.suspects.find((s) => s.name === 'CacheEntry'),
+    undefined
+  )
   const order = diff.groups.find((g) => g.name === 'Order')
   assert.equal(order.countAfter - order.countBefore, 900)
   assert.equal(order.perJob, 1)
@@ -92,11 +118,13 @@ test('a worker leaking one Order per job: Order is the top suspect, ~1 per job, 
 })
 
 test('per-class counts, self and retained sizes equal memlab on a generated snapshot', () => {
-  const reference = JSON.parse(execFileSync(process.execPath, [path.join(root, '__test__/fixtures/memlab-classes.cjs'), worker.after], {
-    encoding: 'utf8',
-    timeout: 90_000,
-    stdio: ['ignore', 'pipe', 'ignore']
-  }))
+  const reference = JSON.parse(
+    execFileSync(process.execPath, [path.join(root, '__test__/fixtures/memlab-classes.cjs'), worker.after], {
+      encoding: 'utf8',
+      timeout: 90_000,
+      stdio: ['ignore', 'pipe', 'ignore']
+    })
+  )
   const ours = new Map(summarizeHeapSnapshotSync(worker.after, { top: 10_000 }).groups.map((g) => [g.name, g]))
   let compared = 0
   for (const [name, ref] of Object.entries(reference)) {
@@ -115,12 +143,17 @@ test('summarizeHeapSnapshot groups like DevTools and sorts by retained size', as
   for (let i = 1; i < s.groups.length; i++) assert.ok(s.groups[i - 1].retainedSize >= s.groups[i].retainedSize)
   const all = summarizeHeapSnapshotSync(worker.after, { top: 10_000 })
   const names = new Set(all.groups.map((g) => g.name))
-  for (const n of ['(system)', '(compiled code)', 'Function', '(string)', 'Order', 'OrderLine']) assert.ok(names.has(n), `no group ${n}`)
-  assert.equal(all.groups.reduce((a, g) => a + g.selfSize, 0), all.totalSize, 'every node but the synthetic root (size 0) is in one group')
+  for (const n of ['(system)', '(compiled code)', 'Function', '(string)', 'Order', 'OrderLine'])
+    assert.ok(names.has(n), `no group ${n}`)
+  assert.equal(
+    all.groups.reduce((a, g) => a + g.selfSize, 0),
+    all.totalSize,
+    'every node but the synthetic root (size 0) is in one group'
+  )
   assert.ok(all.nodeCount > 10_000 && all.edgeCount > all.nodeCount)
 })
 
-function expectMalformed (file, fragment) {
+function expectMalformed(file, fragment) {
   return async () => {
     const check = (err) => {
       assert.equal(err.code, codes.MALFORMED_SNAPSHOT)
@@ -152,29 +185,69 @@ test('garbage bytes → ERR_LEAKGUARD_MALFORMED_SNAPSHOT', async () => {
   await expectMalformed(bad('garbage.heapsnapshot', bytes), 'expected a JSON object')()
 })
 test('wrong JSON shape → ERR_LEAKGUARD_MALFORMED_SNAPSHOT', async () => {
-  await expectMalformed(bad('package.heapsnapshot', readFileSync(path.join(root, 'package.json'))), 'no "snapshot" header')()
+  await expectMalformed(
+    bad('package.heapsnapshot', readFileSync(path.join(root, 'package.json'))),
+    'no "snapshot" header'
+  )()
   await expectMalformed(bad('array.heapsnapshot', '[1, 2, 3]'), 'expected a JSON object')()
-  await expectMalformed(bad('hostile.heapsnapshot', '{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],"node_types":[["object"]],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["property"]]},"node_count":1000000000000,"edge_count":0},"nodes":['), 'more than a')()
+  await expectMalformed(
+    bad(
+      'hostile.heapsnapshot',
+      '{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],"node_types":[["object"]],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["property"]]},"node_count":1000000000000,"edge_count":0},"nodes":['
+    ),
+    'more than a'
+  )()
 })
-test('empty file → ERR_LEAKGUARD_MALFORMED_SNAPSHOT', expectMalformed(bad('empty.heapsnapshot', ''), 'the file is empty'))
+test(
+  'empty file → ERR_LEAKGUARD_MALFORMED_SNAPSHOT',
+  expectMalformed(bad('empty.heapsnapshot', ''), 'the file is empty')
+)
 
 test('missing files and directories → ERR_LEAKGUARD_IO naming the path', async () => {
   const missing = path.join(dir, 'missing.heapsnapshot')
-  await assert.rejects(diffHeapSnapshots(missing, worker.after), { code: codes.IO, message: new RegExp(`cannot read heap snapshot ${missing}`) })
+  await assert.rejects(diffHeapSnapshots(missing, worker.after), {
+    code: codes.IO,
+    message: new RegExp(`cannot read heap snapshot ${missing}`)
+  })
   assert.throws(() => diffHeapSnapshotsSync(worker.before, dir), { code: codes.IO, message: /is a directory/ })
 })
 
 test('bad arguments and options reject with coded errors (async functions never throw)', async () => {
   const p = diffHeapSnapshots(1, worker.after)
   assert.ok(p instanceof Promise)
-  await assert.rejects(p, { name: 'TypeError', code: codes.INVALID_ARGUMENT, message: 'The "before" argument must be a string or file: URL (received 1)' })
-  await assert.rejects(diffHeapSnapshots(worker.before, worker.after, { jobsBetween: -1 }), { name: 'RangeError', code: codes.INVALID_OPTION, message: 'options.jobsBetween must be a number > 0 and <= 9007199254740991 (received -1)' })
-  await assert.rejects(diffHeapSnapshots(worker.before, worker.after, { top: 0 }), { name: 'RangeError', code: codes.INVALID_OPTION, message: 'options.top must be an integer in [1, 10000] (received 0)' })
-  await assert.rejects(diffHeapSnapshots(worker.before, worker.after, { jobs: 9 }), { name: 'TypeError', code: codes.INVALID_OPTION, message: /options\.jobs is not a known option/ })
-  await assert.rejects(diffHeapSnapshots(worker.before, worker.after, { signal: {} }), { name: 'TypeError', code: codes.INVALID_OPTION, message: 'options.signal must be an AbortSignal (received {})' })
+  await assert.rejects(p, {
+    name: 'TypeError',
+    code: codes.INVALID_ARGUMENT,
+    message: 'The "before" argument must be a string or file: URL (received 1)'
+  })
+  await assert.rejects(diffHeapSnapshots(worker.before, worker.after, { jobsBetween: -1 }), {
+    name: 'RangeError',
+    code: codes.INVALID_OPTION,
+    message: 'options.jobsBetween must be a number > 0 and <= 9007199254740991 (received -1)'
+  })
+  await assert.rejects(diffHeapSnapshots(worker.before, worker.after, { top: 0 }), {
+    name: 'RangeError',
+    code: codes.INVALID_OPTION,
+    message: 'options.top must be an integer in [1, 10000] (received 0)'
+  })
+  await assert.rejects(diffHeapSnapshots(worker.before, worker.after, { jobs: 9 }), {
+    name: 'TypeError',
+    code: codes.INVALID_OPTION,
+    message: /options\.jobs is not a known option/
+  })
+  await assert.rejects(diffHeapSnapshots(worker.before, worker.after, { signal: {} }), {
+    name: 'TypeError',
+    code: codes.INVALID_OPTION,
+    message: 'options.signal must be an AbortSignal (received {})'
+  })
   await assert.rejects(summarizeHeapSnapshot(worker.after, null), { name: 'TypeError', code: codes.INVALID_OPTION })
-  assert.throws(() => diffHeapSnapshotsSync(worker.before, worker.after, { signal: AbortSignal.abort() }), { code: codes.INVALID_OPTION })
-  await assert.rejects(diffHeapSnapshots(new URL('https://example.com/x'), worker.after), { name: 'RangeError', code: codes.INVALID_ARGUMENT })
+  assert.throws(() => diffHeapSnapshotsSync(worker.before, worker.after, { signal: AbortSignal.abort() }), {
+    code: codes.INVALID_OPTION
+  })
+  await assert.rejects(diffHeapSnapshots(new URL('https://example.com/x'), worker.after), {
+    name: 'RangeError',
+    code: codes.INVALID_ARGUMENT
+  })
 })
 
 test('an AbortSignal stops the analysis, before or during the work', async () => {
@@ -194,6 +267,9 @@ test('an AbortSignal stops the analysis, before or during the work', async () =>
     return true
   })
   // A signal that never fires changes nothing.
-  const d = await diffHeapSnapshots(worker.before, worker.after, { jobsBetween: 900, signal: new AbortController().signal })
+  const d = await diffHeapSnapshots(worker.before, worker.after, {
+    jobsBetween: 900,
+    signal: new AbortController().signal
+  })
   assert.equal(d.suspects[0].name, 'Order')
 })

@@ -31,7 +31,9 @@ test('too few points give null; bad input gives coded errors', () => {
   assert.throws(() => assessTrend('x', []), { name: 'TypeError', code: 'ERR_LEAKGUARD_INVALID_ARGUMENT' })
   assert.throws(() => assessTrend([1, 2, 3], [1, 2]), { name: 'RangeError', code: 'ERR_LEAKGUARD_INVALID_ARGUMENT' })
   assert.throws(() => assessTrend(xs, xs, { alpha: 2 }), {
-    name: 'RangeError', code: 'ERR_LEAKGUARD_INVALID_OPTION', message: /options\.alpha must be a number > 0 and <= 1 \(received 2\)/
+    name: 'RangeError',
+    code: 'ERR_LEAKGUARD_INVALID_OPTION',
+    message: /options\.alpha must be a number > 0 and <= 1 \(received 2\)/
   })
   assert.throws(() => assessTrend(xs, xs, { floorblocks: 2 }), { code: 'ERR_LEAKGUARD_INVALID_OPTION' })
 })

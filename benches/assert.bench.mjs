@@ -21,36 +21,63 @@ for (const checkResources of [true, false]) {
   const first = []
   const later = []
   for (let p = 0; p < 3; p++) {
-    const out = JSON.parse(execFileSync(process.execPath, [runner, trivial, 'control', String(RUNS), JSON.stringify({ checkResources })], { encoding: 'utf8' }))
+    const out = JSON.parse(
+      execFileSync(process.execPath, [runner, trivial, 'control', String(RUNS), JSON.stringify({ checkResources })], {
+        encoding: 'utf8'
+      })
+    )
     for (const r of out) if (!r.bounded) throw new Error(`trivial fn judged leaking: ${r.message}`)
     first.push(out[0].durationMs)
     later.push(...out.slice(1).map((r) => r.durationMs))
   }
-  timing.push([`trivial fn, defaults${checkResources ? '' : ', checkResources: false'}`, fmt(median(first)), fmt(median(later))])
+  timing.push([
+    `trivial fn, defaults${checkResources ? '' : ', checkResources: false'}`,
+    fmt(median(first)),
+    fmt(median(later))
+  ])
 }
 {
   // A leak costs a confirmation run: the time to a failing verdict.
   const runs = []
   for (let p = 0; p < 3; p++) {
-    const [r] = JSON.parse(execFileSync(process.execPath, [runner, 'global-array.js', 'leaky', '1'], { encoding: 'utf8' }))
+    const [r] = JSON.parse(
+      execFileSync(process.execPath, [runner, 'global-array.js', 'leaky', '1'], { encoding: 'utf8' })
+    )
     if (r.bounded) throw new Error(`global-array leak missed: ${r.message}`)
     runs.push(r.durationMs)
   }
   timing.push(['global-array leak (~390 B/iteration), defaults', fmt(median(runs)), '—'])
 }
-console.log('Time to verdict, 2000 iterations + 400 warm-up, 33 post-GC samples (+ 2000 and 32 to confirm a growth), median ms:\n')
+console.log(
+  'Time to verdict, 2000 iterations + 400 warm-up, 33 post-GC samples (+ 2000 and 32 to confirm a growth), median ms:\n'
+)
 printTable(['case', 'first run in a fresh process', 'later runs'], timing)
 
 // 2. Verdicts on the scenarios: leakguard vs the naive 10% check.
-const LEAKS = ['global-array', 'global-map', 'listener', 'pool', 'stream', 'closure', 'timer', 'cache', 'slow', 'buffer']
+const LEAKS = [
+  'global-array',
+  'global-map',
+  'listener',
+  'pool',
+  'stream',
+  'closure',
+  'timer',
+  'cache',
+  'slow',
+  'buffer'
+]
 const CONTROLS = ['bounded-cache', 'warmup', 'sawtooth', 'temp-1mb', 'rolling-window']
 const rows = []
 const totals = { leaks: 0, lgHit: 0, naiveHit: 0, controls: 0, lgFalse: 0, naiveFalse: 0 }
-function scenario (file, variant, options = {}) {
+function scenario(file, variant, options = {}) {
   // One fresh process per run: the first run in a process is the hardest case.
   const out = []
   for (let r = 0; r < RUNS; r++) {
-    out.push(...JSON.parse(execFileSync(process.execPath, [runner, file, variant, '1', JSON.stringify(options)], { encoding: 'utf8' })))
+    out.push(
+      ...JSON.parse(
+        execFileSync(process.execPath, [runner, file, variant, '1', JSON.stringify(options)], { encoding: 'utf8' })
+      )
+    )
   }
   return out
 }
@@ -72,7 +99,14 @@ for (const name of LEAKS) {
     naiveFalse: totals.naiveFalse + naiveFalse
   })
   const slope = median(leaky.map((r) => r.metrics[fixture.expect.metrics[0]].bytesPerIteration))
-  rows.push([name, `${fixture.expect.metrics[0]} ${fmt(slope)} B/it`, `${lgHit}/${leaky.length}`, `${naiveHit}/${leaky.length}`, `${lgFalse}/${fixed.length}`, `${naiveFalse}/${fixed.length}`])
+  rows.push([
+    name,
+    `${fixture.expect.metrics[0]} ${fmt(slope)} B/it`,
+    `${lgHit}/${leaky.length}`,
+    `${naiveHit}/${leaky.length}`,
+    `${lgFalse}/${fixed.length}`,
+    `${naiveFalse}/${fixed.length}`
+  ])
 }
 {
   // The same slow leak with the default 2000 iterations: ~120-140 KB, right at
@@ -80,8 +114,14 @@ for (const name of LEAKS) {
   const leaky = scenario('slow.js', 'leaky')
   const lgHit = leaky.filter((r) => !r.bounded).length
   const naiveHit = leaky.filter((r) => r.naiveLeak).length
-  rows.push(['slow, 2000 iterations (not counted)', `heapUsed ${fmt(median(leaky.map((r) => r.metrics.heapUsed.bytesPerIteration)))} B/it`,
-    `${lgHit}/${leaky.length}`, `${naiveHit}/${leaky.length}`, '—', '—'])
+  rows.push([
+    'slow, 2000 iterations (not counted)',
+    `heapUsed ${fmt(median(leaky.map((r) => r.metrics.heapUsed.bytesPerIteration)))} B/it`,
+    `${lgHit}/${leaky.length}`,
+    `${naiveHit}/${leaky.length}`,
+    '—',
+    '—'
+  ])
 }
 for (const name of CONTROLS) {
   const runs = scenario(`control-${name}.js`, 'control')
@@ -92,11 +132,23 @@ for (const name of CONTROLS) {
   totals.naiveFalse += naiveFalse
   rows.push([`control: ${name}`, '—', '—', '—', `${lgFalse}/${runs.length}`, `${naiveFalse}/${runs.length}`])
 }
-rows.push(['total',
+rows.push([
+  'total',
   '',
   `${totals.lgHit}/${totals.leaks}`,
   `${totals.naiveHit}/${totals.leaks}`,
   `${totals.lgFalse}/${totals.controls}`,
-  `${totals.naiveFalse}/${totals.controls}`])
+  `${totals.naiveFalse}/${totals.controls}`
+])
 console.log(`\nLeak scenarios, ${RUNS} fresh processes each, default options (slow: 6000 iterations):\n`)
-printTable(['scenario', 'leaky: growth', 'leaky caught: leakguard', 'naive >10%', 'fixed/control failed: leakguard', 'naive >10%'], rows)
+printTable(
+  [
+    'scenario',
+    'leaky: growth',
+    'leaky caught: leakguard',
+    'naive >10%',
+    'fixed/control failed: leakguard',
+    'naive >10%'
+  ],
+  rows
+)

@@ -22,7 +22,7 @@ const ENTRIES = 10_000
 const BATCH = 256
 const MASK = (1 << 16) - 1
 
-function makers () {
+function makers() {
   return {
     'lru-cache 11': (max) => {
       const c = new LRUCache({ max })
@@ -54,23 +54,28 @@ function makers () {
 }
 
 /** Zipf(s = 1) ranks over n keys, by inverse CDF with a fixed seed. */
-function zipf (n, count, seed = 42) {
+function zipf(n, count, seed = 42) {
   const cdf = new Float64Array(n)
   let sum = 0
-  for (let i = 0; i < n; i++) cdf[i] = (sum += 1 / (i + 1))
+  for (let i = 0; i < n; i++) cdf[i] = sum += 1 / (i + 1)
   let x = seed
-  const rand = () => ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32)
+  const rand = () => (x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32
   const out = new Int32Array(count)
   for (let j = 0; j < count; j++) {
     const u = rand() * sum
-    let lo = 0; let hi = n - 1
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (cdf[mid] < u) lo = mid + 1; else hi = mid }
+    let lo = 0
+    let hi = n - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (cdf[mid] < u) lo = mid + 1
+      else hi = mid
+    }
     out[j] = lo
   }
   return out
 }
 
-async function speed () {
+async function speed() {
   const keys = Array.from({ length: ENTRIES }, (_, i) => `user:${i}`)
   const values = keys.map((k) => `v-${k}`)
   const order = zipf(ENTRIES, MASK + 1).map((r) => (r * 7919) % ENTRIES) // scattered, reused keys
@@ -84,7 +89,9 @@ async function speed () {
     // Check the outputs against the reference before timing them.
     for (let i = 0; i < ENTRIES; i += 97) assert.equal(c.get(keys[i]), values[i], name)
     let i = 0
-    getTasks[name] = () => { for (let n = 0; n < BATCH; n++) c.get(keys[order[i++ & MASK]]) }
+    getTasks[name] = () => {
+      for (let n = 0; n < BATCH; n++) c.get(keys[order[i++ & MASK]])
+    }
   }
 
   // set with eviction: 1M distinct keys through a 10k-entry cache
@@ -94,7 +101,9 @@ async function speed () {
     if (name.startsWith('Map')) continue
     const c = make(ENTRIES)
     let i = 0
-    setTasks[name] = () => { for (let n = 0; n < BATCH; n++) c.set(many[i++ & ((1 << 20) - 1)], 'value') }
+    setTasks[name] = () => {
+      for (let n = 0; n < BATCH; n++) c.set(many[i++ & ((1 << 20) - 1)], 'value')
+    }
   }
 
   // 90/10 get/set mix over 100k Zipf-distributed keys, 10k-entry cache
@@ -108,7 +117,7 @@ async function speed () {
     mixTasks[name] = () => {
       for (let n = 0; n < BATCH; n++) {
         const k = mixKeys[mixOrder[i & MASK]]
-        if ((i++ % 10) === 0) c.set(k, 'value')
+        if (i++ % 10 === 0) c.set(k, 'value')
         else c.get(k)
       }
     }
@@ -121,12 +130,13 @@ async function speed () {
   const mix = await compareRounds(mixTasks, { rounds })
   const ref = 'lru-cache 11'
   for (const name of Object.keys(getTasks)) {
-    const cell = (r) => (r[name] === undefined
-      ? '—'
-      : `${fmt(median(r[name]) / BATCH)} (${fmt(pairedRatio(r[name], r[ref]), 2)}×)`)
+    const cell = (r) =>
+      r[name] === undefined ? '—' : `${fmt(median(r[name]) / BATCH)} (${fmt(pairedRatio(r[name], r[ref]), 2)}×)`
     rows.push([name, cell(get), cell(set), cell(mix)])
   }
-  console.log(`ns/op, median of ${rounds} interleaved rounds; in brackets the median over rounds of the ratio to lru-cache 11 in the same round\n`)
+  console.log(
+    `ns/op, median of ${rounds} interleaved rounds; in brackets the median over rounds of the ratio to lru-cache 11 in the same round\n`
+  )
   printTable(['impl', 'get hit, 10k entries', 'set + evict', '90/10 Zipf get/set'], rows)
 }
 
@@ -134,7 +144,7 @@ async function speed () {
 
 const MEM_ENTRIES = 1_000_000
 
-function memoryChild (name) {
+function memoryChild(name) {
   const gc = globalThis.gc
   const value = (i) => `${i}:`.padEnd(100, 'abcdefghijklmnopqrstuvwxyz0123456789')
   const make = {
@@ -142,7 +152,8 @@ function memoryChild (name) {
     'Map (no eviction)': () => new Map(),
     BoundedCache: () => new BoundedCache({ max: MEM_ENTRIES })
   }[name]
-  gc(); gc()
+  gc()
+  gc()
   const before = process.memoryUsage()
   const c = make()
   for (let i = 0; i < MEM_ENTRIES; i++) c.set(`key:${i}`, value(i))
@@ -152,7 +163,8 @@ function memoryChild (name) {
   for (let i = 0; i < MEM_ENTRIES; i++) if (c.get(`key:${i}`) !== undefined) read++
   for (let i = MEM_ENTRIES - 5000; i < MEM_ENTRIES; i++) if (c.get(`key:${i}`) !== undefined) read++
   assert.equal(read, MEM_ENTRIES + 5000)
-  gc(); gc()
+  gc()
+  gc()
   const after = process.memoryUsage()
   const times = []
   for (let r = 0; r < 5; r++) {
@@ -160,15 +172,17 @@ function memoryChild (name) {
     gc()
     times.push(performance.now() - t)
   }
-  process.stdout.write(JSON.stringify({
-    heap: after.heapUsed - before.heapUsed,
-    rss: after.rss - before.rss,
-    gcMs: median(times),
-    keep: typeof c
-  }))
+  process.stdout.write(
+    JSON.stringify({
+      heap: after.heapUsed - before.heapUsed,
+      rss: after.rss - before.rss,
+      gcMs: median(times),
+      keep: typeof c
+    })
+  )
 }
 
-function memory () {
+function memory() {
   const rows = []
   const results = {}
   for (const name of ['lru-cache 11', 'Map (no eviction)', 'BoundedCache']) {
@@ -185,7 +199,9 @@ function memory () {
       `${fmt(r.gcMs, 1)} ms (${fmt(ref.gcMs / r.gcMs, 1)}× shorter)`
     ])
   }
-  console.log(`\n1M entries (keys 'key:N', ~100-byte string values) set, then read, forced gc() before/after, fresh process each\n`)
+  console.log(
+    `\n1M entries (keys 'key:N', ~100-byte string values) set, then read, forced gc() before/after, fresh process each\n`
+  )
   printTable(['impl', 'heapUsed held', 'RSS Δ', 'full gc() (median of 5)'], rows)
 }
 
@@ -193,7 +209,7 @@ function memory () {
 
 const W_ENTRIES = 1_000_000
 
-function workerChild (kind, threads) {
+function workerChild(kind, threads) {
   const { Worker } = require('node:worker_threads')
   const { nativeRss } = require('../binding.js')
   const src = `
@@ -219,13 +235,21 @@ function workerChild (kind, threads) {
   `
   const workerData = { kind, index: require.resolve('../index.js'), lru: require.resolve('lru-cache') }
   const workers = Array.from({ length: threads }, () => new Worker(src, { eval: true, workerData }))
-  const next = (w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject) })
+  const next = (w) =>
+    new Promise((resolve, reject) => {
+      w.once('message', resolve)
+      w.once('error', reject)
+    })
   ;(async () => {
     await Promise.all(workers.map(next))
     globalThis.gc()
     const before = nativeRss()
     // Fill one thread at a time so that transient garbage does not pile up.
-    for (const w of workers) { const p = next(w); w.postMessage('go'); await p }
+    for (const w of workers) {
+      const p = next(w)
+      w.postMessage('go')
+      await p
+    }
     globalThis.gc()
     const after = nativeRss()
     for (const w of workers) w.postMessage('stop')
@@ -233,23 +257,30 @@ function workerChild (kind, threads) {
   })()
 }
 
-function threadsBench () {
+function threadsBench() {
   const growth = {}
   for (const kind of ['lru-cache 11', 'BoundedCache']) {
     for (const threads of [1, 4]) {
-      const r = spawnSync(process.execPath, ['--expose-gc', self, 'worker-child', kind, String(threads)], { encoding: 'utf8' })
+      const r = spawnSync(process.execPath, ['--expose-gc', self, 'worker-child', kind, String(threads)], {
+        encoding: 'utf8'
+      })
       assert.equal(r.status, 0, r.stderr)
       growth[`${kind}/${threads}`] = JSON.parse(r.stdout).growth
     }
   }
   const rows = ['lru-cache 11', 'BoundedCache'].map((kind) => {
-    const one = growth[`${kind}/1`]; const four = growth[`${kind}/4`]
+    const one = growth[`${kind}/1`]
+    const four = growth[`${kind}/4`]
     return [
       kind === 'BoundedCache' ? 'BoundedCache, one named store' : 'lru-cache 11, one cache per thread',
-      `${fmt(one / 2 ** 20, 0)} MB`, `${fmt(four / 2 ** 20, 0)} MB`, `${fmt(four / one, 2)}×`
+      `${fmt(one / 2 ** 20, 0)} MB`,
+      `${fmt(four / 2 ** 20, 0)} MB`,
+      `${fmt(four / one, 2)}×`
     ]
   })
-  console.log(`\nProcess RSS growth, ${fmt(W_ENTRIES)} entries (~100-byte values) cache-aside (has() else set()) in each of N worker_threads\n`)
+  console.log(
+    `\nProcess RSS growth, ${fmt(W_ENTRIES)} entries (~100-byte values) cache-aside (has() else set()) in each of N worker_threads\n`
+  )
   printTable(['impl', '1 thread', '4 threads', '4 / 1'], rows)
 }
 

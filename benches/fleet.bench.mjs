@@ -14,7 +14,7 @@ const JOBS = 20_000
 const ROUNDS = 7
 
 const contenders = {
-  'guard()': () => ({ handler: guard(async (x) => x, { name: 'bench' }), stop () {} }),
+  'guard()': () => ({ handler: guard(async (x) => x, { name: 'bench' }), stop() {} }),
   'guard({ recycle: { maxJobs } })': () => {
     const net = recycle({ maxJobs: Number.MAX_SAFE_INTEGER })
     return { handler: guard(async (x) => x, { name: 'bench', recycle: net }), stop: () => net.stop() }
@@ -30,7 +30,13 @@ const contenders = {
   'guard() + leakguard/otel': () => {
     const provider = new MeterProvider()
     const m = registerOtel({ meter: provider.getMeter('bench') })
-    return { handler: guard(async (x) => x, { name: 'bench' }), stop: () => { m.unregister(); return provider.shutdown() } }
+    return {
+      handler: guard(async (x) => x, { name: 'bench' }),
+      stop: () => {
+        m.unregister()
+        return provider.shutdown()
+      }
+    }
   }
 }
 
@@ -56,8 +62,10 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 
 const base = median(samples['guard()'])
-printTable(['per guarded job (sequential, no-op async job)', 'ns/job', 'added vs guard()'],
+printTable(
+  ['per guarded job (sequential, no-op async job)', 'ns/job', 'added vs guard()'],
   Object.entries(samples).map(([name, v]) => {
     const m = median(v)
     return [name, fmt(m), name === 'guard()' ? '—' : `${m - base >= 0 ? '+' : ''}${fmt(m - base)}`]
-  }))
+  })
+)

@@ -20,7 +20,7 @@ const jobs = Number(jobsArg)
 mkdirSync(outDir, { recursive: true })
 
 class Customer {
-  constructor (i) {
+  constructor(i) {
     this.id = i
     this.name = `customer-${i}`
     this.tags = [`t${i % 97}`, `segment-${i % 13}`]
@@ -28,7 +28,7 @@ class Customer {
   }
 }
 class Order {
-  constructor (i) {
+  constructor(i) {
     this.id = i
     this.sku = `sku-${i}`
     this.lines = [{ qty: i % 5, price: i * 0.5 }]
@@ -42,7 +42,7 @@ for (let i = 0; i < mb * perMb; i++) store.push(new Customer(i))
 
 const leaks = []
 let scratch = 0
-function job (i) {
+function job(i) {
   const tmp = Array.from({ length: 8 }, (_, k) => ({ k, s: `tmp-${i}-${k}` }))
   scratch += tmp.length
   leaks.push(new Order(i))
@@ -52,11 +52,13 @@ for (let i = 0; i < 100; i++) job(i)
 const before = writeHeapSnapshot(path.join(outDir, `before-${mb}mb.heapsnapshot`))
 for (let i = 100; i < 100 + jobs; i++) job(i)
 const after = writeHeapSnapshot(path.join(outDir, `after-${mb}mb.heapsnapshot`))
-console.log(JSON.stringify({
-  before,
-  after,
-  jobsBetween: jobs,
-  beforeBytes: statSync(before).size,
-  afterBytes: statSync(after).size,
-  kept: store.length + leaks.length + (scratch > 0 ? 0 : 1)
-}))
+console.log(
+  JSON.stringify({
+    before,
+    after,
+    jobsBetween: jobs,
+    beforeBytes: statSync(before).size,
+    afterBytes: statSync(after).size,
+    kept: store.length + leaks.length + (scratch > 0 ? 0 : 1)
+  })
+)

@@ -14,14 +14,28 @@ if (Math.abs(a.rss - b.rss) / b.rss > 0.1) throw new Error(`rss disagrees: ${a.r
 
 let sink = 0
 const results = await compare({
-  'process.memoryUsage()': () => { sink += process.memoryUsage().rss },
-  'process.memoryUsage.rss()': () => { sink += process.memoryUsage.rss() },
-  'v8.getHeapStatistics()': () => { sink += v8.getHeapStatistics().used_heap_size },
-  'leakguard nativeRss() (binding)': () => { sink += native.nativeRss() },
-  'leakguard processMemory()': () => { sink += processMemory().rss },
-  'leakguard processMemory({ arrayBuffers: true })': () => { sink += processMemory({ arrayBuffers: true }).rss }
+  'process.memoryUsage()': () => {
+    sink += process.memoryUsage().rss
+  },
+  'process.memoryUsage.rss()': () => {
+    sink += process.memoryUsage.rss()
+  },
+  'v8.getHeapStatistics()': () => {
+    sink += v8.getHeapStatistics().used_heap_size
+  },
+  'leakguard nativeRss() (binding)': () => {
+    sink += native.nativeRss()
+  },
+  'leakguard processMemory()': () => {
+    sink += processMemory().rss
+  },
+  'leakguard processMemory({ arrayBuffers: true })': () => {
+    sink += processMemory({ arrayBuffers: true }).rss
+  }
 })
 const base = results['process.memoryUsage()']
-printTable(['call', 'ns/op (median)', 'vs process.memoryUsage()'],
-  Object.entries(results).map(([k, ns]) => [k, fmt(ns), `${fmt(ns / base, 2)}×`]))
+printTable(
+  ['call', 'ns/op (median)', 'vs process.memoryUsage()'],
+  Object.entries(results).map(([k, ns]) => [k, fmt(ns), `${fmt(ns / base, 2)}×`])
+)
 if (sink === 0) console.log('')

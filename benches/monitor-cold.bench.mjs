@@ -17,7 +17,7 @@ import { median, printTable, fmt } from './util.mjs'
 const self = fileURLToPath(import.meta.url)
 const MS = Number(process.env.MS || 45_000)
 
-function probe () {
+function probe() {
   let sink = 0
   const job = (i) => {
     const items = []
@@ -26,7 +26,10 @@ function probe () {
   }
   const other = new FinalizationRegistry(() => {})
   // Rarely run: a function of a few statements, as a monitor check is.
-  const rarely = new Function('a', 'let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * 2; return s > 0 ? { s, n: a.length } : null')
+  const rarely = new Function(
+    'a',
+    'let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * 2; return s > 0 ? { s, n: a.length } : null'
+  )
   const small = [1, 2, 3]
   const candidates = {
     'an empty function': () => {},
@@ -59,11 +62,16 @@ function probe () {
     for (const name of Object.keys(cold)) {
       const fn = name.startsWith('a rarely') ? () => rarely(small) : candidates[name]
       const t = []
-      for (let r = 0; r < 60; r++) { const t0 = process.hrtime.bigint(); fn(); t.push(Number(process.hrtime.bigint() - t0)) }
+      for (let r = 0; r < 60; r++) {
+        const t0 = process.hrtime.bigint()
+        fn()
+        t.push(Number(process.hrtime.bigint() - t0))
+      }
       hot[name] = median(t.slice(10))
     }
     const out = {}
-    for (const name of Object.keys(cold)) out[name] = { cold: median(cold[name].slice(2)), hot: hot[name], n: cold[name].length }
+    for (const name of Object.keys(cold))
+      out[name] = { cold: median(cold[name].slice(2)), hot: hot[name], n: cold[name].length }
     process.stdout.write(JSON.stringify({ fullGcs: n, seconds: MS / 1000, out, sink: sink > 0 }))
   }
   loop()
@@ -81,8 +89,23 @@ if (process.argv[2] === 'probe') {
   const noFlush = run(['--no-flush-bytecode'])
   const us = (ns) => fmt(ns / 1000, 1)
   const rows = Object.keys(plain.out).map((name) => [
-    name, us(plain.out[name].hot), us(plain.out[name].cold), us(noFlush.out[name].cold), String(plain.out[name].n)
+    name,
+    us(plain.out[name].hot),
+    us(plain.out[name].cold),
+    us(noFlush.out[name].cold),
+    String(plain.out[name].n)
   ])
-  console.log(`Cost of one call in a FinalizationRegistry callback after a full GC, in a busy job loop (${fmt(plain.fullGcs / plain.seconds, 1)} full GCs/s), µs, median\n`)
-  printTable(['operation', 'hot (same loop, called back to back)', 'after a full GC', 'after a full GC, --no-flush-bytecode', 'calls timed'], rows)
+  console.log(
+    `Cost of one call in a FinalizationRegistry callback after a full GC, in a busy job loop (${fmt(plain.fullGcs / plain.seconds, 1)} full GCs/s), µs, median\n`
+  )
+  printTable(
+    [
+      'operation',
+      'hot (same loop, called back to back)',
+      'after a full GC',
+      'after a full GC, --no-flush-bytecode',
+      'calls timed'
+    ],
+    rows
+  )
 }

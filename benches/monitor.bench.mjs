@@ -25,24 +25,33 @@ const perfHooks = require('node:perf_hooks')
 let timing = false
 let spentNs = 0n
 let calls = 0
-function timed (fn) {
+function timed(fn) {
   return function (...args) {
     if (!timing) return fn.apply(this, args)
     calls++
     const t0 = process.hrtime.bigint()
-    try { return fn.apply(this, args) } finally { spentNs += process.hrtime.bigint() - t0 }
+    try {
+      return fn.apply(this, args)
+    } finally {
+      spentNs += process.hrtime.bigint() - t0
+    }
   }
 }
 const OriginalObserver = perfHooks.PerformanceObserver
 perfHooks.PerformanceObserver = class extends OriginalObserver {
-  constructor (callback) { super(timed(callback)) }
+  constructor(callback) {
+    super(timed(callback))
+  }
 }
 const OriginalRegistry = globalThis.FinalizationRegistry
 globalThis.FinalizationRegistry = class extends OriginalRegistry {
-  constructor (callback) { super(timed(callback)) }
+  constructor(callback) {
+    super(timed(callback))
+  }
 }
 const { monitor } = require('../index.js')
 const { Monitor } = require('../lib/monitor/monitor.js')
+const { fullGc } = require('../lib/common/gc.js')
 perfHooks.PerformanceObserver = OriginalObserver
 globalThis.FinalizationRegistry = OriginalRegistry
 Monitor.prototype._check = timed(Monitor.prototype._check)
@@ -52,17 +61,20 @@ let hrtimePairNs
   const n = 100_000
   let x = 0n
   const t0 = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) { const a = process.hrtime.bigint(); x += process.hrtime.bigint() - a }
+  for (let i = 0; i < n; i++) {
+    const a = process.hrtime.bigint()
+    x += process.hrtime.bigint() - a
+  }
   hrtimePairNs = Number(process.hrtime.bigint() - t0) / n
   if (x < 0n) console.log('')
 }
 
 const ROUNDS = Number(process.env.ROUNDS || 7)
 
-function threadCpuNs (tid) {
+function threadCpuNs(tid) {
   return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0])
 }
-function samplerCpuNs () {
+function samplerCpuNs() {
   for (const t of readdirSync('/proc/self/task')) {
     try {
       if (readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'leakguard-smplr') return threadCpuNs(t)
@@ -75,9 +87,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 // Check before timing: the monitor under test does sample (RSS, and heap after a full GC).
 {
   const m = monitor({ intervalMs: 10 })
-  const gc = globalThis.gc || (require('node:v8').setFlagsFromString('--expose-gc'), require('node:vm').runInNewContext('gc'))
   await sleep(50)
-  gc()
+  fullGc()
   await sleep(50)
   const s = m.samples()
   m.stop()
@@ -86,37 +97,45 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 let sink = 0
 let counted = 0 // the off-rounds count jobs too, as m.jobDone() does
-function job (i) {
+function job(i) {
   const items = []
   for (let k = 0; k < 20; k++) items.push({ k, id: `job-${i}-${k}` })
   sink += items.length
 }
 
-async function loopRound (m, ms) {
+async function loopRound(m, ms) {
   const end = Date.now() + ms
   let jobs = 0
   while (Date.now() < end) {
-    for (let i = 0; i < 16; i++) { job(jobs++); if (m) m.jobDone(); else counted++ }
+    for (let i = 0; i < 16; i++) {
+      job(jobs++)
+      if (m) m.jobDone()
+      else counted++
+    }
     await new Promise((resolve) => setImmediate(resolve))
   }
   return jobs / (ms / 1000)
 }
-
 
 // ---- 1. main-thread CPU per sample ------------------------------------------------
 
 // One long-lived monitor per configuration, measured after a warm-up, over a
 // window that holds several checks (the steady state of a long-running worker).
 // `busy`: the worker runs the job loop of part 2 instead of the idle ticker.
-async function steadyCost (options, windowMs, busy) {
+async function steadyCost(options, windowMs, busy) {
   let keep = []
   let running = true
   let ticker = null
   let loop = null
   if (busy) {
-    loop = (async () => { while (running) await loopRound(null, 100) })()
+    loop = (async () => {
+      while (running) await loopRound(null, 100)
+    })()
   } else {
-    ticker = setInterval(() => { keep.push(new Array(5_000).fill(keep.length)); if (keep.length > 50) keep = [] }, 1)
+    ticker = setInterval(() => {
+      keep.push(new Array(5_000).fill(keep.length))
+      if (keep.length > 50) keep = []
+    }, 1)
   }
   const m = monitor(options)
   await sleep(Math.max(2000, m.options.checkEveryMs + 1000))
@@ -166,8 +185,22 @@ for (const [label, options, windowMs, busy] of cpuConfigs) {
     fmt(x.samplerCpuPerSec / 1e3, 1)
   ])
 }
-console.log(`Main-thread CPU per sample (idle worker: a 1 ms allocating ticker; busy: the job loop below); hrtime pair ${fmt(hrtimePairNs)} ns subtracted per call\n`)
-printTable(['monitor', 'window s', 'samples/s', 'of which post-GC', 'JS calls/s', 'main-thread µs/s', 'main-thread ns per sample', 'sampler thread µs/s'], cpuRows)
+console.log(
+  `Main-thread CPU per sample (idle worker: a 1 ms allocating ticker; busy: the job loop below); hrtime pair ${fmt(hrtimePairNs)} ns subtracted per call\n`
+)
+printTable(
+  [
+    'monitor',
+    'window s',
+    'samples/s',
+    'of which post-GC',
+    'JS calls/s',
+    'main-thread µs/s',
+    'main-thread ns per sample',
+    'sampler thread µs/s'
+  ],
+  cpuRows
+)
 
 // ---- 2. throughput of a tight job loop ---------------------------------------------
 
@@ -196,7 +229,13 @@ for (const [label, options] of loopConfigs) {
   for (let r = 0; r < ROUNDS * 3; r++) {
     // Alternate the order so that drift hits both alike; pair adjacent rounds.
     let a, b
-    if (r % 2) { a = await onRound(); b = await offRound() } else { b = await offRound(); a = await onRound() }
+    if (r % 2) {
+      a = await onRound()
+      b = await offRound()
+    } else {
+      b = await offRound()
+      a = await onRound()
+    }
     on.push(a)
     off.push(b)
     ratios.push(a / b)

@@ -5,7 +5,7 @@
 const [which, before, after, jobsArg] = process.argv.slice(2)
 const jobs = Number(jobsArg)
 
-async function leakguard () {
+async function leakguard() {
   const { diffHeapSnapshots } = require('../index.js')
   const d = await diffHeapSnapshots(before, after, { jobsBetween: jobs, top: 20 })
   const s = d.suspects[0]
@@ -14,7 +14,7 @@ async function leakguard () {
 
 // memlab's heap-analysis API (full parse + dominators + retained sizes per
 // snapshot, as its analyses do), then the same per-class count diff.
-async function memlabApi () {
+async function memlabApi() {
   const { getFullHeapFromFile } = require('@memlab/heap-analysis')
   const counts = async (file) => {
     const heap = await getFullHeapFromFile(file)
@@ -32,9 +32,14 @@ async function memlabApi () {
   const a = await counts(after)
   const grow = [...a].map(([k, v]) => [k, v.count - (b.get(k)?.count ?? 0)]).sort((x, y) => y[1] - x[1])
   const order = grow.find(([k]) => k === 'Order')
-  return { ok: order && order[1] === jobs, detail: `Order +${order && order[1]}` }
+  return { ok: order && order[1] === jobs, detail: `Order +${order?.[1]}` }
 }
 
 ;(which === 'leakguard' ? leakguard() : memlabApi())
-  .then((r) => { process.stdout.write('\n@@RESULT ' + JSON.stringify(r) + '\n') })
-  .catch((e) => { console.error(e); process.exit(1) })
+  .then((r) => {
+    process.stdout.write(`\n@@RESULT ${JSON.stringify(r)}\n`)
+  })
+  .catch((e) => {
+    console.error(e)
+    process.exit(1)
+  })

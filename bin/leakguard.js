@@ -5,9 +5,11 @@
 const { main } = require('../lib/cli/cli')
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code },
+  (code) => {
+    process.exitCode = code
+  },
   (err) => {
-    process.stderr.write(`leakguard: ${err && err.stack ? err.stack : err}\n`)
+    process.stderr.write(`leakguard: ${err?.stack ? err.stack : err}\n`)
     process.exitCode = 2
   }
 )

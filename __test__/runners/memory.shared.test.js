@@ -7,9 +7,12 @@ const listener = require('../fixtures/leaks/listener.js')
 
 // Jest has a global `test`, Mocha a global `it`, Vitest either with
 // `globals: true`; node:test has no globals.
-const test = typeof globalThis.test === 'function'
-  ? globalThis.test
-  : typeof globalThis.it === 'function' ? globalThis.it : require('node:test').test
+const test =
+  typeof globalThis.test === 'function'
+    ? globalThis.test
+    : typeof globalThis.it === 'function'
+      ? globalThis.it
+      : require('node:test').test
 
 const variant = process.env.LEAKGUARD_RUNNER_CASE === 'leaky' ? 'leaky' : 'fixed'
 

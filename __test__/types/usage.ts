@@ -7,23 +7,35 @@ const rss: number = m.rss
 const ab: number | undefined = processMemory({ arrayBuffers: true }).arrayBuffers
 const code: 'ERR_LEAKGUARD_INVALID_OPTION' = codes.INVALID_OPTION
 leakguard.processMemory()
-void rss; void ab; void code
+void rss
+void ab
+void code
 
 // @ts-expect-error arrayBuffers must be a boolean
 processMemory({ arrayBuffers: 1 })
 
 // Recycle safety net, and the optional-peer exporter subpaths.
-import { recycle, Recycler, type RecycleEvent } from '../../index.js'
+import { recycle, type Recycler, type RecycleEvent } from '../../index.js'
 import * as prometheus from '../../lib/fleet/prometheus.js'
 import * as otel from '../../lib/fleet/otel.js'
 import { Registry } from 'prom-client'
 import { metrics } from '@opentelemetry/api'
 
 const net: Recycler = recycle({ maxJobs: 1000, maxRss: 1 << 30 })
-net.on('recycle', (e: RecycleEvent) => { const why: 'maxJobs' | 'maxRss' | 'maxHeapUsed' = e.reason; void why; void e.message })
+net.on('recycle', (e: RecycleEvent) => {
+  const why: 'maxJobs' | 'maxRss' | 'maxHeapUsed' = e.reason
+  void why
+  void e.message
+})
 const gone: Promise<never> = net.gracefulExit({ close: async () => {} })
 void gone
-const prom = prometheus.registerMetrics({ registry: new Registry(), prefix: 'app_', caches: { users: { stats: () => ({ hits: 0, misses: 0, sets: 0, evictions: 0, expirations: 0, size: 0, calculatedSize: 0 }) } } })
+const prom = prometheus.registerMetrics({
+  registry: new Registry(),
+  prefix: 'app_',
+  caches: {
+    users: { stats: () => ({ hits: 0, misses: 0, sets: 0, evictions: 0, expirations: 0, size: 0, calculatedSize: 0 }) }
+  }
+})
 prom.unregister()
 otel.registerMetrics({ meter: metrics.getMeter('app') }).unregister()
 // @ts-expect-error maxJobs must be a number
@@ -33,15 +45,25 @@ import { monitor, onWorkerWarning } from '../../index.js'
 import type { MonitorOptions, MemorySample, TrendWarning, LimitEvent, Monitor } from '../../index.js'
 const monitorOptions: MonitorOptions = { intervalMs: 1000, limits: { rss: 1 << 30 }, sendToParent: true }
 const mon: Monitor = monitor(monitorOptions)
-mon.on('warning', (w: TrendWarning) => { const perJob: number | null = w.bytesPerJob; void perJob; void w.message })
-mon.on('limit', (e: LimitEvent) => { void e.valueBytes })
-mon.on('sample', (s: MemorySample) => { void s.rss })
+mon.on('warning', (w: TrendWarning) => {
+  const perJob: number | null = w.bytesPerJob
+  void perJob
+  void w.message
+})
+mon.on('limit', (e: LimitEvent) => {
+  void e.valueBytes
+})
+mon.on('sample', (s: MemorySample) => {
+  void s.rss
+})
 mon.jobDone()
 const heapTrend = mon.trend().heapUsed
 if (heapTrend) void heapTrend.slopeBytesPerSec
 const allSamples: MemorySample[] = mon.samples()
 void allSamples
-const stopReceiving: () => void = onWorkerWarning((w) => { void w.threadId })
+const stopReceiving: () => void = onWorkerWarning((w) => {
+  void w.threadId
+})
 stopReceiving()
 mon[Symbol.dispose]()
 mon.stop()
@@ -49,11 +71,15 @@ mon.stop()
 // @ts-expect-error limits only knows rss, heapUsed, external
 monitor({ limits: { heap: 1 } })
 // @ts-expect-error 'warning' listeners receive a TrendWarning
-mon.on('warning', (w: string) => { void w })
+mon.on('warning', (w: string) => {
+  void w
+})
 
 // monitor({ recycle }) re-emits the net's event
 const recycling = monitor({ recycle: { maxRss: 1 << 30 } })
-recycling.on('recycle', (e: RecycleEvent) => { void e.jobs })
+recycling.on('recycle', (e: RecycleEvent) => {
+  void e.jobs
+})
 recycling.stop()
 monitor({ recycle: net }).stop()
 // ---- job scopes
@@ -62,31 +88,63 @@ import type { ScopeReport, ScopeOptions, LeftOpenResource, ScopeStats } from '..
 import { EventEmitter } from 'node:events'
 
 const bus = new EventEmitter()
-const opts: ScopeOptions = { name: 'resize-image', timeout: 30_000, autoTrack: 'dispose', captureStacks: true, onLeftOpen: 'warn' }
-const processor = guard(async function (this: { id: number }, job: { data: string }, token?: string): Promise<number> {
-  const scope = currentScope()!
-  scope.setTimeout(() => {}, 5_000)
-  scope.on(bus, 'message', (m: unknown) => { void m })
-  scope.addEventListener(new EventTarget(), 'ping', () => {})
-  scope.track({ destroy () {} })
-  scope.use({ [Symbol.dispose] () {} })
-  scope.defer(async () => {})
-  const s: AbortSignal = scope.signal
-  void s; void token
-  return job.data.length + this.id
-}, { ...opts, onReport: (r: ScopeReport) => { const l: LeftOpenResource[] = r.leftOpen; void l } })
+const opts: ScopeOptions = {
+  name: 'resize-image',
+  timeout: 30_000,
+  autoTrack: 'dispose',
+  captureStacks: true,
+  onLeftOpen: 'warn'
+}
+const processor = guard(
+  async function (this: { id: number }, job: { data: string }, token?: string): Promise<number> {
+    const scope = currentScope()!
+    scope.setTimeout(() => {}, 5_000)
+    scope.on(bus, 'message', (m: unknown) => {
+      void m
+    })
+    scope.addEventListener(new EventTarget(), 'ping', () => {})
+    scope.track({ destroy() {} })
+    scope.use({ [Symbol.dispose]() {} })
+    scope.defer(async () => {})
+    const s: AbortSignal = scope.signal
+    void s
+    void token
+    return job.data.length + this.id
+  },
+  {
+    ...opts,
+    onReport: (r: ScopeReport) => {
+      const l: LeftOpenResource[] = r.leftOpen
+      void l
+    }
+  }
+)
 const n: Promise<number> = processor.call({ id: 1 }, { data: 'x' })
-const w: Promise<string> = withScope(async (scope) => scope.name, { onLeftOpen: (r) => { void r.errors } })
+const w: Promise<string> = withScope(async (scope) => scope.name, {
+  onLeftOpen: (r) => {
+    void r.errors
+  }
+})
 const st: ScopeStats[] = scopeStats()
 const one: ScopeStats | undefined = scopeStats('resize-image')
 const perJob: number | undefined = one?.leftOpen[0]?.perJob
 resetScopeStats()
-guard(async (job: { id: string }) => job.id, { retainCheck: (f) => { const m: string = f.message; void m } })
+guard(async (job: { id: string }) => job.id, {
+  retainCheck: (f) => {
+    const m: string = f.message
+    void m
+  }
+})
 const js = new JobScope({ disposeTimeout: 1000 })
 const rep: Promise<ScopeReport> = js.close()
 const se = new SuppressedError(new Error('a'), new Error('b'))
 const suppressed: unknown = se.suppressed
-void n; void w; void st; void perJob; void rep; void suppressed
+void n
+void w
+void st
+void perJob
+void rep
+void suppressed
 
 // @ts-expect-error onLeftOpen is 'warn' | 'throw' | 'ignore' | function
 guard(async () => {}, { onLeftOpen: 'loud' })
@@ -94,20 +152,35 @@ guard(async () => {}, { onLeftOpen: 'loud' })
 js.track({ id: 1 })
 
 // Heap snapshots
-import { writeHeapSnapshot, diffHeapSnapshots, diffHeapSnapshotsSync, summarizeHeapSnapshot, summarizeHeapSnapshotSync } from '../../index.js'
+import {
+  writeHeapSnapshot,
+  diffHeapSnapshots,
+  diffHeapSnapshotsSync,
+  summarizeHeapSnapshot,
+  summarizeHeapSnapshotSync
+} from '../../index.js'
 import type { HeapDiff, HeapGroupDelta, Suspect, HeapSummary } from '../../index.js'
 const snapPath: string = writeHeapSnapshot('before.heapsnapshot')
 void (async () => {
-  const diff: HeapDiff = await diffHeapSnapshots(snapPath, new URL('file:///tmp/after.heapsnapshot'), { jobsBetween: 900, top: 10, signal: AbortSignal.timeout(60_000) })
+  const diff: HeapDiff = await diffHeapSnapshots(snapPath, new URL('file:///tmp/after.heapsnapshot'), {
+    jobsBetween: 900,
+    top: 10,
+    signal: AbortSignal.timeout(60_000)
+  })
   const s: Suspect | undefined = diff.suspects[0]
-  const line: string = s ? `${s.name} ${s.countDelta} ${s.perJob ?? '-'} ${s.selfSizeDelta} ${s.retainedSizeDelta} ${s.retainerPath} ${s.message}` : diff.message
+  const line: string = s
+    ? `${s.name} ${s.countDelta} ${s.perJob ?? '-'} ${s.selfSizeDelta} ${s.retainedSizeDelta} ${s.retainerPath} ${s.message}`
+    : diff.message
   const g: HeapGroupDelta | undefined = diff.groups[0]
   const sum: HeapSummary = await summarizeHeapSnapshot(snapPath, { top: 5 })
-  void line; void g; void sum
+  void line
+  void g
+  void sum
 })()
 const d2: HeapDiff = diffHeapSnapshotsSync('a.heapsnapshot', 'b.heapsnapshot')
 const s2: HeapSummary = summarizeHeapSnapshotSync('a.heapsnapshot')
-void d2; void s2
+void d2
+void s2
 // @ts-expect-error the Sync variant takes no signal
 diffHeapSnapshotsSync('a', 'b', { signal: AbortSignal.timeout(1) })
 // @ts-expect-error jobsBetween is a number
@@ -115,14 +188,24 @@ diffHeapSnapshots('a', 'b', { jobsBetween: '900' })
 
 // Memory assertions
 import { assertMemoryBounded, measureGrowth, type GrowthReport, type MetricGrowth } from '../../index.js'
-async function memoryAssertions (): Promise<void> {
-  const report: GrowthReport = await measureGrowth((i) => i * 2, { iterations: 2000, concurrency: 4, failOn: ['heapUsed', 'rss'] })
+async function memoryAssertions(): Promise<void> {
+  const report: GrowthReport = await measureGrowth((i) => i * 2, {
+    iterations: 2000,
+    concurrency: 4,
+    failOn: ['heapUsed', 'rss']
+  })
   const heap: MetricGrowth = report.metrics.heapUsed
   const bounded: boolean = report.verdict.bounded
   const grew: string | undefined = (await measureGrowth(() => 1, { countObjects: true })).objects?.[0]?.name
   void grew
-  await assertMemoryBounded(async () => { await Promise.resolve() }, { checkResources: false, minGrowth: 256 * 1024 })
-  void heap; void bounded
+  await assertMemoryBounded(
+    async () => {
+      await Promise.resolve()
+    },
+    { checkResources: false, minGrowth: 256 * 1024 }
+  )
+  void heap
+  void bounded
   // @ts-expect-error 'heap' is not a metric
   await measureGrowth(() => 1, { failOn: ['heap'] })
 }
@@ -139,7 +222,13 @@ void withScopeFn(async () => {}, { recycle: { maxJobs: 2 } })
 import { BoundedCache, type DisposeReason, type BoundedCacheOptions, type BoundedCacheStats } from '../../index.js'
 const reasons: DisposeReason[] = []
 const cacheOptions: BoundedCacheOptions<string, { id: number } | string> = {
-  max: 100, maxSize: 1 << 20, ttl: 60_000, name: 'users', dispose: (_v, _k, r) => { reasons.push(r) }
+  max: 100,
+  maxSize: 1 << 20,
+  ttl: 60_000,
+  name: 'users',
+  dispose: (_v, _k, r) => {
+    reasons.push(r)
+  }
 }
 const users = new BoundedCache(cacheOptions)
 users.set('user:1', { id: 1 }).set('user:2', 'two', { ttl: 1000 })
@@ -154,8 +243,16 @@ const dumped = users.dump()
 users.load(dumped)
 for (const [k, v] of users) void [k, v]
 const dropped: boolean = BoundedCache.drop('users')
-void u; void b; void cacheStats; void dropped; void users.calculatedSize
-void u; void b; void cst; void dropped; void users.calculatedSize
+void u
+void b
+void cacheStats
+void dropped
+void users.calculatedSize
+void u
+void b
+void cst
+void dropped
+void users.calculatedSize
 
 // @ts-expect-error functions cannot be stored
 users.set('f', () => 1)

@@ -7,14 +7,14 @@
 // that says what grew, by how much per iteration, with what confidence, and
 // which resources each iteration left open.
 
-const { formatBytes } = require('../common/format')
+const { formatBytes, formatP } = require('../common/format')
 const v8 = require('node:v8')
-const vm = require('node:vm')
 const path = require('node:path')
 const fs = require('node:fs')
 const os = require('node:os')
 const { AssertionError } = require('node:assert')
 const { assessTrend } = require('../trend/trend')
+const { fullGc } = require('../common/gc')
 const { readRss } = require('../common/memory')
 const scope = require('../scope/scope')
 const {
@@ -26,20 +26,24 @@ const {
   checkString,
   invalidArgType,
   invalidOptionType,
-  invalidOptionValue,
-  leakguardError
+  invalidOptionValue
 } = require('../common/errors')
 
-const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code']
-// RSS grows in healthy processes (V8 resizes new space, the allocator keeps
-// freed pages), and compiled code grows as the JIT tiers up hot functions
-// over the first thousands of calls (bounded by the program's size), so by
-// default both are reported but never fail a test.
-const DEFAULT_FAIL_ON = ['heapUsed', 'external', 'arrayBuffers']
+const { MEASURED_METRICS: METRICS, VERDICT_METRICS: DEFAULT_FAIL_ON } = require('../common/metric-names')
 
 const OPTION_KEYS = [
-  'iterations', 'warmup', 'samples', 'concurrency', 'alpha', 'minBytesPerIteration',
-  'minGrowth', 'failOn', 'checkResources', 'leftOpenRatio', 'name', 'countObjects'
+  'iterations',
+  'warmup',
+  'samples',
+  'concurrency',
+  'alpha',
+  'minBytesPerIteration',
+  'minGrowth',
+  'failOn',
+  'checkResources',
+  'leftOpenRatio',
+  'name',
+  'countObjects'
 ]
 
 const DEFAULTS = Object.freeze({
@@ -59,40 +63,12 @@ const DEFAULTS = Object.freeze({
   leftOpenRatio: 0.5
 })
 
-let forcedGc = null
-
-/**
- * A full, synchronous garbage collection, without `--expose-gc` on the command
- * line: V8 installs `gc` in contexts created while the flag is on, so the flag
- * is switched on, a fresh vm context hands its `gc` over, and the flag is
- * switched off again so that no later context (user code, a test runner's
- * sandbox) finds a `gc` global it did not ask for. Jest's --detectLeaks uses
- * the same technique. Works in Node 20+.
- */
-function getGc () {
-  if (forcedGc) return forcedGc
-  if (typeof globalThis.gc === 'function') {
-    forcedGc = globalThis.gc
-    return forcedGc
-  }
-  v8.setFlagsFromString('--expose-gc')
-  try {
-    forcedGc = vm.runInNewContext('gc')
-  } finally {
-    v8.setFlagsFromString('--no-expose-gc')
-  }
-  if (typeof forcedGc !== 'function') {
-    forcedGc = null
-    throw leakguardError('INVALID_VALUE', 'leakguard could not obtain a gc() function from V8 (--expose-gc had no effect)')
-  }
-  return forcedGc
-}
-
-function resolveOptions (options) {
+function resolveOptions(options) {
   const o = checkObject('options', options)
   checkKnownKeys('options', o, OPTION_KEYS)
   const iterations = checkInteger('options.iterations', o.iterations, { min: 10, max: 1e9 }) ?? DEFAULTS.iterations
-  const warmup = checkInteger('options.warmup', o.warmup, { min: 0, max: 1e9 }) ??
+  const warmup =
+    checkInteger('options.warmup', o.warmup, { min: 0, max: 1e9 }) ??
     // Long enough for the JIT to have compiled the hot paths: tier-ups add
     // code in steps of ~10 KB that look like growth if they fall in the run.
     Math.max(100, Math.round(iterations / 5))
@@ -102,14 +78,16 @@ function resolveOptions (options) {
   if (samples > iterations) {
     throw invalidOptionValue('options.samples', `at most options.iterations (${iterations})`, samples)
   }
-  const concurrency = checkInteger('options.concurrency', o.concurrency, { min: 1, max: 100_000 }) ?? DEFAULTS.concurrency
+  const concurrency =
+    checkInteger('options.concurrency', o.concurrency, { min: 1, max: 100_000 }) ?? DEFAULTS.concurrency
   const alpha = checkNumber('options.alpha', o.alpha, { min: 0, max: 0.5, exclusiveMin: true }) ?? DEFAULTS.alpha
-  const minBytesPerIteration = checkNumber('options.minBytesPerIteration', o.minBytesPerIteration, { min: 0 }) ??
-    DEFAULTS.minBytesPerIteration
+  const minBytesPerIteration =
+    checkNumber('options.minBytesPerIteration', o.minBytesPerIteration, { min: 0 }) ?? DEFAULTS.minBytesPerIteration
   const minGrowth = checkNumber('options.minGrowth', o.minGrowth, { min: 0 }) ?? DEFAULTS.minGrowth
   let failOn = DEFAULT_FAIL_ON
   if (o.failOn !== undefined) {
-    if (!Array.isArray(o.failOn)) throw invalidOptionType('options.failOn', `an array of ${METRICS.map((m) => `'${m}'`).join(' | ')}`, o.failOn)
+    if (!Array.isArray(o.failOn))
+      throw invalidOptionType('options.failOn', `an array of ${METRICS.map((m) => `'${m}'`).join(' | ')}`, o.failOn)
     for (const m of o.failOn) {
       if (!METRICS.includes(m)) {
         throw invalidOptionValue('options.failOn', `an array of ${METRICS.map((x) => `'${x}'`).join(' | ')}`, o.failOn)
@@ -118,7 +96,8 @@ function resolveOptions (options) {
     failOn = [...new Set(o.failOn)]
   }
   const checkResources = checkBoolean('options.checkResources', o.checkResources) ?? DEFAULTS.checkResources
-  const leftOpenRatio = checkNumber('options.leftOpenRatio', o.leftOpenRatio, { min: 0, max: 1, exclusiveMin: true }) ??
+  const leftOpenRatio =
+    checkNumber('options.leftOpenRatio', o.leftOpenRatio, { min: 0, max: 1, exclusiveMin: true }) ??
     DEFAULTS.leftOpenRatio
   const name = checkString('options.name', o.name)
   const countObjects = checkBoolean('options.countObjects', o.countObjects) ?? false
@@ -146,10 +125,9 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
  * throws for a leak). Rejects with a coded TypeError/RangeError for bad
  * arguments, and with `fn`'s own error if `fn` throws.
  */
-async function measureGrowth (fn, options) {
+async function measureGrowth(fn, options) {
   if (typeof fn !== 'function') throw invalidArgType('fn', 'a function', fn)
   const opts = resolveOptions(options)
-  const gc = getGc()
   const withScope = opts.checkResources ? scope.withScope : null
 
   // Resources left open, grouped by what and where they were created.
@@ -160,7 +138,7 @@ async function measureGrowth (fn, options) {
     autoTrack: true,
     captureStacks: true,
     onLeftOpen: 'ignore',
-    onReport (report) {
+    onReport(report) {
       if (!measuring || !report || !Array.isArray(report.leftOpen)) return
       for (const r of report.leftOpen) {
         const key = `${r.kind}\0${r.type}\0${r.site ?? ''}`
@@ -171,12 +149,10 @@ async function measureGrowth (fn, options) {
     }
   }
 
-  const call = withScope
-    ? (i) => withScope(() => fn(i), scopeOptions)
-    : (i) => fn(i)
+  const call = withScope ? (i) => withScope(() => fn(i), scopeOptions) : (i) => fn(i)
 
   let sawPromise = false
-  async function runRange (from, to) {
+  async function runRange(from, to) {
     if (opts.concurrency === 1) {
       for (let i = from; i < to; i++) {
         const r = call(i)
@@ -210,14 +186,14 @@ async function measureGrowth (fn, options) {
     rss: new Float64Array(capacity),
     code: new Float64Array(capacity)
   }
-  async function sample (k, iteration) {
+  async function sample(k, iteration) {
     // Let close callbacks and pending I/O of the last calls run, so that what
     // the calls released is garbage by the time the collector runs.
     if (sawPromise) await nextTurn()
     // One full collection per sample: a second one in the same turn frees
     // next to nothing more (weak callbacks run in a later task), doubles the
     // time to verdict, and a spike that survives is removed by the floor.
-    gc()
+    fullGc()
     const h = v8.getHeapStatistics()
     const c = v8.getHeapCodeStatistics()
     const code = c.code_and_metadata_size + c.bytecode_and_metadata_size
@@ -257,8 +233,12 @@ async function measureGrowth (fn, options) {
   // memory that grows costs the extra time.
   const grew = opts.failOn.some((m) => {
     const a = assessed[m]
-    return a.overall.pValue < opts.alpha && a.overall.slope >= opts.minBytesPerIteration &&
-      a.overall.slope > 0 && a.overall.growth >= opts.minGrowth
+    return (
+      a.overall.pValue < opts.alpha &&
+      a.overall.slope >= opts.minBytesPerIteration &&
+      a.overall.slope > 0 &&
+      a.overall.growth >= opts.minGrowth
+    )
   })
   if (grew) {
     await runSegment(points, capacity - 1)
@@ -278,7 +258,7 @@ async function measureGrowth (fn, options) {
     }
   }
 
-  function assessAll (n) {
+  function assessAll(n) {
     const xs = Array.from(at.subarray(0, n))
     const trendOptions = {
       alpha: opts.alpha,
@@ -341,7 +321,7 @@ async function measureGrowth (fn, options) {
 }
 
 let snapshotSeq = 0
-function writeSnapshot () {
+function writeSnapshot() {
   const file = path.join(os.tmpdir(), `leakguard-growth-${process.pid}-${Date.now()}-${snapshotSeq++}.heapsnapshot`)
   return v8.writeHeapSnapshot(file)
 }
@@ -356,7 +336,7 @@ const DATA_TYPES = new Set(['object', 'closure', 'array', 'regexp', 'native', 'n
  * snapshot. Node 20 has no v8.queryObjects, so this reads a snapshot; the
  * native parser of the snapshot capability can replace it.
  */
-function countObjects (file) {
+function countObjects(file) {
   const snap = JSON.parse(fs.readFileSync(file, 'utf8'))
   const meta = snap.snapshot.meta
   const width = meta.node_fields.length
@@ -387,7 +367,7 @@ function countObjects (file) {
 }
 
 /** Groups whose count grew by at least half an object per iteration, by size. */
-function diffObjectCounts (before, after, iterations) {
+function diffObjectCounts(before, after, iterations) {
   const out = []
   for (const [name, a] of after) {
     const b = before.get(name) ?? { count: 0, size: 0 }
@@ -401,12 +381,7 @@ function diffObjectCounts (before, after, iterations) {
 
 /** `1.02 KB` / `64 B` / `3.4 MB` (1 KB = 1024 B). */
 
-function formatP (p) {
-  if (p >= 0.001) return p.toFixed(3)
-  return p.toExponential(1)
-}
-
-function formatSite (site) {
+function formatSite(site) {
   if (!site) return 'site unknown'
   const cwd = process.cwd() + path.sep
   let s = String(site)
@@ -414,28 +389,31 @@ function formatSite (site) {
   return s.replace(/^file:\/\//, '')
 }
 
-function formatCount (n) {
+function formatCount(n) {
   return Number.isInteger(n) ? String(n) : n.toFixed(2)
 }
 
 /**
  * The one sentence of a report: e.g. `heapUsed grew 1.02 KB per iteration
- * over 2000 iterations (p = 3.1e-9, Theil–Sen slope; 33 post-GC samples);
+ * over 2000 iterations (p<0.001, Theil–Sen slope; 33 post-GC samples);
  * external flat. Each iteration left open: 1 Timeout (created at x.js:7:3)`.
  */
-function describeReport (report, leftOpenFailed) {
+function describeReport(report, leftOpenFailed) {
   const { metrics, iterations } = report
   const n = report.samples.iteration.length
   const parts = []
   // Largest first: for a Buffer leak, external leads and heapUsed (the JS
   // wrappers) follows.
-  const failedMetrics = METRICS.filter((m) => metrics[m].failed)
-    .sort((a, b) => metrics[b].bytesPerIteration - metrics[a].bytesPerIteration)
+  const failedMetrics = METRICS.filter((m) => metrics[m].failed).sort(
+    (a, b) => metrics[b].bytesPerIteration - metrics[a].bytesPerIteration
+  )
   for (const m of failedMetrics) {
     const g = metrics[m]
-    parts.push(`${m} grew ${formatBytes(g.bytesPerIteration)} per iteration over ${iterations} iterations ` +
-      `(p = ${formatP(g.pValue)}, Theil–Sen slope; ${n} post-GC samples` +
-      `${report.confirmed ? `; still growing over the last ${iterations / 2}` : ''})`)
+    parts.push(
+      `${m} grew ${formatBytes(g.bytesPerIteration)} per iteration over ${iterations} iterations ` +
+        `(${formatP(g.pValue)}, Theil–Sen slope; ${n} post-GC samples` +
+        `${report.confirmed ? `; still growing over the last ${iterations / 2}` : ''})`
+    )
   }
   const others = METRICS.filter((m) => !metrics[m].failed).map((m) => {
     const g = metrics[m]
@@ -447,17 +425,24 @@ function describeReport (report, leftOpenFailed) {
     text = `${parts.join('; ')}; ${others.join(', ')}.`
   } else {
     const h = metrics.heapUsed
-    text = `Memory bounded over ${iterations} iterations: heapUsed ${formatBytes(h.bytesPerIteration)} per iteration ` +
-      `(p = ${formatP(h.pValue)}; ${n} post-GC samples); ${others.filter((o) => !o.startsWith('heapUsed')).join(', ')}.`
+    text =
+      `Memory bounded over ${iterations} iterations: heapUsed ${formatBytes(h.bytesPerIteration)} per iteration ` +
+      `(${formatP(h.pValue)}; ${n} post-GC samples); ${others.filter((o) => !o.startsWith('heapUsed')).join(', ')}.`
   }
   if (report.objects && report.objects.length > 0 && !report.verdict.bounded) {
-    const list = report.objects.slice(0, 5).map((o) =>
-      `${formatCount(Math.round(o.perIteration * 100) / 100)} ${o.name} (${formatBytes(o.sizeDelta / iterations)})`)
+    const list = report.objects
+      .slice(0, 5)
+      .map(
+        (o) =>
+          `${formatCount(Math.round(o.perIteration * 100) / 100)} ${o.name} (${formatBytes(o.sizeDelta / iterations)})`
+      )
     text += ` Heap objects added per iteration: ${list.join(', ')}.`
   }
   if (leftOpenFailed.length > 0) {
-    const list = leftOpenFailed.map((g) =>
-      `${formatCount(Math.round(g.perIteration * 100) / 100)} ${g.type}${g.kind && g.kind.toLowerCase() !== String(g.type).toLowerCase() ? ` ${g.kind}` : ''} (created at ${formatSite(g.site)})`)
+    const list = leftOpenFailed.map(
+      (g) =>
+        `${formatCount(Math.round(g.perIteration * 100) / 100)} ${g.type}${g.kind && g.kind.toLowerCase() !== String(g.type).toLowerCase() ? ` ${g.kind}` : ''} (created at ${formatSite(g.site)})`
+    )
     text += ` Each iteration left open: ${list.join(', ')}.`
   }
   return text
@@ -468,7 +453,7 @@ function describeReport (report, leftOpenFailed) {
  * when a checked metric grows or iterations leave resources open; resolves
  * with the report otherwise. `err.report` holds the full report.
  */
-async function assertMemoryBounded (fn, options) {
+async function assertMemoryBounded(fn, options) {
   const report = await measureGrowth(fn, options)
   if (report.verdict.bounded) return report
   const actual = {}
@@ -496,4 +481,4 @@ async function assertMemoryBounded (fn, options) {
   throw err
 }
 
-module.exports = { measureGrowth, assertMemoryBounded, formatBytes }
+module.exports = { measureGrowth, assertMemoryBounded }

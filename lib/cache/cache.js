@@ -7,28 +7,63 @@
 
 const { cacheOps } = require('../common/native')
 const {
-  describe, withCode, invalidArgType, checkObject, checkKnownKeys, checkInteger, checkNumber,
-  checkBoolean, checkString, checkFunction
+  describe,
+  withCode,
+  invalidArgType,
+  checkObject,
+  checkKnownKeys,
+  checkInteger,
+  checkNumber,
+  checkBoolean,
+  checkString,
+  checkFunction
 } = require('../common/errors')
 
 const {
-  open: nOpen, bind: nBind, set: nSet, setJson: nSetJson, delete: nDelete,
-  pop: nPop, clear: nClear, purgeStale: nPurgeStale, remainingTtl: nRemainingTtl, list: nList,
-  entry: nEntry, stats: nStats, size: nSize, calculatedSize: nCalculatedSize, info: nInfo,
-  dropNamed: nDropNamed, names: nNames, now: nNow
+  open: nOpen,
+  bind: nBind,
+  set: nSet,
+  setJson: nSetJson,
+  delete: nDelete,
+  pop: nPop,
+  clear: nClear,
+  purgeStale: nPurgeStale,
+  remainingTtl: nRemainingTtl,
+  list: nList,
+  entry: nEntry,
+  stats: nStats,
+  size: nSize,
+  calculatedSize: nCalculatedSize,
+  info: nInfo,
+  dropNamed: nDropNamed,
+  names: nNames,
+  now: nNow
 } = cacheOps
 
-const OPTIONS = ['max', 'maxSize', 'maxEntrySize', 'ttl', 'updateAgeOnGet', 'allowStale', 'dispose', 'name', 'perf', 'memo']
+const OPTIONS = [
+  'max',
+  'maxSize',
+  'maxEntrySize',
+  'ttl',
+  'updateAgeOnGet',
+  'allowStale',
+  'dispose',
+  'name',
+  'perf',
+  'memo'
+]
 const SET_OPTIONS = ['ttl']
 const LIST_KEYS = 0
 const LIST_VALUES = 1
 const LIST_ENTRIES = 2
 const LIST_DUMP = 3
 
-function invalidValue (key, what, cause) {
+function invalidValue(key, what, cause) {
   const err = new TypeError(
     `The value for key ${describe(key)} cannot be stored: ${what} (a BoundedCache stores strings, numbers, ` +
-    'booleans, null, Buffer/Uint8Array and JSON-compatible objects and arrays)', cause ? { cause } : undefined)
+      'booleans, null, Buffer/Uint8Array and JSON-compatible objects and arrays)',
+    cause ? { cause } : undefined
+  )
   return withCode(err, 'INVALID_VALUE')
 }
 
@@ -37,7 +72,7 @@ class Unsupported extends Error {}
 // Throws on anything JSON.stringify would silently drop or change: functions,
 // symbols, undefined, non-finite numbers, and objects that are not plain
 // objects or arrays (Map, Set, Date, class instances, nested Buffers).
-function strictReplacer (k, v) {
+function strictReplacer(k, v) {
   const t = typeof v
   const where = k === '' ? 'the value' : `property ${describe(k)}`
   if (t === 'function' || t === 'symbol' || t === 'undefined' || t === 'bigint') {
@@ -49,14 +84,16 @@ function strictReplacer (k, v) {
   if (typeof original === 'object' && original !== null) {
     const proto = Object.getPrototypeOf(original)
     if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
-      const name = (proto && proto.constructor && proto.constructor.name) || 'an exotic object'
-      throw new Unsupported(`${where} is ${name === 'an exotic object' ? name : `a ${name}`}, not a plain object or array`)
+      const name = proto?.constructor?.name || 'an exotic object'
+      throw new Unsupported(
+        `${where} is ${name === 'an exotic object' ? name : `a ${name}`}, not a plain object or array`
+      )
     }
   }
   return v
 }
 
-function toJson (key, value) {
+function toJson(key, value) {
   try {
     return JSON.stringify(value, strictReplacer)
   } catch (err) {
@@ -73,15 +110,18 @@ const MEMO_STRING_MAX = 256
 const MEMO_REPLAY = 256
 
 /** Values that may be handed out twice: immutable and small. */
-function memoizable (v) {
+function memoizable(v) {
   const t = typeof v
-  return t === 'string' ? v.length <= MEMO_STRING_MAX : (t === 'number' || t === 'boolean' || v === null)
+  return t === 'string' ? v.length <= MEMO_STRING_MAX : t === 'number' || t === 'boolean' || v === null
 }
 
-function checkPerf (value) {
+function checkPerf(value) {
   if (value === undefined) return undefined
   if (value === null || typeof value !== 'object' || typeof value.now !== 'function') {
-    throw withCode(new TypeError(`options.perf must be an object with a now() method (received ${describe(value)})`), 'INVALID_OPTION')
+    throw withCode(
+      new TypeError(`options.perf must be an object with a now() method (received ${describe(value)})`),
+      'INVALID_OPTION'
+    )
   }
   return value
 }
@@ -116,9 +156,14 @@ class BoundedCache {
   /**
    * @param {import('../../index').BoundedCacheOptions} options
    */
-  constructor (options) {
+  constructor(options) {
     if (options === undefined) {
-      throw withCode(new TypeError('options is required: new BoundedCache({ max }) or ({ maxSize }); an unbounded cache is the leak'), 'INVALID_OPTION')
+      throw withCode(
+        new TypeError(
+          'options is required: new BoundedCache({ max }) or ({ maxSize }); an unbounded cache is the leak'
+        ),
+        'INVALID_OPTION'
+      )
     }
     const o = checkObject('options', options, { optional: false })
     checkKnownKeys('options', o, OPTIONS)
@@ -133,21 +178,44 @@ class BoundedCache {
     const perf = checkPerf(o.perf)
     const memo = checkBoolean('options.memo', o.memo)
     if (max === undefined && maxSize === undefined) {
-      throw withCode(new TypeError('At least one of options.max or options.maxSize is required: an unbounded cache is the leak this package exists to prevent'), 'INVALID_OPTION')
+      throw withCode(
+        new TypeError(
+          'At least one of options.max or options.maxSize is required: an unbounded cache is the leak this package exists to prevent'
+        ),
+        'INVALID_OPTION'
+      )
     }
     if (maxEntrySize !== undefined && maxSize !== undefined && maxEntrySize > maxSize) {
-      throw withCode(new RangeError(`options.maxEntrySize must be <= options.maxSize (${maxSize}) (received ${maxEntrySize})`), 'INVALID_OPTION')
+      throw withCode(
+        new RangeError(`options.maxEntrySize must be <= options.maxSize (${maxSize}) (received ${maxEntrySize})`),
+        'INVALID_OPTION'
+      )
     }
     if (updateAgeOnGet && !ttl) {
-      throw withCode(new RangeError('options.updateAgeOnGet needs options.ttl > 0 (received updateAgeOnGet: true without a ttl)'), 'INVALID_OPTION')
+      throw withCode(
+        new RangeError('options.updateAgeOnGet needs options.ttl > 0 (received updateAgeOnGet: true without a ttl)'),
+        'INVALID_OPTION'
+      )
     }
     if (perf !== undefined) {
       const t = perf.now()
       if (typeof t !== 'number' || !Number.isFinite(t)) {
-        throw withCode(new TypeError(`options.perf.now() must return a finite number (received ${describe(t)})`), 'INVALID_OPTION')
+        throw withCode(
+          new TypeError(`options.perf.now() must return a finite number (received ${describe(t)})`),
+          'INVALID_OPTION'
+        )
       }
     }
-    this.#h = nOpen(name, max ?? 0, maxSize ?? 0, maxEntrySize ?? 0, ttl ?? 0, updateAgeOnGet === true, allowStale === true, dispose)
+    this.#h = nOpen(
+      name,
+      max ?? 0,
+      maxSize ?? 0,
+      maxEntrySize ?? 0,
+      ttl ?? 0,
+      updateAgeOnGet === true,
+      allowStale === true,
+      dispose
+    )
     // Only where it is exact and cheap: a store no other thread uses, no
     // expiry to check, no dispose that could read the cache mid-eviction.
     const useMemo = memo !== false && name === undefined && !ttl && dispose === undefined
@@ -191,7 +259,7 @@ class BoundedCache {
   // It is off for named stores (other threads change them), with a ttl or
   // dispose, and with `memo: false`.
 
-  get (key) {
+  get(key) {
     const memo = this.#memo
     if (memo !== null) {
       const slot = memo.get(key)
@@ -209,7 +277,7 @@ class BoundedCache {
     return perf === undefined ? this.#get(key) : this.#get(key, perf.now())
   }
 
-  #getAndRemember (key) {
+  #getAndRemember(key) {
     if (this.#memoNext === MEMO_SLOTS) this.#forget()
     const slot = this.#memoNext
     const value = this.#getRemember(key, slot)
@@ -223,12 +291,12 @@ class BoundedCache {
   }
 
   /** Drops one key from the memo. */
-  #unmemo (key) {
+  #unmemo(key) {
     const slot = this.#memo.get(key)
     if (slot !== undefined) this.#unmemoSlot(slot)
   }
 
-  #unmemoSlot (slot) {
+  #unmemoSlot(slot) {
     const key = this.#memoKeys[slot]
     if (key === undefined) return // already dropped
     this.#memo.delete(key)
@@ -237,7 +305,7 @@ class BoundedCache {
   }
 
   /** Empties the memo, after the store has replayed its queue (its slots are about to be reused). */
-  #forget () {
+  #forget() {
     if (this.#replay[0] !== 0) this.#touch()
     if (this.#memoNext === 0) return
     this.#memo.clear()
@@ -247,7 +315,7 @@ class BoundedCache {
   }
 
   /** Turns the memo off for good (a ttl came into play). */
-  #memoOff () {
+  #memoOff() {
     if (this.#memo === null) return
     this.#forget()
     this.#memo = null
@@ -256,13 +324,13 @@ class BoundedCache {
   }
 
   /** What a native set returned: the memo slot an eviction emptied (-1 none, -2 several). */
-  #afterSet (evictedSlot) {
+  #afterSet(evictedSlot) {
     if (evictedSlot === -1 || this.#memo === null) return
     if (evictedSlot === -2) this.#forget()
     else this.#unmemoSlot(evictedSlot)
   }
 
-  peek (key) {
+  peek(key) {
     const memo = this.#memo
     if (memo !== null) {
       const slot = memo.get(key)
@@ -272,14 +340,14 @@ class BoundedCache {
     return perf === undefined ? this.#peek(key) : this.#peek(key, perf.now())
   }
 
-  has (key) {
+  has(key) {
     const memo = this.#memo
-    if (memo !== null && memo.has(key)) return true
+    if (memo?.has(key)) return true
     const perf = this.#perf
     return perf === undefined ? this.#has(key) : this.#has(key, perf.now())
   }
 
-  set (key, value, options) {
+  set(key, value, options) {
     let ttl
     if (options !== undefined) {
       checkObject('options', options)
@@ -311,45 +379,53 @@ class BoundedCache {
     return this
   }
 
-  delete (key) {
+  delete(key) {
     if (this.#memo !== null) this.#unmemo(key)
     return nDelete(this.#h, key)
   }
 
-  clear () {
+  clear() {
     if (this.#memo !== null) this.#forget()
     nClear(this.#h)
   }
 
-  pop () {
+  pop() {
     if (this.#memo !== null) this.#forget()
     return nPop(this.#h)
   }
 
-  getRemainingTTL (key) {
+  getRemainingTTL(key) {
     const perf = this.#perf
     return nRemainingTtl(this.#h, key, perf === undefined ? undefined : perf.now())
   }
 
-  purgeStale () {
+  purgeStale() {
     const perf = this.#perf
     return nPurgeStale(this.#h, perf === undefined ? undefined : perf.now())
   }
 
-  #list (mode) {
+  #list(mode) {
     const perf = this.#perf
     return nList(this.#h, perf === undefined ? undefined : perf.now(), mode)
   }
 
   /** Keys, most recently used first (a snapshot taken when iteration starts). */
-  * keys () { yield * this.#list(LIST_KEYS) }
+  *keys() {
+    yield* this.#list(LIST_KEYS)
+  }
   /** Values, most recently used first. */
-  * values () { yield * this.#list(LIST_VALUES) }
+  *values() {
+    yield* this.#list(LIST_VALUES)
+  }
   /** [key, value] pairs, most recently used first. */
-  * entries () { yield * this.#list(LIST_ENTRIES) }
-  [Symbol.iterator] () { return this.entries() }
+  *entries() {
+    yield* this.#list(LIST_ENTRIES)
+  }
+  [Symbol.iterator]() {
+    return this.entries()
+  }
 
-  forEach (fn, thisArg) {
+  forEach(fn, thisArg) {
     if (typeof fn !== 'function') throw invalidArgType('fn', 'a function', fn)
     for (const [k, v] of this.#list(LIST_ENTRIES)) fn.call(thisArg, v, k, this)
   }
@@ -358,7 +434,7 @@ class BoundedCache {
    * lru-cache's dump format: `[key, { value, ttl?, start? }]`, least recently
    * used first, `start` as a `Date.now()` timestamp; `load()` takes it back.
    */
-  dump () {
+  dump() {
     const rows = this.#list(LIST_DUMP)
     const now = this.#now()
     const wall = Date.now()
@@ -375,7 +451,7 @@ class BoundedCache {
     return out
   }
 
-  load (arr) {
+  load(arr) {
     if (!Array.isArray(arr)) throw invalidArgType('arr', 'an array of [key, entry] pairs from dump()', arr)
     this.clear()
     const now = this.#now()
@@ -403,7 +479,7 @@ class BoundedCache {
    * lru-cache's `info(key)`: `{ value, ttl?, start? }` without updating
    * recency, or undefined; `ttl` is the time left, `start` is `Date.now()`.
    */
-  info (key) {
+  info(key) {
     const e = nEntry(this.#h, key)
     if (e === undefined) return undefined
     const [value, start, ttl] = e
@@ -415,34 +491,60 @@ class BoundedCache {
     return entry
   }
 
-  stats () {
+  stats() {
     return nStats(this.#h)
   }
 
   /** Which native store this instance uses: `{ name, references, registered }`. */
-  storeInfo () {
+  storeInfo() {
     return nInfo(this.#h)
   }
 
-  #now () {
+  #now() {
     const perf = this.#perf
     return perf === undefined ? nNow() : perf.now()
   }
 
-  get size () { return nSize(this.#h) }
-  get calculatedSize () { return nCalculatedSize(this.#h) }
-  get max () { return this.#max }
-  get maxSize () { return this.#maxSize }
-  get maxEntrySize () { return this.#maxEntrySize }
-  get ttl () { return this.#ttl }
-  get updateAgeOnGet () { return this.#updateAgeOnGet }
-  get allowStale () { return this.#allowStale }
-  get name () { return this.#name }
-  get dispose () { return this.#dispose }
-  get perf () { return this.#perf }
+  get size() {
+    return nSize(this.#h)
+  }
+  get calculatedSize() {
+    return nCalculatedSize(this.#h)
+  }
+  get max() {
+    return this.#max
+  }
+  get maxSize() {
+    return this.#maxSize
+  }
+  get maxEntrySize() {
+    return this.#maxEntrySize
+  }
+  get ttl() {
+    return this.#ttl
+  }
+  get updateAgeOnGet() {
+    return this.#updateAgeOnGet
+  }
+  get allowStale() {
+    return this.#allowStale
+  }
+  get name() {
+    return this.#name
+  }
+  get dispose() {
+    return this.#dispose
+  }
+  get perf() {
+    return this.#perf
+  }
   /** Whether the memo of hot values is in use (see `get`). */
-  get memo () { return this.#memo !== null }
-  get [Symbol.toStringTag] () { return 'BoundedCache' }
+  get memo() {
+    return this.#memo !== null
+  }
+  get [Symbol.toStringTag]() {
+    return 'BoundedCache'
+  }
 
   /**
    * Forgets the shared store called `name`: the next `new BoundedCache({ name })`
@@ -450,13 +552,13 @@ class BoundedCache {
    * it; its memory is freed once they are all garbage-collected.
    * @returns {boolean} whether a store of that name existed
    */
-  static drop (name) {
+  static drop(name) {
     if (typeof name !== 'string') throw invalidArgType('name', 'a string', name)
     return nDropNamed(name)
   }
 
   /** Names of the shared stores that currently exist in this process. */
-  static names () {
+  static names() {
     return nNames()
   }
 }

@@ -15,7 +15,7 @@ const { pathToFileURL } = require('node:url')
 const PROGRESS_EVERY_MS = 80
 
 let lastProgress = 0
-function progress (phase, done, total, force = false) {
+function progress(phase, done, total, force = false) {
   const now = Date.now()
   if (!force && done !== total && now - lastProgress < PROGRESS_EVERY_MS) return
   lastProgress = now
@@ -24,35 +24,39 @@ function progress (phase, done, total, force = false) {
 
 class ModuleUsageError extends Error {}
 
-async function loadHandler (file, exportName) {
+async function loadHandler(file, exportName) {
   let ns
   try {
     // import() loads ESM and CommonJS alike; for CommonJS, `default` is module.exports.
     ns = await import(pathToFileURL(file).href)
   } catch (err) {
-    throw new ModuleUsageError(`cannot load ${file}: ${err && err.message}`, { cause: err })
+    throw new ModuleUsageError(`cannot load ${file}: ${err?.message}`, { cause: err })
   }
   const def = ns.default
   let handler
   if (exportName !== undefined) {
-    handler = ns[exportName] ?? (def && def[exportName])
+    handler = ns[exportName] ?? def?.[exportName]
     if (typeof handler !== 'function') {
-      throw new ModuleUsageError(`${file} has no function export '${exportName}' (exports: ${exportsOf(ns).join(', ') || 'none'})`)
+      throw new ModuleUsageError(
+        `${file} has no function export '${exportName}' (exports: ${exportsOf(ns).join(', ') || 'none'})`
+      )
     }
   } else {
     handler = typeof def === 'function' ? def : def && typeof def.default === 'function' ? def.default : undefined
     if (handler === undefined) {
-      throw new ModuleUsageError(`${file} has no default export function nor a function module.exports (exports: ${exportsOf(ns).join(', ') || 'none'}); pass --export <name>`)
+      throw new ModuleUsageError(
+        `${file} has no default export function nor a function module.exports (exports: ${exportsOf(ns).join(', ') || 'none'}); pass --export <name>`
+      )
     }
   }
-  const makeJob = ns.makeJob ?? (def && def.makeJob)
+  const makeJob = ns.makeJob ?? def?.makeJob
   if (makeJob !== undefined && typeof makeJob !== 'function') {
     throw new ModuleUsageError(`${file} exports makeJob, but it is not a function`)
   }
   return { handler, makeJob: makeJob || ((i) => ({ id: i, data: { i } })) }
 }
 
-function exportsOf (ns) {
+function exportsOf(ns) {
   const names = new Set(Object.keys(ns).filter((k) => k !== 'default'))
   if (ns.default && typeof ns.default === 'object') for (const k of Object.keys(ns.default)) names.add(k)
   return [...names]
@@ -63,14 +67,14 @@ function exportsOf (ns) {
  * error paths are real leaks. Only a first job that throws aborts (the
  * handler is most likely broken, or needs a makeJob export).
  */
-async function runJob (state, i) {
+async function runJob(state, i) {
   try {
     await settleWithin(state.handler(state.makeJob(i)), state.jobTimeoutMs, i)
   } catch (err) {
     if (err instanceof ModuleUsageError) throw err
     state.errors.count++
-    if (state.errors.first === undefined) state.errors.first = err && err.stack ? String(err.stack) : String(err)
-    if (i === 0) throw new ModuleUsageError(`the first job threw: ${err && err.message}`, { cause: err })
+    if (state.errors.first === undefined) state.errors.first = err?.stack ? String(err.stack) : String(err)
+    if (i === 0) throw new ModuleUsageError(`the first job threw: ${err?.message}`, { cause: err })
   }
 }
 
@@ -81,23 +85,29 @@ async function runJob (state, i) {
  * half-way once nothing else is pending. The timer keeps the process alive
  * on purpose, and is cleared as soon as the job settles.
  */
-function settleWithin (result, ms, i) {
+function settleWithin(result, ms, i) {
   if (!ms || result === null || typeof result !== 'object' || typeof result.then !== 'function') return result
   let timer
-  const expired = new Promise((resolve, reject) => {
-    timer = setTimeout(() => reject(new ModuleUsageError(
-      `job ${i} did not settle within ${ms} ms (--job-timeout): the handler must resolve or reject for every job; raise --job-timeout for slow jobs`
-    )), ms)
+  const expired = new Promise((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ModuleUsageError(
+            `job ${i} did not settle within ${ms} ms (--job-timeout): the handler must resolve or reject for every job; raise --job-timeout for slow jobs`
+          )
+        ),
+      ms
+    )
   })
   return Promise.race([result, expired]).finally(() => clearTimeout(timer))
 }
 
 /** Runs jobs [from, from + n), `concurrency` at a time, reporting each completion. */
-async function runJobs (state, from, n, concurrency, onDone) {
+async function runJobs(state, from, n, concurrency, onDone) {
   let next = from
   const end = from + n
   let finished = 0
-  async function lane () {
+  async function lane() {
     while (next < end) {
       await runJob(state, next++)
       onDone(++finished)
@@ -107,12 +117,18 @@ async function runJobs (state, from, n, concurrency, onDone) {
 }
 
 /** The figures measureGrowth samples, the same way: heapUsed is the data part, compiled code is apart. */
-function readMemory () {
+function readMemory() {
   const h = v8.getHeapStatistics()
   const c = v8.getHeapCodeStatistics()
   const code = c.code_and_metadata_size + c.bytecode_and_metadata_size
   const m = process.memoryUsage()
-  return { heapUsed: h.used_heap_size - code, external: h.external_memory, arrayBuffers: m.arrayBuffers, rss: m.rss, code }
+  return {
+    heapUsed: h.used_heap_size - code,
+    external: h.external_memory,
+    arrayBuffers: m.arrayBuffers,
+    rss: m.rss,
+    code
+  }
 }
 
 /**
@@ -122,7 +138,7 @@ function readMemory () {
  * the same sampling, trend test and left-open accounting as
  * assertMemoryBounded(), so the CLI and a user's test agree.
  */
-async function measure (state, opts) {
+async function measure(state, opts) {
   const { measureGrowth } = require('../assert/assert')
   const { withScope } = require('../scope/scope')
   const total = opts.warmup + opts.jobs
@@ -149,19 +165,22 @@ async function measure (state, opts) {
     if (done < opts.warmup) samples.push({ job: done, ...readMemory() })
   }
   let next = opts.warmup
-  const report = await measureGrowth(async () => {
-    await runJob(state, next++)
-    // measureGrowth confirms growth with a second run as long as the first.
-    if (next <= total) progress('measure', next, total)
-    else progress('confirm', next - total, opts.jobs)
-  }, {
-    iterations: opts.jobs,
-    warmup: 0,
-    samples: Math.min(80, opts.jobs),
-    concurrency: opts.concurrency,
-    ...(opts.minGrowth === undefined ? {} : { minGrowth: opts.minGrowth }),
-    name: path.basename(opts.module)
-  })
+  const report = await measureGrowth(
+    async () => {
+      await runJob(state, next++)
+      // measureGrowth confirms growth with a second run as long as the first.
+      if (next <= total) progress('measure', next, total)
+      else progress('confirm', next - total, opts.jobs)
+    },
+    {
+      iterations: opts.jobs,
+      warmup: 0,
+      samples: Math.min(80, opts.jobs),
+      concurrency: opts.concurrency,
+      ...(opts.minGrowth === undefined ? {} : { minGrowth: opts.minGrowth }),
+      name: path.basename(opts.module)
+    }
+  )
   if (report.confirmed) progress('confirm', opts.jobs, opts.jobs, true)
   else progress('measure', total, total, true)
   const s = report.samples
@@ -182,7 +201,13 @@ async function measure (state, opts) {
       reason: m.reason
     }
   }
-  const leftOpen = report.leftOpen.map((g) => ({ kind: g.kind, type: g.type, site: g.site, count: g.count, perJob: g.perIteration }))
+  const leftOpen = report.leftOpen.map((g) => ({
+    kind: g.kind,
+    type: g.type,
+    site: g.site,
+    count: g.count,
+    perJob: g.perIteration
+  }))
   return {
     samples,
     metrics,
@@ -200,7 +225,7 @@ async function measure (state, opts) {
  * frames (holding the handler and the last job) would be "(Stack roots)" and
  * give the shortest, least useful retainer paths.
  */
-function writeFromEmptyStack (snapshot, file) {
+function writeFromEmptyStack(snapshot, file) {
   return new Promise((resolve, reject) => {
     setImmediate(() => {
       try {
@@ -212,7 +237,7 @@ function writeFromEmptyStack (snapshot, file) {
   })
 }
 
-async function heapDiff (state, opts, first) {
+async function heapDiff(state, opts, first) {
   const snapshot = require('../snapshot/snapshot')
   if (opts.snapshotJobs === 0) return { heapDiff: null, heapDiffNote: 'skipped (--snapshot-jobs 0)' }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-check-'))
@@ -244,10 +269,15 @@ async function heapDiff (state, opts, first) {
   }
 }
 
-async function run (opts) {
+async function run(opts) {
   const started = Date.now()
   const loaded = await loadHandler(opts.module, opts.exportName)
-  const state = { handler: loaded.handler, makeJob: loaded.makeJob, jobTimeoutMs: opts.jobTimeoutMs, errors: { count: 0, first: undefined } }
+  const state = {
+    handler: loaded.handler,
+    makeJob: loaded.makeJob,
+    jobTimeoutMs: opts.jobTimeoutMs,
+    errors: { count: 0, first: undefined }
+  }
   const m = await measure(state, opts)
   const diff = await heapDiff(state, opts, m.next)
   return {
@@ -274,17 +304,22 @@ async function run (opts) {
 }
 
 process.once('message', (msg) => {
-  if (!msg || msg.type !== 'run') return
+  if (msg?.type !== 'run') return
   run(msg.options).then(
     (result) => finish({ type: 'result', result }),
-    (err) => finish({
-      type: 'error',
-      error: { message: err && err.message ? err.message : String(err), stack: err && err.stack, usage: err instanceof ModuleUsageError }
-    })
+    (err) =>
+      finish({
+        type: 'error',
+        error: {
+          message: err?.message ? err.message : String(err),
+          stack: err?.stack,
+          usage: err instanceof ModuleUsageError
+        }
+      })
   )
 })
 
-function finish (msg) {
+function finish(msg) {
   // Exit explicitly: a leaky handler may have left intervals and sockets that
   // would keep this process alive for ever.
   process.send(msg, () => process.exit(0))

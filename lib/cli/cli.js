@@ -8,7 +8,7 @@
 // (lib/cli/check-child.js) talks to us over IPC: `progress` messages, then one
 // `result` or `error`.
 
-const { formatBytes: formatUnsigned } = require('../common/format')
+const { formatBytes: formatUnsigned, formatP } = require('../common/format')
 // Verdict lines show growth, so positive figures carry their sign.
 const formatBytes = (n) => formatUnsigned(n, { signed: true })
 const fs = require('node:fs')
@@ -20,10 +20,11 @@ const EXIT_BOUNDED = 0
 const EXIT_LEAK = 1
 const EXIT_USAGE = 2
 
-const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code']
+const { MEASURED_METRICS: METRICS, VERDICT_METRICS } = require('../common/metric-names')
 
 const USAGE = {
-  check: 'leakguard check <module> [--jobs N] [--warmup N] [--export name] [--concurrency N] [--snapshot-jobs N] [--min-growth BYTES] [--job-timeout MS] [--report out.html] [--json]',
+  check:
+    'leakguard check <module> [--jobs N] [--warmup N] [--export name] [--concurrency N] [--snapshot-jobs N] [--min-growth BYTES] [--job-timeout MS] [--report out.html] [--json]',
   diff: 'leakguard diff <before.heapsnapshot> <after.heapsnapshot> [--jobs-between N] [--top N] [--json]',
   demo: 'leakguard demo [--jobs N] [--report out.html] [--json]'
 }
@@ -109,7 +110,7 @@ Exit codes: 0 when the leaky worker is found leaking and the fixed one bounded
 }
 
 class UsageError extends Error {
-  constructor (command, message) {
+  constructor(command, message) {
     super(message)
     this.name = 'UsageError'
     this.command = command
@@ -118,7 +119,7 @@ class UsageError extends Error {
 
 // ---- argument parsing ---------------------------------------------------------
 
-function intFlag (command, values, name, { min, def }) {
+function intFlag(command, values, name, { min, def }) {
   const raw = values[name]
   if (raw === undefined) return def
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < min) {
@@ -127,10 +128,15 @@ function intFlag (command, values, name, { min, def }) {
   return Number(raw)
 }
 
-function parse (command, args, options, positionals) {
+function parse(command, args, options, positionals) {
   let parsed
   try {
-    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true })
+    parsed = parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true
+    })
   } catch (err) {
     // parseArgs' messages are good ("Unknown option '--jbos'"); keep them, minus its advice to use '--'.
     throw new UsageError(command, err.message.replace(/\. To specify a positional argument.*$/s, ''))
@@ -146,18 +152,23 @@ function parse (command, args, options, positionals) {
   return parsed
 }
 
-function parseCheck (args, cwd) {
-  const p = parse('check', args, {
-    jobs: { type: 'string' },
-    warmup: { type: 'string' },
-    export: { type: 'string' },
-    concurrency: { type: 'string' },
-    'snapshot-jobs': { type: 'string' },
-    'min-growth': { type: 'string' },
-    'job-timeout': { type: 'string' },
-    report: { type: 'string' },
-    json: { type: 'boolean' }
-  }, [1, 1])
+function parseCheck(args, cwd) {
+  const p = parse(
+    'check',
+    args,
+    {
+      jobs: { type: 'string' },
+      warmup: { type: 'string' },
+      export: { type: 'string' },
+      concurrency: { type: 'string' },
+      'snapshot-jobs': { type: 'string' },
+      'min-growth': { type: 'string' },
+      'job-timeout': { type: 'string' },
+      report: { type: 'string' },
+      json: { type: 'boolean' }
+    },
+    [1, 1]
+  )
   if (p.help) return p
   const v = p.values
   const jobs = intFlag('check', v, 'jobs', { min: 20, def: 1000 })
@@ -173,14 +184,15 @@ function parseCheck (args, cwd) {
     report: v.report === undefined ? undefined : path.resolve(cwd, v.report),
     json: v.json === true
   }
-  if (v.export !== undefined && v.export.length === 0) throw new UsageError('check', "--export must be a non-empty name (received '')")
+  if (v.export !== undefined && v.export.length === 0)
+    throw new UsageError('check', "--export must be a non-empty name (received '')")
   if (opts.concurrency > opts.jobs) {
     throw new UsageError('check', `--concurrency must be <= --jobs (received ${opts.concurrency} > ${opts.jobs})`)
   }
   return opts
 }
 
-function resolveModule (command, spec, cwd) {
+function resolveModule(command, spec, cwd) {
   const file = path.resolve(cwd, spec)
   let stat
   try {
@@ -194,14 +206,20 @@ function resolveModule (command, spec, cwd) {
 
 // ---- progress -------------------------------------------------------------------
 
-const PHASE_LABEL = { warmup: 'warm-up', measure: 'measuring', confirm: 'confirming growth', snapshot: 'heap snapshots', diff: 'diffing snapshots' }
+const PHASE_LABEL = {
+  warmup: 'warm-up',
+  measure: 'measuring',
+  confirm: 'confirming growth',
+  snapshot: 'heap snapshots',
+  diff: 'diffing snapshots'
+}
 
 /**
  * Progress on stderr: a \r-redrawn bar sized to the terminal on a TTY, plain
  * lines at quarter marks otherwise (CI logs, pipes, --json).
  */
 class Progress {
-  constructor (stream, { tty = Boolean(stream.isTTY), label = '' } = {}) {
+  constructor(stream, { tty = Boolean(stream.isTTY), label = '' } = {}) {
     this.stream = stream
     this.tty = tty
     this.label = label
@@ -210,7 +228,7 @@ class Progress {
     this.lastQuarter = -1
   }
 
-  update ({ phase, done, total }) {
+  update({ phase, done, total }) {
     const name = PHASE_LABEL[phase] || phase
     if (this.tty) {
       const columns = this.stream.columns || 80
@@ -238,12 +256,12 @@ class Progress {
   }
 
   /** Writes text (the child's own output) without tearing the bar. */
-  log (text) {
+  log(text) {
     this.clear()
     this.stream.write(text)
   }
 
-  clear () {
+  clear() {
     if (this.tty && this.drawn) {
       this.stream.write('\r\x1b[K')
       this.drawn = false
@@ -260,7 +278,7 @@ const CHILD = path.join(__dirname, 'check-child.js')
  * lib/cli/check-child.js). Rejects with an Error carrying `usage: true` when
  * the module cannot be used (no handler export, load failure).
  */
-function runCheck (opts, progress) {
+function runCheck(opts, progress) {
   return new Promise((resolve, reject) => {
     // --expose-gc makes the forced GCs between samples cheap and certain.
     const child = fork(CHILD, [], {
@@ -269,7 +287,9 @@ function runCheck (opts, progress) {
     })
     let settled = false
     let stderrTail = ''
-    const passThrough = (chunk) => { progress.log(chunk.toString()) }
+    const passThrough = (chunk) => {
+      progress.log(chunk.toString())
+    }
     child.stdout.on('data', passThrough)
     child.stderr.on('data', (chunk) => {
       stderrTail = (stderrTail + chunk.toString()).slice(-4000)
@@ -277,7 +297,10 @@ function runCheck (opts, progress) {
     })
     child.on('message', (msg) => {
       if (msg.type === 'progress') progress.update(msg)
-      else if (msg.type === 'result') { settled = true; resolve(msg.result) } else if (msg.type === 'error') {
+      else if (msg.type === 'result') {
+        settled = true
+        resolve(msg.result)
+      } else if (msg.type === 'error') {
         settled = true
         const err = new Error(msg.error.message)
         err.usage = msg.error.usage
@@ -285,7 +308,12 @@ function runCheck (opts, progress) {
         reject(err)
       }
     })
-    child.on('error', (err) => { if (!settled) { settled = true; reject(err) } })
+    child.on('error', (err) => {
+      if (!settled) {
+        settled = true
+        reject(err)
+      }
+    })
     child.on('exit', (code, signal) => {
       progress.clear()
       if (!settled) {
@@ -314,7 +342,6 @@ function runCheck (opts, progress) {
 // ---- verdict ----------------------------------------------------------------------
 
 /** Metrics whose per-job growth is a leak; RSS also grows in healthy workers (new-space resizing). */
-const VERDICT_METRICS = ['heapUsed', 'external', 'arrayBuffers']
 /** A resource left open by at least this share of the jobs is a per-job leak. */
 const LEFT_OPEN_PER_JOB = 0.5
 /** A program type gaining at least this many instances per job between the snapshots is retained per job. */
@@ -324,23 +351,26 @@ const HEAP_PER_JOB = 0.5
  * The facts of a check, reduced to the verdict: what grows, what is left
  * open, which heap types grow. Pure, so tests and the HTML report share it.
  */
-function verdictOf (result) {
+function verdictOf(result) {
   const reasons = []
   const growing = []
   for (const name of VERDICT_METRICS) {
     const m = result.metrics[name]
-    if (m && m.growing) {
+    if (m?.growing) {
       growing.push(name)
       reasons.push(`${name} grows ${formatBytes(m.bytesPerJob)}/job (${formatP(m.pValue)})`)
     }
   }
   const leftOpen = (result.leftOpen || []).filter((r) => r.perJob >= LEFT_OPEN_PER_JOB)
-  for (const r of leftOpen) reasons.push(`${formatPerJob(r.perJob)} ${describeResource(r)} left open per job${r.site ? ` (${r.site})` : ''}`)
+  for (const r of leftOpen)
+    reasons.push(`${formatPerJob(r.perJob)} ${describeResource(r)} left open per job${r.site ? ` (${r.site})` : ''}`)
   const suspects = result.heapDiff ? result.heapDiff.suspects : []
   // Program types (not V8's internal "(string)", "(system)", ... groups, which
   // follow whatever the program does) that gain an instance every other job
   // or more between the snapshots: retained per job, whatever the byte trend says.
-  const heapGrowing = suspects.filter((s) => !isInternalType(s.name) && typeof s.perJob === 'number' && s.perJob >= HEAP_PER_JOB)
+  const heapGrowing = suspects.filter(
+    (s) => !isInternalType(s.name) && typeof s.perJob === 'number' && s.perJob >= HEAP_PER_JOB
+  )
   for (const s of heapGrowing) reasons.push(`${formatPerJob(s.perJob)} ${s.name} retained per job in the heap`)
   const leak = growing.length > 0 || leftOpen.length > 0 || heapGrowing.length > 0
   return {
@@ -349,57 +379,65 @@ function verdictOf (result) {
     leftOpen,
     suspects,
     heapGrowing,
-    headline: leak ? `LEAK: ${headlineOf(growing.length ? reasons[0] : null, leftOpen, heapGrowing)}` 
+    headline: leak
+      ? `LEAK: ${headlineOf(growing.length ? reasons[0] : null, leftOpen, heapGrowing)}`
       : `BOUNDED: no metric grows per job${(result.leftOpen || []).length ? ', no resource is left open by most jobs' : ', nothing left open'}${result.heapDiff ? ', no program type retained per job' : ''}`,
     reasons
   }
 }
 
 /** V8's own groups ("(string)", "(compiled code)", "system / Context") follow whatever the program does. */
-function isInternalType (name) {
+function isInternalType(name) {
   return name.startsWith('(') || name.startsWith('system /')
 }
 
 /** One line: the first memory finding, then how many resources and heap types each job leaves behind. */
-function headlineOf (memory, leftOpen, heapGrowing) {
+function headlineOf(memory, leftOpen, heapGrowing) {
   const parts = []
   if (memory) parts.push(memory)
   if (leftOpen.length) {
-    parts.push(memory || heapGrowing.length
-      ? `${leftOpen.length} resource${leftOpen.length > 1 ? 's' : ''} left open per job`
-      : `${formatPerJob(leftOpen[0].perJob)} ${describeResource(leftOpen[0])} left open per job${leftOpen.length > 1 ? `, and ${leftOpen.length - 1} more` : ''}`)
+    parts.push(
+      memory || heapGrowing.length
+        ? `${leftOpen.length} resource${leftOpen.length > 1 ? 's' : ''} left open per job`
+        : `${formatPerJob(leftOpen[0].perJob)} ${describeResource(leftOpen[0])} left open per job${leftOpen.length > 1 ? `, and ${leftOpen.length - 1} more` : ''}`
+    )
   }
   if (heapGrowing.length) {
-    parts.push(`${heapGrowing.length} heap type${heapGrowing.length > 1 ? 's' : ''} retained per job (${heapGrowing.slice(0, 3).map((s) => s.name).join(', ')}${heapGrowing.length > 3 ? ', ...' : ''})`)
+    parts.push(
+      `${heapGrowing.length} heap type${heapGrowing.length > 1 ? 's' : ''} retained per job (${heapGrowing
+        .slice(0, 3)
+        .map((s) => s.name)
+        .join(', ')}${heapGrowing.length > 3 ? ', ...' : ''})`
+    )
   }
   return parts.join('; ')
 }
 
-function describeResource (r) {
-  return r.kind && r.type && r.kind !== r.type ? `${r.type} (${r.kind})` : (r.type || r.kind || 'resource')
+function describeResource(r) {
+  return r.kind && r.type && r.kind !== r.type ? `${r.type} (${r.kind})` : r.type || r.kind || 'resource'
 }
 
-
-function formatP (p) {
-  if (p === undefined || p === null || Number.isNaN(p)) return 'p=n/a'
-  if (p < 0.001) return 'p<0.001'
-  return `p=${p < 0.01 ? p.toFixed(3) : p.toFixed(2)}`
-}
-
-function formatPerJob (x) {
+function formatPerJob(x) {
   return `${x >= 10 ? Math.round(x) : x.toFixed(2)}×`
 }
 
-function pad (s, n) { return s.length >= n ? s : s + ' '.repeat(n - s.length) }
-function padStart (s, n) { return s.length >= n ? s : ' '.repeat(n - s.length) + s }
+function pad(s, n) {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length)
+}
+function padStart(s, n) {
+  return s.length >= n ? s : ' '.repeat(n - s.length) + s
+}
 
 /** The verdict as text for a terminal. */
-function formatCheck (result, { relativeTo } = {}) {
+function formatCheck(result, { relativeTo } = {}) {
   const v = verdictOf(result)
-  const rel = (f) => (relativeTo && !path.relative(relativeTo, f).startsWith('..') ? path.relative(relativeTo, f) || f : f)
+  const rel = (f) =>
+    relativeTo && !path.relative(relativeTo, f).startsWith('..') ? path.relative(relativeTo, f) || f : f
   const lines = []
   const measured = result.measuredJobs ?? result.jobs
-  lines.push(`leakguard check ${rel(result.module)}: ${measured} jobs after ${result.warmup} warm-up${result.confirmed ? ` (${result.jobs}, then ${measured - result.jobs} more to confirm the growth)` : ''}, concurrency ${result.concurrency}, ${(result.durationMs / 1000).toFixed(1)} s`)
+  lines.push(
+    `leakguard check ${rel(result.module)}: ${measured} jobs after ${result.warmup} warm-up${result.confirmed ? ` (${result.jobs}, then ${measured - result.jobs} more to confirm the growth)` : ''}, concurrency ${result.concurrency}, ${(result.durationMs / 1000).toFixed(1)} s`
+  )
   lines.push('')
   lines.push(v.headline)
   if (result.jobErrors && result.jobErrors.count > 0) {
@@ -412,9 +450,13 @@ function formatCheck (result, { relativeTo } = {}) {
     const m = result.metrics[name]
     if (!m) continue
     const status = m.growing
-      ? (name === 'rss' || name === 'code' ? `grows (${name === 'rss' ? 'RSS' : 'code'} alone is not a verdict)` : 'GROWS')
+      ? name === 'rss' || name === 'code'
+        ? `grows (${name === 'rss' ? 'RSS' : 'code'} alone is not a verdict)`
+        : 'GROWS'
       : `bounded${whyBounded(m, result)}`
-    lines.push(`  ${pad(name, 13)}${padStart(formatBytes(m.bytesPerJob) + '/job', 14)}  ${pad(formatP(m.pValue), 8)} ${padStart(formatBytes(m.growthBytes), 10)} over the run   ${status}`)
+    lines.push(
+      `  ${pad(name, 13)}${padStart(`${formatBytes(m.bytesPerJob)}/job`, 14)}  ${pad(formatP(m.pValue), 8)} ${padStart(formatBytes(m.growthBytes), 10)} over the run   ${status}`
+    )
   }
   lines.push('')
   const open = result.leftOpen || []
@@ -440,12 +482,14 @@ function formatCheck (result, { relativeTo } = {}) {
     const internal = diff.suspects.filter((s) => isInternalType(s.name))
     lines.push(`Heap types growing per job (snapshots ${diff.jobsBetween} jobs apart):${program.length ? '' : ' none'}`)
     for (const s of program.slice(0, 8)) {
-      lines.push(`  ${pad(s.name, 24)} ${padStart(formatPerJob(s.perJob) + '/job', 10)} ${padStart((s.countDelta > 0 ? '+' : '') + s.countDelta, 8)} objects ${padStart(formatBytes(s.retainedSizeDelta ?? s.selfSizeDelta), 10)} retained`)
-      if (s.retainerPath && s.retainerPath.length) lines.push(`      retained by: ${formatRetainerPath(s.retainerPath)}`)
+      lines.push(
+        `  ${pad(s.name, 24)} ${padStart(`${formatPerJob(s.perJob)}/job`, 10)} ${padStart((s.countDelta > 0 ? '+' : '') + s.countDelta, 8)} objects ${padStart(formatBytes(s.retainedSizeDelta ?? s.selfSizeDelta), 10)} retained`
+      )
+      if (s.retainerPath?.length) lines.push(`      retained by: ${formatRetainerPath(s.retainerPath)}`)
     }
     if (internal.length) lines.push(`  ${internalSummary(internal)}`)
   }
-  return lines.join('\n') + '\n'
+  return `${lines.join('\n')}\n`
 }
 
 /** What V8's internal groups hold, in words, for the line that folds them. */
@@ -469,7 +513,7 @@ const INTERNAL_KINDS = {
  * Self sizes, because internal groups' retained sizes overlap the program
  * types' (a closure's context retains the job it captured).
  */
-function internalSummary (internal) {
+function internalSummary(internal) {
   const bytes = new Map()
   let count = 0
   let self = 0
@@ -485,29 +529,38 @@ function internalSummary (internal) {
 }
 
 /** Why a metric with a significant slope is still not a leak, from the trend test's reason. */
-function whyBounded (m, result) {
+function whyBounded(m, result) {
   if (!(m.pValue < 0.001) || !m.reason) return ''
-  if (/below the minimum/.test(m.reason)) return ` (under the ${formatBytes(result.minGrowth ?? 0).replace('+', '').replace('.00 ', ' ').replace('.0 ', ' ')} floor)`
+  if (/below the minimum/.test(m.reason))
+    return ` (under the ${formatBytes(result.minGrowth ?? 0)
+      .replace('+', '')
+      .replace('.00 ', ' ')
+      .replace('.0 ', ' ')} floor)`
   if (/stopped/.test(m.reason)) return ' (growth stopped: a warm-up)'
   return ''
 }
 
-function formatRetainerPath (p) {
+function formatRetainerPath(p) {
   if (typeof p === 'string') return p
-  return p.map((step) => (typeof step === 'string' ? step : step.edge ? `${step.name}.${step.edge}` : step.name)).join(' → ')
+  return p
+    .map((step) => (typeof step === 'string' ? step : step.edge ? `${step.name}.${step.edge}` : step.name))
+    .join(' → ')
 }
 
 // ---- commands ---------------------------------------------------------------------
 
-async function check (args, io) {
+async function check(args, io) {
   const opts = parseCheck(args, io.cwd)
-  if (opts.help) { io.stdout.write(HELP.check); return EXIT_BOUNDED }
+  if (opts.help) {
+    io.stdout.write(HELP.check)
+    return EXIT_BOUNDED
+  }
   const progress = new Progress(io.stderr, { tty: io.stderr.isTTY && !opts.json })
   const result = await runCheckOrExplain(opts, progress)
   const verdict = verdictOf(result)
   if (opts.report) writeReportFile(opts.report, [result])
   if (opts.json) {
-    io.stdout.write(JSON.stringify({ ...result, verdict: summaryOf(verdict) }, null, 2) + '\n')
+    io.stdout.write(`${JSON.stringify({ ...result, verdict: summaryOf(verdict) }, null, 2)}\n`)
   } else {
     io.stdout.write(formatCheck(result, { relativeTo: io.cwd }))
     if (opts.report) io.stdout.write(`\nReport: ${path.relative(io.cwd, opts.report) || opts.report}\n`)
@@ -515,11 +568,11 @@ async function check (args, io) {
   return verdict.leak ? EXIT_LEAK : EXIT_BOUNDED
 }
 
-function summaryOf (v) {
+function summaryOf(v) {
   return { leak: v.leak, headline: v.headline, reasons: v.reasons, growing: v.growing }
 }
 
-async function runCheckOrExplain (opts, progress) {
+async function runCheckOrExplain(opts, progress) {
   try {
     return await runCheck(opts, progress)
   } catch (err) {
@@ -528,19 +581,27 @@ async function runCheckOrExplain (opts, progress) {
   }
 }
 
-function writeReportFile (file, results) {
+function writeReportFile(file, results) {
   const { renderReport } = require('./report')
   fs.mkdirSync(path.dirname(file), { recursive: true })
   fs.writeFileSync(file, renderReport(results.map((r) => ({ ...r, verdict: verdictOf(r) }))))
 }
 
-async function diff (args, io) {
-  const p = parse('diff', args, {
-    'jobs-between': { type: 'string' },
-    top: { type: 'string' },
-    json: { type: 'boolean' }
-  }, [2, 2])
-  if (p.help) { io.stdout.write(HELP.diff); return EXIT_BOUNDED }
+async function diff(args, io) {
+  const p = parse(
+    'diff',
+    args,
+    {
+      'jobs-between': { type: 'string' },
+      top: { type: 'string' },
+      json: { type: 'boolean' }
+    },
+    [2, 2]
+  )
+  if (p.help) {
+    io.stdout.write(HELP.diff)
+    return EXIT_BOUNDED
+  }
   const before = resolveModule('diff', p.positionals[0], io.cwd)
   const after = resolveModule('diff', p.positionals[1], io.cwd)
   const jobsBetween = intFlag('diff', p.values, 'jobs-between', { min: 1, def: undefined })
@@ -558,32 +619,52 @@ async function diff (args, io) {
   const internal = suspects.filter((s) => isInternalType(s.name))
   const growsPerJob = jobsBetween !== undefined && program.length > 0
   if (p.values.json) {
-    io.stdout.write(JSON.stringify({ before, after, jobsBetween: jobsBetween ?? null, ...result }, null, 2) + '\n')
+    io.stdout.write(`${JSON.stringify({ before, after, jobsBetween: jobsBetween ?? null, ...result }, null, 2)}\n`)
   } else {
     const show = (f) => (path.relative(io.cwd, f).startsWith('..') ? f : path.relative(io.cwd, f))
-    const lines = [`leakguard diff ${show(before)} → ${show(after)}${jobsBetween ? ` (${jobsBetween} jobs apart)` : ''}`, '']
+    const lines = [
+      `leakguard diff ${show(before)} → ${show(after)}${jobsBetween ? ` (${jobsBetween} jobs apart)` : ''}`,
+      ''
+    ]
     const rows = suspects.length ? program : (result.groups || []).slice(0, top)
-    lines.push(program.length
-      ? (jobsBetween ? 'Types growing with the job count:' : 'Types that grew (pass --jobs-between N for per-job figures):')
-      : suspects.length ? 'No program type grew; only V8-internal groups:' : 'No type grew. Largest changes:')
+    lines.push(
+      program.length
+        ? jobsBetween
+          ? 'Types growing with the job count:'
+          : 'Types that grew (pass --jobs-between N for per-job figures):'
+        : suspects.length
+          ? 'No program type grew; only V8-internal groups:'
+          : 'No type grew. Largest changes:'
+    )
     for (const s of rows.slice(0, top)) {
-      const perJob = s.perJob !== undefined && s.perJob !== null ? `${padStart(formatPerJob(s.perJob) + '/job', 10)} ` : ''
-      lines.push(`  ${pad(s.name, 28)} ${perJob}${padStart((s.countDelta > 0 ? '+' : '') + s.countDelta, 8)} objects ${padStart(formatBytes(s.retainedSizeDelta ?? s.selfSizeDelta), 10)}`)
-      if (s.retainerPath && s.retainerPath.length) lines.push(`      retained by: ${formatRetainerPath(s.retainerPath)}`)
+      const perJob =
+        s.perJob !== undefined && s.perJob !== null ? `${padStart(`${formatPerJob(s.perJob)}/job`, 10)} ` : ''
+      lines.push(
+        `  ${pad(s.name, 28)} ${perJob}${padStart((s.countDelta > 0 ? '+' : '') + s.countDelta, 8)} objects ${padStart(formatBytes(s.retainedSizeDelta ?? s.selfSizeDelta), 10)}`
+      )
+      if (s.retainerPath?.length) lines.push(`      retained by: ${formatRetainerPath(s.retainerPath)}`)
     }
     if (suspects.length && internal.length) lines.push(`  ${internalSummary(internal)}`)
-    io.stdout.write(lines.join('\n') + '\n')
+    io.stdout.write(`${lines.join('\n')}\n`)
   }
   return growsPerJob ? EXIT_LEAK : EXIT_BOUNDED
 }
 
-async function demo (args, io) {
-  const p = parse('demo', args, {
-    jobs: { type: 'string' },
-    report: { type: 'string' },
-    json: { type: 'boolean' }
-  }, [0, 0])
-  if (p.help) { io.stdout.write(HELP.demo); return EXIT_BOUNDED }
+async function demo(args, io) {
+  const p = parse(
+    'demo',
+    args,
+    {
+      jobs: { type: 'string' },
+      report: { type: 'string' },
+      json: { type: 'boolean' }
+    },
+    [0, 0]
+  )
+  if (p.help) {
+    io.stdout.write(HELP.demo)
+    return EXIT_BOUNDED
+  }
   const jobs = intFlag('demo', p.values, 'jobs', { min: 20, def: 400 })
   const report = path.resolve(io.cwd, p.values.report ?? 'leakguard-report.html')
   const json = p.values.json === true
@@ -601,15 +682,23 @@ async function demo (args, io) {
     const progress = new Progress(io.stderr, { tty: io.stderr.isTTY && !json, label: `${name}: ` })
     const result = await runCheckOrExplain(opts, progress)
     results.push(result)
-    if (!json) io.stdout.write(formatCheck(result, { relativeTo: io.cwd }) + '\n')
+    if (!json) io.stdout.write(`${formatCheck(result, { relativeTo: io.cwd })}\n`)
   }
   writeReportFile(report, results)
   const [leaky, fixed] = results.map(verdictOf)
   const worked = leaky.leak && !fixed.leak
   if (json) {
-    io.stdout.write(JSON.stringify({ report, results: results.map((r, i) => ({ ...r, verdict: summaryOf([leaky, fixed][i]) })) }, null, 2) + '\n')
+    io.stdout.write(
+      `${JSON.stringify(
+        { report, results: results.map((r, i) => ({ ...r, verdict: summaryOf([leaky, fixed][i]) })) },
+        null,
+        2
+      )}\n`
+    )
   } else {
-    io.stdout.write(`Leaky worker: ${leaky.leak ? 'leak found' : 'NO LEAK FOUND (unexpected)'}; fixed worker: ${fixed.leak ? 'LEAK FOUND (unexpected)' : 'bounded'}.\n`)
+    io.stdout.write(
+      `Leaky worker: ${leaky.leak ? 'leak found' : 'NO LEAK FOUND (unexpected)'}; fixed worker: ${fixed.leak ? 'LEAK FOUND (unexpected)' : 'bounded'}.\n`
+    )
     io.stdout.write(`Report with the memory charts: ${report}\n`)
   }
   return worked ? EXIT_BOUNDED : EXIT_LEAK
@@ -622,7 +711,7 @@ const COMMANDS = { check, diff, demo }
  * so it can run inside tests and other tools.
  * @param {string[]} argv arguments after `leakguard`
  */
-async function main (argv, io = {}) {
+async function main(argv, io = {}) {
   io = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), ...io }
   const [command, ...rest] = argv
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
@@ -639,7 +728,9 @@ async function main (argv, io = {}) {
     return await run(rest, io)
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`leakguard ${err.command}: ${err.message}\nUsage: ${USAGE[err.command]}\nRun 'leakguard ${err.command} --help' for details.\n`)
+      io.stderr.write(
+        `leakguard ${err.command}: ${err.message}\nUsage: ${USAGE[err.command]}\nRun 'leakguard ${err.command} --help' for details.\n`
+      )
       return EXIT_USAGE
     }
     io.stderr.write(`leakguard ${command}: ${err.message}\n`)
@@ -647,4 +738,9 @@ async function main (argv, io = {}) {
   }
 }
 
-module.exports = { main, verdictOf, formatCheck, formatBytes, formatP, Progress, runCheck, EXIT_BOUNDED, EXIT_LEAK, EXIT_USAGE, METRICS }
+module.exports = {
+  main,
+  verdictOf,
+  formatCheck,
+  Progress
+}

@@ -5,9 +5,9 @@
 // charts of a hundred points do not need a charting library, and SVG built
 // on the server renders even where scripts are blocked.
 
-const { formatBytes } = require('../common/format')
+const { formatBytes, formatP } = require('../common/format')
 
-const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code']
+const { MEASURED_METRICS: METRICS } = require('../common/metric-names')
 const METRIC_NOTE = {
   heapUsed: 'V8 heap in use after GC, minus compiled code: JS objects, closures, strings',
   external: 'C++ memory held by JS objects: Buffers, native addons',
@@ -20,31 +20,34 @@ const W = 420
 const H = 210
 const M = { left: 70, right: 14, top: 16, bottom: 38 }
 
-function esc (s) {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]))
-}
-
-
-function formatP (p) {
-  if (p === undefined || p === null || Number.isNaN(p)) return 'n/a'
-  return p < 0.001 ? 'p<0.001' : `p=${p < 0.01 ? p.toFixed(3) : p.toFixed(2)}`
+function esc(s) {
+  return String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]
+  )
 }
 
 /** The unit of an axis whose top value is `top` bytes. */
-function unitFor (top) {
-  const units = [['B', 1], ['KB', 1024], ['MB', 1024 ** 2], ['GB', 1024 ** 3]]
+function unitFor(top) {
+  const units = [
+    ['B', 1],
+    ['KB', 1024],
+    ['MB', 1024 ** 2],
+    ['GB', 1024 ** 3]
+  ]
   return units.filter(([, size]) => top >= size).pop() || units[0]
 }
 
 /** Round tick values covering [lo, hi]: 1, 2 or 5 × 10^k steps, the finest step that gives at most count + 1 of them. */
-function niceTicks (lo, hi, count = 5) {
+function niceTicks(lo, hi, count = 5) {
   const span = hi - lo
   const mag = 10 ** Math.floor(Math.log10(span / count))
   const steps = [0.1, 0.2, 0.5, 1, 2, 5, 10].map((f) => f * mag)
   const ticksFor = (step) => {
     const ticks = []
     // Integer multiples avoid accumulating 0.1 + 0.2 style errors.
-    for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) ticks.push(Number((k * step).toPrecision(12)))
+    for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++)
+      ticks.push(Number((k * step).toPrecision(12)))
     return ticks
   }
   for (const step of steps) {
@@ -54,7 +57,7 @@ function niceTicks (lo, hi, count = 5) {
   return ticksFor(steps[steps.length - 1])
 }
 
-function median (values) {
+function median(values) {
   const s = [...values].sort((a, b) => a - b)
   if (s.length === 0) return 0
   const m = s.length >> 1
@@ -62,10 +65,11 @@ function median (values) {
 }
 
 /** One metric's chart: samples, the fitted trend over the measured jobs, the warm-up shaded. */
-function chart (result, name, index) {
+function chart(result, name, index) {
   const samples = result.samples.filter((s) => typeof s[name] === 'number')
   const m = result.metrics[name] || {}
-  if (samples.length === 0) return `<figure class="chart empty" data-metric="${name}"><figcaption>${name}: no samples</figcaption></figure>`
+  if (samples.length === 0)
+    return `<figure class="chart empty" data-metric="${name}"><figcaption>${name}: no samples</figcaption></figure>`
   const xs = samples.map((s) => s.job)
   const ys = samples.map((s) => s[name])
   const xMax = Math.max(...xs, 1)
@@ -90,18 +94,28 @@ function chart (result, name, index) {
   const parts = []
   const warm = Math.min(result.warmup, xMax)
   if (warm > 0) {
-    parts.push(`<rect class="warmup" x="${f(sx(0))}" y="${M.top}" width="${f(sx(warm) - sx(0))}" height="${ph}"><title>warm-up: ${result.warmup} jobs, excluded from the trend</title></rect>`)
+    parts.push(
+      `<rect class="warmup" x="${f(sx(0))}" y="${M.top}" width="${f(sx(warm) - sx(0))}" height="${ph}"><title>warm-up: ${result.warmup} jobs, excluded from the trend</title></rect>`
+    )
     // The label only where it fits inside the band.
-    if (sx(warm) - sx(0) >= 44) parts.push(`<text class="warmup-label" x="${f(sx(warm / 2))}" y="${M.top + 12}" text-anchor="middle">warm-up</text>`)
+    if (sx(warm) - sx(0) >= 44)
+      parts.push(
+        `<text class="warmup-label" x="${f(sx(warm / 2))}" y="${M.top + 12}" text-anchor="middle">warm-up</text>`
+      )
   }
   // Ticks are round in the axis' unit (0.05 MB steps, not 100000-byte steps).
   const [unit, size] = unitFor(yHi)
   const yTicks = niceTicks(yLo / size, yHi / size, 4)
-  const decimals = Math.min(4, Math.max(0, Math.ceil(-Math.log10(yTicks.length > 1 ? yTicks[1] - yTicks[0] : 1) - 1e-9)))
+  const decimals = Math.min(
+    4,
+    Math.max(0, Math.ceil(-Math.log10(yTicks.length > 1 ? yTicks[1] - yTicks[0] : 1) - 1e-9))
+  )
   for (const u of yTicks) {
     const t = u * size
     parts.push(`<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${f(sy(t))}" y2="${f(sy(t))}"/>`)
-    parts.push(`<text class="tick" x="${M.left - 6}" y="${f(sy(t) + 4)}" text-anchor="end">${u.toFixed(decimals)} ${unit}</text>`)
+    parts.push(
+      `<text class="tick" x="${M.left - 6}" y="${f(sy(t) + 4)}" text-anchor="end">${u.toFixed(decimals)} ${unit}</text>`
+    )
   }
   for (const t of niceTicks(0, xMax, 5)) {
     parts.push(`<line class="axis-tick" x1="${f(sx(t))}" x2="${f(sx(t))}" y1="${M.top + ph}" y2="${M.top + ph + 4}"/>`)
@@ -112,17 +126,25 @@ function chart (result, name, index) {
   parts.push(`<text class="axis-label" x="${M.left + pw / 2}" y="${H - 4}" text-anchor="middle">jobs</text>`)
   const path = samples.map((s, i) => `${i ? 'L' : 'M'}${f(sx(s.job))},${f(sy(s[name]))}`).join('')
   parts.push(`<path class="samples-line" d="${path}"/>`)
-  parts.push(`<g class="series samples" data-metric="${name}" data-count="${samples.length}">${samples
-    .map((s) => `<circle cx="${f(sx(s.job))}" cy="${f(sy(s[name]))}" r="2.2"><title>job ${s.job}: ${esc(formatBytes(s[name]))}</title></circle>`)
-    .join('')}</g>`)
+  parts.push(
+    `<g class="series samples" data-metric="${name}" data-count="${samples.length}">${samples
+      .map(
+        (s) =>
+          `<circle cx="${f(sx(s.job))}" cy="${f(sy(s[name]))}" r="2.2"><title>job ${s.job}: ${esc(formatBytes(s[name]))}</title></circle>`
+      )
+      .join('')}</g>`
+  )
   const measured = samples.filter((s) => s.job >= result.warmup)
   if (measured.length >= 2 && typeof m.bytesPerJob === 'number') {
     const slope = m.bytesPerJob
-    const intercept = typeof m.intercept === 'number' ? m.intercept : median(measured.map((s) => s[name] - slope * s.job))
+    const intercept =
+      typeof m.intercept === 'number' ? m.intercept : median(measured.map((s) => s[name] - slope * s.job))
     const x0 = measured[0].job
     const x1 = measured[measured.length - 1].job
     const clampY = (y) => Math.min(Math.max(y, yLo), yHi)
-    parts.push(`<line class="series trend${m.growing ? ' growing' : ''}" data-metric="${name}" data-slope="${slope}" x1="${f(sx(x0))}" y1="${f(sy(clampY(intercept + slope * x0)))}" x2="${f(sx(x1))}" y2="${f(sy(clampY(intercept + slope * x1)))}"><title>trend: ${esc(formatBytes(slope, { signed: true }))}/job (${esc(formatP(m.pValue))})</title></line>`)
+    parts.push(
+      `<line class="series trend${m.growing ? ' growing' : ''}" data-metric="${name}" data-slope="${slope}" x1="${f(sx(x0))}" y1="${f(sy(clampY(intercept + slope * x0)))}" x2="${f(sx(x1))}" y2="${f(sy(clampY(intercept + slope * x1)))}"><title>trend: ${esc(formatBytes(slope, { signed: true }))}/job (${esc(formatP(m.pValue))})</title></line>`
+    )
   }
   const informational = name === 'rss' || name === 'code'
   const status = m.growing ? (informational ? 'grows' : 'GROWS') : 'bounded'
@@ -133,19 +155,19 @@ function chart (result, name, index) {
 </figure>`
 }
 
-function table (headers, rows, cls) {
+function table(headers, rows, cls) {
   return `<table class="${cls}"><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`
 }
 
-function retainer (p) {
+function retainer(p) {
   if (!p || (Array.isArray(p) && p.length === 0)) return ''
   if (typeof p === 'string') return esc(p)
   return p.map((s) => esc(typeof s === 'string' ? s : s.edge ? `${s.name}.${s.edge}` : s.name)).join(' → ')
 }
 
-function section (result, index) {
+function section(result, index) {
   const v = result.verdict
   const open = result.leftOpen || []
   const diff = result.heapDiff
@@ -154,24 +176,45 @@ function section (result, index) {
 <h2><span class="badge">${v.leak ? 'LEAK' : 'BOUNDED'}</span> ${esc(name)}</h2>
 <p class="headline">${esc(v.headline)}</p>
 ${v.reasons.length ? `<ul class="reasons">${v.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
-<p class="meta">${result.measuredJobs ?? result.jobs} measured jobs${result.confirmed ? ` (${result.jobs}, then as many again to confirm the growth)` : ''} after ${result.warmup} warm-up jobs, concurrency ${result.concurrency}, ${(result.durationMs / 1000).toFixed(1)} s, Node ${esc(result.node)}. Memory sampled after forced GCs; trend = Theil–Sen slope of the post-GC floor over the measured jobs, confidence from the Mann–Kendall test.${result.jobErrors && result.jobErrors.count ? ` ${result.jobErrors.count} jobs threw.` : ''}</p>
+<p class="meta">${result.measuredJobs ?? result.jobs} measured jobs${result.confirmed ? ` (${result.jobs}, then as many again to confirm the growth)` : ''} after ${result.warmup} warm-up jobs, concurrency ${result.concurrency}, ${(result.durationMs / 1000).toFixed(1)} s, Node ${esc(result.node)}. Memory sampled after forced GCs; trend = Theil–Sen slope of the post-GC floor over the measured jobs, confidence from the Mann–Kendall test.${result.jobErrors?.count ? ` ${result.jobErrors.count} jobs threw.` : ''}</p>
 <div class="charts">${METRICS.map((m) => chart(result, m, index)).join('\n')}</div>
 <h3>Resources left open per job</h3>
-${result.leftOpenNote
-  ? `<p class="note">${esc(result.leftOpenNote)}</p>`
-  : open.length === 0
-    ? '<p class="none">None: every timer, listener and handle the jobs created was gone when they ended.</p>'
-    : table(['per job', 'kind', 'type', 'created at'], open.map((r) => [esc(r.perJob.toFixed(2)), esc(r.kind ?? ''), esc(r.type ?? ''), `<code>${esc(r.site ?? '')}</code>`]), 'open')}
+${
+  result.leftOpenNote
+    ? `<p class="note">${esc(result.leftOpenNote)}</p>`
+    : open.length === 0
+      ? '<p class="none">None: every timer, listener and handle the jobs created was gone when they ended.</p>'
+      : table(
+          ['per job', 'kind', 'type', 'created at'],
+          open.map((r) => [
+            esc(r.perJob.toFixed(2)),
+            esc(r.kind ?? ''),
+            esc(r.type ?? ''),
+            `<code>${esc(r.site ?? '')}</code>`
+          ]),
+          'open'
+        )
+}
 <h3>Heap types growing per job</h3>
-${!diff
-  ? `<p class="note">${esc(result.heapDiffNote || 'not measured')}</p>`
-  : diff.suspects.length === 0
-    ? `<p class="none">None: no object type grew with the job count between the snapshots ${diff.jobsBetween} jobs apart.</p>`
-    : `<p class="meta">Heap snapshots at job ${diff.atJobs ? diff.atJobs.join(' and job ') : '?'} (${diff.jobsBetween} jobs apart), diffed natively.</p>` +
-      table(['type', 'per job', 'count Δ', 'self size Δ', 'retained Δ', 'retained by'], diff.suspects.map((s) => [
-        `<code>${esc(s.name)}</code>`, esc(typeof s.perJob === 'number' ? s.perJob.toFixed(2) : ''), esc(s.countDelta), esc(formatBytes(s.selfSizeDelta, { signed: true })),
-        esc(formatBytes(s.retainedSizeDelta, { signed: true })), `<small>${retainer(s.retainerPath)}</small>`
-      ]), 'heapdiff')}
+${
+  !diff
+    ? `<p class="note">${esc(result.heapDiffNote || 'not measured')}</p>`
+    : diff.suspects.length === 0
+      ? `<p class="none">None: no object type grew with the job count between the snapshots ${diff.jobsBetween} jobs apart.</p>`
+      : `<p class="meta">Heap snapshots at job ${diff.atJobs ? diff.atJobs.join(' and job ') : '?'} (${diff.jobsBetween} jobs apart), diffed natively.</p>` +
+        table(
+          ['type', 'per job', 'count Δ', 'self size Δ', 'retained Δ', 'retained by'],
+          diff.suspects.map((s) => [
+            `<code>${esc(s.name)}</code>`,
+            esc(typeof s.perJob === 'number' ? s.perJob.toFixed(2) : ''),
+            esc(s.countDelta),
+            esc(formatBytes(s.selfSizeDelta, { signed: true })),
+            esc(formatBytes(s.retainedSizeDelta, { signed: true })),
+            `<small>${retainer(s.retainerPath)}</small>`
+          ]),
+          'heapdiff'
+        )
+}
 </section>`
 }
 
@@ -205,7 +248,7 @@ th{color:#5b6472;font-weight:600} td:not(:last-child){white-space:nowrap} code{f
  * as one self-contained HTML page.
  * @param {object[]} results
  */
-function renderReport (results, { title = 'leakguard report', generatedAt = new Date() } = {}) {
+function renderReport(results, { title = 'leakguard report', generatedAt = new Date() } = {}) {
   // The raw facts travel with the page (not executed), for tools and diffs.
   const data = JSON.stringify(results).replace(/</g, '\\u003c')
   return `<!doctype html>

@@ -8,7 +8,7 @@
  * @param {number} n
  * @param {{ signed?: boolean }} [options] signed: prefix positive values with "+"
  */
-function formatBytes (n, { signed = false } = {}) {
+function formatBytes(n, { signed = false } = {}) {
   if (n === undefined || n === null || Number.isNaN(n)) return '-'
   const sign = n < 0 ? '-' : signed && n > 0 ? '+' : ''
   const a = Math.abs(n)
@@ -18,4 +18,15 @@ function formatBytes (n, { signed = false } = {}) {
   return `${sign}${(a / 1024 ** 3).toFixed(2)} GB`
 }
 
-module.exports = { formatBytes }
+/**
+ * A p-value as every message prints it: `p<0.001`, `p=0.004`, `p=0.12`, or
+ * `p=n/a` when there is none.
+ * @param {number | null | undefined} p
+ */
+function formatP(p) {
+  if (p === undefined || p === null || Number.isNaN(p)) return 'p=n/a'
+  if (p < 0.001) return 'p<0.001'
+  return `p=${p < 0.01 ? p.toFixed(3) : p.toFixed(2)}`
+}
+
+module.exports = { formatBytes, formatP }

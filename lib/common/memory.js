@@ -11,7 +11,7 @@ const { checkObject, checkKnownKeys, checkBoolean } = require('./errors')
 let nativeRssWorks = true
 
 /** RSS in bytes: native reader, falling back to Node's on platforms without it. */
-function readRss () {
+function readRss() {
   if (nativeRssWorks) {
     try {
       return native.nativeRss()
@@ -25,7 +25,7 @@ function readRss () {
 /**
  * @param {{ arrayBuffers?: boolean }} [options]
  */
-function processMemory (options) {
+function processMemory(options) {
   const opts = checkObject('options', options)
   if (options !== undefined) {
     checkKnownKeys('options', opts, ['arrayBuffers'])

@@ -6,9 +6,7 @@
 
 const channels = require('../common/channels')
 const { processMemory } = require('../common/memory')
-const {
-  checkObject, checkKnownKeys, checkString, invalidOptionType, invalidOptionValue
-} = require('../common/errors')
+const { checkObject, checkKnownKeys, checkString, invalidOptionType, invalidOptionValue } = require('../common/errors')
 
 // Label values come from job names and warning metrics: bounded so that a
 // caller who names jobs by id cannot blow up the metric store.
@@ -20,7 +18,7 @@ const CACHE_COUNTERS = ['hits', 'misses', 'sets', 'evictions', 'expirations']
 
 class BoundedLabels {
   #seen = new Set()
-  label (value) {
+  label(value) {
     const v = typeof value === 'string' && value.length > 0 ? value : 'anonymous'
     if (this.#seen.has(v)) return v
     if (this.#seen.size >= MAX_LABEL_VALUES) return OTHER
@@ -29,16 +27,21 @@ class BoundedLabels {
   }
 }
 
-function checkMonitor (name, monitor) {
+function checkMonitor(name, monitor) {
   if (monitor === undefined) return undefined
-  if (monitor === null || typeof monitor !== 'object' || typeof monitor.trend !== 'function' || typeof monitor.on !== 'function') {
+  if (
+    monitor === null ||
+    typeof monitor !== 'object' ||
+    typeof monitor.trend !== 'function' ||
+    typeof monitor.on !== 'function'
+  ) {
     throw invalidOptionType(name, 'a monitor() instance (an object with a trend() method)', monitor)
   }
   return monitor
 }
 
 /** Caches as `[[label, cache]]`, from an array (labelled by their `name`) or a `{ label: cache }` object. */
-function checkCaches (name, caches) {
+function checkCaches(name, caches) {
   if (caches === undefined) return []
   const entries = Array.isArray(caches)
     ? caches.map((c, i) => [c && typeof c.name === 'string' && c.name ? c.name : `cache${i}`, c, `${name}[${i}]`])
@@ -48,13 +51,14 @@ function checkCaches (name, caches) {
     if (cache === null || typeof cache !== 'object' || typeof cache.stats !== 'function') {
       throw invalidOptionType(where, 'a BoundedCache (an object with a stats() method)', cache)
     }
-    if (labels.has(label)) throw invalidOptionValue(name, `caches with distinct names (two are labelled '${label}')`, caches)
+    if (labels.has(label))
+      throw invalidOptionValue(name, `caches with distinct names (two are labelled '${label}')`, caches)
     labels.add(label)
   }
   return entries.map(([label, cache]) => [label, cache])
 }
 
-function checkPrefix (name, prefix, fallback, pattern, what) {
+function checkPrefix(name, prefix, fallback, pattern, what) {
   if (prefix === undefined) return fallback
   checkString(name, prefix, { nonEmpty: false })
   if (!pattern.test(prefix)) throw invalidOptionValue(name, what, prefix)
@@ -66,7 +70,7 @@ function checkPrefix (name, prefix, fallback, pattern, what) {
  * @param {object} options
  * @param {string[]} extraKeys the exporter's own option names
  */
-function checkExporterOptions (options, extraKeys) {
+function checkExporterOptions(options, extraKeys) {
   const opts = checkObject('options', options)
   checkKnownKeys('options', opts, ['prefix', 'monitor', 'caches', ...extraKeys])
   return {
@@ -82,7 +86,7 @@ function checkExporterOptions (options, extraKeys) {
  * @param {{ job?: Function, leftOpen?: Function, disposed?: Function, cleanupError?: Function,
  *   warning?: Function, limit?: Function }} on
  */
-function subscribeEvents (on) {
+function subscribeEvents(on) {
   const jobs = new BoundedLabels()
   const metrics = new BoundedLabels()
   const onJobEnd = (report) => {
@@ -93,7 +97,7 @@ function subscribeEvents (on) {
       // One increment per kind, not per item, keeps the hot path to a few calls.
       const byKind = new Map()
       for (const item of report.leftOpen) {
-        const kind = (item && item.kind) || 'unknown'
+        const kind = item?.kind || 'unknown'
         byKind.set(kind, (byKind.get(kind) || 0) + 1)
       }
       for (const [kind, n] of byKind) on.leftOpen(job, kind, n)
@@ -107,8 +111,12 @@ function subscribeEvents (on) {
     const nErr = Array.isArray(errs) ? errs.length : errs ? 1 : 0
     if (on.cleanupError && nErr > 0) on.cleanupError(job, nErr)
   }
-  const onWarning = (w) => { if (on.warning) on.warning(metrics.label(w && w.metric)) }
-  const onLimit = (e) => { if (on.limit) on.limit(metrics.label(e && e.metric)) }
+  const onWarning = (w) => {
+    if (on.warning) on.warning(metrics.label(w?.metric))
+  }
+  const onLimit = (e) => {
+    if (on.limit) on.limit(metrics.label(e?.metric))
+  }
   channels.jobEnd.subscribe(onJobEnd)
   // Every monitor of this thread publishes its warnings and limits here, and
   // the host's worker-warning receiver (which a main-thread monitor opens)
@@ -117,7 +125,7 @@ function subscribeEvents (on) {
   channels.limit.subscribe(onLimit)
   let closed = false
   return {
-    close () {
+    close() {
       if (closed) return
       closed = true
       channels.jobEnd.unsubscribe(onJobEnd)
@@ -128,7 +136,7 @@ function subscribeEvents (on) {
 }
 
 /** `[[kind, bytes]]` for the memory gauges, read now (~2 µs). */
-function memoryFigures () {
+function memoryFigures() {
   const m = processMemory()
   return MEMORY_KINDS.map((k) => [k, m[k]])
 }
@@ -136,7 +144,7 @@ function memoryFigures () {
 const TREND_METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss']
 
 /** The monitor's current trend per metric: `[{ metric, slopePerSecond, slopePerJob, growing }]`. */
-function trendFigures (monitor) {
+function trendFigures(monitor) {
   if (!monitor) return []
   let t
   try {
@@ -146,7 +154,7 @@ function trendFigures (monitor) {
   }
   const out = []
   for (const metric of TREND_METRICS) {
-    const fit = t && t[metric]
+    const fit = t?.[metric]
     if (!fit || typeof fit.slopeBytesPerSec !== 'number') continue // too few samples yet
     out.push({
       metric,
@@ -159,7 +167,7 @@ function trendFigures (monitor) {
 }
 
 /** `[{ cache, stats }]` read now from each cache's stats(). */
-function cacheFigures (caches) {
+function cacheFigures(caches) {
   const out = []
   for (const [label, cache] of caches) {
     let stats

@@ -9,13 +9,23 @@ const { requirePeer } = require('../common/peer')
 const api = requirePeer('@opentelemetry/api', 'leakguard/otel')
 const { invalidOptionType } = require('../common/errors')
 const {
-  CACHE_COUNTERS, checkExporterOptions, checkPrefix, subscribeEvents, memoryFigures, trendFigures, cacheFigures
+  CACHE_COUNTERS,
+  checkExporterOptions,
+  checkPrefix,
+  subscribeEvents,
+  memoryFigures,
+  trendFigures,
+  cacheFigures
 } = require('./metrics')
 
-function checkMeter (meter) {
+function checkMeter(meter) {
   if (meter === undefined) return api.metrics.getMeter('leakguard', require('../../package.json').version)
-  if (meter === null || typeof meter !== 'object' || typeof meter.createCounter !== 'function' ||
-      typeof meter.addBatchObservableCallback !== 'function') {
+  if (
+    meter === null ||
+    typeof meter !== 'object' ||
+    typeof meter.createCounter !== 'function' ||
+    typeof meter.addBatchObservableCallback !== 'function'
+  ) {
     throw invalidOptionType('options.meter', 'an OpenTelemetry Meter', meter)
   }
   return meter
@@ -28,28 +38,33 @@ function checkMeter (meter) {
  *   caches?: object[] | Record<string, object> }} [options]
  * @returns {{ meter: import('@opentelemetry/api').Meter, unregister(): void }}
  */
-function registerMetrics (options) {
+function registerMetrics(options) {
   const { opts, monitor, caches } = checkExporterOptions(options, ['meter'])
   const meter = checkMeter(opts.meter)
-  const p = checkPrefix('options.prefix', opts.prefix, 'leakguard.', /^$|^[a-zA-Z][a-zA-Z0-9_.\-/]*$/,
-    'an OpenTelemetry instrument name prefix ([a-zA-Z][a-zA-Z0-9_.-/]*)')
+  const p = checkPrefix(
+    'options.prefix',
+    opts.prefix,
+    'leakguard.',
+    /^$|^[a-zA-Z][a-zA-Z0-9_.\-/]*$/,
+    'an OpenTelemetry instrument name prefix ([a-zA-Z][a-zA-Z0-9_.-/]*)'
+  )
 
-  const memory = meter.createObservableGauge(p + 'memory', {
+  const memory = meter.createObservableGauge(`${p}memory`, {
     description: 'Process memory read at collection: rss (native), heapTotal, heapUsed, external.',
     unit: 'By'
   })
   const observables = [memory]
   let slopeSecond, slopeJob, growing
   if (monitor) {
-    slopeSecond = meter.createObservableGauge(p + 'trend.slope', {
+    slopeSecond = meter.createObservableGauge(`${p}trend.slope`, {
       description: "Robust (Theil-Sen) slope of the monitor's post-GC memory floor, per metric.",
       unit: 'By/s'
     })
-    slopeJob = meter.createObservableGauge(p + 'trend.slope_per_job', {
+    slopeJob = meter.createObservableGauge(`${p}trend.slope_per_job`, {
       description: 'Slope of the post-GC memory floor per finished guarded job, per metric.',
       unit: 'By/{job}'
     })
-    growing = meter.createObservableGauge(p + 'trend.growing', {
+    growing = meter.createObservableGauge(`${p}trend.growing`, {
       description: '1 when the monitor finds the metric growing with significance (a leak verdict), else 0.'
     })
     observables.push(slopeSecond, slopeJob, growing)
@@ -58,17 +73,19 @@ function registerMetrics (options) {
   let cacheEntries, cacheBytes
   if (caches.length > 0) {
     for (const stat of CACHE_COUNTERS) {
-      cacheCounters[stat] = meter.createObservableCounter(p + `cache.${stat}`, {
+      cacheCounters[stat] = meter.createObservableCounter(`${p}cache.${stat}`, {
         description: `BoundedCache ${stat}, per cache.`,
         unit: `{${stat === 'hits' || stat === 'misses' ? 'lookup' : 'entry'}}`
       })
       observables.push(cacheCounters[stat])
     }
-    cacheEntries = meter.createObservableUpDownCounter(p + 'cache.entries', {
-      description: 'Entries held by a BoundedCache.', unit: '{entry}'
+    cacheEntries = meter.createObservableUpDownCounter(`${p}cache.entries`, {
+      description: 'Entries held by a BoundedCache.',
+      unit: '{entry}'
     })
-    cacheBytes = meter.createObservableUpDownCounter(p + 'cache.size', {
-      description: 'Bytes of keys and values held by a BoundedCache (off the V8 heap).', unit: 'By'
+    cacheBytes = meter.createObservableUpDownCounter(`${p}cache.size`, {
+      description: 'Bytes of keys and values held by a BoundedCache (off the V8 heap).',
+      unit: 'By'
     })
     observables.push(cacheEntries, cacheBytes)
   }
@@ -94,24 +111,29 @@ function registerMetrics (options) {
   }
   meter.addBatchObservableCallback(callback, observables)
 
-  const warnings = meter.createCounter(p + 'warnings', {
-    description: 'Memory trend warnings raised by leakguard monitors, per metric.', unit: '{warning}'
+  const warnings = meter.createCounter(`${p}warnings`, {
+    description: 'Memory trend warnings raised by leakguard monitors, per metric.',
+    unit: '{warning}'
   })
-  const limits = meter.createCounter(p + 'limits', {
-    description: 'Absolute memory limits crossed, per metric.', unit: '{limit}'
+  const limits = meter.createCounter(`${p}limits`, {
+    description: 'Absolute memory limits crossed, per metric.',
+    unit: '{limit}'
   })
-  const jobs = meter.createCounter(p + 'jobs', {
-    description: 'Jobs finished through guard()/withScope(), per job name.', unit: '{job}'
+  const jobs = meter.createCounter(`${p}jobs`, {
+    description: 'Jobs finished through guard()/withScope(), per job name.',
+    unit: '{job}'
   })
-  const leftOpen = meter.createCounter(p + 'scope.left_open', {
+  const leftOpen = meter.createCounter(`${p}scope.left_open`, {
     description: 'Timers, listeners and handles a job left open when its scope closed, per job name and kind.',
     unit: '{resource}'
   })
-  const disposed = meter.createCounter(p + 'scope.disposed', {
-    description: 'Resources the job scopes disposed, per job name and kind.', unit: '{resource}'
+  const disposed = meter.createCounter(`${p}scope.disposed`, {
+    description: 'Resources the job scopes disposed, per job name and kind.',
+    unit: '{resource}'
   })
-  const cleanupErrors = meter.createCounter(p + 'scope.cleanup_errors', {
-    description: 'Errors thrown by job-scope disposers, per job name.', unit: '{error}'
+  const cleanupErrors = meter.createCounter(`${p}scope.cleanup_errors`, {
+    description: 'Errors thrown by job-scope disposers, per job name.',
+    unit: '{error}'
   })
   const events = subscribeEvents({
     job: (job) => jobs.add(1, { 'job.name': job }),
@@ -126,7 +148,7 @@ function registerMetrics (options) {
   return {
     meter,
     /** Stops observing and counting (OpenTelemetry has no way to delete an instrument). Idempotent. */
-    unregister () {
+    unregister() {
       if (!registered) return
       registered = false
       events.close()

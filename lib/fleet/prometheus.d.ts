@@ -6,7 +6,15 @@ import type { Monitor } from '../../index.js'
 /** What the exporters read cache figures from: a BoundedCache (or anything with the same stats()). */
 export interface CacheLike {
   readonly name?: string
-  stats(): { hits: number, misses: number, sets: number, evictions: number, expirations: number, size: number, calculatedSize: number }
+  stats(): {
+    hits: number
+    misses: number
+    sets: number
+    evictions: number
+    expirations: number
+    size: number
+    calculatedSize: number
+  }
 }
 
 /** What the exporters read trend slopes and count warnings from: a monitor() instance. */

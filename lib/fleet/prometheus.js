@@ -8,13 +8,23 @@ const { requirePeer } = require('../common/peer')
 const client = requirePeer('prom-client', 'leakguard/prometheus')
 const { invalidOptionType } = require('../common/errors')
 const {
-  CACHE_COUNTERS, checkExporterOptions, checkPrefix, subscribeEvents, memoryFigures, trendFigures, cacheFigures
+  CACHE_COUNTERS,
+  checkExporterOptions,
+  checkPrefix,
+  subscribeEvents,
+  memoryFigures,
+  trendFigures,
+  cacheFigures
 } = require('./metrics')
 
-function checkRegistry (registry) {
+function checkRegistry(registry) {
   if (registry === undefined) return client.register
-  if (registry === null || typeof registry !== 'object' || typeof registry.registerMetric !== 'function' ||
-      typeof registry.removeSingleMetric !== 'function') {
+  if (
+    registry === null ||
+    typeof registry !== 'object' ||
+    typeof registry.registerMetric !== 'function' ||
+    typeof registry.removeSingleMetric !== 'function'
+  ) {
     throw invalidOptionType('options.registry', 'a prom-client Registry', registry)
   }
   return registry
@@ -26,11 +36,16 @@ function checkRegistry (registry) {
  *   caches?: object[] | Record<string, object> }} [options]
  * @returns {{ registry: import('prom-client').Registry, metricNames: string[], unregister(): void }}
  */
-function registerMetrics (options) {
+function registerMetrics(options) {
   const { opts, monitor, caches } = checkExporterOptions(options, ['registry'])
   const registry = checkRegistry(opts.registry)
-  const p = checkPrefix('options.prefix', opts.prefix, 'leakguard_', /^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/,
-    'a Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)')
+  const p = checkPrefix(
+    'options.prefix',
+    opts.prefix,
+    'leakguard_',
+    /^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/,
+    'a Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)'
+  )
 
   const created = []
   const make = (Type, config) => {
@@ -43,7 +58,7 @@ function registerMetrics (options) {
     name: 'memory_bytes',
     help: 'Process memory read at scrape time: rss (native), heapTotal, heapUsed, external (V8 heap statistics).',
     labelNames: ['type'],
-    collect () {
+    collect() {
       for (const [type, bytes] of memoryFigures()) this.set({ type }, bytes)
     }
   })
@@ -53,7 +68,7 @@ function registerMetrics (options) {
       name: 'trend_slope_bytes_per_second',
       help: "Robust (Theil-Sen) slope of the monitor's post-GC memory floor, per metric.",
       labelNames: ['metric'],
-      collect () {
+      collect() {
         this.reset()
         for (const t of trendFigures(monitor)) {
           if (t.slopePerSecond !== undefined) this.set({ metric: t.metric }, t.slopePerSecond)
@@ -64,7 +79,7 @@ function registerMetrics (options) {
       name: 'trend_slope_bytes_per_job',
       help: 'Slope of the post-GC memory floor per finished guarded job, per metric.',
       labelNames: ['metric'],
-      collect () {
+      collect() {
         this.reset()
         for (const t of trendFigures(monitor)) {
           if (t.slopePerJob !== undefined) this.set({ metric: t.metric }, t.slopePerJob)
@@ -75,7 +90,7 @@ function registerMetrics (options) {
       name: 'trend_growing',
       help: '1 when the monitor finds the metric growing with significance (a leak verdict), else 0.',
       labelNames: ['metric'],
-      collect () {
+      collect() {
         this.reset()
         for (const t of trendFigures(monitor)) this.set({ metric: t.metric }, t.growing ? 1 : 0)
       }
@@ -83,13 +98,19 @@ function registerMetrics (options) {
   }
 
   const warnings = make(client.Counter, {
-    name: 'warnings_total', help: 'Memory trend warnings raised by leakguard monitors, per metric.', labelNames: ['metric']
+    name: 'warnings_total',
+    help: 'Memory trend warnings raised by leakguard monitors, per metric.',
+    labelNames: ['metric']
   })
   const limits = make(client.Counter, {
-    name: 'limits_total', help: 'Absolute memory limits crossed, per metric.', labelNames: ['metric']
+    name: 'limits_total',
+    help: 'Absolute memory limits crossed, per metric.',
+    labelNames: ['metric']
   })
   const jobs = make(client.Counter, {
-    name: 'jobs_total', help: 'Jobs finished through guard()/withScope(), per job name.', labelNames: ['job_name']
+    name: 'jobs_total',
+    help: 'Jobs finished through guard()/withScope(), per job name.',
+    labelNames: ['job_name']
   })
   const leftOpen = make(client.Counter, {
     name: 'left_open_total',
@@ -97,10 +118,14 @@ function registerMetrics (options) {
     labelNames: ['job_name', 'kind']
   })
   const disposed = make(client.Counter, {
-    name: 'disposed_total', help: 'Resources the job scopes disposed, per job name and kind.', labelNames: ['job_name', 'kind']
+    name: 'disposed_total',
+    help: 'Resources the job scopes disposed, per job name and kind.',
+    labelNames: ['job_name', 'kind']
   })
   const cleanupErrors = make(client.Counter, {
-    name: 'cleanup_errors_total', help: 'Errors thrown by job-scope disposers, per job name.', labelNames: ['job_name']
+    name: 'cleanup_errors_total',
+    help: 'Errors thrown by job-scope disposers, per job name.',
+    labelNames: ['job_name']
   })
 
   if (caches.length > 0) {
@@ -109,7 +134,7 @@ function registerMetrics (options) {
         name: `cache_${stat}_total`,
         help: `BoundedCache ${stat}, per cache (read from stats() at scrape time).`,
         labelNames: ['cache'],
-        collect () {
+        collect() {
           this.reset()
           for (const { cache, stats } of cacheFigures(caches)) {
             if (typeof stats[stat] === 'number') this.inc({ cache }, stats[stat])
@@ -121,7 +146,7 @@ function registerMetrics (options) {
       name: 'cache_entries',
       help: 'Entries held by a BoundedCache.',
       labelNames: ['cache'],
-      collect () {
+      collect() {
         this.reset()
         for (const { cache, stats } of cacheFigures(caches)) this.set({ cache }, stats.size)
       }
@@ -130,7 +155,7 @@ function registerMetrics (options) {
       name: 'cache_size_bytes',
       help: 'Bytes of keys and values held by a BoundedCache (off the V8 heap).',
       labelNames: ['cache'],
-      collect () {
+      collect() {
         this.reset()
         for (const { cache, stats } of cacheFigures(caches)) this.set({ cache }, stats.calculatedSize)
       }
@@ -154,7 +179,7 @@ function registerMetrics (options) {
     registry,
     metricNames,
     /** Removes the metrics from the registry and stops listening. Idempotent. */
-    unregister () {
+    unregister() {
       if (!registered) return
       registered = false
       events.close()

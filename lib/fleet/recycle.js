@@ -13,8 +13,13 @@ const channels = require('../common/channels')
 const v8 = require('node:v8')
 const { readRss } = require('../common/memory')
 const {
-  checkObject, checkKnownKeys, checkInteger, checkBoolean, invalidOptionType,
-  invalidOptionValue, invalidArgType
+  checkObject,
+  checkKnownKeys,
+  checkInteger,
+  checkBoolean,
+  invalidOptionType,
+  invalidOptionValue,
+  invalidArgType
 } = require('../common/errors')
 
 const OPTION_KEYS = ['maxJobs', 'maxRss', 'maxHeapUsed', 'exit', 'worker', 'exitTimeoutMs', 'exitCode']
@@ -27,18 +32,27 @@ const MAX_LEFT_OPEN_KEYS = 64
 // even when a loop keeps calling the handler. A held job did not run; a
 // queue such as BullMQ hands it to another worker after this one exits.
 let draining = false
-function isDraining () { return draining }
+function isDraining() {
+  return draining
+}
 
-
-function checkWorker (name, worker) {
+function checkWorker(name, worker) {
   if (worker === undefined) return undefined
-  if (worker === null || typeof worker !== 'object' || (typeof worker.close !== 'function' && typeof worker.destroy !== 'function')) {
-    throw invalidOptionType(name, 'an object with a close() or destroy() method (a BullMQ Worker, a Piscina pool, a server)', worker)
+  if (
+    worker === null ||
+    typeof worker !== 'object' ||
+    (typeof worker.close !== 'function' && typeof worker.destroy !== 'function')
+  ) {
+    throw invalidOptionType(
+      name,
+      'an object with a close() or destroy() method (a BullMQ Worker, a Piscina pool, a server)',
+      worker
+    )
   }
   return worker
 }
 
-function validate (options) {
+function validate(options) {
   const opts = checkObject('options', options, { optional: false })
   checkKnownKeys('options', opts, OPTION_KEYS)
   const maxJobs = checkInteger('options.maxJobs', opts.maxJobs, { min: 1 })
@@ -70,12 +84,18 @@ class Recycler extends EventEmitter {
   #stopped = false
   #exiting = null
   #subscribed
-  #onJobEnd = (report) => { this.jobEnded(report) }
+  #onJobEnd = (report) => {
+    this.jobEnded(report)
+  }
 
-  #onJobStart = () => { this.#inFlight++ }
-  #onWarning = (w) => { this.#lastWarning = w }
+  #onJobStart = () => {
+    this.#inFlight++
+  }
+  #onWarning = (w) => {
+    this.#lastWarning = w
+  }
 
-  constructor (options, { subscribe = true } = {}) {
+  constructor(options, { subscribe = true } = {}) {
     super()
     this.#opts = validate(options)
     this.#subscribed = subscribe
@@ -89,17 +109,29 @@ class Recycler extends EventEmitter {
   }
 
   /** Finished guarded jobs counted so far. */
-  get jobs () { return this.#jobs }
+  get jobs() {
+    return this.#jobs
+  }
   /** Guarded jobs running now (0 between jobs). */
-  get inFlight () { return this.#inFlight }
+  get inFlight() {
+    return this.#inFlight
+  }
   /** The 'recycle' event once it fired, else null. */
-  get triggered () { return this.#event }
-  get maxJobs () { return this.#opts.maxJobs }
-  get maxRss () { return this.#opts.maxRss }
-  get maxHeapUsed () { return this.#opts.maxHeapUsed }
+  get triggered() {
+    return this.#event
+  }
+  get maxJobs() {
+    return this.#opts.maxJobs
+  }
+  get maxRss() {
+    return this.#opts.maxRss
+  }
+  get maxHeapUsed() {
+    return this.#opts.maxHeapUsed
+  }
 
   /** @internal guard()/withScope() feed this recycler themselves: stop counting from the channels. */
-  _feedDirectly () {
+  _feedDirectly() {
     if (!this.#subscribed) return
     this.#subscribed = false
     channels.jobEnd.unsubscribe(this.#onJobEnd)
@@ -107,7 +139,7 @@ class Recycler extends EventEmitter {
   }
 
   /** @internal An onReport callback that feeds this recycler, then calls `next` (the user's onReport). */
-  _onReport (next) {
+  _onReport(next) {
     if (next === undefined) return this.#onJobEnd
     return (report) => {
       this.jobEnded(report)
@@ -116,12 +148,12 @@ class Recycler extends EventEmitter {
   }
 
   /** @internal A warning seen by a monitor this net is attached to. */
-  _noteWarning (w) {
+  _noteWarning(w) {
     this.#lastWarning = w
   }
 
   /** Counts the start of a job that is not seen on the job channels (the guard() wiring uses this). */
-  jobStarted () {
+  jobStarted() {
     this.#inFlight++
   }
 
@@ -130,7 +162,7 @@ class Recycler extends EventEmitter {
    * Called for every leakguard:job:end publication; call it yourself for
    * jobs that do not run through guard()/withScope().
    */
-  jobEnded (report) {
+  jobEnded(report) {
     if (this.#inFlight > 0) this.#inFlight--
     if (this.#stopped) return null
     this.#jobs++
@@ -148,7 +180,7 @@ class Recycler extends EventEmitter {
   }
 
   /** Evaluates the thresholds now (between jobs); emits 'recycle' once and returns it, or null. */
-  check () {
+  check() {
     if (this.#event || this.#stopped) return this.#event
     const o = this.#opts
     // Only what a threshold needs is read per job: heapUsed (v8 heap
@@ -158,7 +190,8 @@ class Recycler extends EventEmitter {
     let heapUsed
     if (o.maxJobs !== undefined && this.#jobs >= o.maxJobs) reason = 'maxJobs'
     if (!reason && o.maxRss !== undefined && (rss = readRss()) >= o.maxRss) reason = 'maxRss'
-    if (!reason && o.maxHeapUsed !== undefined && (heapUsed = v8.getHeapStatistics().used_heap_size) >= o.maxHeapUsed) reason = 'maxHeapUsed'
+    if (!reason && o.maxHeapUsed !== undefined && (heapUsed = v8.getHeapStatistics().used_heap_size) >= o.maxHeapUsed)
+      reason = 'maxHeapUsed'
     if (!reason) return null
     const mem = { rss: rss ?? readRss(), heapUsed: heapUsed ?? v8.getHeapStatistics().used_heap_size }
     const ev = {
@@ -178,9 +211,16 @@ class Recycler extends EventEmitter {
     } catch (err) {
       // check() runs while a job scope closes: a throwing listener must not
       // become that job's disposal error. It surfaces like any listener error.
-      process.nextTick(() => { throw err })
+      process.nextTick(() => {
+        throw err
+      })
     }
-    if (o.exit) this.gracefulExit().catch((err) => process.nextTick(() => { throw err }))
+    if (o.exit)
+      this.gracefulExit().catch((err) =>
+        process.nextTick(() => {
+          throw err
+        })
+      )
     return ev
   }
 
@@ -190,10 +230,14 @@ class Recycler extends EventEmitter {
    * then exits the process (or the worker_thread) with `exitCode`.
    * @param {{ close?: Function, destroy?: Function }} [worker]
    */
-  gracefulExit (worker = this.#opts.worker) {
+  gracefulExit(worker = this.#opts.worker) {
     if (this.#exiting) return this.#exiting
-    if (worker !== undefined && (worker === null || typeof worker !== 'object' ||
-        (typeof worker.close !== 'function' && typeof worker.destroy !== 'function'))) {
+    if (
+      worker !== undefined &&
+      (worker === null ||
+        typeof worker !== 'object' ||
+        (typeof worker.close !== 'function' && typeof worker.destroy !== 'function'))
+    ) {
       return Promise.reject(invalidArgType('worker', 'an object with a close() or destroy() method', worker))
     }
     draining = true
@@ -221,7 +265,7 @@ class Recycler extends EventEmitter {
   }
 
   /** Unsubscribes from the channels; the recycler stops counting. Idempotent. */
-  stop () {
+  stop() {
     if (this.#stopped) return
     this.#stopped = true
     if (this.#subscribed) {
@@ -231,12 +275,12 @@ class Recycler extends EventEmitter {
     channels.warning.unsubscribe(this.#onWarning)
   }
 
-  #idle () {
+  #idle() {
     if (this.#inFlight === 0) return Promise.resolve()
     return new Promise((resolve) => this.once('idle', resolve))
   }
 
-  #countLeftOpen (jobName, item) {
+  #countLeftOpen(jobName, item) {
     const key = `${jobName ?? ''}\0${item.kind}\0${item.type}\0${item.site ?? ''}`
     const seen = this.#leftOpen.get(key)
     if (seen) seen.count++
@@ -245,29 +289,37 @@ class Recycler extends EventEmitter {
     }
   }
 
-  #leftOpenSummary () {
+  #leftOpenSummary() {
     return [...this.#leftOpen.values()].sort((a, b) => b.count - a.count).slice(0, 5)
   }
 
-  #message (ev) {
+  #message(ev) {
     const o = this.#opts
-    const why = ev.reason === 'maxJobs'
-      ? `maxJobs ${o.maxJobs} reached`
-      : ev.reason === 'maxRss'
-        ? `rss ${formatBytes(ev.rss)} >= maxRss ${formatBytes(o.maxRss)}`
-        : `heapUsed ${formatBytes(ev.heapUsed)} >= maxHeapUsed ${formatBytes(o.maxHeapUsed)}`
+    const why =
+      ev.reason === 'maxJobs'
+        ? `maxJobs ${o.maxJobs} reached`
+        : ev.reason === 'maxRss'
+          ? `rss ${formatBytes(ev.rss)} >= maxRss ${formatBytes(o.maxRss)}`
+          : `heapUsed ${formatBytes(ev.heapUsed)} >= maxHeapUsed ${formatBytes(o.maxHeapUsed)}`
     const findings = []
-    if (ev.warning && ev.warning.message) findings.push(`the monitor warns: ${ev.warning.message}`)
+    if (ev.warning?.message) findings.push(`the monitor warns: ${ev.warning.message}`)
     if (ev.leftOpen.length > 0) {
-      const items = ev.leftOpen.slice(0, 3).map((l) =>
-        `${l.count}× ${[l.kind, l.type].filter(Boolean).join(' ')}${l.job ? ` in job '${l.job}'` : ''}${l.site ? ` at ${l.site}` : ''}`)
+      const items = ev.leftOpen
+        .slice(0, 3)
+        .map(
+          (l) =>
+            `${l.count}× ${[l.kind, l.type].filter(Boolean).join(' ')}${l.job ? ` in job '${l.job}'` : ''}${l.site ? ` at ${l.site}` : ''}`
+        )
       findings.push(`${this.#leftOpenJobs} of ${ev.jobs} jobs left resources open: ${items.join(', ')}`)
     }
-    const what = findings.length > 0
-      ? findings.join('; ')
-      : 'neither a monitor nor the job scopes reported a leak; run monitor() and guard(fn, { autoTrack: true }) to find what grows'
-    return `recycling after job ${ev.jobs}: ${why} (rss ${formatBytes(ev.rss)}, heapUsed ${formatBytes(ev.heapUsed)}). ` +
+    const what =
+      findings.length > 0
+        ? findings.join('; ')
+        : 'neither a monitor nor the job scopes reported a leak; run monitor() and guard(fn, { autoTrack: true }) to find what grows'
+    return (
+      `recycling after job ${ev.jobs}: ${why} (rss ${formatBytes(ev.rss)}, heapUsed ${formatBytes(ev.heapUsed)}). ` +
       `Recycling is a safety net, not the fix: ${what}.`
+    )
   }
 }
 
@@ -276,7 +328,7 @@ class Recycler extends EventEmitter {
  * @param {{ maxJobs?: number, maxRss?: number, maxHeapUsed?: number, exit?: boolean,
  *   worker?: { close?: Function, destroy?: Function }, exitTimeoutMs?: number, exitCode?: number }} options
  */
-function recycle (options) {
+function recycle(options) {
   return new Recycler(options)
 }
 
@@ -286,12 +338,16 @@ function recycle (options) {
  * for guard() only, its options (a net for that guard's jobs alone).
  * Returns the recycler fed directly by the scope, or undefined.
  */
-function recycleOption (name, value, { allowOptions = true } = {}) {
+function recycleOption(name, value, { allowOptions = true } = {}) {
   if (value === undefined) return undefined
   let rec
   if (value instanceof Recycler) rec = value
   else if (!allowOptions) {
-    throw invalidOptionType(name, 'a Recycler from recycle() (withScope runs once: a net created per call would never count past 1)', value)
+    throw invalidOptionType(
+      name,
+      'a Recycler from recycle() (withScope runs once: a net created per call would never count past 1)',
+      value
+    )
   } else {
     rec = renamed(name, () => new Recycler(value, { subscribe: false }))
   }
@@ -305,7 +361,7 @@ function recycleOption (name, value, { allowOptions = true } = {}) {
  * including those of worker threads that reach it, and its 'recycle' event is
  * re-emitted by the monitor. A net the monitor created stops with it.
  */
-function monitorRecycleOption (name, value, monitor) {
+function monitorRecycleOption(name, value, monitor) {
   if (value === undefined) return undefined
   const own = !(value instanceof Recycler)
   const rec = own ? renamed(name, () => new Recycler(value)) : value
@@ -314,7 +370,7 @@ function monitorRecycleOption (name, value, monitor) {
   return own ? rec : undefined
 }
 
-function renamed (name, make) {
+function renamed(name, make) {
   try {
     return make()
   } catch (err) {
@@ -325,4 +381,4 @@ function renamed (name, make) {
   }
 }
 
-module.exports = { recycle, Recycler, recycleOption, monitorRecycleOption, formatBytes, isDraining }
+module.exports = { recycle, Recycler, recycleOption, monitorRecycleOption, isDraining }

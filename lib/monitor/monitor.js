@@ -29,23 +29,42 @@
 // jobs of a leak-free loop, no mark-compact at all). Only the heap after a full
 // collection is the live set.
 
-const { formatBytes } = require('../common/format')
+const { formatBytes, formatP } = require('../common/format')
 const { EventEmitter } = require('node:events')
 const { PerformanceObserver, constants: perf } = require('node:perf_hooks')
 const v8 = require('node:v8')
 const { isMainThread, threadId, BroadcastChannel } = require('node:worker_threads')
 const native = require('../common/native')
+const { fullGc } = require('../common/gc')
 const channels = require('../common/channels')
 const { monitorRecycleOption } = require('../fleet/recycle')
 const {
-  checkObject, checkKnownKeys, checkInteger, checkNumber, checkBoolean,
-  invalidOptionValue, invalidArgType, invalidArgValue
+  checkObject,
+  checkKnownKeys,
+  checkInteger,
+  checkNumber,
+  checkBoolean,
+  invalidOptionValue,
+  invalidArgType,
+  invalidArgValue
 } = require('../common/errors')
 
 const OPTION_KEYS = [
-  'intervalMs', 'checkEveryMs', 'windowMs', 'minSamples', 'floorBlocks', 'alpha',
-  'minGrowthBytes', 'minBytesPerJob', 'emitWarning', 'sendToParent', 'workerWarnings',
-  'fullGcEveryMs', 'maxSamples', 'limits', 'recycle'
+  'intervalMs',
+  'checkEveryMs',
+  'windowMs',
+  'minSamples',
+  'floorBlocks',
+  'alpha',
+  'minGrowthBytes',
+  'minBytesPerJob',
+  'emitWarning',
+  'sendToParent',
+  'workerWarnings',
+  'fullGcEveryMs',
+  'maxSamples',
+  'limits',
+  'recycle'
 ]
 const LIMIT_KEYS = ['rss', 'heapUsed', 'external']
 const EMPTY = new Float64Array(0)
@@ -64,7 +83,7 @@ const TREND_METRICS = Object.keys(METRICS)
 // ---- series: columns of Float64Array, trimmed by time and by count ----------
 
 class Series {
-  constructor (cap) {
+  constructor(cap) {
     this.cap = cap
     this.len = 0
     this.t = new Float64Array(cap)
@@ -72,7 +91,7 @@ class Series {
     this.jobs = new Float64Array(cap)
   }
 
-  push (t, y, jobs) {
+  push(t, y, jobs) {
     if (this.len === this.cap) this.drop(this.cap >> 2)
     const i = this.len++
     this.t[i] = t
@@ -80,7 +99,7 @@ class Series {
     this.jobs[i] = jobs
   }
 
-  drop (n) {
+  drop(n) {
     if (n <= 0) return
     n = Math.min(n, this.len)
     this.t.copyWithin(0, n, this.len)
@@ -90,14 +109,14 @@ class Series {
   }
 
   /** Drops samples older than `since`. */
-  trim (since) {
+  trim(since) {
     if (this.len === 0 || this.t[0] >= since) return
     let n = 0
     while (n < this.len && this.t[n] < since) n++
     this.drop(n)
   }
 
-  last () {
+  last() {
     return this.len ? this.y[this.len - 1] : undefined
   }
 }
@@ -114,7 +133,7 @@ const fullGcRegistry = new FinalizationRegistry(onFullGc)
 const sentinelToken = {}
 let sentinelArmed = false
 
-function armSentinel () {
+function armSentinel() {
   if (sentinelArmed || active.size === 0) return
   sentinelArmed = true
   fullGcRegistry.register({}, 0, sentinelToken)
@@ -135,12 +154,12 @@ function armSentinel () {
 // classes (map transitions are weak) and every read rebuilds them.
 let lastStats = null
 
-function readHeapStats () {
+function readHeapStats() {
   lastStats = v8.getHeapStatistics()
   return lastStats
 }
 
-function onFullGc () {
+function onFullGc() {
   sentinelArmed = false
   if (active.size === 0) return
   const now = Date.now()
@@ -158,25 +177,25 @@ function onFullGc () {
 let scavengeObserver = null
 let scavengeArmed = false
 
-function armScavengeSample () {
+function armScavengeSample() {
   if (scavengeArmed) return
   if (scavengeObserver === null) scavengeObserver = new PerformanceObserver(onScavenge)
   scavengeObserver.observe({ entryTypes: ['gc'] })
   scavengeArmed = true
 }
 
-function disarmScavengeSample () {
+function disarmScavengeSample() {
   if (!scavengeArmed) return
   scavengeObserver.disconnect()
   scavengeArmed = false
 }
 
-function onScavenge (list) {
+function onScavenge(list) {
   disarmScavengeSample()
   const entries = list.getEntries()
   const last = entries[entries.length - 1]
   // Full GCs are the sentinel's job; only a scavenge is sampled here.
-  if (!last || !last.detail || last.detail.kind !== perf.NODE_PERFORMANCE_GC_MINOR) return
+  if (!last?.detail || last.detail.kind !== perf.NODE_PERFORMANCE_GC_MINOR) return
   const now = Date.now()
   let stats = null
   for (const m of active) {
@@ -187,11 +206,11 @@ function onScavenge (list) {
   }
 }
 
-function onJobEnd () {
+function onJobEnd() {
   for (const m of active) m._jobs++
 }
 
-function attach (m) {
+function attach(m) {
   if (active.size === 0) {
     channels.jobEnd.subscribe(onJobEnd)
     if (!isMainThread && typeof BroadcastChannel === 'function') {
@@ -203,7 +222,7 @@ function attach (m) {
   armSentinel()
 }
 
-function detach (m) {
+function detach(m) {
   if (!active.delete(m) || active.size > 0) return
   fullGcRegistry.unregister(sentinelToken)
   sentinelArmed = false
@@ -221,7 +240,7 @@ function detach (m) {
  * it never keeps the process alive.
  * @param {(warning: object) => void} handler
  */
-function onWorkerWarning (handler) {
+function onWorkerWarning(handler) {
   if (typeof handler !== 'function') {
     throw invalidArgType('handler', 'a function', handler)
   }
@@ -231,14 +250,14 @@ function onWorkerWarning (handler) {
     receiver.unref()
     receiver.onmessage = (event) => {
       const data = event.data
-      if (!data || data.type !== 'leakguard:warning' || data.warning.threadId === threadId) return
+      if (data?.type !== 'leakguard:warning' || data.warning.threadId === threadId) return
       // Once per warning, however many monitors re-emit it: subscribers of the
       // host's channel (APMs, exporters without a monitor) see every thread.
       if (isMainThread && channels.warning.hasSubscribers) channels.warning.publish(data.warning)
       for (const h of [...workerHandlers]) h(data.warning)
     }
   }
-  return function stopReceiving () {
+  return function stopReceiving() {
     workerHandlers.delete(handler)
     if (workerHandlers.size === 0 && receiver !== null) {
       receiver.close()
@@ -249,29 +268,25 @@ function onWorkerWarning (handler) {
 
 // ---- formatting --------------------------------------------------------------
 
-
 /** "1.1 KB/job" when jobs were counted, else "6.6 KB/s". */
-function rateOf (t) {
+function rateOf(t) {
   return t.bytesPerJob !== null ? `${formatBytes(t.bytesPerJob)}/job` : `${formatBytes(t.slopeBytesPerSec)}/s`
 }
 
-function formatDuration (ms) {
+function formatDuration(ms) {
   if (ms >= 3_600_000) return `${(ms / 3_600_000).toFixed(1)} h`
   if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)} min`
   return `${(ms / 1000).toFixed(1)} s`
 }
 
-function formatP (p) {
-  return p < 0.001 ? 'p<0.001' : `p=${p.toFixed(3)}`
-}
-
 // ---- options -----------------------------------------------------------------
 
-function parseOptions (options) {
+function parseOptions(options) {
   const o = checkObject('options', options)
   checkKnownKeys('options', o, OPTION_KEYS)
   const intervalMs = checkInteger('options.intervalMs', o.intervalMs, { min: 1, max: 3_600_000 }) ?? 1000
-  const checkEveryMs = checkInteger('options.checkEveryMs', o.checkEveryMs, { min: 1, max: 86_400_000 }) ?? intervalMs * 30
+  const checkEveryMs =
+    checkInteger('options.checkEveryMs', o.checkEveryMs, { min: 1, max: 86_400_000 }) ?? intervalMs * 30
   if (checkEveryMs < intervalMs) {
     throw invalidOptionValue('options.checkEveryMs', `>= options.intervalMs (${intervalMs})`, checkEveryMs)
   }
@@ -316,12 +331,12 @@ function parseOptions (options) {
 // ---- the monitor ---------------------------------------------------------------
 
 class Monitor extends EventEmitter {
-  constructor (options) {
+  constructor(options) {
     super()
     const o = parseOptions(options)
     this._o = o
     // Before the sampler starts, so that a bad recycle option leaves nothing running.
-    this._ownRecycler = monitorRecycleOption('options.recycle', options && options.recycle, this)
+    this._ownRecycler = monitorRecycleOption('options.recycle', options?.recycle, this)
     this._intervalMs = o.intervalMs
     this._jobs = 0
     this._lastHeapAt = -Infinity
@@ -353,21 +368,21 @@ class Monitor extends EventEmitter {
   }
 
   /** Options after defaults (read-only copy). */
-  get options () {
+  get options() {
     return { ...this._o, limits: { ...this._o.limits } }
   }
 
   /** Jobs counted so far (guard()/withScope() scopes that ended, plus jobDone()). */
-  get jobs () {
+  get jobs() {
     return this._jobs
   }
 
-  get stopped () {
+  get stopped() {
     return this._stopped
   }
 
   /** Counts `n` finished jobs (default 1), for bytes-per-job figures. */
-  jobDone (n = 1) {
+  jobDone(n = 1) {
     if (n !== 1) {
       if (typeof n !== 'number') throw invalidArgType('n', 'a non-negative integer', n)
       if (!Number.isInteger(n) || n < 0) throw invalidArgValue('n', 'a non-negative integer', n)
@@ -375,7 +390,7 @@ class Monitor extends EventEmitter {
     this._jobs += n
   }
 
-  _heapSample (now, stats, major) {
+  _heapSample(now, stats, major) {
     const jobs = this._jobs
     let ab = NaN
     if (major) {
@@ -402,7 +417,7 @@ class Monitor extends EventEmitter {
   }
 
   /** A full collection now, when none happened for `fullGcEveryMs` (opt-in). */
-  _maybeFullGc (now) {
+  _maybeFullGc(now) {
     const every = this._o.fullGcEveryMs
     if (every === 0 || now - this._lastMajorAt < every) return
     fullGc()
@@ -410,7 +425,7 @@ class Monitor extends EventEmitter {
   }
 
   /** Pulls RSS, publishes samples, checks limits and trends. Runs on the unref'd timer. */
-  _check () {
+  _check() {
     if (this._stopped) return
     const now = Date.now()
     const o = this._o
@@ -453,9 +468,9 @@ class Monitor extends EventEmitter {
     // When external memory grows at least twice as fast, that heap growth is
     // the same leak: name the external memory, mention the heap.
     const heap = trends.heapUsed
-    const ext = trends.external && trends.external.growing ? trends.external : trends.arrayBuffers
+    const ext = trends.external?.growing ? trends.external : trends.arrayBuffers
     let heapNote = ''
-    if (heap && heap.growing && ext && ext.growing && heap.slopeBytesPerSec * 2 <= ext.slopeBytesPerSec) {
+    if (heap?.growing && ext?.growing && heap.slopeBytesPerSec * 2 <= ext.slopeBytesPerSec) {
       heap.growing = false
       heap.reason = `grows ${rateOf(heap)}, but external memory grows ${rateOf(ext)}: the heap growth is the JS objects holding it`
       heapNote = `; heapUsed grows too (${rateOf(heap)}), the JS objects that hold this memory`
@@ -463,7 +478,7 @@ class Monitor extends EventEmitter {
     for (const metric of TREND_METRICS) {
       const t = trends[metric]
       const raised = this._active.get(metric)
-      if (t && t.growing) {
+      if (t?.growing) {
         if (!raised) this._raise(metric, t, metric === 'heapUsed' ? '' : heapNote)
       } else if (raised && t) {
         this._active.delete(metric)
@@ -471,14 +486,32 @@ class Monitor extends EventEmitter {
     }
   }
 
-  _publishSamples (pulled, jobs) {
+  _publishSamples(pulled, jobs) {
     const out = []
     for (let i = 0; i < pulled.length; i += 2) {
-      out.push({ time: pulled[i], source: 'rss', rss: pulled[i + 1], heapUsed: undefined, external: undefined, arrayBuffers: undefined, gc: undefined, jobs })
+      out.push({
+        time: pulled[i],
+        source: 'rss',
+        rss: pulled[i + 1],
+        heapUsed: undefined,
+        external: undefined,
+        arrayBuffers: undefined,
+        gc: undefined,
+        jobs
+      })
     }
     const p = this._pendingHeap
     for (let i = 0; i < p.length; i += 6) {
-      out.push({ time: p[i], source: 'gc', rss: undefined, heapUsed: p[i + 1], external: p[i + 2], arrayBuffers: Number.isNaN(p[i + 3]) ? undefined : p[i + 3], gc: p[i + 4] ? 'major' : 'minor', jobs: p[i + 5] })
+      out.push({
+        time: p[i],
+        source: 'gc',
+        rss: undefined,
+        heapUsed: p[i + 1],
+        external: p[i + 2],
+        arrayBuffers: Number.isNaN(p[i + 3]) ? undefined : p[i + 3],
+        gc: p[i + 4] ? 'major' : 'minor',
+        jobs: p[i + 5]
+      })
     }
     p.length = 0
     out.sort((a, b) => a.time - b.time)
@@ -488,7 +521,7 @@ class Monitor extends EventEmitter {
     }
   }
 
-  _checkLimits (now) {
+  _checkLimits(now) {
     const limits = this._o.limits
     if (limits.rss === undefined && limits.heapUsed === undefined && limits.external === undefined) return
     let heapUsed = latest(this._heap, this._minorHeap, this._lastCheckAt)
@@ -525,7 +558,7 @@ class Monitor extends EventEmitter {
   }
 
   /** The trend of one metric over the window, or null with too few samples. */
-  _assess (metric) {
+  _assess(metric) {
     const s = metric === 'heapUsed' ? this._heap : metric === 'rss' ? this._rss : this[`_${metric}`]
     const o = this._o
     const n = s.len
@@ -573,7 +606,7 @@ class Monitor extends EventEmitter {
     }
   }
 
-  _raise (metric, t, note = '') {
+  _raise(metric, t, note = '') {
     const { code, label } = METRICS[metric]
     const rate = rateOf(t)
     const extra = t.bytesPerJob !== null ? `, ${formatBytes(t.slopeBytesPerSec)}/s over ${t.jobs} jobs` : ''
@@ -588,7 +621,8 @@ class Monitor extends EventEmitter {
       threadId,
       pid: process.pid,
       time: Date.now(),
-      message: `${label} grows ${rate} (${formatP(t.pValue)}) over ${formatDuration(t.windowMs)}: ` +
+      message:
+        `${label} grows ${rate} (${formatP(t.pValue)}) over ${formatDuration(t.windowMs)}: ` +
         `+${formatBytes(t.growthBytes)} on the post-GC floor of ${t.samples} samples${extra}${note}` +
         (threadId !== 0 ? ` [worker thread ${threadId}]` : '')
     }
@@ -596,24 +630,37 @@ class Monitor extends EventEmitter {
     if (channels.warning.hasSubscribers) channels.warning.publish(warning)
     this.emit('warning', warning)
     if (this._o.emitWarning) {
-      process.emitWarning(warning.message, { type: WARNING_TYPE, code, detail: 'Reported by leakguard monitor(); see warning.metric and the slope figures.' })
+      process.emitWarning(warning.message, {
+        type: WARNING_TYPE,
+        code,
+        detail: 'Reported by leakguard monitor(); see warning.metric and the slope figures.'
+      })
     }
     if (broadcast) broadcast.postMessage({ type: 'leakguard:warning', warning })
     if (this._o.sendToParent) sendToParent({ type: 'leakguard:warning', warning })
   }
 
-  _deliverWorkerWarning (warning) {
+  _deliverWorkerWarning(warning) {
     if (this._stopped) return
     this.emit('warning', warning)
   }
 
   /** Memory samples in the window, oldest first: RSS samples and post-GC heap samples. */
-  samples () {
+  samples() {
     this._pullNow()
     const out = []
     const r = this._rss
     for (let i = 0; i < r.len; i++) {
-      out.push({ time: r.t[i], source: 'rss', rss: r.y[i], heapUsed: undefined, external: undefined, arrayBuffers: undefined, gc: undefined, jobs: r.jobs[i] })
+      out.push({
+        time: r.t[i],
+        source: 'rss',
+        rss: r.y[i],
+        heapUsed: undefined,
+        external: undefined,
+        arrayBuffers: undefined,
+        gc: undefined,
+        jobs: r.jobs[i]
+      })
     }
     const h = this._heap
     const ab = this._arrayBuffers
@@ -621,18 +668,36 @@ class Monitor extends EventEmitter {
     for (let i = 0; i < h.len; i++) {
       while (k < ab.len && ab.t[k] < h.t[i]) k++
       const abv = k < ab.len && ab.t[k] === h.t[i] ? ab.y[k] : undefined
-      out.push({ time: h.t[i], source: 'gc', rss: undefined, heapUsed: h.y[i], external: this._external.y[i], arrayBuffers: abv, gc: 'major', jobs: h.jobs[i] })
+      out.push({
+        time: h.t[i],
+        source: 'gc',
+        rss: undefined,
+        heapUsed: h.y[i],
+        external: this._external.y[i],
+        arrayBuffers: abv,
+        gc: 'major',
+        jobs: h.jobs[i]
+      })
     }
     const m = this._minorHeap
     for (let i = 0; i < m.len; i++) {
-      out.push({ time: m.t[i], source: 'gc', rss: undefined, heapUsed: m.y[i], external: this._minorExternal.y[i], arrayBuffers: undefined, gc: 'minor', jobs: m.jobs[i] })
+      out.push({
+        time: m.t[i],
+        source: 'gc',
+        rss: undefined,
+        heapUsed: m.y[i],
+        external: this._minorExternal.y[i],
+        arrayBuffers: undefined,
+        gc: 'minor',
+        jobs: m.jobs[i]
+      })
     }
     out.sort((a, b) => a.time - b.time)
     return out
   }
 
   /** Moves the native ring's new RSS samples into the window; returns them (flat [t, rss, ...]). */
-  _pullNow () {
+  _pullNow() {
     if (this._stopped) return EMPTY
     let pulled
     try {
@@ -653,7 +718,7 @@ class Monitor extends EventEmitter {
   }
 
   /** The current trend of every metric (null where there are too few samples). */
-  trend () {
+  trend() {
     this._pullNow()
     return {
       heapUsed: this._assess('heapUsed'),
@@ -666,7 +731,7 @@ class Monitor extends EventEmitter {
   }
 
   /** Stops sampling (idempotent). The last monitor of the process stops the native thread. */
-  stop () {
+  stop() {
     if (this._stopped) return
     this._stopped = true
     clearInterval(this._timer)
@@ -676,34 +741,20 @@ class Monitor extends EventEmitter {
     if (this._ownRecycler) this._ownRecycler.stop()
   }
 
-  [kDispose] () {
+  [kDispose]() {
     this.stop()
   }
 }
 
 /** The later of the last full-GC and last scavenge sample of a metric, if taken after `since`. */
-function latest (major, minor, since) {
+function latest(major, minor, since) {
   const tMajor = major.len ? major.t[major.len - 1] : -Infinity
   const tMinor = minor.len ? minor.t[minor.len - 1] : -Infinity
   if (Math.max(tMajor, tMinor) <= since) return undefined
   return tMajor >= tMinor ? major.last() : minor.last()
 }
 
-let gcFunction = null
-/** A full collection without --expose-gc: the flag is set at runtime and `gc` taken from a fresh context. */
-function fullGc () {
-  if (gcFunction === null) {
-    if (typeof globalThis.gc === 'function') {
-      gcFunction = globalThis.gc
-    } else {
-      v8.setFlagsFromString('--expose-gc')
-      gcFunction = require('node:vm').runInNewContext('gc')
-    }
-  }
-  gcFunction()
-}
-
-function sendToParent (message) {
+function sendToParent(message) {
   if (typeof process.send !== 'function' || !process.connected) return
   try {
     process.send(message, undefined, undefined, () => {})
@@ -716,13 +767,13 @@ function sendToParent (message) {
  * Starts a memory monitor. See index.d.ts for every option.
  * @param {object} [options]
  */
-function monitor (options) {
+function monitor(options) {
   return new Monitor(options)
 }
 
 /** State of the process-wide sampling thread: { running, subscribers, intervalMs, samples, threadName }. */
-function samplerInfo () {
+function samplerInfo() {
   return native.samplerInfo()
 }
 
-module.exports = { monitor, Monitor, onWorkerWarning, samplerInfo, formatBytes }
+module.exports = { monitor, Monitor, onWorkerWarning, samplerInfo }

@@ -44,12 +44,12 @@ let idleWaiters = []
 const state = { muted: false, active: false }
 
 /** The innermost open autoTrack scope of the current async context, if any. */
-function owner () {
+function owner() {
   return ownerOf(als.getStore())
 }
 
 /** The innermost open autoTrack scope from scope id `id` outwards, if any. */
-function ownerOf (id) {
+function ownerOf(id) {
   while (id !== undefined) {
     const s = openScopes.get(id)
     if (s === undefined) id = forwards.get(id)
@@ -59,7 +59,7 @@ function ownerOf (id) {
   return undefined
 }
 
-function holder (fn) {
+function holder(fn) {
   const h = {}
   const limit = Error.stackTraceLimit
   Error.stackTraceLimit = STACK_LIMIT
@@ -73,16 +73,16 @@ function holder (fn) {
 // A record references its resource, never its scope: the scope holds its
 // records while open and lets go of them at close (detach), so a resource left
 // open keeps at most itself alive, as it would without leakguard.
-function record (scope, kind, type, target, ev, fn, site) {
+function record(scope, kind, type, target, ev, fn, site) {
   if (state.muted) return
   scope._autoAdd({ kind, type, target, ev, fn, removed: false, holder: scope._stacks ? holder(site) : undefined })
 }
 
 // ---- timers -----------------------------------------------------------------
 
-function wrapTimer (orig, type, kind) {
+function wrapTimer(orig, type, kind) {
   const wrapped = {
-    [orig.name] (...args) {
+    [orig.name](...args) {
       const t = Reflect.apply(orig, this, args)
       const s = owner()
       if (s !== undefined) record(s, kind, type, t, undefined, undefined, wrapped)
@@ -111,36 +111,36 @@ const origRemoveEvent = etProto.removeEventListener
 /** EventTarget records by target, so removeEventListener can mark them closed. */
 const etRecords = new WeakMap()
 
-function emitterType (target, ev) {
+function emitterType(target, ev) {
   const ctor = target.constructor
-  return `${(ctor && ctor.name) || 'EventEmitter'}#${typeof ev === 'symbol' ? ev.toString() : ev}`
+  return `${ctor?.name || 'EventEmitter'}#${typeof ev === 'symbol' ? ev.toString() : ev}`
 }
 
-function onListener (target, ev, fn, site) {
+function onListener(target, ev, fn, site) {
   const s = owner()
   if (s === undefined || state.muted) return
   // A listener on an emitter the job created itself dies with that emitter:
   // only listeners on emitters that outlive the job are leaks.
-  if (s._born !== undefined && s._born.has(target)) return
+  if (s._born?.has(target)) return
   if (s._ctrl !== undefined && target === s._ctrl.signal) return
   record(s, 'listener', emitterType(target, ev), target, ev, fn, site)
 }
 
-function patchedOn (ev, fn) {
+function patchedOn(ev, fn) {
   const r = Reflect.apply(origOn, this, arguments)
   onListener(this, ev, fn, patchedOn)
   return r
 }
-function patchedPrepend (ev, fn) {
+function patchedPrepend(ev, fn) {
   const r = Reflect.apply(origPrepend, this, arguments)
   onListener(this, ev, fn, patchedPrepend)
   return r
 }
-function patchedInit (opts) {
+function patchedInit(_opts) {
   const r = Reflect.apply(origInit, this, arguments)
   const s = owner()
   if (s !== undefined) {
-    (s._born ??= new WeakSet()).add(this)
+    ;(s._born ??= new WeakSet()).add(this)
     // fs streams are recorded here, in their creator's stack (they open their
     // file on a later tick, where the creation site is lost).
     if (this instanceof ReadStream || this instanceof WriteStream) {
@@ -149,15 +149,24 @@ function patchedInit (opts) {
   }
   return r
 }
-function patchedAddEvent (type, fn, options) {
+function patchedAddEvent(type, fn, options) {
   const r = Reflect.apply(origAddEvent, this, arguments)
   // `once` and `signal` listeners are removed by EventTarget internally, where
   // removeEventListener is not called: they cannot be followed, so are skipped.
   if (fn != null && !(options !== null && typeof options === 'object' && (options.once || options.signal))) {
     const s = owner()
     if (s !== undefined && !state.muted && !(s._ctrl !== undefined && this === s._ctrl.signal)) {
-      const capture = typeof options === 'boolean' ? options : !!(options && options.capture)
-      const rec = { kind: 'listener', type: `${this.constructor?.name || 'EventTarget'}#${type}`, target: this, ev: type, fn, capture, removed: false, holder: s._stacks ? holder(patchedAddEvent) : undefined }
+      const capture = typeof options === 'boolean' ? options : !!options?.capture
+      const rec = {
+        kind: 'listener',
+        type: `${this.constructor?.name || 'EventTarget'}#${type}`,
+        target: this,
+        ev: type,
+        fn,
+        capture,
+        removed: false,
+        holder: s._stacks ? holder(patchedAddEvent) : undefined
+      }
       s._autoAdd(rec)
       let list = etRecords.get(this)
       if (list === undefined) etRecords.set(this, (list = []))
@@ -166,10 +175,10 @@ function patchedAddEvent (type, fn, options) {
   }
   return r
 }
-function patchedRemoveEvent (type, fn, options) {
+function patchedRemoveEvent(type, fn, options) {
   const list = etRecords.get(this)
   if (list !== undefined) {
-    const capture = typeof options === 'boolean' ? options : !!(options && options.capture)
+    const capture = typeof options === 'boolean' ? options : !!options?.capture
     for (let i = 0; i < list.length; i++) {
       const rec = list[i]
       if (rec.ev === type && rec.fn === fn && rec.capture === capture) {
@@ -191,7 +200,7 @@ const origSpawn = ChildProcess.prototype.spawn
 const ReadStream = fs.ReadStream
 const WriteStream = fs.WriteStream
 
-function handleRecorder (orig, kind) {
+function handleRecorder(orig, kind) {
   const wrapped = function (...args) {
     const s = owner()
     if (s !== undefined) record(s, kind, this.constructor?.name || kind, this, undefined, undefined, wrapped)
@@ -226,7 +235,7 @@ patches.push(
   [timers, 'setImmediate', origSetImmediate, patches[2][3]]
 )
 
-function install () {
+function install() {
   for (const [obj, key, orig, patched] of patches) {
     // Only replace what is still the original: someone else's wrapper (fake
     // timers, an APM) stays in place and is simply not instrumented.
@@ -235,7 +244,7 @@ function install () {
   installed = true
 }
 
-function uninstall () {
+function uninstall() {
   for (const [obj, key, orig, patched] of patches) {
     if (obj[key] === patched) obj[key] = orig
   }
@@ -246,7 +255,7 @@ function uninstall () {
 }
 
 /** A scope with autoTrack opened. */
-function acquire () {
+function acquire() {
   active++
   state.active = true
   if (restoreTimer !== null) {
@@ -257,7 +266,7 @@ function acquire () {
 }
 
 /** A scope with autoTrack closed. */
-function release () {
+function release() {
   if (--active > 0) return
   state.active = false
   if (restoreTimer !== null) return
@@ -270,25 +279,31 @@ function release () {
 
 // ---- open/closed state and disposal of recorded resources ---------------------
 
-function isOpen (rec) {
+function isOpen(rec) {
   const t = rec.target
   switch (rec.kind) {
-    case 'timer': return t._destroyed !== true
+    case 'timer':
+      return t._destroyed !== true
     case 'listener':
       if (rec.fn === undefined) return false
       if (rec.capture !== undefined) return !rec.removed
       return typeof t.rawListeners === 'function' && t.rawListeners(rec.ev).includes(rec.fn)
     // A socket an http.Agent manages (it listens for 'agentRemove') belongs to
     // the agent's bounded keep-alive pool, not to the job that opened it.
-    case 'socket': return !t.destroyed && t.listenerCount('agentRemove') === 0
-    case 'server': return t.listening || t._handle != null
-    case 'stream': return !t.destroyed
-    case 'child_process': return t.exitCode === null && t.signalCode === null
-    default: return false
+    case 'socket':
+      return !t.destroyed && t.listenerCount('agentRemove') === 0
+    case 'server':
+      return t.listening || t._handle != null
+    case 'stream':
+      return !t.destroyed
+    case 'child_process':
+      return t.exitCode === null && t.signalCode === null
+    default:
+      return false
   }
 }
 
-function disposeRecord (rec) {
+function disposeRecord(rec) {
   const t = rec.target
   switch (rec.kind) {
     case 'timer':
@@ -299,9 +314,14 @@ function disposeRecord (rec) {
       if (rec.capture !== undefined) t.removeEventListener(rec.ev, rec.fn, rec.capture)
       else t.removeListener(rec.ev, rec.fn)
       return
-    case 'server': t.close(); return
-    case 'child_process': t.kill(); return
-    default: t.destroy()
+    case 'server':
+      t.close()
+      return
+    case 'child_process':
+      t.kill()
+      return
+    default:
+      t.destroy()
   }
 }
 
@@ -311,7 +331,7 @@ function disposeRecord (rec) {
  * EventTarget listener's record leaves the per-target list that outlives the
  * scope.
  */
-function detach (rec) {
+function detach(rec) {
   rec.holder = undefined
   if (rec.capture === undefined || rec.removed) return
   rec.removed = true
@@ -328,7 +348,7 @@ const libDir = require('node:path').join(__dirname, '..') + require('node:path')
 const cwd = process.cwd() + require('node:path').sep
 
 /** First frame outside Node internals, node_modules and leakguard's lib/: `file:line:col`. */
-function siteOf (h) {
+function siteOf(h) {
   if (h === undefined) return undefined
   const stack = h.stack
   if (typeof stack !== 'string') return undefined
@@ -346,7 +366,7 @@ function siteOf (h) {
   return undefined
 }
 
-function setStorage (storage, open, fwd) {
+function setStorage(storage, open, fwd) {
   als = storage
   openScopes = open
   forwards = fwd
@@ -364,5 +384,5 @@ module.exports = {
   ownerOf,
   /** Test hooks: whether the patches are in place, and a promise for their removal. */
   installed: () => installed,
-  whenRestored: () => installed ? new Promise((resolve) => idleWaiters.push(resolve)) : Promise.resolve()
+  whenRestored: () => (installed ? new Promise((resolve) => idleWaiters.push(resolve)) : Promise.resolve())
 }

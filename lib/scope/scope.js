@@ -15,8 +15,16 @@ const timers = require('node:timers')
 const { jobEnd, jobStart } = require('../common/channels')
 const { recycleOption, isDraining } = require('../fleet/recycle')
 const {
-  withCode, leakguardError, invalidArgType, invalidOptionType,
-  checkObject, checkKnownKeys, checkInteger, checkString, checkFunction, checkOneOf
+  withCode,
+  leakguardError,
+  invalidArgType,
+  invalidOptionType,
+  checkObject,
+  checkKnownKeys,
+  checkInteger,
+  checkString,
+  checkFunction,
+  checkOneOf
 } = require('../common/errors')
 const autotrack = require('./autotrack')
 
@@ -40,8 +48,14 @@ autotrack.setStorage(als, openScopes, forwards)
 
 // Captured before autoTrack patches anything: the scope's own timers are
 // tracked explicitly and must not be recorded twice.
-const { setTimeout: setTimeoutOrig, setInterval: setIntervalOrig, setImmediate: setImmediateOrig,
-  clearTimeout: clearTimeoutOrig, clearInterval: clearIntervalOrig, clearImmediate: clearImmediateOrig } = timers
+const {
+  setTimeout: setTimeoutOrig,
+  setInterval: setIntervalOrig,
+  setImmediate: setImmediateOrig,
+  clearTimeout: clearTimeoutOrig,
+  clearInterval: clearIntervalOrig,
+  clearImmediate: clearImmediateOrig
+} = timers
 
 const DEFAULT_DISPOSE_TIMEOUT = 10_000
 const MAX_STATS_NAMES = 1000
@@ -71,7 +85,17 @@ const M_CLOSE = 4
 const M_END = 5
 const M_TERMINATE = 6
 
-const GUARD_KEYS = ['name', 'timeout', 'disposeTimeout', 'autoTrack', 'captureStacks', 'onLeftOpen', 'onReport', 'retainCheck', 'recycle']
+const GUARD_KEYS = [
+  'name',
+  'timeout',
+  'disposeTimeout',
+  'autoTrack',
+  'captureStacks',
+  'onLeftOpen',
+  'onReport',
+  'retainCheck',
+  'recycle'
+]
 const ON_LEFT_OPEN = ['warn', 'throw', 'ignore']
 
 /**
@@ -79,25 +103,33 @@ const ON_LEFT_OPEN = ['warn', 'throw', 'ignore']
  * semantics of the TC39 SuppressedError (Node 20 has no such global).
  */
 class LeakguardSuppressedError extends Error {
-  constructor (error, suppressed, message = 'An error was suppressed during disposal') {
+  constructor(error, suppressed, message = 'An error was suppressed during disposal') {
     super(message)
     Object.defineProperty(this, 'error', { value: error, enumerable: true, configurable: true, writable: true })
-    Object.defineProperty(this, 'suppressed', { value: suppressed, enumerable: true, configurable: true, writable: true })
+    Object.defineProperty(this, 'suppressed', {
+      value: suppressed,
+      enumerable: true,
+      configurable: true,
+      writable: true
+    })
   }
 
-  get name () { return 'SuppressedError' }
+  get name() {
+    return 'SuppressedError'
+  }
 }
 // Where the runtime has the real one (explicit resource management), use it.
-const SuppressedError = typeof globalThis.SuppressedError === 'function' ? globalThis.SuppressedError : LeakguardSuppressedError
+const SuppressedError =
+  typeof globalThis.SuppressedError === 'function' ? globalThis.SuppressedError : LeakguardSuppressedError
 
 /** Folds disposal errors the way `using` does: the latest error suppresses the earlier ones. */
-function aggregate (errs) {
+function aggregate(errs) {
   let err = errs[0]
   for (let i = 1; i < errs.length; i++) err = new SuppressedError(errs[i], err)
   return err
 }
 
-function normalizeOptions (options, optName, kind = 'scope') {
+function normalizeOptions(options, optName, kind = 'scope') {
   const o = checkObject(optName, options)
   checkKnownKeys(optName, o, GUARD_KEYS)
   const autoTrack = o.autoTrack
@@ -115,7 +147,9 @@ function normalizeOptions (options, optName, kind = 'scope') {
   const cfg = {
     name: checkString(`${optName}.name`, o.name),
     timeout: checkInteger(`${optName}.timeout`, o.timeout, { min: 1, max: 2 ** 31 - 1 }),
-    disposeTimeout: checkInteger(`${optName}.disposeTimeout`, o.disposeTimeout, { min: 1, max: 2 ** 31 - 1 }) ?? DEFAULT_DISPOSE_TIMEOUT,
+    disposeTimeout:
+      checkInteger(`${optName}.disposeTimeout`, o.disposeTimeout, { min: 1, max: 2 ** 31 - 1 }) ??
+      DEFAULT_DISPOSE_TIMEOUT,
     auto: autoTrack === 'dispose' ? 2 : autoTrack === true ? 1 : 0,
     captureStacks: o.captureStacks === true,
     onLeftOpen: onLeftOpen ?? 'warn',
@@ -127,18 +161,23 @@ function normalizeOptions (options, optName, kind = 'scope') {
   }
   if (o.recycle !== undefined) {
     // The recycle net counts finished jobs: only guard() and withScope() report them.
-    if (kind === 'scope') throw invalidOptionType(`${optName}.recycle`, 'undefined for new JobScope() (pass it to guard() or withScope())', o.recycle)
+    if (kind === 'scope')
+      throw invalidOptionType(
+        `${optName}.recycle`,
+        'undefined for new JobScope() (pass it to guard() or withScope())',
+        o.recycle
+      )
     cfg.recycle = recycleOption(`${optName}.recycle`, o.recycle, { allowOptions: kind === 'guard' })
     cfg.onReport = cfg.recycle._onReport(cfg.onReport)
   }
   return cfg
 }
 
-function closedError (scope, what) {
+function closedError(scope, what) {
   return leakguardError('SCOPE_CLOSED', `${what} called on the closed job scope "${scope.name}"`)
 }
 
-function disposeMethod (resource) {
+function disposeMethod(resource) {
   if (typeof resource[Symbol.asyncDispose] === 'function') return M_ASYNC_DISPOSE
   if (typeof resource[Symbol.dispose] === 'function') return M_DISPOSE
   if (typeof resource.destroy === 'function') return M_DESTROY
@@ -148,31 +187,50 @@ function disposeMethod (resource) {
   return 0
 }
 
-function callDispose (resource, method) {
+function callDispose(resource, method) {
   switch (method) {
-    case M_ASYNC_DISPOSE: return resource[Symbol.asyncDispose]()
-    case M_DISPOSE: return resource[Symbol.dispose]()
-    case M_DESTROY: return resource.destroy()
-    case M_CLOSE: return resource.close()
-    case M_END: return resource.end()
-    default: return resource.terminate()
+    case M_ASYNC_DISPOSE:
+      return resource[Symbol.asyncDispose]()
+    case M_DISPOSE:
+      return resource[Symbol.dispose]()
+    case M_DESTROY:
+      return resource.destroy()
+    case M_CLOSE:
+      return resource.close()
+    case M_END:
+      return resource.end()
+    default:
+      return resource.terminate()
   }
 }
 
-function isThenable (v) {
+function isThenable(v) {
   return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function'
 }
 
-function isEmitter (target) {
-  return target !== null && typeof target === 'object' && typeof target.on === 'function' && typeof target.removeListener === 'function'
+function isEmitter(target) {
+  return (
+    target !== null &&
+    typeof target === 'object' &&
+    typeof target.on === 'function' &&
+    typeof target.removeListener === 'function'
+  )
 }
 
-function isEventTarget (target) {
-  return target !== null && typeof target === 'object' && typeof target.addEventListener === 'function' && typeof target.removeEventListener === 'function'
+function isEventTarget(target) {
+  return (
+    target !== null &&
+    typeof target === 'object' &&
+    typeof target.addEventListener === 'function' &&
+    typeof target.removeEventListener === 'function'
+  )
 }
 
-function checkListener (listener) {
-  if (typeof listener !== 'function' && !(listener !== null && typeof listener === 'object' && typeof listener.handleEvent === 'function')) {
+function checkListener(listener) {
+  if (
+    typeof listener !== 'function' &&
+    !(listener !== null && typeof listener === 'object' && typeof listener.handleEvent === 'function')
+  ) {
     throw invalidArgType('listener', 'a function', listener)
   }
 }
@@ -182,7 +240,7 @@ function checkListener (listener) {
  * directly (`new JobScope(options)`) and closed with `close()` or `await using`.
  */
 class JobScope {
-  constructor (options, _cfg) {
+  constructor(options, _cfg) {
     const cfg = _cfg ?? normalizeOptions(options, 'options')
     this._cfg = cfg
     this._name = cfg.name ?? 'anonymous'
@@ -215,17 +273,21 @@ class JobScope {
   }
 
   /** The job name this scope reports under. */
-  get name () { return this._name }
+  get name() {
+    return this._name
+  }
   /** True once close() has started. */
-  get closed () { return this._state !== 0 }
+  get closed() {
+    return this._state !== 0
+  }
   /** The report, once the scope is closed. */
-  get report () {
+  get report() {
     if (this._report === undefined && this._state === 2) this._report = this._buildReport()
     return this._report
   }
 
   /** Aborted when the scope closes (reason: a coded SCOPE_CLOSED or TIMEOUT error). */
-  get signal () {
+  get signal() {
     if (this._ctrl === undefined) {
       this._ctrl = new AbortController()
       if (this._state !== 0) this._ctrl.abort(closedError(this, 'signal'))
@@ -233,25 +295,25 @@ class JobScope {
     return this._ctrl.signal
   }
 
-  _open (what) {
+  _open(what) {
     if (this._state !== 0) throw closedError(this, what)
   }
 
-  setTimeout (fn, ms, ...args) {
+  setTimeout(fn, ms, ...args) {
     this._open('setTimeout')
     const t = setTimeoutOrig(fn, ms, ...args)
     this._ops.push(K_TIMEOUT, t, undefined, undefined)
     return t
   }
 
-  setInterval (fn, ms, ...args) {
+  setInterval(fn, ms, ...args) {
     this._open('setInterval')
     const t = setIntervalOrig(fn, ms, ...args)
     this._ops.push(K_INTERVAL, t, undefined, undefined)
     return t
   }
 
-  setImmediate (fn, ...args) {
+  setImmediate(fn, ...args) {
     this._open('setImmediate')
     const t = setImmediateOrig(fn, ...args)
     this._ops.push(K_IMMEDIATE, t, undefined, undefined)
@@ -259,22 +321,22 @@ class JobScope {
   }
 
   /** Adds `listener` to an EventEmitter (`on`) or EventTarget (`addEventListener`); removed at close. Returns `target`. */
-  on (target, event, listener, options) {
+  on(target, event, listener, options) {
     return this._listen(target, event, listener, options, false, 'on')
   }
 
   /** Like on(), but the listener runs at most once. */
-  once (target, event, listener, options) {
+  once(target, event, listener, options) {
     return this._listen(target, event, listener, options, true, 'once')
   }
 
   /** EventTarget form of on(): `addEventListener(type, listener, options)`, removed at close. */
-  addEventListener (target, type, listener, options) {
+  addEventListener(target, type, listener, options) {
     if (!isEventTarget(target)) throw invalidArgType('target', 'an EventTarget', target)
     return this._listen(target, type, listener, options, false, 'addEventListener')
   }
 
-  _listen (target, event, listener, options, once, what) {
+  _listen(target, event, listener, options, once, what) {
     this._open(what)
     checkListener(listener)
     const st = autotrack.state
@@ -306,13 +368,23 @@ class JobScope {
    * `Symbol.dispose`, `destroy()`, `close()`, `end()`, `terminate()` it has.
    * Returns `resource`. After close, disposes it at once and throws.
    */
-  track (resource) {
-    const method = resource !== null && (typeof resource === 'object' || typeof resource === 'function') ? disposeMethod(resource) : 0
+  track(resource) {
+    const method =
+      resource !== null && (typeof resource === 'object' || typeof resource === 'function')
+        ? disposeMethod(resource)
+        : 0
     if (method === 0) {
-      throw invalidArgType('resource', 'disposable (Symbol.asyncDispose, Symbol.dispose, destroy, close, end or terminate)', resource)
+      throw invalidArgType(
+        'resource',
+        'disposable (Symbol.asyncDispose, Symbol.dispose, destroy, close, end or terminate)',
+        resource
+      )
     }
     if (this._state !== 0) {
-      try { const r = callDispose(resource, method); if (isThenable(r)) r.then(undefined, () => {}) } catch {}
+      try {
+        const r = callDispose(resource, method)
+        if (isThenable(r)) r.then(undefined, () => {})
+      } catch {}
       throw closedError(this, 'track')
     }
     this._ops.push(K_RESOURCE, resource, method, undefined)
@@ -320,7 +392,7 @@ class JobScope {
   }
 
   /** Runs `fn` at close (LIFO with everything else); a returned promise is awaited. */
-  defer (fn) {
+  defer(fn) {
     if (typeof fn !== 'function') throw invalidArgType('fn', 'a function', fn)
     this._open('defer')
     this._ops.push(K_DEFER, fn, undefined, undefined)
@@ -330,7 +402,7 @@ class JobScope {
    * AsyncDisposableStack#use: `null`/`undefined` pass through; else needs
    * Symbol.asyncDispose (preferred) or Symbol.dispose.
    */
-  use (disposable) {
+  use(disposable) {
     if (disposable === null || disposable === undefined) return disposable
     const isObj = typeof disposable === 'object' || typeof disposable === 'function'
     const async = isObj && typeof disposable[Symbol.asyncDispose] === 'function'
@@ -342,7 +414,7 @@ class JobScope {
     return disposable
   }
 
-  _autoAdd (rec) {
+  _autoAdd(rec) {
     let recs = this._autoRecs
     if (recs === undefined) recs = this._autoRecs = []
     else if (recs.length >= PRUNE_AT && (recs.length & 255) === 0) {
@@ -359,9 +431,14 @@ class JobScope {
    * rejects with the disposal error (a SuppressedError chain when several)
    * if a disposer threw. Idempotent: later calls resolve to the same report.
    */
-  close () {
+  close() {
     if (this._state !== 0) {
-      return this._state === 2 ? Promise.resolve(this.report) : this._closeP.then(() => this.report, () => this.report)
+      return this._state === 2
+        ? Promise.resolve(this.report)
+        : this._closeP.then(
+            () => this.report,
+            () => this.report
+          )
     }
     const r = this._close(undefined, 'ok')
     return (r instanceof Promise ? r : Promise.resolve(r)).then((scope) => {
@@ -371,7 +448,7 @@ class JobScope {
     })
   }
 
-  [Symbol.asyncDispose] () {
+  [Symbol.asyncDispose]() {
     return this.close().then(() => undefined)
   }
 
@@ -380,7 +457,7 @@ class JobScope {
    * not awaited (their rejections are reported as warnings). Throws the
    * disposal error if a disposer threw synchronously.
    */
-  [Symbol.dispose] () {
+  [Symbol.dispose]() {
     if (this._state !== 0) return
     this._close(undefined, 'ok', true)
     if (this._errs !== undefined) throw aggregate(this._errs)
@@ -389,7 +466,7 @@ class JobScope {
   // Returns the scope, or a promise of it once an async disposer is met; the
   // report is built on demand. A second call (the job closed its own scope)
   // returns the first's result.
-  _close (jobError, outcome, sync = false) {
+  _close(jobError, outcome, sync = false) {
     if (this._state !== 0) return this._state === 2 ? this : this._closeP
     this._state = 1
     if (this._ctrl !== undefined && !this._ctrl.signal.aborted) {
@@ -401,7 +478,7 @@ class JobScope {
     return this._closeP
   }
 
-  async _closeAsync (pending, outcome) {
+  async _closeAsync(pending, outcome) {
     let i = pending
     while (i !== -1) {
       await this._bounded(this._pending)
@@ -411,28 +488,41 @@ class JobScope {
     return this._finish(outcome)
   }
 
-  _err (e) {
+  _err(e) {
     if (this._errs === undefined) this._errs = [e]
     else this._errs.push(e)
   }
 
-  _bounded (p) {
+  _bounded(p) {
     const ms = this._cfg.disposeTimeout
     return new Promise((resolve) => {
       const t = setTimeoutOrig(() => {
-        this._err(leakguardError('TIMEOUT', `a disposer of job scope "${this._name}" did not settle within ${ms} ms (disposeTimeout)`))
+        this._err(
+          leakguardError(
+            'TIMEOUT',
+            `a disposer of job scope "${this._name}" did not settle within ${ms} ms (disposeTimeout)`
+          )
+        )
         resolve()
       }, ms)
       t.unref()
       Promise.resolve(p).then(
-        () => { clearTimeoutOrig(t); resolve() },
-        (e) => { clearTimeoutOrig(t); this._err(e); resolve() })
+        () => {
+          clearTimeoutOrig(t)
+          resolve()
+        },
+        (e) => {
+          clearTimeoutOrig(t)
+          this._err(e)
+          resolve()
+        }
+      )
     })
   }
 
   // Runs ops from index `i` down; returns -1 when done, or the index of an op
   // whose promise (this._pending) must be awaited first.
-  _runOps (i, sync) {
+  _runOps(i, sync) {
     const ops = this._ops
     for (; i >= 0; i -= 4) {
       let r
@@ -444,7 +534,12 @@ class JobScope {
       }
       if (r !== undefined && isThenable(r)) {
         if (sync) {
-          r.then(undefined, (e) => process.emitWarning(`an async disposer of job scope "${this._name}" failed after a synchronous dispose: ${e && e.message}`, { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_SCOPE_CLOSED' }))
+          r.then(undefined, (e) =>
+            process.emitWarning(
+              `an async disposer of job scope "${this._name}" failed after a synchronous dispose: ${e?.message}`,
+              { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_SCOPE_CLOSED' }
+            )
+          )
           continue
         }
         this._pending = r
@@ -455,16 +550,25 @@ class JobScope {
     return -1
   }
 
-  _disposeOp (kind, a, b, c) {
+  _disposeOp(kind, a, b, c) {
     switch (kind) {
       case K_TIMEOUT:
-        if (a._destroyed !== true) { clearTimeoutOrig(a); this._timers++ }
+        if (a._destroyed !== true) {
+          clearTimeoutOrig(a)
+          this._timers++
+        }
         return
       case K_INTERVAL:
-        if (a._destroyed !== true) { clearIntervalOrig(a); this._timers++ }
+        if (a._destroyed !== true) {
+          clearIntervalOrig(a)
+          this._timers++
+        }
         return
       case K_IMMEDIATE:
-        if (a._destroyed !== true) { clearImmediateOrig(a); this._timers++ }
+        if (a._destroyed !== true) {
+          clearImmediateOrig(a)
+          this._timers++
+        }
         return
       case K_EMITTER:
         this._listeners++
@@ -493,7 +597,7 @@ class JobScope {
     }
   }
 
-  _finish (outcome) {
+  _finish(outcome) {
     if (this._id !== 0) this._leave()
     if (this._auto !== 0) {
       const recs = this._autoRecs
@@ -503,7 +607,12 @@ class JobScope {
           if (autotrack.isOpen(rec)) {
             let disposed = false
             if (this._auto === 2) {
-              try { autotrack.disposeRecord(rec); disposed = true } catch (e) { this._err(e) }
+              try {
+                autotrack.disposeRecord(rec)
+                disposed = true
+              } catch (e) {
+                this._err(e)
+              }
             }
             // Plain data only: the report must not hold the resource.
             leftOpen.push({ kind: rec.kind, type: rec.type, site: autotrack.siteOf(rec.holder), disposed })
@@ -530,7 +639,7 @@ class JobScope {
 
   // Forgets the scope's id: from now on, its id in a resource it left open
   // leads nowhere, or (plain scope) to its still-open autoTrack ancestor.
-  _leave () {
+  _leave() {
     const id = this._id
     openScopes.delete(id)
     if (this._auto === 0 && this._parent !== undefined) {
@@ -543,12 +652,17 @@ class JobScope {
     }
   }
 
-  _buildReport () {
+  _buildReport() {
     return {
       name: this._name,
       durationMs: this._durationMs,
       outcome: this._outcome,
-      disposed: { timers: this._timers, listeners: this._listeners, resources: this._resources, deferred: this._deferred },
+      disposed: {
+        timers: this._timers,
+        listeners: this._listeners,
+        resources: this._resources,
+        deferred: this._deferred
+      },
       leftOpen: this._leftOpen === NO_LEFT_OPEN ? [] : this._leftOpen,
       errors: this._errs === undefined ? [] : this._errs
     }
@@ -563,11 +677,26 @@ const stats = new Map()
 
 let statsGeneration = 0
 
-function newStats (name) {
-  return { name, jobs: 0, failed: 0, timedOut: 0, totalMs: 0, maxMs: 0, timers: 0, listeners: 0, resources: 0, deferred: 0, errors: 0, jobsWithLeftOpen: 0, retainedPayloads: 0, leftOpen: new Map() }
+function newStats(name) {
+  return {
+    name,
+    jobs: 0,
+    failed: 0,
+    timedOut: 0,
+    totalMs: 0,
+    maxMs: 0,
+    timers: 0,
+    listeners: 0,
+    resources: 0,
+    deferred: 0,
+    errors: 0,
+    jobsWithLeftOpen: 0,
+    retainedPayloads: 0,
+    leftOpen: new Map()
+  }
 }
 
-function recordStats (scope) {
+function recordStats(scope) {
   // guard() caches its entry in its config: no Map lookup per job.
   const cfg = scope._cfg
   let s = cfg !== undefined && cfg.statsGen === statsGeneration ? cfg.stats : stats.get(scope._name)
@@ -611,13 +740,16 @@ function recordStats (scope) {
 
 const perJobFmt = (n) => (Math.round(n * 100) / 100).toString()
 
-function snapshot (s) {
+function snapshot(s) {
   const leftOpen = [...s.leftOpen.values()]
     .map((e) => ({ kind: e.kind, type: e.type, site: e.site, count: e.count, perJob: e.count / s.jobs }))
     .sort((a, b) => b.count - a.count)
-  const message = leftOpen.length === 0
-    ? `${s.name}: ${s.jobs} job${s.jobs === 1 ? '' : 's'}, nothing left open`
-    : leftOpen.map((e) => `${s.name} leaves ${perJobFmt(e.perJob)} ${e.type} open per job${e.site ? ` (${e.site})` : ''}`).join('; ')
+  const message =
+    leftOpen.length === 0
+      ? `${s.name}: ${s.jobs} job${s.jobs === 1 ? '' : 's'}, nothing left open`
+      : leftOpen
+          .map((e) => `${s.name} leaves ${perJobFmt(e.perJob)} ${e.type} open per job${e.site ? ` (${e.site})` : ''}`)
+          .join('; ')
   return {
     name: s.name,
     jobs: s.jobs,
@@ -635,7 +767,7 @@ function snapshot (s) {
 }
 
 /** Per-job-name aggregates of every closed scope in this thread; one name, or all. */
-function scopeStats (name) {
+function scopeStats(name) {
   if (name !== undefined) {
     checkString('name', name)
     const s = stats.get(name)
@@ -645,7 +777,7 @@ function scopeStats (name) {
 }
 
 /** Forgets all statistics (e.g. between test files). */
-function resetScopeStats () {
+function resetScopeStats() {
   stats.clear()
   statsGeneration++
 }
@@ -668,7 +800,7 @@ const finalized = new FinalizationRegistry((id) => {
 })
 const warnedRetained = new Set()
 
-function watchPayload (cfg, args) {
+function watchPayload(cfg, args) {
   for (const arg of args) {
     if (arg === null || (typeof arg !== 'object' && typeof arg !== 'function')) continue
     // Bounded: beyond MAX_WATCHED pending payloads, new ones are not watched.
@@ -681,7 +813,7 @@ function watchPayload (cfg, args) {
   if (gcObserver === undefined) startGcObserver()
 }
 
-function startGcObserver () {
+function startGcObserver() {
   const { PerformanceObserver, constants } = require('node:perf_hooks')
   gcObserver = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
@@ -693,14 +825,14 @@ function startGcObserver () {
   gcObserver.observe({ entryTypes: ['gc'] })
 }
 
-function stopGcObserver () {
+function stopGcObserver() {
   if (gcObserver !== undefined) {
     gcObserver.disconnect()
     gcObserver = undefined
   }
 }
 
-function checkRetained () {
+function checkRetained() {
   for (const [id, w] of watched) {
     if (majorGcs - w.endGc < RETAIN_GCS) continue
     watched.delete(id)
@@ -711,7 +843,7 @@ function checkRetained () {
   if (watched.size === 0) stopGcObserver()
 }
 
-function retained (w) {
+function retained(w) {
   const s = stats.get(w.name)
   if (s !== undefined) s.retainedPayloads++
   const message = `a payload of job "${w.name}" is still reachable ${majorGcs - w.endGc} major GCs after the job ended: something (a closure, a listener, a cache, a global) retains it`
@@ -720,7 +852,10 @@ function retained (w) {
     try {
       h({ name: w.name, majorGcs: majorGcs - w.endGc, message })
     } catch (e) {
-      process.emitWarning(`options.retainCheck threw: ${e && e.message}`, { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_PAYLOAD_RETAINED' })
+      process.emitWarning(`options.retainCheck threw: ${e?.message}`, {
+        type: 'LeakGuardWarning',
+        code: 'ERR_LEAKGUARD_PAYLOAD_RETAINED'
+      })
     }
   } else if (!warnedRetained.has(w.name)) {
     if (warnedRetained.size < 1000) warnedRetained.add(w.name)
@@ -737,27 +872,31 @@ const WARNED_SITES_MAX = 10_000
 const warnedSites = new Set()
 let warnedSitesFull = false
 
-function leftOpenMessage (report) {
+function leftOpenMessage(report) {
   const items = report.leftOpen.map((r) => `${r.type}${r.site ? ` (${r.site})` : ''}`)
   return `job "${report.name}" left ${report.leftOpen.length} resource${report.leftOpen.length === 1 ? '' : 's'} open: ${items.join(', ')}`
 }
 
-function warnLeftOpen (report) {
+function warnLeftOpen(report) {
   for (const r of report.leftOpen) {
     const key = `${report.name}\0${r.kind}\0${r.type}\0${r.site}`
     if (warnedSites.has(key)) continue
     if (warnedSites.size >= WARNED_SITES_MAX) {
       if (!warnedSitesFull) {
         warnedSitesFull = true
-        process.emitWarning(`${WARNED_SITES_MAX} distinct left-open resources were warned about (job name, type, site); ` +
-          'new ones are no longer warned about, only counted in scopeStats(). Job names that include ids make every job a new name.',
-        { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_LEFT_OPEN' })
+        process.emitWarning(
+          `${WARNED_SITES_MAX} distinct left-open resources were warned about (job name, type, site); ` +
+            'new ones are no longer warned about, only counted in scopeStats(). Job names that include ids make every job a new name.',
+          { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_LEFT_OPEN' }
+        )
       }
       continue
     }
     warnedSites.add(key)
-    process.emitWarning(`job "${report.name}" left open: ${r.kind} ${r.type}${r.site ? ` (created at ${r.site})` : ''}${r.disposed ? '; leakguard disposed it' : ''}`,
-      { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_LEFT_OPEN' })
+    process.emitWarning(
+      `job "${report.name}" left open: ${r.kind} ${r.type}${r.site ? ` (created at ${r.site})` : ''}${r.disposed ? '; leakguard disposed it' : ''}`,
+      { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_LEFT_OPEN' }
+    )
   }
 }
 
@@ -765,7 +904,7 @@ const warnedDisposeErrors = new Set()
 
 // Publishes the report and applies onLeftOpen; returns an error to reject
 // the job with (only when the job itself succeeded), or undefined.
-function deliver (cfg, report, jobFailed) {
+function deliver(cfg, report, jobFailed) {
   let err
   if (report.leftOpen.length !== 0) {
     const h = cfg.onLeftOpen
@@ -773,11 +912,19 @@ function deliver (cfg, report, jobFailed) {
     else if (h === 'throw') {
       err = withCode(new Error(leftOpenMessage(report)), 'LEFT_OPEN', { report })
     } else if (typeof h === 'function') {
-      try { h(report) } catch (e) { report.errors.push(e) }
+      try {
+        h(report)
+      } catch (e) {
+        report.errors.push(e)
+      }
     }
   }
   if (cfg.onReport !== undefined) {
-    try { cfg.onReport(report) } catch (e) { report.errors.push(e) }
+    try {
+      cfg.onReport(report)
+    } catch (e) {
+      report.errors.push(e)
+    }
   }
   if (jobEnd.hasSubscribers) jobEnd.publish(report)
   if (report.errors.length !== 0) {
@@ -785,19 +932,22 @@ function deliver (cfg, report, jobFailed) {
     // The job's own error wins; disposal errors stay in the report and are
     // surfaced once per message rather than lost.
     for (const e of report.errors) {
-      const key = `${report.name}\0${e && e.message}`
+      const key = `${report.name}\0${e?.message}`
       if (warnedDisposeErrors.has(key)) continue
       if (warnedDisposeErrors.size < 1000) warnedDisposeErrors.add(key)
-      process.emitWarning(`disposing job scope "${report.name}" after the job failed: ${e && e.message}`, { type: 'LeakGuardWarning', code: 'ERR_LEAKGUARD_SCOPE_CLOSED' })
+      process.emitWarning(`disposing job scope "${report.name}" after the job failed: ${e?.message}`, {
+        type: 'LeakGuardWarning',
+        code: 'ERR_LEAKGUARD_SCOPE_CLOSED'
+      })
     }
     return undefined
   }
   return jobFailed ? undefined : err
 }
 
-function timeoutRace (p, scope, ms) {
+function timeoutRace(p, scope, ms) {
   let timer
-  const t = new Promise((resolve, reject) => {
+  const t = new Promise((_resolve, reject) => {
     timer = setTimeoutOrig(() => {
       const err = leakguardError('TIMEOUT', `job "${scope.name}" timed out after ${ms} ms (options.timeout)`)
       scope._timedOut = true
@@ -811,13 +961,13 @@ function timeoutRace (p, scope, ms) {
 
 // Written with then() rather than async/await: with AsyncLocalStorage on,
 // Node 20 runs a hook for every promise, so each promise saved counts (bench).
-function run (cfg, scope, fn, thisArg, args) {
+function run(cfg, scope, fn, thisArg, args) {
   if (isDraining()) return new Promise(() => {}) // the recycle net is exiting: this job never starts
   if (cfg.recycle !== undefined) cfg.recycle.jobStarted()
   if (jobStart.hasSubscribers) jobStart.publish(scope)
   let r
   try {
-    const id = scope._id = ++lastId
+    const id = (scope._id = ++lastId)
     openScopes.set(id, scope)
     r = als.run(id, Reflect.apply, fn, thisArg, args)
   } catch (e) {
@@ -828,10 +978,11 @@ function run (cfg, scope, fn, thisArg, args) {
   else if (!(r instanceof Promise)) r = Promise.resolve(r)
   return r.then(
     (v) => settle(cfg, scope, undefined, 'ok', v),
-    (e) => settle(cfg, scope, e, scope._timedOut ? 'timeout' : 'error', undefined))
+    (e) => settle(cfg, scope, e, scope._timedOut ? 'timeout' : 'error', undefined)
+  )
 }
 
-function settled (cfg, scope, jobError, outcome, result) {
+function settled(cfg, scope, jobError, outcome, result) {
   try {
     return Promise.resolve(settle(cfg, scope, jobError, outcome, result))
   } catch (e) {
@@ -839,17 +990,22 @@ function settled (cfg, scope, jobError, outcome, result) {
   }
 }
 
-function settle (cfg, scope, jobError, outcome, result) {
+function settle(cfg, scope, jobError, outcome, result) {
   const r = scope._close(jobError, outcome)
   if (r instanceof Promise) return r.then(() => conclude(cfg, scope, jobError, outcome, result))
   return conclude(cfg, scope, jobError, outcome, result)
 }
 
-function conclude (cfg, scope, jobError, outcome, result) {
+function conclude(cfg, scope, jobError, outcome, result) {
   if (cfg.retainCheck !== undefined && scope._args !== undefined) watchPayload(cfg, scope._args)
   scope._args = undefined
   // The report object is only built when someone reads it.
-  if (scope._leftOpen.length === 0 && scope._errs === undefined && cfg.onReport === undefined && !jobEnd.hasSubscribers) {
+  if (
+    scope._leftOpen.length === 0 &&
+    scope._errs === undefined &&
+    cfg.onReport === undefined &&
+    !jobEnd.hasSubscribers
+  ) {
     if (outcome !== 'ok') throw jobError
     return result
   }
@@ -863,7 +1019,7 @@ function conclude (cfg, scope, jobError, outcome, result) {
  * Wraps a job handler: each call runs in a fresh JobScope (currentScope()),
  * closed in `finally`. Same parameters and `this` as `fn`; returns a promise.
  */
-function guard (fn, options) {
+function guard(fn, options) {
   if (typeof fn !== 'function') throw invalidArgType('fn', 'a function', fn)
   const cfg = normalizeOptions(options, 'options', 'guard')
   const name = cfg.name ?? (fn.name || 'anonymous')
@@ -879,7 +1035,7 @@ function guard (fn, options) {
 }
 
 /** Runs `fn(scope)` in a fresh scope closed when it settles; resolves to fn's result. */
-function withScope (fn, options) {
+function withScope(fn, options) {
   if (typeof fn !== 'function') throw invalidArgType('fn', 'a function', fn)
   const cfg = normalizeOptions(options, 'options', 'withScope')
   const c = cfg.name === undefined ? { ...cfg, name: fn.name || 'anonymous' } : cfg
@@ -891,7 +1047,7 @@ function withScope (fn, options) {
  * The scope of the job running in the current async context, or undefined
  * outside any job — including in a callback the job left running after it ended.
  */
-function currentScope () {
+function currentScope() {
   const id = als.getStore()
   return id === undefined ? undefined : openScopes.get(id)
 }

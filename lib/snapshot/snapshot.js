@@ -5,9 +5,9 @@
 // the calling thread), so a 300 MB pair never touches the JS heap.
 
 const v8 = require('node:v8')
-const vm = require('node:vm')
 const { fileURLToPath } = require('node:url')
 const native = require('../common/native')
+const { fullGc } = require('../common/gc')
 const {
   codes,
   invalidArgType,
@@ -23,35 +23,15 @@ const {
 const DEFAULT_TOP = 20
 const MAX_TOP = 10_000
 
-let fullGc
-/** A full, synchronous GC, with or without --expose-gc. */
-function collectGarbage () {
-  if (!fullGc) {
-    if (typeof globalThis.gc === 'function') {
-      fullGc = globalThis.gc
-    } else {
-      // The flag only has to be on while a context is created: that
-      // context's `gc` stays usable, and later contexts get no `gc` global.
-      v8.setFlagsFromString('--expose-gc')
-      try {
-        fullGc = vm.runInNewContext('gc')
-      } finally {
-        if (!process.execArgv.includes('--expose-gc')) v8.setFlagsFromString('--no-expose-gc')
-      }
-    }
-  }
-  fullGc()
-}
-
 /**
  * Collects garbage, then writes a heap snapshot of this thread's isolate.
  * Blocks the event loop while it writes (about 4 s per 100 MB of snapshot).
  * @param {string} [path] file to write; default: V8's `Heap.<date>.<pid>.<tid>.<n>.heapsnapshot` in the cwd
  * @returns {string} the path written
  */
-function writeHeapSnapshot (path) {
+function writeHeapSnapshot(path) {
   if (path !== undefined) path = toPath('path', path)
-  collectGarbage()
+  fullGc()
   try {
     return path === undefined ? v8.writeHeapSnapshot() : v8.writeHeapSnapshot(path)
   } catch (err) {
@@ -59,7 +39,7 @@ function writeHeapSnapshot (path) {
   }
 }
 
-function toPath (name, value) {
+function toPath(name, value) {
   if (value instanceof URL) {
     if (value.protocol !== 'file:') throw invalidArgValue(name, 'a file path or file: URL', value.href)
     return fileURLToPath(value)
@@ -69,25 +49,33 @@ function toPath (name, value) {
   return value
 }
 
-function checkSignal (name, value) {
+function checkSignal(name, value) {
   if (value === undefined) return undefined
-  if (value === null || typeof value !== 'object' || typeof value.aborted !== 'boolean' ||
-      typeof value.addEventListener !== 'function') {
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    typeof value.aborted !== 'boolean' ||
+    typeof value.addEventListener !== 'function'
+  ) {
     throw invalidOptionType(name, 'an AbortSignal', value)
   }
   return value
 }
 
-function checkDiffOptions (options) {
+function checkDiffOptions(options) {
   const opts = checkObject('options', options)
   checkKnownKeys('options', opts, ['jobsBetween', 'top', 'signal'])
-  const jobsBetween = checkNumber('options.jobsBetween', opts.jobsBetween, { min: 0, exclusiveMin: true, max: Number.MAX_SAFE_INTEGER })
+  const jobsBetween = checkNumber('options.jobsBetween', opts.jobsBetween, {
+    min: 0,
+    exclusiveMin: true,
+    max: Number.MAX_SAFE_INTEGER
+  })
   const top = checkInteger('options.top', opts.top, { min: 1, max: MAX_TOP }) ?? DEFAULT_TOP
   const signal = checkSignal('options.signal', opts.signal)
   return { jobsBetween, top, signal }
 }
 
-function checkSummaryOptions (options) {
+function checkSummaryOptions(options) {
   const opts = checkObject('options', options)
   checkKnownKeys('options', opts, ['top', 'signal'])
   const top = checkInteger('options.top', opts.top, { min: 1, max: MAX_TOP }) ?? DEFAULT_TOP
@@ -96,7 +84,7 @@ function checkSummaryOptions (options) {
 }
 
 /** Turns the native JSON envelope into a value or a coded Error. */
-function unwrap (json, signal) {
+function unwrap(json, signal) {
   const out = JSON.parse(json)
   if (out.error) {
     const { code, message } = out.error
@@ -107,12 +95,12 @@ function unwrap (json, signal) {
   return out.ok
 }
 
-function abortedError (signal) {
+function abortedError(signal) {
   return leakguardError('ABORTED', 'heap snapshot analysis was aborted', { cause: signal.reason })
 }
 
-async function runAsync (start, signal) {
-  if (signal && signal.aborted) throw abortedError(signal)
+async function runAsync(start, signal) {
+  if (signal?.aborted) throw abortedError(signal)
   const token = new native.SnapshotCancelToken()
   const onAbort = () => token.cancel()
   if (signal) signal.addEventListener('abort', onAbort, { once: true })
@@ -127,7 +115,7 @@ async function runAsync (start, signal) {
  * Compares two heap snapshots off the main thread.
  * @returns {Promise<import('../../index').HeapDiff>}
  */
-async function diffHeapSnapshots (before, after, options) {
+async function diffHeapSnapshots(before, after, options) {
   const b = toPath('before', before)
   const a = toPath('after', after)
   const { jobsBetween, top, signal } = checkDiffOptions(options)
@@ -135,7 +123,7 @@ async function diffHeapSnapshots (before, after, options) {
 }
 
 /** Synchronous twin of diffHeapSnapshots (blocks the calling thread). */
-function diffHeapSnapshotsSync (before, after, options) {
+function diffHeapSnapshotsSync(before, after, options) {
   const b = toPath('before', before)
   const a = toPath('after', after)
   const { jobsBetween, top, signal } = checkDiffOptions(options)
@@ -147,13 +135,13 @@ function diffHeapSnapshotsSync (before, after, options) {
  * Per-class totals of one snapshot (DevTools' Summary view), off the main thread.
  * @returns {Promise<import('../../index').HeapSummary>}
  */
-async function summarizeHeapSnapshot (path, options) {
+async function summarizeHeapSnapshot(path, options) {
   const p = toPath('path', path)
   const { top, signal } = checkSummaryOptions(options)
   return runAsync((token) => native.summarizeHeapSnapshotNative(p, top, token), signal)
 }
 
-function summarizeHeapSnapshotSync (path, options) {
+function summarizeHeapSnapshotSync(path, options) {
   const p = toPath('path', path)
   const { top, signal } = checkSummaryOptions(options)
   if (signal !== undefined) throw invalidOptionType('options.signal', 'undefined for the Sync variant', signal)
@@ -165,6 +153,5 @@ module.exports = {
   diffHeapSnapshots,
   diffHeapSnapshotsSync,
   summarizeHeapSnapshot,
-  summarizeHeapSnapshotSync,
-  collectGarbage
+  summarizeHeapSnapshotSync
 }

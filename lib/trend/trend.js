@@ -4,11 +4,18 @@
 // test assertions so both reach the same verdict on the same data.
 
 const native = require('../common/native')
-const { checkObject, checkKnownKeys, checkNumber, checkInteger, invalidArgType, invalidArgValue } = require('../common/errors')
+const {
+  checkObject,
+  checkKnownKeys,
+  checkNumber,
+  checkInteger,
+  invalidArgType,
+  invalidArgValue
+} = require('../common/errors')
 
 const OPTION_KEYS = ['alpha', 'minSlope', 'minGrowth', 'floorBlocks', 'recentFraction']
 
-function checkSeries (name, values) {
+function checkSeries(name, values) {
   if (!Array.isArray(values) && !(values instanceof Float64Array)) {
     throw invalidArgType(name, 'an array of numbers', values)
   }
@@ -19,7 +26,7 @@ function checkSeries (name, values) {
  * Assesses whether `ys` (sampled at ascending `xs`) grows.
  * @returns {null | { overall: TrendFit, recent: TrendFit | null, growing: boolean, reason: string }}
  */
-function assessTrend (xs, ys, options) {
+function assessTrend(xs, ys, options) {
   const x = checkSeries('xs', xs)
   const y = checkSeries('ys', ys)
   if (x.length !== y.length) throw invalidArgValue('ys', `the same length as xs (${x.length})`, y.length)
