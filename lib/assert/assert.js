@@ -17,17 +17,15 @@ const { assessTrend } = require('../trend/trend')
 const { fullGc } = require('../common/gc')
 const { readRss } = require('../common/memory')
 const scope = require('../scope/scope')
+const { invalidArgType, invalidOptionType, invalidOptionValue } = require('../common/errors')
 const {
   checkObject,
   checkKnownKeys,
   checkInteger,
   checkNumber,
   checkBoolean,
-  checkString,
-  invalidArgType,
-  invalidOptionType,
-  invalidOptionValue
-} = require('../common/errors')
+  checkString
+} = require('../common/options')
 
 const { MEASURED_METRICS: METRICS, VERDICT_METRICS: DEFAULT_FAIL_ON } = require('../common/metric-names')
 

@@ -6,10 +6,8 @@
 // argument. Nothing is allocated per call on the JS side.
 
 const { cacheOps } = require('../common/native')
+const { describe, withCode, invalidArgType } = require('../common/errors')
 const {
-  describe,
-  withCode,
-  invalidArgType,
   checkObject,
   checkKnownKeys,
   checkInteger,
@@ -17,7 +15,7 @@ const {
   checkBoolean,
   checkString,
   checkFunction
-} = require('../common/errors')
+} = require('../common/options')
 
 const {
   open: nOpen,

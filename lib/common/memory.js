@@ -6,7 +6,7 @@
 
 const v8 = require('node:v8')
 const native = require('./native')
-const { checkObject, checkKnownKeys, checkBoolean } = require('./errors')
+const { checkObject, checkKnownKeys, checkBoolean } = require('./options')
 
 let nativeRssWorks = true
 

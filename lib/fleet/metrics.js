@@ -6,7 +6,8 @@
 
 const channels = require('../common/channels')
 const { processMemory } = require('../common/memory')
-const { checkObject, checkKnownKeys, checkString, invalidOptionType, invalidOptionValue } = require('../common/errors')
+const { invalidOptionType, invalidOptionValue } = require('../common/errors')
+const { checkObject, checkKnownKeys, checkString } = require('../common/options')
 
 // Label values come from job names and warning metrics: bounded so that a
 // caller who names jobs by id cannot blow up the metric store.

@@ -12,15 +12,8 @@ const { EventEmitter } = require('node:events')
 const channels = require('../common/channels')
 const v8 = require('node:v8')
 const { readRss } = require('../common/memory')
-const {
-  checkObject,
-  checkKnownKeys,
-  checkInteger,
-  checkBoolean,
-  invalidOptionType,
-  invalidOptionValue,
-  invalidArgType
-} = require('../common/errors')
+const { invalidOptionType, invalidOptionValue, invalidArgType } = require('../common/errors')
+const { checkObject, checkKnownKeys, checkInteger, checkBoolean } = require('../common/options')
 
 const OPTION_KEYS = ['maxJobs', 'maxRss', 'maxHeapUsed', 'exit', 'worker', 'exitTimeoutMs', 'exitCode']
 // Left-open resources are summarised by kind/type/site; a leak tool must not

@@ -38,16 +38,8 @@ const native = require('../common/native')
 const { fullGc } = require('../common/gc')
 const channels = require('../common/channels')
 const { monitorRecycleOption } = require('../fleet/recycle')
-const {
-  checkObject,
-  checkKnownKeys,
-  checkInteger,
-  checkNumber,
-  checkBoolean,
-  invalidOptionValue,
-  invalidArgType,
-  invalidArgValue
-} = require('../common/errors')
+const { invalidOptionValue, invalidArgType, invalidArgValue } = require('../common/errors')
+const { checkObject, checkKnownKeys, checkInteger, checkNumber, checkBoolean } = require('../common/options')
 
 const OPTION_KEYS = [
   'intervalMs',

@@ -14,18 +14,15 @@ const { performance } = require('node:perf_hooks')
 const timers = require('node:timers')
 const { jobEnd, jobStart } = require('../common/channels')
 const { recycleOption, isDraining } = require('../fleet/recycle')
+const { withCode, leakguardError, invalidArgType, invalidOptionType } = require('../common/errors')
 const {
-  withCode,
-  leakguardError,
-  invalidArgType,
-  invalidOptionType,
   checkObject,
   checkKnownKeys,
   checkInteger,
   checkString,
   checkFunction,
   checkOneOf
-} = require('../common/errors')
+} = require('../common/options')
 const autotrack = require('./autotrack')
 
 // What AsyncLocalStorage holds for a job is its scope's id, not the scope.

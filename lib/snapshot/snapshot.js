@@ -8,17 +8,8 @@ const v8 = require('node:v8')
 const { fileURLToPath } = require('node:url')
 const native = require('../common/native')
 const { fullGc } = require('../common/gc')
-const {
-  codes,
-  invalidArgType,
-  invalidArgValue,
-  invalidOptionType,
-  leakguardError,
-  checkObject,
-  checkKnownKeys,
-  checkInteger,
-  checkNumber
-} = require('../common/errors')
+const { codes, invalidArgType, invalidArgValue, invalidOptionType, leakguardError } = require('../common/errors')
+const { checkObject, checkKnownKeys, checkInteger, checkNumber } = require('../common/options')
 
 const DEFAULT_TOP = 20
 const MAX_TOP = 10_000

@@ -4,14 +4,8 @@
 // test assertions so both reach the same verdict on the same data.
 
 const native = require('../common/native')
-const {
-  checkObject,
-  checkKnownKeys,
-  checkNumber,
-  checkInteger,
-  invalidArgType,
-  invalidArgValue
-} = require('../common/errors')
+const { invalidArgType, invalidArgValue } = require('../common/errors')
+const { checkObject, checkKnownKeys, checkNumber, checkInteger } = require('../common/options')
 
 const OPTION_KEYS = ['alpha', 'minSlope', 'minGrowth', 'floorBlocks', 'recentFraction']
 
