@@ -39,6 +39,9 @@ pub struct Config {
   pub update_age_on_get: bool,
   /// `get`/`peek` return an expired entry (once, for `get`) instead of nothing.
   pub allow_stale: bool,
+  /// Sizes counted against `max_size` are given with each `set` (lru-cache's
+  /// `sizeCalculation`), not the exact stored bytes.
+  pub custom_sizes: bool,
 }
 
 impl Config {
@@ -80,6 +83,8 @@ impl Config {
       Some("updateAgeOnGet")
     } else if self.allow_stale != other.allow_stale {
       Some("allowStale")
+    } else if self.custom_sizes != other.custom_sizes {
+      Some("sizeCalculation")
     } else {
       None
     }
@@ -93,14 +98,16 @@ impl Config {
   }
 }
 
-/// Why an entry left the store (lru-cache's `DisposeReason`).
+/// Why an entry left the store: lru-cache's `DisposeReason`, with its
+/// rules (`pop` evicts, `clear` deletes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reason {
   Evict,
   Set,
   Delete,
   Expire,
-  Clear,
+  /// A `fetch()` failed or resolved to nothing (decided by the JS side).
+  Fetch,
 }
 
 impl Reason {
@@ -110,7 +117,16 @@ impl Reason {
       Reason::Set => "set",
       Reason::Delete => "delete",
       Reason::Expire => "expire",
-      Reason::Clear => "clear",
+      Reason::Fetch => "fetch",
+    }
+  }
+
+  /// The reason a caller names by number (`delete(h, key, reason)`).
+  pub fn from_code(code: u32) -> Reason {
+    match code {
+      1 => Reason::Expire,
+      2 => Reason::Fetch,
+      _ => Reason::Delete,
     }
   }
 }
@@ -159,6 +175,10 @@ struct Entry {
   /// the JS memo of hot values that holds this entry's value. (The node is
   /// the same malloc size class with or without it.)
   tag: u32,
+  /// The size counted against `max_size` when the caller gave one (lru-cache's
+  /// `sizeCalculation`); 0 = the exact stored bytes. (Fits beside `tag`: the
+  /// node stays the same size.)
+  size: u32,
 }
 
 /// `Entry::tag` of an entry nobody tagged.
@@ -168,6 +188,83 @@ impl Entry {
   fn is_stale(&self, now: &mut Now) -> bool {
     self.ttl > 0.0 && now.get() - self.start > self.ttl
   }
+
+  /// What this entry counts against `max_size` under `key`.
+  fn counted(&self, key: &[u8]) -> u64 {
+    if self.size != 0 {
+      u64::from(self.size)
+    } else {
+      entry_bytes(key, &self.value)
+    }
+  }
+}
+
+/// How a read treats the entry (lru-cache's per-call get/peek/has options).
+#[derive(Clone, Copy, Debug)]
+pub struct ReadOpts {
+  /// Give an expired entry's value (`allowStale`).
+  pub allow_stale: bool,
+  /// A hit restarts the entry's TTL (`updateAgeOnGet`/`updateAgeOnHas`).
+  pub update_age: bool,
+  /// A hit makes the entry most recently used and counts in the stats
+  /// (`get`); false for `peek`/`has`.
+  pub touch: bool,
+  /// Remove an expired entry found (reason `expire`), as `get` does unless
+  /// `noDeleteOnStaleGet`.
+  pub delete_stale: bool,
+}
+
+/// What a read found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+  Miss,
+  Hit,
+  Stale,
+}
+
+/// What a read saw of the entry, for lru-cache's status objects.
+#[derive(Clone, Copy, Debug)]
+pub struct Seen {
+  pub found: Found,
+  /// 0 when the entry has no TTL (or none was found).
+  pub ttl: f64,
+  pub start: f64,
+}
+
+/// Per-`set` options (lru-cache's `SetOptions` that reach the store).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SetOpts {
+  /// Overrides the store's default TTL (0 = no expiry).
+  pub ttl: Option<f64>,
+  /// When the TTL started (lru-cache's `start`), instead of now.
+  pub start: Option<f64>,
+  /// The size counted against `max_size`; None = the exact stored bytes.
+  pub size: Option<u32>,
+  /// Replacing a value keeps the entry's TTL and start (`noUpdateTTL`).
+  pub no_update_ttl: bool,
+}
+
+/// How a `set` went (lru-cache's `status.set`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetKind {
+  Add,
+  Replace,
+  /// The same value again.
+  Update,
+}
+
+/// What a `set` did, for the caller's status object and `onInsert`.
+#[derive(Clone, Copy, Debug)]
+pub struct SetReport {
+  pub kind: SetKind,
+  /// Other entries were evicted to make room.
+  pub evicted: bool,
+  /// What the entry counts against `max_size`.
+  pub entry_size: u64,
+  /// The store's counted size afterwards.
+  pub total: u64,
+  pub ttl: f64,
+  pub start: f64,
 }
 
 /// Counters since the store was created.
@@ -195,6 +292,8 @@ pub struct EntryView<'a> {
   pub value: &'a [u8],
   pub start: f64,
   pub ttl: f64,
+  /// What it counts against `max_size`.
+  pub size: u64,
 }
 
 /// The bounded store. All operations take the one lock briefly; removed
@@ -290,39 +389,90 @@ impl<L: RawMutex> Store<L> {
     self.get_tagging(key, now, sink, None, f)
   }
 
+  /// The store's own read options for `get`.
+  pub fn get_opts(&self) -> ReadOpts {
+    ReadOpts {
+      allow_stale: self.config.allow_stale,
+      update_age: self.config.update_age_on_get,
+      touch: true,
+      delete_stale: true,
+    }
+  }
+
   /// `get` that also attaches `tag` to the entry on a hit (see `Entry::tag`).
+  #[inline]
   pub fn get_tagging<R>(
     &self,
     key: &[u8],
-    mut now: Now,
+    now: Now,
     sink: Sink,
     tag: Option<u32>,
     f: impl FnOnce(&[u8]) -> R,
   ) -> Option<R> {
+    self.read(key, now, sink, self.get_opts(), tag, f).0
+  }
+
+  /// The one read behind `get`, `peek` and `has`, with lru-cache's per-call
+  /// options: gives the value to `f` (under the lock) when found and fresh,
+  /// or expired with `allow_stale`; says what it saw.
+  #[inline]
+  pub fn read<R>(
+    &self,
+    key: &[u8],
+    mut now: Now,
+    sink: Sink,
+    opts: ReadOpts,
+    tag: Option<u32>,
+    f: impl FnOnce(&[u8]) -> R,
+  ) -> (Option<R>, Seen) {
     let mut g = self.inner.lock();
     let inner = &mut *g;
-    let Some(entry) = inner.lru.get_mut(Key::new(key)) else {
-      inner.stats.misses += 1;
-      return None;
+    let entry = if opts.touch {
+      inner.lru.get_mut(Key::new(key))
+    } else {
+      inner.lru.peek_mut(Key::new(key))
+    };
+    let Some(entry) = entry else {
+      if opts.touch {
+        inner.stats.misses += 1;
+      }
+      return (
+        None,
+        Seen {
+          found: Found::Miss,
+          ttl: 0.0,
+          start: 0.0,
+        },
+      );
+    };
+    let mut seen = Seen {
+      found: Found::Hit,
+      ttl: entry.ttl,
+      start: entry.start,
     };
     if entry.is_stale(&mut now) {
-      inner.stats.misses += 1;
-      let r = if self.config.allow_stale {
-        Some(f(&entry.value))
-      } else {
-        None
-      };
-      inner.remove(key, Reason::Expire, sink);
-      return r;
+      seen.found = Found::Stale;
+      let r = opts.allow_stale.then(|| f(&entry.value));
+      if opts.touch {
+        inner.stats.misses += 1;
+      }
+      if opts.delete_stale {
+        inner.remove(key, Reason::Expire, sink);
+      } else if opts.touch {
+        // lru-cache leaves a stale entry it keeps where it was.
+      }
+      return (r, seen);
     }
-    if self.config.update_age_on_get && entry.ttl > 0.0 {
+    if opts.update_age && entry.ttl > 0.0 {
       entry.start = now.get();
     }
-    inner.stats.hits += 1;
+    if opts.touch {
+      inner.stats.hits += 1;
+    }
     if let Some(tag) = tag {
       entry.tag = tag;
     }
-    Some(f(&entry.value))
+    (Some(f(&entry.value)), seen)
   }
 
   /// Replays `get` hits that were served elsewhere (the JS side's memo of
@@ -339,13 +489,14 @@ impl<L: RawMutex> Store<L> {
   }
 
   /// Like `get` without touching recency, age, stats, or expired entries.
-  pub fn peek<R>(&self, key: &[u8], mut now: Now, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
-    let g = self.inner.lock();
-    let entry = g.lru.peek(Key::new(key))?;
-    if entry.is_stale(&mut now) && !self.config.allow_stale {
-      return None;
-    }
-    Some(f(&entry.value))
+  pub fn peek<R>(&self, key: &[u8], now: Now, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    let opts = ReadOpts {
+      allow_stale: self.config.allow_stale,
+      update_age: false,
+      touch: false,
+      delete_stale: false,
+    };
+    self.read(key, now, None, opts, None, f).0
   }
 
   /// The entry under `key`, expired or not, without touching anything.
@@ -357,6 +508,7 @@ impl<L: RawMutex> Store<L> {
       value: &e.value,
       start: e.start,
       ttl: e.ttl,
+      size: e.counted(key),
     }))
   }
 
@@ -390,12 +542,36 @@ impl<L: RawMutex> Store<L> {
     key: &[u8],
     value: impl Incoming,
     ttl: Option<f64>,
+    now: Now,
+    sink: Sink,
+    tagged_evicted: impl FnMut(u32, &[u8]),
+  ) -> Result<bool, LeakguardError> {
+    let opts = SetOpts {
+      ttl,
+      ..SetOpts::default()
+    };
+    Ok(
+      self
+        .set_with(key, value, opts, now, sink, tagged_evicted)?
+        .evicted,
+    )
+  }
+
+  /// The one `set`, with lru-cache's per-call options, reporting what it did.
+  pub fn set_with(
+    &self,
+    key: &[u8],
+    value: impl Incoming,
+    opts: SetOpts,
     mut now: Now,
     mut sink: Sink,
     mut tagged_evicted: impl FnMut(u32, &[u8]),
-  ) -> Result<bool, LeakguardError> {
-    let size = (key.len() + value.stored_len()) as u64;
-    let ttl = ttl.unwrap_or(self.config.ttl);
+  ) -> Result<SetReport, LeakguardError> {
+    let size = match opts.size {
+      Some(s) => u64::from(s),
+      None => (key.len() + value.stored_len()) as u64,
+    };
+    let ttl = opts.ttl.unwrap_or(self.config.ttl);
     let mut g = self.inner.lock();
     let inner = &mut *g;
     if let Some(limit) = self.config.entry_limit() {
@@ -404,8 +580,13 @@ impl<L: RawMutex> Store<L> {
         return Err(LeakguardError::new(
           ErrorCode::EntryTooLarge,
           format!(
-            "The entry for key {} is {size} bytes, more than {} ({limit} bytes); it was not stored",
+            "The entry for key {} is {size} {}, more than {} ({limit}); it was not stored",
             describe_key(key),
+            if opts.size.is_some() {
+              "(its calculated size)"
+            } else {
+              "bytes"
+            },
             if self.config.max_entry_size == Some(limit) {
               "options.maxEntrySize"
             } else {
@@ -415,32 +596,50 @@ impl<L: RawMutex> Store<L> {
         ));
       }
     }
-    let start = if ttl > 0.0 { now.get() } else { 0.0 };
+    let start = if ttl > 0.0 {
+      opts.start.unwrap_or_else(|| now.get())
+    } else {
+      0.0
+    };
+    let stored_size = opts.size.unwrap_or(0);
     inner.stats.sets += 1;
     // One lookup (which also makes the entry most recently used) decides
     // between refreshing, replacing and inserting.
-    let old = match inner.lru.get_mut(Key::new(key)) {
-      Some(slot) if value.same_as(&slot.value) => {
+    let (kind, old) = match inner.lru.get_mut(Key::new(key)) {
+      Some(slot) if value.same_as(&slot.value) && slot.size == stored_size => {
         // The same bytes again (lru-cache's `v === oldValue`): no dispose,
         // and no reallocation, so threads that store the same data into a
         // shared store do not churn the allocator.
-        slot.start = start;
-        slot.ttl = ttl;
-        return Ok(false);
+        if !opts.no_update_ttl {
+          slot.start = start;
+          slot.ttl = ttl;
+        }
+        let (ttl, start) = (slot.ttl, slot.start);
+        return Ok(SetReport {
+          kind: SetKind::Update,
+          evicted: false,
+          entry_size: size,
+          total: inner.bytes,
+          ttl,
+          start,
+        });
       }
       Some(slot) => {
         // The tag stays: whoever tagged the key may still hold it (a stale
         // tag is harmless, a lost one would hide a later eviction).
-        let tag = slot.tag;
-        Some(std::mem::replace(
-          slot,
-          Entry {
-            value: value.into_stored(),
-            start,
-            ttl,
-            tag,
-          },
-        ))
+        let (ttl, start) = if opts.no_update_ttl {
+          (slot.ttl, slot.start)
+        } else {
+          (ttl, start)
+        };
+        let new = Entry {
+          value: value.into_stored(),
+          start,
+          ttl,
+          tag: slot.tag,
+          size: stored_size,
+        };
+        (SetKind::Replace, Some(std::mem::replace(slot, new)))
       }
       None => {
         let entry = Entry {
@@ -448,13 +647,14 @@ impl<L: RawMutex> Store<L> {
           start,
           ttl,
           tag: NO_TAG,
+          size: stored_size,
         };
         inner.lru.push(key.into(), entry);
-        None
+        (SetKind::Add, None)
       }
     };
     if let Some(old) = old {
-      inner.bytes = inner.bytes - entry_bytes(key, &old.value) + size;
+      inner.bytes = inner.bytes - old.counted(key) + size;
       if let Some(s) = sink.as_deref_mut() {
         s.push(Disposed {
           key: key.into(),
@@ -473,7 +673,7 @@ impl<L: RawMutex> Store<L> {
       let Some((k, e)) = inner.lru.pop_lru() else {
         break;
       };
-      inner.bytes -= entry_bytes(&k, &e.value);
+      inner.bytes -= e.counted(&k);
       inner.stats.evictions += 1;
       if e.tag != NO_TAG {
         tagged_evicted(e.tag, &k);
@@ -486,38 +686,62 @@ impl<L: RawMutex> Store<L> {
         });
       }
     }
-    Ok(evicted)
+    let (ttl, start) = inner
+      .lru
+      .peek(Key::new(key))
+      .map_or((ttl, start), |e| (e.ttl, e.start));
+    Ok(SetReport {
+      kind,
+      evicted,
+      entry_size: size,
+      total: inner.bytes,
+      ttl,
+      start,
+    })
   }
 
   /// Removes `key` (reason `delete`); true if it was present.
   pub fn delete(&self, key: &[u8], sink: Sink) -> bool {
+    self.delete_for(key, Reason::Delete, sink)
+  }
+
+  /// Removes `key` for `reason` (`delete`, or `expire`/`fetch` when the JS
+  /// side decides: an autopurge timer, a failed fetch); true if present.
+  pub fn delete_for(&self, key: &[u8], reason: Reason, sink: Sink) -> bool {
     let mut g = self.inner.lock();
-    let present = g.remove(key, Reason::Delete, sink);
-    if present {
+    let present = g.remove(key, reason, sink);
+    if present && reason != Reason::Expire {
       g.stats.deletes += 1;
     }
     present
   }
 
+  /// Removes `key` if it has expired (reason `expire`); true if it was.
+  pub fn expire(&self, key: &[u8], mut now: Now, sink: Sink) -> bool {
+    let mut g = self.inner.lock();
+    let stale = matches!(g.lru.peek(Key::new(key)), Some(e) if e.is_stale(&mut now));
+    stale && g.remove(key, Reason::Expire, sink)
+  }
+
   /// Removes the least recently used entry and gives its value to `f`
-  /// (reason `delete`, it is the caller's explicit removal).
+  /// (reason `evict`, as lru-cache's `pop`).
   pub fn pop<R>(&self, sink: Sink, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
     let mut g = self.inner.lock();
     let (k, e) = g.lru.pop_lru()?;
-    g.bytes -= entry_bytes(&k, &e.value);
+    g.bytes -= e.counted(&k);
     g.stats.deletes += 1;
     let r = f(&e.value);
     if let Some(s) = sink {
       s.push(Disposed {
         key: k.into_box(),
         value: e.value.into_box(),
-        reason: Reason::Delete,
+        reason: Reason::Evict,
       });
     }
     Some(r)
   }
 
-  /// Removes everything (reason `clear`).
+  /// Removes everything (reason `delete`, as lru-cache's `clear`).
   pub fn clear(&self, sink: Sink) {
     let mut g = self.inner.lock();
     let old = std::mem::replace(&mut g.lru, LruCache::unbounded());
@@ -528,7 +752,7 @@ impl<L: RawMutex> Store<L> {
       s.extend(old.into_iter().map(|(k, e)| Disposed {
         key: k.into_box(),
         value: e.value.into_box(),
-        reason: Reason::Clear,
+        reason: Reason::Delete,
       }));
     }
   }
@@ -570,6 +794,7 @@ impl<L: RawMutex> Store<L> {
           value: &e.value,
           start: e.start,
           ttl: e.ttl,
+          size: e.counted(k),
         });
       }
     }
@@ -583,7 +808,8 @@ impl<L: RawMutex> Store<L> {
     self.len() == 0
   }
 
-  /// Exact bytes held: sum over entries of key bytes + value bytes.
+  /// Size held: the sum over entries of what each counts (exact key + value
+  /// bytes, or the size the caller gave).
   pub fn calculated_size(&self) -> u64 {
     self.inner.lock().bytes
   }
@@ -603,7 +829,7 @@ impl Inner {
     let Some((k, e)) = self.lru.pop_entry(Key::new(key)) else {
       return false;
     };
-    self.bytes -= entry_bytes(&k, &e.value);
+    self.bytes -= e.counted(&k);
     if reason == Reason::Expire {
       self.stats.expirations += 1;
     }

@@ -16,7 +16,8 @@ use napi::sys::Status;
 use super::memo::Replay;
 use super::toolkit::{type_error, Callback, Cx, Fail, R};
 use crate::cache::{
-  Config, Disposed, EntryView, LocalStore, Now, Sink, SmallBytes, Stats, Store, Tagged,
+  Config, Disposed, EntryView, LocalStore, Now, ReadOpts, Reason, Seen, SetOpts, SetReport, Sink,
+  SmallBytes, Stats, Store, Tagged,
 };
 use crate::errors::{ErrorCode, LeakguardError};
 
@@ -80,8 +81,10 @@ forward! {
   fn peek_entry<T>(&self, key: &[u8], f: impl FnOnce(EntryView<'_>) -> T) -> Option<T>;
   fn has(&self, key: &[u8], now: Now) -> bool;
   fn get_tagging<T>(&self, key: &[u8], now: Now, sink: Sink, tag: Option<u32>, f: impl FnOnce(&[u8]) -> T) -> Option<T>;
-  fn set_reporting(&self, key: &[u8], value: Tagged<'_>, ttl: Option<f64>, now: Now, sink: Sink, tagged_evicted: impl FnMut(u32, &[u8])) -> Result<bool, LeakguardError>;
-  fn delete(&self, key: &[u8], sink: Sink) -> bool;
+  fn read<T>(&self, key: &[u8], now: Now, sink: Sink, opts: ReadOpts, tag: Option<u32>, f: impl FnOnce(&[u8]) -> T) -> (Option<T>, Seen);
+  fn set_with(&self, key: &[u8], value: Tagged<'_>, opts: SetOpts, now: Now, sink: Sink, tagged_evicted: impl FnMut(u32, &[u8])) -> Result<SetReport, LeakguardError>;
+  fn delete_for(&self, key: &[u8], reason: Reason, sink: Sink) -> bool;
+  fn expire(&self, key: &[u8], now: Now, sink: Sink) -> bool;
   fn pop<T>(&self, sink: Sink, f: impl FnOnce(&[u8]) -> T) -> Option<T>;
   fn clear(&self, sink: Sink) -> ();
   fn purge_stale(&self, now: Now, sink: Sink) -> bool;
