@@ -80,8 +80,14 @@ const MAX_ENTRY_COUNT = 2 ** 32 - 1
 
 /** The time base of a named store: one process-wide clock for every thread. */
 const NATIVE_CLOCK = Object.freeze({ now: nNow })
-/** lru-cache's default `perf`: `performance`, as it was when this module loaded. */
-const defaultPerf = typeof performance === 'object' && typeof performance?.now === 'function' ? performance : Date
+/**
+ * lru-cache's default `perf`: the global `performance` (else `Date`), read
+ * when the cache is made, so that fake timers installed before then drive it.
+ */
+function defaultPerf() {
+  const p = globalThis.performance
+  return typeof p === 'object' && p !== null && typeof p.now === 'function' ? p : Date
+}
 
 /** One report array per thread: every use is synchronous and read at once. */
 const report = new Float64Array(REPORT.LENGTH)
@@ -118,6 +124,8 @@ class BoundedCache {
   /** Some entry may have a TTL, so reads need the time. */
   #ttlInUse
   #cachedNow = 0
+  /** `perf` is the global performance (or Date), not one the user passed. */
+  #defaultClock
   /** key -> autopurge timer (ttlAutopurge) */
   #timers = null
   /** key -> background fetch in flight */
@@ -165,7 +173,8 @@ class BoundedCache {
     this.#name = o.name
     // A named store is shared by threads whose performance.now() differ: it
     // keeps the process-wide native clock unless a perf is given.
-    this.#perf = o.perf ?? (o.name === undefined ? defaultPerf : undefined)
+    this.#perf = o.perf ?? (o.name === undefined ? defaultPerf() : undefined)
+    this.#defaultClock = o.perf === undefined
     this.#ttlInUse = o.ttl > 0
     if (o.ttlAutopurge) this.#timers = new Map()
     // The native side calls back on removals only when someone listens.
@@ -225,7 +234,9 @@ class BoundedCache {
     const perf = this.#perf
     if (perf === undefined) return undefined
     const n = this.#read(perf)
-    if (this.ttlResolution > 0) {
+    // Only the default clock is reused: a perf the user passed (a fake
+    // clock in a test) is read every time, so that it drives expiry exactly.
+    if (this.ttlResolution > 0 && this.#defaultClock) {
       this.#cachedNow = n
       const t = setTimeout(() => {
         this.#cachedNow = 0
@@ -310,6 +321,7 @@ class BoundedCache {
   // ---- the memo ---------------------------------------------------------------
 
   #getAndRemember(memo, key) {
+    memo.missed()
     const slot = memo.freeSlot()
     const value = this.#getRemember(key, slot)
     if (value !== undefined) memo.remember(key, slot, value)
@@ -328,7 +340,7 @@ class BoundedCache {
   get(key, options) {
     if (options === undefined && this.#plain) {
       const memo = this.#memo
-      if (memo !== null) {
+      if (memo !== null && (memo.on || memo.sampled())) {
         const slot = memo.slots.get(key)
         if (slot !== undefined) return memo.hit(slot)
         return this.#getAndRemember(memo, key)
@@ -1060,9 +1072,9 @@ class BoundedCache {
   get perf() {
     return this.#perf ?? NATIVE_CLOCK
   }
-  /** Whether the memo of hot values is in use (see lib/cache/memo.js). */
+  /** Whether the memo of hot values serves reads now (see lib/cache/memo.js: it steps aside while it does not pay). */
   get memoActive() {
-    return this.#memo !== null
+    return this.#memo !== null && this.#memo.on
   }
   get [Symbol.toStringTag]() {
     return 'BoundedCache'

@@ -39,6 +39,19 @@ const SLOTS = 2048
 const STRING_MAX = 256
 const REPLAY = 256
 
+// Adaptivity. A memo hit costs a Map lookup (~40 ns here), a miss a native
+// get that also records the slot plus a Map insert (~2x a plain native get),
+// so the memo only pays while most reads hit it: measured break-even is a
+// hit rate of ~0.6 (see benches/cache.bench.mjs, uniform vs 90/10 rows).
+// Every WINDOW memo lookups the hit rate is judged: below OFF_BELOW the memo
+// stands aside (reads go straight to the store) except for one read in
+// SAMPLE, which still goes through it; once those sampled reads hit more
+// than ON_ABOVE (a hot set appeared) it is used again.
+const WINDOW = 1024
+const OFF_BELOW = 0.5
+const ON_ABOVE = 0.6
+const SAMPLE = 16
+
 const { QUEUE_COUNT, QUEUE_FIRST, EVICTED_NONE, EVICTED_SEVERAL } = PROTOCOL
 
 /** Values that may be handed out twice: immutable and small. */
@@ -59,9 +72,32 @@ class Memo {
   queue = new Int32Array(QUEUE_FIRST + REPLAY)
   /** The native replay: set by the owner once the store is bound. */
   replay = null
+  /** Whether reads go through the memo (see WINDOW); when not, one in SAMPLE does. */
+  on = true
+  skip = 0
+  hits = 0
+  misses = 0
+
+  /** Counts a miss, and every WINDOW lookups decides whether the memo pays. */
+  missed() {
+    const n = ++this.misses + this.hits
+    if (n < WINDOW / (this.on ? 1 : SAMPLE)) return
+    const rate = this.hits / n
+    this.on = this.on ? rate >= OFF_BELOW : rate > ON_ABOVE
+    this.hits = 0
+    this.misses = 0
+  }
+
+  /** Whether this read, while the memo stands aside, is one of the sampled ones. */
+  sampled() {
+    if (--this.skip > 0) return false
+    this.skip = SAMPLE
+    return true
+  }
 
   /** The value of a memo slot read now, queued for the store. */
   hit(slot) {
+    this.hits++
     const queue = this.queue
     const n = queue[QUEUE_COUNT] + 1
     queue[QUEUE_FIRST - 1 + n] = slot // the n-th queued read
@@ -124,4 +160,4 @@ class Memo {
   }
 }
 
-module.exports = { Memo, PROTOCOL, SLOTS }
+module.exports = { Memo, PROTOCOL, SLOTS, WINDOW, SAMPLE }

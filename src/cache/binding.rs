@@ -43,7 +43,8 @@ use memo::{EvictedSlots, MEMO_SLOTS_MAX, PROTOCOL};
 use toolkit::{run, type_error, Callback, Cx, Fail, Kind, R};
 
 use crate::cache::{
-  registry, Config, Found, LocalStore, Now, ReadOpts, Reason, SetKind, SetOpts, SetReport, Tagged,
+  registry, Config, Found, LocalStore, Now, ReadOpts, Reason, SetKind, SetOpts, SetReport,
+  SmallBytes, Store, Tagged,
 };
 use crate::errors::ErrorCode;
 
@@ -107,6 +108,9 @@ fn get_remembering(
   if !h.dispose.is_null() {
     return get_disposing(cx, h, key, now);
   }
+  if let AnyStore::Shared(store) = &h.store {
+    return get_shared(cx, store, key, now);
+  }
   // No `dispose`: nothing removed is collected, so no Vec is made and moved
   // (the moves showed up as a store-forwarding stall in the `get` profile).
   let got = cx.key(key, |k| {
@@ -120,6 +124,19 @@ fn get_remembering(
   match got {
     None => cx.undefined(),
     Some(d) => cx.finish(Some(d?)),
+  }
+}
+
+/// `get` on a store other threads use: the value bytes are copied out under
+/// the lock (short values inline, no allocation) and made into a JS value
+/// after it is released, so that V8's allocation does not lengthen the time
+/// other threads wait for the lock.
+#[inline(never)]
+fn get_shared(cx: Cx, store: &Store, key: sys::napi_value, now: Now) -> R<sys::napi_value> {
+  let got = cx.key(key, |k| store.get(k, now, None, |v| SmallBytes::from(v)))?;
+  match got {
+    None => cx.undefined(),
+    Some(bytes) => cx.decode(&bytes),
   }
 }
 

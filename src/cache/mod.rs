@@ -572,6 +572,8 @@ impl<L: RawMutex> Store<L> {
       None => (key.len() + value.stored_len()) as u64,
     };
     let ttl = opts.ttl.unwrap_or(self.config.ttl);
+    // Sizes the caller gave have no unit; exact ones are bytes.
+    let unit = if opts.size.is_some() { "" } else { " bytes" };
     let mut g = self.inner.lock();
     let inner = &mut *g;
     if let Some(limit) = self.config.entry_limit() {
@@ -580,13 +582,8 @@ impl<L: RawMutex> Store<L> {
         return Err(LeakguardError::new(
           ErrorCode::EntryTooLarge,
           format!(
-            "The entry for key {} is {size} {}, more than {} ({limit}); it was not stored",
+            "The entry for key {} is {size}{unit}, more than {} ({limit}{unit}); it was not stored",
             describe_key(key),
-            if opts.size.is_some() {
-              "(its calculated size)"
-            } else {
-              "bytes"
-            },
             if self.config.max_entry_size == Some(limit) {
               "options.maxEntrySize"
             } else {
