@@ -1074,7 +1074,7 @@ class BoundedCache {
   }
   /** Whether the memo of hot values serves reads now (see lib/cache/memo.js: it steps aside while it does not pay). */
   get memoActive() {
-    return this.#memo !== null && this.#memo.on
+    return this.#memo?.on === true
   }
   get [Symbol.toStringTag]() {
     return 'BoundedCache'
