@@ -3,6 +3,7 @@
 // are copied into native memory, so objects and arrays go through JSON and
 // must survive it unchanged.
 
+const { types } = require('node:util')
 const { describe, withCode } = require('../common/errors')
 
 function invalidValue(key, what, cause) {
@@ -28,6 +29,9 @@ function strictReplacer(k, v) {
   if (t === 'number' && !Number.isFinite(v)) throw new Unsupported(`${where} is ${v}, which JSON cannot hold`)
   // `v` is after toJSON(); the holder still has the original (a Date, ...).
   const original = this[k]
+  if (types.isProxy(original) || types.isProxy(v)) {
+    throw new Unsupported(`${where} is a Proxy (its reads run code; store a plain copy of it)`)
+  }
   if (typeof original === 'object' && original !== null) {
     const proto = Object.getPrototypeOf(original)
     if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
@@ -41,12 +45,22 @@ function strictReplacer(k, v) {
 }
 
 function toJson(key, value) {
+  if (types.isProxy(value))
+    throw invalidValue(key, 'the value is a Proxy (its reads run code; store a plain copy of it)')
   try {
     return JSON.stringify(value, strictReplacer)
   } catch (err) {
     if (err instanceof Unsupported) throw invalidValue(key, err.message)
-    // The only other failure is a cycle.
-    throw invalidValue(key, 'it contains a cycle', err)
+    // V8's message for a cycle: "Converting circular structure to JSON ...".
+    if (err instanceof TypeError && /circular structure/i.test(err.message)) {
+      throw invalidValue(key, 'it contains a cycle', err)
+    }
+    // Anything else was thrown by the user's code while the value was read.
+    throw invalidValue(
+      key,
+      `reading it threw (a getter, toJSON() or Proxy trap): ${err instanceof Error ? err.message : describe(err)}`,
+      err
+    )
   }
 }
 

@@ -69,7 +69,19 @@ extern "C" fn cb_open(env: sys::napi_env, info: sys::napi_callback_info) -> sys:
       allow_stale: cx.boolean(a[6]),
       custom_sizes: cx.boolean(a[8]),
     };
-    let name = cx.utf8(a[0], |b, _| String::from_utf8_lossy(b).into_owned())?;
+    // Names are registry keys: one with a lone surrogate (not UTF-8) would
+    // be merged with another by a lossy conversion, so it is refused.
+    let name = match cx.utf8(a[0], |b, _| String::from_utf8(b.to_vec()))? {
+      None => None,
+      Some(Ok(n)) => Some(n),
+      Some(Err(_)) => {
+        return Err(Fail::throw(
+          Kind::Range,
+          ErrorCode::InvalidOption,
+          "options.name must be a well-formed string (it holds a lone surrogate)".into(),
+        ))
+      }
+    };
     let store = match &name {
       Some(n) => AnyStore::Shared(registry::open(n, config)?),
       None => AnyStore::Local(LocalStore::new_local(config)?),
@@ -727,7 +739,8 @@ extern "C" fn cb_drop_named(env: sys::napi_env, info: sys::napi_callback_info) -
     let a = cx.args::<1>(info)?;
     let found = cx
       .utf8(a[0], |b, _| {
-        registry::drop_named(&String::from_utf8_lossy(b))
+        // A name with a lone surrogate was never registered (see `open`).
+        std::str::from_utf8(b).is_ok_and(registry::drop_named)
       })?
       .unwrap_or(false);
     cx.bool_value(found)
