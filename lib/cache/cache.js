@@ -78,6 +78,13 @@ const LIST_DUMP = 3
 /** Largest size one entry may count (the store keeps it in 32 bits). */
 const MAX_ENTRY_COUNT = 2 ** 32 - 1
 
+/** lru-cache's error for a size that is not a positive integer, with ours in front. */
+function badSize(what, size) {
+  return withCode(new TypeError(`${what}: invalid size value (must be positive integer)`), 'INVALID_OPTION', {
+    received: size
+  })
+}
+
 /** The time base of a named store: one process-wide clock for every thread. */
 const NATIVE_CLOCK = Object.freeze({ now: nNow })
 /**
@@ -565,21 +572,30 @@ class BoundedCache {
   /** The size an entry counts: sizeCalculation's or the `size` option, else undefined (exact bytes). */
   #entrySize(key, value, options) {
     let size = options?.size
-    const calc = options?.sizeCalculation ?? this.#sizeCalculation
+    // lru-cache's rule: only an absent per-call sizeCalculation means the cache's.
+    const calc = options?.sizeCalculation === undefined ? this.#sizeCalculation : options.sizeCalculation
     if (size === undefined || size === 0) {
-      if (calc === undefined) {
-        if (size === 0 && (this.#maxSize || this.maxEntrySize)) {
-          throw badOption('options.size', 'a positive integer: invalid size value', size)
-        }
+      if (!calc) {
+        if (size === 0 && (this.#maxSize || this.maxEntrySize)) throw badSize('options.size is 0', size)
         return undefined
       }
-      if (typeof calc !== 'function') throw badOption('options.sizeCalculation', 'a function', calc)
+      if (typeof calc !== 'function') {
+        throw withCode(
+          new TypeError(`options.sizeCalculation is ${describe(calc)}: sizeCalculation must be a function`),
+          'INVALID_OPTION'
+        )
+      }
       size = calc(value, key)
       if (!isPosInt(size)) {
-        throw badOption('the result of sizeCalculation', 'a positive integer: sizeCalculation return invalid', size)
+        throw withCode(
+          new TypeError(
+            `options.sizeCalculation returned ${describe(size)}: sizeCalculation return invalid (expect positive integer)`
+          ),
+          'INVALID_OPTION'
+        )
       }
     } else if (!isPosInt(size)) {
-      throw badOption('options.size', 'a positive integer: invalid size value', size)
+      throw badSize(`options.size is ${describe(size)}`, size)
     }
     if (!this.#maxSize && !this.maxEntrySize) {
       throw withCode(
