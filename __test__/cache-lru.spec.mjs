@@ -319,3 +319,41 @@ test('the memo of hot values steps aside while its hit rate is low and comes bac
   assert.equal(c.memoActive, true)
   assert.deepEqual([...c.keys()].slice(0, 3), ['k9', 'k8', 'k7'], 'recency stays exact')
 })
+
+test('a named store: each thread memoizes its hot values, and a change made in another thread is seen at once', async () => {
+  const { Worker } = await import('node:worker_threads')
+  const name = 'spec-stamps'
+  BoundedCache.drop(name)
+  const c = new BoundedCache({ name, max: 100 })
+  c.set('k', 'v1').set('gone', 'x').set('kept', 'y')
+  for (let i = 0; i < 3; i++) {
+    assert.equal(c.get('k'), 'v1')
+    assert.equal(c.get('gone'), 'x')
+    assert.equal(c.get('kept'), 'y')
+  }
+  assert.equal(c.memoActive, true)
+  const run = (src) =>
+    new Promise((resolve, reject) => {
+      const w = new Worker(
+        `const { BoundedCache } = require(${JSON.stringify(require.resolve('leakguard'))});
+         const c = new BoundedCache({ name: ${JSON.stringify(name)}, max: 100 });
+         ${src}`,
+        { eval: true }
+      )
+      w.once('error', reject)
+      w.once('exit', resolve)
+    })
+  await run(`c.set('k', 'v2'); c.delete('gone')`)
+  assert.equal(c.get('k'), 'v2', 'the other thread set it')
+  assert.equal(c.peek('gone'), undefined, 'the other thread deleted it')
+  assert.equal(c.has('gone'), false)
+  assert.equal(c.get('kept'), 'y', 'untouched entries are still served')
+  await run(`c.clear(); c.set('kept', 'z')`)
+  assert.equal(c.get('k'), undefined)
+  assert.equal(c.get('kept'), 'z')
+  // Reads served from the memo still count and still move entries to the front.
+  const hits = c.stats().hits
+  for (let i = 0; i < 10; i++) c.get('kept')
+  assert.equal(c.stats().hits, hits + 10)
+  BoundedCache.drop(name)
+})

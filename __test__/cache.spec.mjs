@@ -318,7 +318,7 @@ test('the raw ops refuse a foreign External or any non-handle with a coded TypeE
       ['a string', 'handle'], ['undefined', undefined], ['null', null], ['a function', ops.get]
     ]
     const withHandle = ['bind', 'get', 'peek', 'has', 'set', 'setJson', 'delete', 'pop', 'clear', 'purgeStale',
-      'remainingTtl', 'list', 'entry', 'stats', 'size', 'calculatedSize', 'info', 'read', 'expire']
+      'remainingTtl', 'list', 'entry', 'stats', 'size', 'calculatedSize', 'info', 'read', 'expire', 'stamps']
     const fns = Object.keys(ops).filter((op) => typeof ops[op] === 'function')
     const out = { missing: fns.filter((op) => !withHandle.includes(op)), errors: [] }
     for (const [what, value] of foreign) {
@@ -340,7 +340,7 @@ test('the raw ops refuse a foreign External or any non-handle with a coded TypeE
   const out = JSON.parse(r.stdout)
   // Every op that takes a handle is covered (the others take no handle).
   assert.deepEqual(out.missing.sort(), ['dropNamed', 'names', 'now', 'open'])
-  assert.equal(out.errors.length, 9 * 19)
+  assert.equal(out.errors.length, 9 * 20)
   for (const e of out.errors) {
     assert.equal(e.threw, true, `${e.op}(${e.what}) did not throw`)
     assert.equal(e.name, 'TypeError', `${e.op}(${e.what}): ${e.message}`)
@@ -622,9 +622,7 @@ test('the memo hands out only immutable values: Buffers and objects are fresh co
   assert.deepEqual(c.get('o'), { a: 1 })
 })
 
-test('the memo is off where it could not be exact: named stores, ttl, dispose, memo: false; a per-entry ttl turns it off', () => {
-  assert.equal(new BoundedCache({ max: 2, name: 'spec-memo-named' }).memoActive, false)
-  BoundedCache.drop('spec-memo-named')
+test('the memo is off where it could not be exact: ttl, dispose, memo: false; a per-entry ttl turns it off', () => {
   assert.equal(new BoundedCache({ max: 2, ttl: 10 }).memoActive, false)
   assert.equal(new BoundedCache({ max: 2, dispose() {} }).memoActive, false)
   assert.equal(new BoundedCache({ max: 2, memo: false }).memoActive, false)

@@ -195,7 +195,7 @@ async function fetchHits(keys, values, rounds) {
 
 // ---- a named store shared by 4 worker_threads, 90/10 mix --------------------
 
-const MIX_THREADS = 4
+const MIX_THREADS = Number(process.env.MIX_THREADS || 4)
 const MIX_OPS = 400_000
 
 /** One round: MIX_THREADS workers run the 90/10 mix at once; the median thread's ns/op. */

@@ -39,7 +39,8 @@ const {
   info: nInfo,
   dropNamed: nDropNamed,
   names: nNames,
-  now: nNow
+  now: nNow,
+  stamps: nStamps
 } = cacheOps
 
 /**
@@ -197,12 +198,15 @@ class BoundedCache {
       listens ? (v, k, reason) => this.#removed(v, k, reason) : undefined,
       o.sizeCalculation !== undefined
     )
-    // The memo only where it is exact and cheap: a store no other thread
-    // uses, no expiry to check, nothing called back on removals, no sizes
-    // to calculate per set.
-    const useMemo = o.memo && o.name === undefined && !o.ttl && !listens && !o.sizeCalculation
-    if (useMemo) this.#memo = new Memo()
-    const [get, peek, has, set, getRemember, touch] = nBind(this.#h, useMemo ? this.#memo.queue : undefined)
+    // The memo only where it is exact and cheap: no expiry to check,
+    // nothing called back on removals, no sizes to calculate per set. For a
+    // named store, entries are checked against the store's change stamps,
+    // which every thread's changes bump.
+    const useMemo = o.memo && !o.ttl && !listens && !o.sizeCalculation
+    if (useMemo) this.#memo = new Memo(o.name === undefined ? undefined : nStamps(this.#h))
+    const [get, peek, has, set, getRemember, touch] = useMemo
+      ? nBind(this.#h, this.#memo.queue, this.#memo.seen)
+      : nBind(this.#h)
     if (useMemo) this.#memo.replay = touch
     this.#get = get
     this.#peek = peek
@@ -349,7 +353,10 @@ class BoundedCache {
       const memo = this.#memo
       if (memo !== null && (memo.on || memo.sampled())) {
         const slot = memo.slots.get(key)
-        if (slot !== undefined) return memo.hit(slot)
+        if (slot !== undefined) {
+          if (memo.valid(slot)) return memo.hit(slot)
+          memo.dropSlot(slot) // another thread changed it
+        }
         return this.#getAndRemember(memo, key)
       }
       const now = this.#readTime()
@@ -416,7 +423,7 @@ class BoundedCache {
       const memo = this.#memo
       if (memo !== null) {
         const slot = memo.slots.get(key)
-        if (slot !== undefined) return memo.values[slot]
+        if (slot !== undefined && memo.valid(slot)) return memo.values[slot]
       }
       const now = this.#readTime()
       return now === undefined ? this.#peek(key) : this.#peek(key, now)
@@ -443,7 +450,11 @@ class BoundedCache {
 
   has(key, options) {
     if (options === undefined && this.#plain) {
-      if (this.#memo?.slots.has(key)) return true
+      const memo = this.#memo
+      if (memo !== null) {
+        const slot = memo.slots.get(key)
+        if (slot !== undefined && memo.valid(slot)) return true
+      }
       const now = this.#readTime()
       return now === undefined ? this.#has(key) : this.#has(key, now)
     }

@@ -25,13 +25,22 @@
  * - A native set returns EVICTED_NONE when its evictions emptied no memo
  *   slot, EVICTED_SEVERAL when they emptied more than one, else the slot.
  * - Slots are below SLOTS_MAX.
+ * - A store that threads share has change stamps (`cacheOps.stamps(h)`, an
+ *   ArrayBuffer of STAMP_SLOTS u32, native memory all threads see): every
+ *   change to an entry bumps the stamp of its key's slot. `getRemember`
+ *   writes the key's stamp slot at SEEN_SLOT and the stamp it read (before
+ *   the value) at SEEN_STAMP of `seen`; a memo entry is good while that
+ *   stamp is unchanged.
  */
 const PROTOCOL = Object.freeze({
   QUEUE_COUNT: 0,
   QUEUE_FIRST: 1,
   EVICTED_NONE: -1,
   EVICTED_SEVERAL: -2,
-  SLOTS_MAX: 1 << 16
+  SLOTS_MAX: 1 << 16,
+  SEEN_SLOT: 0,
+  SEEN_STAMP: 1,
+  STAMP_SLOTS: 4096
 })
 
 /** Slots in use, the longest string kept, and memo reads queued before a replay. */
@@ -52,7 +61,7 @@ const OFF_BELOW = 0.5
 const ON_ABOVE = 0.6
 const SAMPLE = 16
 
-const { QUEUE_COUNT, QUEUE_FIRST, EVICTED_NONE, EVICTED_SEVERAL } = PROTOCOL
+const { QUEUE_COUNT, QUEUE_FIRST, EVICTED_NONE, EVICTED_SEVERAL, SEEN_SLOT, SEEN_STAMP } = PROTOCOL
 
 /** Values that may be handed out twice: immutable and small. */
 function memoizable(v) {
@@ -61,6 +70,23 @@ function memoizable(v) {
 }
 
 class Memo {
+  /**
+   * @param {ArrayBuffer} [stamps] the change stamps of a store other threads
+   *   also change (see PROTOCOL); without, only this instance changes it.
+   */
+  constructor(stamps) {
+    if (stamps !== undefined) {
+      this.stamps = new Int32Array(stamps)
+      this.stampAt = new Int32Array(SLOTS)
+      this.stampOf = new Int32Array(SLOTS)
+    }
+  }
+  /** The store's change stamps, and per memo slot the stamp slot and stamp it was read at. */
+  stamps = null
+  stampAt = null
+  stampOf = null
+  /** Where getRemember reports the stamp it read (given to `bind`). */
+  seen = new Int32Array(2)
   /** key -> slot */
   slots = new Map()
   /** slot -> key, slot -> value */
@@ -112,9 +138,19 @@ class Memo {
     return this.next
   }
 
+  /** Whether the value in `slot` is still the store's (always, unless other threads change it). */
+  valid(slot) {
+    const stamps = this.stamps
+    return stamps === null || Atomics.load(stamps, this.stampAt[slot]) === this.stampOf[slot]
+  }
+
   /** Keeps `value` (read from the store under `slot`) if it may be handed out twice. */
   remember(key, slot, value) {
     if (!memoizable(value)) return
+    if (this.stamps !== null) {
+      this.stampAt[slot] = this.seen[SEEN_SLOT]
+      this.stampOf[slot] = this.seen[SEEN_STAMP]
+    }
     this.slots.set(key, slot)
     this.keys[slot] = key
     this.values[slot] = value

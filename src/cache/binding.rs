@@ -28,6 +28,7 @@ mod memo;
 mod toolkit;
 
 use std::cell::RefCell;
+use std::ffi::c_void;
 use std::ptr;
 use std::sync::Arc;
 
@@ -38,12 +39,12 @@ use napi::{Env, JsValue};
 use napi_derive::napi;
 
 use codec::TAG_JSON;
-use handle::{AnyStore, Handle};
+use handle::{AnyStore, Handle, Reads};
 use memo::{EvictedSlots, MEMO_SLOTS_MAX, PROTOCOL};
 use toolkit::{run, type_error, Callback, Cx, Fail, Kind, R};
 
 use crate::cache::{
-  registry, Config, Found, LocalStore, Now, ReadOpts, Reason, SetKind, SetOpts, SetReport,
+  registry, Config, Found, LocalStore, Now, Quick, ReadOpts, Reason, SetKind, SetOpts, SetReport,
   SmallBytes, Store, Tagged,
 };
 use crate::errors::ErrorCode;
@@ -96,6 +97,8 @@ extern "C" fn cb_open(env: sys::napi_env, info: sys::napi_callback_info) -> sys:
       store,
       memo_keys: RefCell::new(Vec::new()),
       replay: RefCell::new(None),
+      reads: RefCell::new(Reads::default()),
+      seen: RefCell::new(None),
       name,
       dispose,
       env,
@@ -121,15 +124,25 @@ fn get_remembering(
     return get_disposing(cx, h, key, now);
   }
   if let AnyStore::Shared(store) = &h.store {
-    return get_shared(cx, store, key, now);
+    if slot.is_none() {
+      return get_shared(cx, h, store, key, now);
+    }
   }
   // No `dispose`: nothing removed is collected, so no Vec is made and moved
   // (the moves showed up as a store-forwarding stall in the `get` profile).
   let got = cx.key(key, |k| {
     let tag = slot.map(|s| s as u32);
+    // A shared store: the key's stamp is read before its value (see memo.rs).
+    let stamp = match (&h.store, slot) {
+      (AnyStore::Shared(store), Some(_)) => Some(store.stamp_of(k)),
+      _ => None,
+    };
     let got = h.store.get_tagging(k, now, None, tag, |v| cx.decode_now(v));
     if let (Some(slot), Some(_)) = (slot, &got) {
       h.remember(slot, k);
+      if let (Some((i, st)), Some(seen)) = (stamp, h.seen.borrow().as_ref()) {
+        seen.write(&[i as i32, st as i32]);
+      }
     }
     got
   })?;
@@ -139,16 +152,40 @@ fn get_remembering(
   }
 }
 
-/// `get` on a store other threads use: the value bytes are copied out under
-/// the lock (short values inline, no allocation) and made into a JS value
-/// after it is released, so that V8's allocation does not lengthen the time
-/// other threads wait for the lock.
+/// `get` on a store other threads use: under the shared lock (threads
+/// reading at once do not wait for each other), the read recorded in the
+/// handle's read buffer (see `Reads`). The value bytes are copied out (short
+/// values inline, no allocation) and made into a JS value after the lock is
+/// released, so that V8's allocation does not lengthen anyone's wait. An
+/// entry that needs the exclusive path (expired, or an age to restart)
+/// takes it.
 #[inline(never)]
-fn get_shared(cx: Cx, store: &Store, key: sys::napi_value, now: Now) -> R<sys::napi_value> {
-  let got = cx.key(key, |k| store.get(k, now, None, |v| SmallBytes::from(v)))?;
+fn get_shared(
+  cx: Cx,
+  h: &Handle,
+  store: &Store,
+  key: sys::napi_value,
+  now: Now,
+) -> R<sys::napi_value> {
+  let got = cx.key(key, |k| {
+    match store.get_shared(k, now, |v| SmallBytes::from(v)) {
+      Quick::Hit(v) => {
+        h.note_read(k);
+        Some(Some(v))
+      }
+      Quick::Miss => {
+        h.note_miss();
+        Some(None)
+      }
+      Quick::Slow => {
+        h.flush_reads();
+        store.get(k, now, None, |v| SmallBytes::from(v)).map(Some)
+      }
+    }
+  })?;
   match got {
-    None => cx.undefined(),
-    Some(bytes) => cx.decode(&bytes),
+    Some(Some(bytes)) => cx.decode(&bytes),
+    _ => cx.undefined(),
   }
 }
 
@@ -323,7 +360,7 @@ fn with_handle(env: sys::napi_env, info: sys::napi_callback_info, op: KeyOp) -> 
 /// second call when there is one.
 fn with_bound(env: sys::napi_env, info: sys::napi_callback_info, op: KeyOp) -> sys::napi_value {
   run(env, |cx| {
-    let ([key], argc, h) = cx.bound::<1>(info)?;
+    let ([key], argc, h) = cx.bound_reading::<1>(info, true)?;
     let now = if argc > 1 {
       cx.now(cx.args::<2>(info)?[1])
     } else {
@@ -426,10 +463,13 @@ extern "C" fn cb_bound_set(env: sys::napi_env, info: sys::napi_callback_info) ->
 /// function holds a count of the handle, released by its finalizer.
 extern "C" fn cb_bind(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   run(env, |cx| {
-    let a = cx.args::<2>(info)?;
+    let a = cx.args::<3>(info)?;
     let h = cx.handle(a[0])?;
     if cx.type_of(a[1])? != ValueType::napi_undefined {
       cx.set_replay(h, a[1])?;
+    }
+    if cx.type_of(a[2])? != ValueType::napi_undefined {
+      cx.set_seen(h, a[2])?;
     }
     let fns = [
       ("get", cb_bound_get as Callback),
@@ -758,6 +798,39 @@ extern "C" fn cb_names(env: sys::napi_env, _info: sys::napi_callback_info) -> sy
   })
 }
 
+/// stamps(h) -> ArrayBuffer | undefined: the change stamps of a shared
+/// store (see memo.rs), as native memory the JS memo reads without a call.
+/// The ArrayBuffer holds a count of the store, so the memory outlives it.
+extern "C" fn cb_stamps(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<1>(info)?;
+    let h = cx.handle(a[0])?;
+    let AnyStore::Shared(store) = &h.store else {
+      return cx.undefined();
+    };
+    let Some(stamps) = store.stamps() else {
+      return cx.undefined();
+    };
+    let data = stamps.as_ptr() as *mut c_void;
+    let len = std::mem::size_of_val(stamps);
+    let hint = Arc::into_raw(store.clone()) as *mut c_void;
+    cx.external_arraybuffer(data, len, release_store, hint)
+      .inspect_err(|_| {
+        // SAFETY: no ArrayBuffer was made, so the count `hint` holds is still ours.
+        drop(unsafe { Arc::from_raw(hint as *const Store) });
+      })
+  })
+}
+
+/// Releases the count of a store an ArrayBuffer of its stamps held.
+extern "C" fn release_store(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+  let _ = std::panic::catch_unwind(|| {
+    // SAFETY: `hint` is the count `cb_stamps` gave this ArrayBuffer,
+    // released exactly once, here.
+    drop(unsafe { Arc::from_raw(hint as *const Store) });
+  });
+}
+
 /// now() -> the native clock, ms (what `now` defaults to)
 extern "C" fn cb_now(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
   run(env, |cx| cx.double(crate::cache::clock::now_ms()))
@@ -787,6 +860,7 @@ const OPS: &[(&str, Callback)] = &[
   ("dropNamed", cb_drop_named),
   ("names", cb_names),
   ("now", cb_now),
+  ("stamps", cb_stamps),
 ];
 
 /// Test-only: an External made by napi-rs's own machinery, i.e. by native

@@ -15,9 +15,10 @@ pub mod registry;
 mod tests;
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use lru::LruCache;
-use parking_lot::lock_api::{self, GuardNoSend, RawMutex};
+use parking_lot::lock_api::{self, GuardNoSend, RawRwLock};
 
 pub use bytes::{Incoming, Key, SmallBytes, Tagged};
 
@@ -299,51 +300,118 @@ pub struct EntryView<'a> {
 /// The bounded store. All operations take the one lock briefly; removed
 /// entries are pushed to the sink and dropped (or disposed) by the caller.
 ///
-/// `L` is the lock: `parking_lot`'s mutex for a store that threads share
-/// (the default, `Store`), or [`LocalLock`] for one that a single thread owns
-/// (`LocalStore`, what an unnamed cache opens).
-pub struct Store<L: RawMutex = parking_lot::RawMutex> {
+/// `L` is the lock: `parking_lot`'s reader-writer lock for a store that
+/// threads share (the default, `Store`), or [`LocalLock`] for one that a
+/// single thread owns (`LocalStore`, what an unnamed cache opens). Every
+/// operation takes it exclusively except `get_shared`, the read path of
+/// stores that many threads read at once.
+pub struct Store<L: RawRwLock = parking_lot::RawRwLock> {
   config: Config,
-  inner: lock_api::Mutex<L, Inner>,
+  inner: lock_api::RwLock<L, Inner>,
+  /// Change stamps of a store threads share (see `stamp_of`): every change
+  /// to an entry bumps the stamp of its key's slot, under the lock, so that
+  /// a thread's memo of values it read can be checked without a lock.
+  stamps: Option<Box<[AtomicU32]>>,
+}
+
+/// Slots of a shared store's change stamps (16 KB): keys share a slot only
+/// by hash, which costs a needless memo miss, never a wrong value.
+pub const STAMP_SLOTS: usize = 4096;
+
+/// The stamp slot of a key: FNV-1a of its bytes.
+pub fn stamp_slot(key: &[u8]) -> usize {
+  let h = key.iter().fold(0x811c_9dc5u32, |h, &b| {
+    (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+  });
+  h as usize & (STAMP_SLOTS - 1)
+}
+
+fn bump(stamps: Option<&[AtomicU32]>, key: &[u8]) {
+  if let Some(st) = stamps {
+    st[stamp_slot(key)].fetch_add(1, Ordering::Release);
+  }
+}
+
+/// What `get_shared` found.
+#[derive(Debug)]
+pub enum Quick<R> {
+  /// Fresh: the value (recency and the hit are the caller's to record).
+  Hit(R),
+  /// Absent (the miss is the caller's to count).
+  Miss,
+  /// Present but the read needs the exclusive path (expired, or the store
+  /// restarts ages on get).
+  Slow,
 }
 
 /// A store only its creating thread can use: the compiler refuses to share
 /// it (`LocalLock` is not `Sync`).
 pub type LocalStore = Store<LocalLock>;
 
-/// The lock of a store that one thread owns: a plain flag, no atomic
+/// The lock of a store that one thread owns: a plain counter, no atomic
 /// instruction. An uncontended `parking_lot` lock + unlock is two atomic
 /// read-modify-writes, ~5 ns here (`cargo run --release` of a 50M-iteration
 /// loop), about 4% of a native `get` called from JS; an unnamed cache has
 /// no other thread to exclude. A nested lock (a bug: the store never calls
 /// out while locked) panics instead of deadlocking, and the glue turns the
 /// panic into a coded JS error.
-pub struct LocalLock(Cell<bool>);
+pub struct LocalLock(Cell<usize>);
 
-// SAFETY: `lock`/`try_lock` only succeed while the flag is clear and set it;
-// `unlock` clears it and is only called by the guard that locked. The flag is
-// a `Cell`, so the lock is `!Sync` and never reached from two threads.
-unsafe impl RawMutex for LocalLock {
+/// `LocalLock`'s state when held exclusively (else: the number of readers).
+const EXCLUSIVE: usize = usize::MAX;
+
+// SAFETY: `lock_exclusive`/`try_lock_exclusive` only succeed while nobody
+// holds the lock, and `lock_shared`/`try_lock_shared` only while no one holds
+// it exclusively; each unlock is only called by the guard that locked. The
+// state is a `Cell`, so the lock is `!Sync` and never reached from two threads.
+unsafe impl RawRwLock for LocalLock {
   #[allow(clippy::declare_interior_mutable_const)]
-  const INIT: LocalLock = LocalLock(Cell::new(false));
+  const INIT: LocalLock = LocalLock(Cell::new(0));
   type GuardMarker = GuardNoSend;
 
   #[inline]
-  fn lock(&self) {
+  fn lock_exclusive(&self) {
     assert!(
-      self.try_lock(),
+      self.try_lock_exclusive(),
       "leakguard: a cache store was locked twice by its own thread"
     );
   }
 
   #[inline]
-  fn try_lock(&self) -> bool {
-    !self.0.replace(true)
+  fn try_lock_exclusive(&self) -> bool {
+    if self.0.get() != 0 {
+      return false;
+    }
+    self.0.set(EXCLUSIVE);
+    true
   }
 
   #[inline]
-  unsafe fn unlock(&self) {
-    self.0.set(false);
+  unsafe fn unlock_exclusive(&self) {
+    self.0.set(0);
+  }
+
+  #[inline]
+  fn lock_shared(&self) {
+    assert!(
+      self.try_lock_shared(),
+      "leakguard: a cache store was locked twice by its own thread"
+    );
+  }
+
+  #[inline]
+  fn try_lock_shared(&self) -> bool {
+    let n = self.0.get();
+    if n == EXCLUSIVE {
+      return false;
+    }
+    self.0.set(n + 1);
+    true
+  }
+
+  #[inline]
+  unsafe fn unlock_shared(&self) {
+    self.0.set(self.0.get() - 1);
   }
 }
 
@@ -354,7 +422,25 @@ fn entry_bytes(key: &[u8], value: &[u8]) -> u64 {
 impl Store {
   /// A store that threads can share.
   pub fn new(config: Config) -> Result<Store, LeakguardError> {
-    Store::with_lock(config)
+    let mut s = Store::with_lock(config)?;
+    s.stamps = Some((0..STAMP_SLOTS).map(|_| AtomicU32::new(0)).collect());
+    Ok(s)
+  }
+
+  /// The change stamps (see `Store::stamps`), for the glue to hand to JS.
+  pub fn stamps(&self) -> Option<&[AtomicU32]> {
+    self.stamps.as_deref()
+  }
+
+  /// The stamp slot of `key` and its stamp now. Read before the value (see
+  /// the glue's `getRemember`): a change after it makes the pair stale.
+  pub fn stamp_of(&self, key: &[u8]) -> (usize, u32) {
+    let i = stamp_slot(key);
+    let st = self
+      .stamps
+      .as_deref()
+      .map_or(0, |s| s[i].load(Ordering::Acquire));
+    (i, st)
   }
 }
 
@@ -365,12 +451,13 @@ impl LocalStore {
   }
 }
 
-impl<L: RawMutex> Store<L> {
+impl<L: RawRwLock> Store<L> {
   fn with_lock(config: Config) -> Result<Store<L>, LeakguardError> {
     config.validate()?;
     Ok(Store {
       config,
-      inner: lock_api::Mutex::new(Inner {
+      stamps: None,
+      inner: lock_api::RwLock::new(Inner {
         lru: LruCache::unbounded(),
         bytes: 0,
         stats: Stats::default(),
@@ -425,7 +512,7 @@ impl<L: RawMutex> Store<L> {
     tag: Option<u32>,
     f: impl FnOnce(&[u8]) -> R,
   ) -> (Option<R>, Seen) {
-    let mut g = self.inner.lock();
+    let mut g = self.inner.write();
     let inner = &mut *g;
     let entry = if opts.touch {
       inner.lru.get_mut(Key::new(key))
@@ -457,7 +544,7 @@ impl<L: RawMutex> Store<L> {
         inner.stats.misses += 1;
       }
       if opts.delete_stale {
-        inner.remove(key, Reason::Expire, sink);
+        inner.remove(key, Reason::Expire, sink, self.stamps.as_deref());
       } else if opts.touch {
         // lru-cache leaves a stale entry it keeps where it was.
       }
@@ -476,15 +563,32 @@ impl<L: RawMutex> Store<L> {
   }
 
   /// Replays `get` hits that were served elsewhere (the JS side's memo of
-  /// hot values): each key, in order, becomes most recently used and counts
-  /// as a hit, under one lock. Keys no longer present are skipped.
-  pub fn touch<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) {
-    let mut g = self.inner.lock();
+  /// hot values, or `get_shared`): each key, in order, becomes most recently
+  /// used and counts as a hit, under one lock; `misses` more misses are
+  /// counted. Keys no longer present are skipped.
+  pub fn touch<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>, misses: u64) {
+    let mut g = self.inner.write();
     let inner = &mut *g;
+    inner.stats.misses += misses;
     for key in keys {
       if inner.lru.get_mut(Key::new(key)).is_some() {
         inner.stats.hits += 1;
       }
+    }
+  }
+
+  /// `get` under the shared lock, so that threads reading one store at
+  /// once do not wait for each other: a fresh entry's value is given to `f`
+  /// without moving the entry; the caller records the read (and a miss) and
+  /// replays them with `touch` in batches (Caffeine's read buffer). An
+  /// entry that needs more (expired, or an age to restart) is `Slow`.
+  #[inline]
+  pub fn get_shared<R>(&self, key: &[u8], mut now: Now, f: impl FnOnce(&[u8]) -> R) -> Quick<R> {
+    let g = self.inner.read();
+    match g.lru.peek(Key::new(key)) {
+      None => Quick::Miss,
+      Some(e) if self.config.update_age_on_get || e.is_stale(&mut now) => Quick::Slow,
+      Some(e) => Quick::Hit(f(&e.value)),
     }
   }
 
@@ -501,7 +605,7 @@ impl<L: RawMutex> Store<L> {
 
   /// The entry under `key`, expired or not, without touching anything.
   pub fn peek_entry<R>(&self, key: &[u8], f: impl FnOnce(EntryView<'_>) -> R) -> Option<R> {
-    let g = self.inner.lock();
+    let g = self.inner.read();
     let e = g.lru.peek(Key::new(key))?;
     Some(f(EntryView {
       key,
@@ -514,7 +618,7 @@ impl<L: RawMutex> Store<L> {
 
   /// Present and not expired; does not touch recency.
   pub fn has(&self, key: &[u8], mut now: Now) -> bool {
-    let g = self.inner.lock();
+    let g = self.inner.read();
     matches!(g.lru.peek(Key::new(key)), Some(e) if !e.is_stale(&mut now))
   }
 
@@ -574,11 +678,11 @@ impl<L: RawMutex> Store<L> {
     let ttl = opts.ttl.unwrap_or(self.config.ttl);
     // Sizes the caller gave have no unit; exact ones are bytes.
     let unit = if opts.size.is_some() { "" } else { " bytes" };
-    let mut g = self.inner.lock();
+    let mut g = self.inner.write();
     let inner = &mut *g;
     if let Some(limit) = self.config.entry_limit() {
       if size > limit {
-        inner.remove(key, Reason::Set, sink);
+        inner.remove(key, Reason::Set, sink, self.stamps.as_deref());
         return Err(LeakguardError::new(
           ErrorCode::EntryTooLarge,
           format!(
@@ -650,6 +754,7 @@ impl<L: RawMutex> Store<L> {
         (SetKind::Add, None)
       }
     };
+    bump(self.stamps.as_deref(), key);
     if let Some(old) = old {
       inner.bytes = inner.bytes - old.counted(key) + size;
       if let Some(s) = sink.as_deref_mut() {
@@ -672,6 +777,7 @@ impl<L: RawMutex> Store<L> {
       };
       inner.bytes -= e.counted(&k);
       inner.stats.evictions += 1;
+      bump(self.stamps.as_deref(), &k);
       if e.tag != NO_TAG {
         tagged_evicted(e.tag, &k);
       }
@@ -705,8 +811,8 @@ impl<L: RawMutex> Store<L> {
   /// Removes `key` for `reason` (`delete`, or `expire`/`fetch` when the JS
   /// side decides: an autopurge timer, a failed fetch); true if present.
   pub fn delete_for(&self, key: &[u8], reason: Reason, sink: Sink) -> bool {
-    let mut g = self.inner.lock();
-    let present = g.remove(key, reason, sink);
+    let mut g = self.inner.write();
+    let present = g.remove(key, reason, sink, self.stamps.as_deref());
     if present && reason != Reason::Expire {
       g.stats.deletes += 1;
     }
@@ -715,16 +821,17 @@ impl<L: RawMutex> Store<L> {
 
   /// Removes `key` if it has expired (reason `expire`); true if it was.
   pub fn expire(&self, key: &[u8], mut now: Now, sink: Sink) -> bool {
-    let mut g = self.inner.lock();
+    let mut g = self.inner.write();
     let stale = matches!(g.lru.peek(Key::new(key)), Some(e) if e.is_stale(&mut now));
-    stale && g.remove(key, Reason::Expire, sink)
+    stale && g.remove(key, Reason::Expire, sink, self.stamps.as_deref())
   }
 
   /// Removes the least recently used entry and gives its value to `f`
   /// (reason `evict`, as lru-cache's `pop`).
   pub fn pop<R>(&self, sink: Sink, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
-    let mut g = self.inner.lock();
+    let mut g = self.inner.write();
     let (k, e) = g.lru.pop_lru()?;
+    bump(self.stamps.as_deref(), &k);
     g.bytes -= e.counted(&k);
     g.stats.deletes += 1;
     let r = f(&e.value);
@@ -740,9 +847,12 @@ impl<L: RawMutex> Store<L> {
 
   /// Removes everything (reason `delete`, as lru-cache's `clear`).
   pub fn clear(&self, sink: Sink) {
-    let mut g = self.inner.lock();
+    let mut g = self.inner.write();
     let old = std::mem::replace(&mut g.lru, LruCache::unbounded());
     g.bytes = 0;
+    for st in self.stamps.iter().flat_map(|s| s.iter()) {
+      st.fetch_add(1, Ordering::Release);
+    }
     drop(g);
     if let Some(s) = sink {
       // lru's IntoIter yields LRU first, like eviction order.
@@ -756,7 +866,7 @@ impl<L: RawMutex> Store<L> {
 
   /// Removes every expired entry (reason `expire`); true if any was.
   pub fn purge_stale(&self, mut now: Now, mut sink: Sink) -> bool {
-    let mut g = self.inner.lock();
+    let mut g = self.inner.write();
     let stale: Vec<SmallBytes> = g
       .lru
       .iter()
@@ -764,7 +874,12 @@ impl<L: RawMutex> Store<L> {
       .map(|(k, _)| k.clone())
       .collect();
     for k in &stale {
-      g.remove(k, Reason::Expire, sink.as_deref_mut());
+      g.remove(
+        k,
+        Reason::Expire,
+        sink.as_deref_mut(),
+        self.stamps.as_deref(),
+      );
     }
     !stale.is_empty()
   }
@@ -772,7 +887,7 @@ impl<L: RawMutex> Store<L> {
   /// lru-cache's `getRemainingTTL`: 0 if absent, `Infinity` if the entry
   /// has no TTL, else ms left (negative once expired but not yet removed).
   pub fn remaining_ttl(&self, key: &[u8], mut now: Now) -> f64 {
-    let g = self.inner.lock();
+    let g = self.inner.write();
     match g.lru.peek(Key::new(key)) {
       None => 0.0,
       Some(e) if e.ttl == 0.0 => f64::INFINITY,
@@ -783,7 +898,7 @@ impl<L: RawMutex> Store<L> {
   /// Visits entries from most to least recently used, skipping expired ones
   /// unless `include_stale`, with the lock held.
   pub fn for_each(&self, mut now: Now, include_stale: bool, mut f: impl FnMut(EntryView<'_>)) {
-    let g = self.inner.lock();
+    let g = self.inner.write();
     for (k, e) in g.lru.iter() {
       if include_stale || !e.is_stale(&mut now) {
         f(EntryView {
@@ -798,7 +913,7 @@ impl<L: RawMutex> Store<L> {
   }
 
   pub fn len(&self) -> usize {
-    self.inner.lock().lru.len()
+    self.inner.write().lru.len()
   }
 
   pub fn is_empty(&self) -> bool {
@@ -808,11 +923,11 @@ impl<L: RawMutex> Store<L> {
   /// Size held: the sum over entries of what each counts (exact key + value
   /// bytes, or the size the caller gave).
   pub fn calculated_size(&self) -> u64 {
-    self.inner.lock().bytes
+    self.inner.write().bytes
   }
 
   pub fn stats(&self) -> Stats {
-    let g = self.inner.lock();
+    let g = self.inner.write();
     Stats {
       size: g.lru.len() as u64,
       calculated_size: g.bytes,
@@ -822,10 +937,17 @@ impl<L: RawMutex> Store<L> {
 }
 
 impl Inner {
-  fn remove(&mut self, key: &[u8], reason: Reason, sink: Sink) -> bool {
+  fn remove(
+    &mut self,
+    key: &[u8],
+    reason: Reason,
+    sink: Sink,
+    stamps: Option<&[AtomicU32]>,
+  ) -> bool {
     let Some((k, e)) = self.lru.pop_entry(Key::new(key)) else {
       return false;
     };
+    bump(stamps, key);
     self.bytes -= e.counted(&k);
     if reason == Reason::Expire {
       self.stats.expirations += 1;

@@ -417,12 +417,12 @@ fn tags_follow_their_entry_through_replacement_and_come_back_on_eviction() {
   .unwrap();
   assert_eq!(reported, vec![(7, b"a".to_vec())]);
   // touch replays hits and recency without reading values.
-  s.touch([&b"c"[..], b"missing"]);
+  s.touch([&b"c"[..], b"missing"], 0);
   assert_eq!(s.stats().hits, 2); // the tagging get + the replayed one
   assert_eq!(keys_of(&s), vec!["c", "d"]);
 }
 
-fn keys_of<L: RawMutex>(s: &Store<L>) -> Vec<String> {
+fn keys_of<L: RawRwLock>(s: &Store<L>) -> Vec<String> {
   let mut out = vec![];
   s.for_each(Now::At(0.0), true, |e| {
     out.push(String::from_utf8(e.key.to_vec()).unwrap())
@@ -571,4 +571,32 @@ fn read_options_choose_between_get_peek_and_keeping_stale_entries() {
   assert!(!s.expire(b"c", Now::At(25.0), None));
   assert!(s.expire(b"b", Now::At(25.0), None));
   assert_eq!(keys(&s), ["c"]);
+}
+
+#[test]
+fn shared_reads_leave_recency_and_hits_to_the_caller_and_send_expired_entries_the_slow_way() {
+  let s = Store::new(Config {
+    ttl: 10.0,
+    ..cfg(Some(3), None)
+  })
+  .unwrap();
+  for k in ["a", "b", "c"] {
+    s.set(k.as_bytes(), v(k), None, Now::At(0.0), None).unwrap();
+  }
+  assert!(
+    matches!(s.get_shared(b"a", Now::At(5.0), |b| b.to_vec()), Quick::Hit(ref v) if v == b"a")
+  );
+  assert!(matches!(
+    s.get_shared(b"zz", Now::At(5.0), |b| b.to_vec()),
+    Quick::Miss
+  ));
+  assert_eq!(keys(&s), ["c", "b", "a"], "a shared read moves nothing");
+  assert_eq!((s.stats().hits, s.stats().misses), (0, 0));
+  s.touch([&b"a"[..]], 1);
+  assert_eq!(keys(&s), ["a", "c", "b"]);
+  assert_eq!((s.stats().hits, s.stats().misses), (1, 1));
+  assert!(matches!(
+    s.get_shared(b"a", Now::At(50.0), |b| b.to_vec()),
+    Quick::Slow
+  ));
 }

@@ -44,6 +44,12 @@ pub struct Handle {
   pub memo_keys: RefCell<Vec<SmallBytes>>,
   /// The JS memo's queue of reads not yet seen by the store, given by `bind`.
   pub replay: RefCell<Option<Replay>>,
+  /// Reads of a shared store served under its shared lock and not yet
+  /// replayed to it (see `Store::get_shared`).
+  pub reads: RefCell<Reads>,
+  /// Where `getRemember` on a shared store reports the stamp slot and stamp
+  /// of the key it read (an Int32Array of 2 given by `bind`; see memo.rs).
+  pub seen: RefCell<Option<Replay>>,
   pub name: Option<String>,
   pub dispose: sys::napi_ref,
   /// The env `dispose` was created on (and the only one this handle is used on).
@@ -53,6 +59,9 @@ pub struct Handle {
 /// A named store (shared with every thread that opens the name) or an
 /// unnamed one, which only this handle's thread ever uses, so it takes no
 /// atomic lock (see `LocalLock`).
+// The local store sits inline on purpose: a handle is made once per cache,
+// and boxing it would add a pointer chase to every operation.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyStore {
   Shared(Arc<Store>),
   Local(LocalStore),
@@ -97,10 +106,10 @@ forward! {
 }
 
 impl AnyStore {
-  pub fn touch<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) {
+  pub fn touch<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>, misses: u64) {
     match self {
-      AnyStore::Shared(s) => s.touch(keys),
-      AnyStore::Local(s) => s.touch(keys),
+      AnyStore::Shared(s) => s.touch(keys, misses),
+      AnyStore::Local(s) => s.touch(keys, misses),
     }
   }
 }
@@ -108,6 +117,9 @@ impl AnyStore {
 impl Drop for Handle {
   fn drop(&mut self) {
     if let Some(r) = self.replay.get_mut().take() {
+      r.release(self.env);
+    }
+    if let Some(r) = self.seen.get_mut().take() {
       r.release(self.env);
     }
     if !self.dispose.is_null() {
@@ -118,7 +130,48 @@ impl Drop for Handle {
   }
 }
 
+/// The read buffer of a handle on a shared store: the keys it read (in
+/// order) and the misses it saw, replayed to the store every READ_BUFFER
+/// reads and before any other operation of this handle, so that this
+/// thread's own sequence of operations sees exact recency; other threads
+/// see its reads at most READ_BUFFER reads late.
+#[derive(Default)]
+pub struct Reads {
+  keys: Vec<SmallBytes>,
+  misses: u64,
+}
+
+/// Reads buffered before a replay.
+const READ_BUFFER: usize = 64;
+
 impl Handle {
+  /// Records a read served by `get_shared`.
+  #[inline]
+  pub fn note_read(&self, key: &[u8]) {
+    let mut r = self.reads.borrow_mut();
+    r.keys.push(SmallBytes::from(key));
+    if r.keys.len() >= READ_BUFFER {
+      drop(r);
+      self.flush_reads();
+    }
+  }
+
+  /// Records a miss seen by `get_shared`.
+  pub fn note_miss(&self) {
+    self.reads.borrow_mut().misses += 1;
+  }
+
+  /// Replays the buffered reads to the store (one exclusive lock).
+  pub fn flush_reads(&self) {
+    let mut r = self.reads.borrow_mut();
+    if r.keys.is_empty() && r.misses == 0 {
+      return;
+    }
+    self.store.touch(r.keys.iter().map(|k| &**k), r.misses);
+    r.keys.clear();
+    r.misses = 0;
+  }
+
   /// Wraps a new handle in a store External (tagged `STORE_TAG`) that owns
   /// the first count of it.
   pub fn into_external(self, cx: Cx) -> R<sys::napi_value> {
@@ -178,6 +231,16 @@ impl Cx {
     self,
     info: sys::napi_callback_info,
   ) -> R<([sys::napi_value; N], usize, &'a Handle)> {
+    self.bound_reading::<N>(info, false)
+  }
+
+  /// `bound` for get/peek/has (`reading`): the read buffer of a shared store
+  /// is left to fill (a read does not need it replayed first).
+  pub fn bound_reading<'a, const N: usize>(
+    self,
+    info: sys::napi_callback_info,
+    reading: bool,
+  ) -> R<([sys::napi_value; N], usize, &'a Handle)> {
     let mut argv = [ptr::null_mut(); N];
     let mut argc = N;
     let mut data: *mut c_void = ptr::null_mut();
@@ -203,6 +266,9 @@ impl Cx {
     // created by `cb_bind`, with an `Rc<Handle>` count as data (see above).
     let h = unsafe { &*(data as *const Handle) };
     h.catch_up();
+    if !reading {
+      h.flush_reads();
+    }
     Ok((argv, argc, h))
   }
 
@@ -247,6 +313,7 @@ impl Cx {
     // count that lives until the External's finalizer runs.
     let h = unsafe { &*(data as *const Handle) };
     h.catch_up();
+    h.flush_reads();
     Ok(h)
   }
 

@@ -496,6 +496,26 @@ impl Cx {
     Ok(out)
   }
 
+  /// An ArrayBuffer over `len` bytes of native memory at `data`; `fin(env,
+  /// data, hint)` runs when it is collected. The caller keeps the memory
+  /// alive until then (through `hint`).
+  pub fn external_arraybuffer(
+    self,
+    data: *mut c_void,
+    len: usize,
+    fin: Finalizer,
+    hint: *mut c_void,
+  ) -> R<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: see `Cx`; the caller's contract keeps `data` valid for `len`
+    // bytes until `fin` runs.
+    let s = unsafe {
+      sys::napi_create_external_arraybuffer(self.0, data, len, Some(fin), hint, &mut out)
+    };
+    self.check(s)?;
+    Ok(out)
+  }
+
   /// Marks `obj` with `tag` (see `napi_check_object_type_tag`).
   pub fn type_tag(self, obj: sys::napi_value, tag: &'static sys::napi_type_tag) -> R<()> {
     // SAFETY: see `Cx`; the tag is a 'static.
