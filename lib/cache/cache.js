@@ -495,22 +495,28 @@ class BoundedCache {
       memo?.afterSet(evicted)
       return this
     }
-    this.#setGeneral(key, value, options)
-    return this
-  }
-
-  /** lru-cache's set with per-call options, onInsert, sizeCalculation, autopurge and status. */
-  #setGeneral(key, value, options) {
-    if (options !== undefined) {
-      if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options)
-      warnUnknown('set options', options, CALL_OPTIONS)
-    }
     const status = options?.status
     if (status) {
       status.op = 'set'
       status.key = key
       if (value !== undefined) status.value = value
     }
+    this.#setGeneral(key, value, options, false)
+    return this
+  }
+
+  /**
+   * lru-cache's set with per-call options, onInsert, sizeCalculation,
+   * autopurge and status. `fetched`: the value a fetch() resolved to, which
+   * lru-cache stores over its placeholder (so it is a 'replace').
+   */
+  #setGeneral(key, value, options, fetched) {
+    if (options !== undefined) {
+      if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options)
+      warnUnknown('set options', options, CALL_OPTIONS)
+    }
+    const status = options?.status
+    if (status && value !== undefined) status.value = value
     if (value === undefined) {
       // lru-cache: setting undefined deletes.
       if (status) status.set = 'deleted'
@@ -566,7 +572,8 @@ class BoundedCache {
     }
     this.#memo?.afterSet(evicted)
     if (!needReport) return
-    const kind = SET_KINDS[report[REPORT.SET]]
+    let kind = SET_KINDS[report[REPORT.SET]]
+    if (fetched && kind === 'add') kind = 'replace'
     if (status) {
       if (kind !== 'update' && (this.#maxSize || this.maxEntrySize)) {
         status.entrySize = report[REPORT.ENTRY_SIZE]
@@ -819,7 +826,7 @@ class BoundedCache {
         settle()
         if (v !== undefined) {
           if (options.status) options.status.fetchUpdated = true
-          this.#setGeneral(key, v, options)
+          this.#setGeneral(key, v, options, true)
         }
       }
       return v
@@ -871,7 +878,7 @@ class BoundedCache {
       )
     }
     if (status && forceRefresh) status.forceRefresh = true
-    const v = this.#getGeneral(key, { ...options, status })
+    const v = this.#getGeneral(key, options)
     const refresh = forceRefresh || v === undefined
     if (status) {
       status.memo = refresh ? 'miss' : 'hit'
@@ -880,7 +887,7 @@ class BoundedCache {
     if (!refresh) return v
     const vv = memoMethod(key, v, { options, context })
     if (status) status.value = vv
-    this.#setGeneral(key, vv, { ...options, status })
+    this.#setGeneral(key, vv, options, false)
     return vv
   }
 
@@ -975,7 +982,7 @@ class BoundedCache {
       const options = { ttl }
       if (ttl > 0 && entry.start !== undefined) options.start = now - (wall - entry.start)
       if (entry.size !== undefined && (this.#maxSize || this.maxEntrySize)) options.size = entry.size
-      this.#setGeneral(key, entry.value, options)
+      this.#setGeneral(key, entry.value, options, false)
     }
   }
 
