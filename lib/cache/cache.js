@@ -543,6 +543,8 @@ class BoundedCache {
       this.#refresh()
       bf.__abortController.abort(new Error('replaced'))
     }
+    // lru-cache keeps a fetch in flight as an entry: storing over it replaces it.
+    const overFetch = fetched || bf !== undefined
     const noUpdateTTL = options?.noUpdateTTL ?? this.#noUpdateTTL
     const needReport = status !== undefined || this.#onInsert !== undefined || this.#timers !== null
     let oldValue
@@ -573,7 +575,7 @@ class BoundedCache {
     this.#memo?.afterSet(evicted)
     if (!needReport) return
     let kind = SET_KINDS[report[REPORT.SET]]
-    if (fetched && kind === 'add') kind = 'replace'
+    if (overFetch && kind === 'add') kind = 'replace'
     if (status) {
       if (kind !== 'update' && (this.#maxSize || this.maxEntrySize)) {
         status.entrySize = report[REPORT.ENTRY_SIZE]
