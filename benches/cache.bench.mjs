@@ -95,9 +95,17 @@ async function speed() {
   }
 
   // get hit with no hot set: uniform random keys, and a cyclic scan
+  // mulberry32: the low bits of an LCG repeat with short periods, which a
+  // memo would exploit; this "uniform" must not repeat keys more than chance.
   const uniform = new Int32Array(MASK + 1)
   let seed = 99
-  for (let j = 0; j <= MASK; j++) uniform[j] = (seed = (seed * 1103515245 + 12345) >>> 0) % ENTRIES
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
+  for (let j = 0; j <= MASK; j++) uniform[j] = Math.floor(random() * ENTRIES)
   const uniformTasks = {}
   const cyclicTasks = {}
   for (const [name, make] of Object.entries(makers())) {

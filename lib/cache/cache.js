@@ -685,7 +685,16 @@ class BoundedCache {
    * and returned; stale-while-revalidate with allowStale; one fetch per key
    * in flight (per instance; see docs/cache.md for named stores).
    */
-  fetch(key, options = {}) {
+  fetch(key, options) {
+    // A hit with nothing to decide (no options, no TTL so nothing is stale,
+    // no fetch in flight for the key) is a plain get.
+    if (options === undefined) {
+      if (this.#plain && !this.#ttlInUse && this.#fetchMethod !== undefined) {
+        const v = this.get(key)
+        if (v !== undefined) return Promise.resolve(v)
+      }
+      options = {}
+    }
     if (options === null || typeof options !== 'object') {
       return Promise.reject(invalidArgType('options', 'an object', options))
     }
