@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 const require = createRequire(import.meta.url)
 const { BoundedCache, codes } = require('leakguard')
-const { WINDOW, SAMPLE } = require('../lib/cache/memo.js')
+const { WINDOW, SAMPLE, SAMPLED_WINDOW } = require('../lib/cache/memo.js')
 const { REPORT } = require('../lib/cache/cache.js')
 
 function fakeClock(t = 1000) {
@@ -312,12 +312,23 @@ test('the memo of hot values steps aside while its hit rate is low and comes bac
   assert.equal(c.memoActive, false, 'a scan that never hits turns it off')
   const before = memoStats()
   // While it stands aside, only one read in SAMPLE goes through it.
-  for (let i = 0; i < 3 * WINDOW * SAMPLE; i++) c.get(`k${(i * 7919) % 20_000}`)
-  assert.equal(memoStats() - before, 3 * WINDOW * SAMPLE, 'every read still counts as a hit')
-  // A hot set of 50 keys: the sampled reads hit, and the memo comes back.
-  for (let i = 0; i < 40 * WINDOW * SAMPLE; i++) c.get(`k${i % 50}`)
-  assert.equal(c.memoActive, true)
-  assert.deepEqual([...c.keys()].slice(0, 3), ['k9', 'k8', 'k7'], 'recency stays exact')
+  const aside = 3 * SAMPLED_WINDOW * SAMPLE
+  for (let i = 0; i < aside; i++) c.get(`k${(i * 7919) % 20_000}`)
+  assert.equal(c.memoActive, false, 'still no hot set')
+  assert.equal(memoStats() - before, aside, 'every read still counts as a hit')
+  // A hot set of 50 keys: the sampled reads hit, and the memo comes back
+  // within a few judged windows.
+  let reads = 0
+  while (!c.memoActive && reads < 4 * SAMPLED_WINDOW * SAMPLE) c.get(`k${reads++ % 50}`)
+  assert.equal(c.memoActive, true, `back after ${reads} reads`)
+  for (let i = 0; i < WINDOW; i++) c.get(`k${(reads + i) % 50}`)
+  assert.equal(c.memoActive, true, 'and it stays')
+  const last = (reads + WINDOW - 1) % 50
+  assert.deepEqual(
+    [...c.keys()].slice(0, 3),
+    [`k${last}`, `k${(last + 49) % 50}`, `k${(last + 48) % 50}`],
+    'recency stays exact'
+  )
 })
 
 test('a named store: each thread memoizes its hot values, and a change made in another thread is seen at once', async () => {

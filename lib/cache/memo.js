@@ -54,12 +54,14 @@ const REPLAY = 256
 // hit rate of ~0.6 (see benches/cache.bench.mjs, uniform vs 90/10 rows).
 // Every WINDOW memo lookups the hit rate is judged: below OFF_BELOW the memo
 // stands aside (reads go straight to the store) except for one read in
-// SAMPLE, which still goes through it; once those sampled reads hit more
+// SAMPLE (judged SAMPLED_WINDOW at a time), which still goes through it; once those sampled reads hit more
 // than ON_ABOVE (a hot set appeared) it is used again.
 const WINDOW = 1024
 const OFF_BELOW = 0.5
 const ON_ABOVE = 0.6
-const SAMPLE = 16
+const SAMPLE = 64
+/** Sampled lookups judged at once while the memo stands aside. */
+const SAMPLED_WINDOW = 64
 
 const { QUEUE_COUNT, QUEUE_FIRST, EVICTED_NONE, EVICTED_SEVERAL, SEEN_SLOT, SEEN_STAMP } = PROTOCOL
 
@@ -104,20 +106,27 @@ class Memo {
   hits = 0
   misses = 0
 
-  /** Counts a miss, and every WINDOW lookups decides whether the memo pays. */
+  /** Counts a miss; while the memo serves reads, every WINDOW lookups decide whether it pays. */
   missed() {
-    const n = ++this.misses + this.hits
-    if (n < WINDOW / (this.on ? 1 : SAMPLE)) return
-    const rate = this.hits / n
-    this.on = this.on ? rate >= OFF_BELOW : rate > ON_ABOVE
+    if (++this.misses + this.hits < WINDOW || !this.on) return
+    this.on = this.hits / WINDOW >= OFF_BELOW
     this.hits = 0
     this.misses = 0
   }
 
-  /** Whether this read, while the memo stands aside, is one of the sampled ones. */
+  /**
+   * Whether this read, while the memo stands aside, is one of the sampled
+   * ones; every SAMPLED_WINDOW samples decide whether it serves reads again.
+   */
   sampled() {
     if (--this.skip > 0) return false
     this.skip = SAMPLE
+    const n = this.hits + this.misses
+    if (n >= SAMPLED_WINDOW) {
+      this.on = this.hits / n > ON_ABOVE
+      this.hits = 0
+      this.misses = 0
+    }
     return true
   }
 
@@ -196,4 +205,4 @@ class Memo {
   }
 }
 
-module.exports = { Memo, PROTOCOL, SLOTS, WINDOW, SAMPLE }
+module.exports = { Memo, PROTOCOL, SLOTS, WINDOW, SAMPLE, SAMPLED_WINDOW }
