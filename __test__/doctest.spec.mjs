@@ -15,6 +15,7 @@
 //     <!-- doctest: file worker.js -->   write the block to worker.js (for a later block)
 //     <!-- doctest: exit 1 -->           run it; it must exit with code 1
 //     <!-- doctest: skip: <reason> -->   do not run it; the reason is required
+// LEAKGUARD_DOCTEST_VERBOSE=1 prints each block's output (to quote it in the docs).
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -98,10 +99,20 @@ function makeProject() {
   mkdirSync(path.join(nm, '.bin'), { recursive: true })
   symlinkSync(root, path.join(nm, 'leakguard'), 'dir')
   symlinkSync(path.join(root, 'bin', 'leakguard.js'), path.join(nm, '.bin', 'leakguard'))
-  for (const entry of readdirSync(path.join(root, 'node_modules'))) {
-    if (entry.startsWith('.') || entry === 'leakguard') continue
-    symlinkSync(path.join(root, 'node_modules', entry), path.join(nm, entry))
+  // One link per package, never per folder of packages: an `npm install` run in the temp
+  // project then removes links, not the packages of this checkout behind a linked @scope.
+  const linkPackages = (from, to) => {
+    for (const entry of readdirSync(from)) {
+      if (entry.startsWith('.') || entry === 'leakguard') continue
+      if (entry.startsWith('@')) {
+        mkdirSync(path.join(to, entry))
+        linkPackages(path.join(from, entry), path.join(to, entry))
+      } else {
+        symlinkSync(path.join(from, entry), path.join(to, entry))
+      }
+    }
   }
+  linkPackages(path.join(root, 'node_modules'), nm)
   return dir
 }
 
@@ -190,6 +201,8 @@ for (const { doc, blocks } of all) {
       const expected = directive?.kind === 'exit' ? directive.code : 0
       test(`${name} exits ${expected}`, () => {
         const r = runBlock(block, cwd, env, index)
+        // LEAKGUARD_DOCTEST_VERBOSE=1 shows each block's output, to quote it in the docs.
+        if (process.env.LEAKGUARD_DOCTEST_VERBOSE) process.stderr.write(`--- ${name}\n${r.stdout}${r.stderr}`)
         assert.equal(r.error, undefined, `${name} could not run: ${r.error}`)
         assert.equal(
           r.status,
