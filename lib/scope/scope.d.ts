@@ -1,3 +1,4 @@
+/// <reference types="node" />
 // Types of lib/scope/scope.js: job scopes.
 import type { Milliseconds } from '../common/units.js'
 import type { RecycleOptions, Recycler } from '../fleet/recycle.js'
@@ -147,6 +148,26 @@ export interface EmitterLike {
 }
 
 /**
+ * An EventTarget-like target (`addEventListener`/`removeEventListener`): Node's `EventTarget`,
+ * `AbortSignal`, a DOM node. Declared here so that the types need no DOM `lib`.
+ */
+export interface EventTargetLike {
+  addEventListener(type: string, listener: EventListenerLike, options?: ListenerOptions | boolean): unknown
+  removeEventListener(type: string, listener: EventListenerLike, options?: ListenerOptions | boolean): unknown
+}
+
+/** An EventTarget listener: a function, or an object with `handleEvent`. */
+export type EventListenerLike = ((event: any) => void) | { handleEvent(event: any): void }
+
+/** The `addEventListener` options a scope passes on to the target (`AddEventListenerOptions` of the DOM). */
+export interface ListenerOptions {
+  once?: boolean
+  capture?: boolean
+  passive?: boolean
+  signal?: AbortSignal
+}
+
+/**
  * One job's resources, closed together, last opened first (DisposableStack semantics).
  * `guard()`/`withScope()` create and close one per job; `currentScope()` finds it.
  * Every method throws `ERR_LEAKGUARD_SCOPE_CLOSED` once the scope is closed
@@ -173,25 +194,25 @@ export declare class JobScope implements AsyncDisposable, Disposable {
   /** setImmediate, cleared at close if it has not run. */
   setImmediate<A extends any[]>(fn: (...args: A) => void, ...args: A): NodeJS.Immediate
   /** `emitter.on(event, listener)` or `target.addEventListener(event, listener, options)`; removed at close. Returns `target`. */
-  on<T extends EmitterLike | EventTarget>(
+  on<T extends EmitterLike | EventTargetLike>(
     target: T,
     event: string | symbol,
     listener: (...args: any[]) => void,
-    options?: AddEventListenerOptions | boolean
+    options?: ListenerOptions | boolean
   ): T
   /** Like on(), at most once. */
-  once<T extends EmitterLike | EventTarget>(
+  once<T extends EmitterLike | EventTargetLike>(
     target: T,
     event: string | symbol,
     listener: (...args: any[]) => void,
-    options?: AddEventListenerOptions | boolean
+    options?: ListenerOptions | boolean
   ): T
   /** `target.addEventListener(type, listener, options)`, removed at close. Returns `target`. */
-  addEventListener<T extends EventTarget>(
+  addEventListener<T extends EventTargetLike>(
     target: T,
     type: string,
-    listener: EventListenerOrEventListenerObject,
-    options?: AddEventListenerOptions | boolean
+    listener: EventListenerLike,
+    options?: ListenerOptions | boolean
   ): T
   /**
    * Closes `resource` at close with the first of `Symbol.asyncDispose`, `Symbol.dispose`,
