@@ -91,7 +91,7 @@ import { EventEmitter } from 'node:events'
 const bus = new EventEmitter()
 const opts: ScopeOptions = {
   name: 'resize-image',
-  timeout: 30_000,
+  timeoutMs: 30_000,
   autoTrack: 'dispose',
   captureStacks: true,
   onLeftOpen: 'warn'
@@ -136,7 +136,7 @@ guard(async (job: { id: string }) => job.id, {
     void m
   }
 })
-const js = new JobScope({ disposeTimeout: 1000 })
+const js = new JobScope({ disposeTimeoutMs: 1000 })
 const rep: Promise<ScopeReport> = js.close()
 const se = new SuppressedError(new Error('a'), new Error('b'))
 const suppressed: unknown = se.suppressed
@@ -307,4 +307,15 @@ void withScope(async (scope) => {
   scope.addEventListener(AbortSignal.timeout(1000), 'abort', () => {}, { signal: scope.signal })
   // @ts-expect-error a number is neither an EventEmitter nor an EventTarget
   scope.on(42, 'x', () => {})
+})
+
+// Renamed options (durations end in Ms): the old names still type-check, marked @deprecated.
+guard(async () => {}, { timeout: 1000, disposeTimeout: 1000 })
+void new JobScope({ disposeTimeout: 1000 })
+void measureGrowth(() => 1, { minGrowth: 1024 }).then((r) => r.options.minGrowthBytes + r.options.minGrowth)
+recycle({ maxJobs: 1 }).on('recycle', (e) => {
+  const jobsLimit: number | undefined = e.limitJobs
+  const bytesLimit: number | undefined = e.limitBytes
+  const old: number = e.limit
+  void [jobsLimit, bytesLimit, old]
 })

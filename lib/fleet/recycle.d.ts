@@ -42,8 +42,12 @@ export interface RecycleEvent {
   jobs: number
   rss: Bytes
   heapUsed: Bytes
-  /** The threshold that was crossed. */
-  limit: number
+  /** The `maxJobs` threshold that was crossed (reason `'maxJobs'`), else undefined. */
+  limitJobs: number | undefined
+  /** The `maxRss` or `maxHeapUsed` threshold that was crossed, else undefined. */
+  limitBytes: Bytes | undefined
+  /** @deprecated Renamed `limitJobs` / `limitBytes` (byte figures end in `Bytes`); still readable, with a warning once. */
+  readonly limit: number
   /** The latest monitor trend warning seen in this thread, if any. */
   warning: unknown
   /** The most frequent left-open resources of the jobs counted (from their scope reports). */

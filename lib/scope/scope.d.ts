@@ -32,7 +32,7 @@ export interface ScopeReport {
   name: string
   /** From scope creation to the end of its disposal, in ms (sub-ms precision). */
   durationMs: Milliseconds
-  /** How the job ended: resolved, rejected/threw, or hit `options.timeout`. */
+  /** How the job ended: resolved, rejected/threw, or hit `options.timeoutMs`. */
   outcome: 'ok' | 'error' | 'timeout'
   /** What the scope closed: explicit entries only (setTimeout/on/track/use/defer). */
   disposed: {
@@ -61,12 +61,16 @@ export interface ScopeOptions {
    * scope is closed at once (the handler cannot be stopped, but whatever it opened through the
    * scope is). The timer is unref'd. Ignored by `new JobScope()`.
    */
-  timeout?: Milliseconds
+  timeoutMs?: Milliseconds
   /**
    * How long close() waits for each async disposer, in ms (integer, 1 to 2^31-1; default 10000).
    * A disposer that does not settle in time adds an `ERR_LEAKGUARD_TIMEOUT` error to the report
    * and disposal goes on.
    */
+  disposeTimeoutMs?: Milliseconds
+  /** @deprecated Renamed `timeoutMs` (durations end in `Ms`); still accepted, with a warning once. */
+  timeout?: Milliseconds
+  /** @deprecated Renamed `disposeTimeoutMs`; still accepted, with a warning once. */
   disposeTimeout?: Milliseconds
   /**
    * Attribute timers (global setTimeout/setInterval/setImmediate), EventEmitter/EventTarget
@@ -175,10 +179,12 @@ export interface ListenerOptions {
  */
 export declare class JobScope implements AsyncDisposable, Disposable {
   /**
-   * A scope closed by hand (`await scope.close()`). `timeout`, `onLeftOpen`, `onReport` and
+   * A scope closed by hand (`await scope.close()`). `timeoutMs`, `onLeftOpen`, `onReport` and
    * `retainCheck` act only through guard()/withScope(); here they are validated and ignored.
    */
-  constructor(options?: Pick<ScopeOptions, 'name' | 'disposeTimeout' | 'autoTrack' | 'captureStacks'>)
+  constructor(
+    options?: Pick<ScopeOptions, 'name' | 'disposeTimeoutMs' | 'disposeTimeout' | 'autoTrack' | 'captureStacks'>
+  )
   /** The name reports use. */
   readonly name: string
   /** True once close() has started. */
@@ -217,7 +223,7 @@ export declare class JobScope implements AsyncDisposable, Disposable {
   /**
    * Closes `resource` at close with the first of `Symbol.asyncDispose`, `Symbol.dispose`,
    * `destroy()`, `close()`, `end()`, `terminate()` it has (a returned promise is awaited
-   * within `disposeTimeout`). Returns `resource`.
+   * within `disposeTimeoutMs`). Returns `resource`.
    * @throws {TypeError} `ERR_LEAKGUARD_INVALID_ARGUMENT` if it has none of them.
    */
   track<R extends TrackableResource>(resource: R): R
