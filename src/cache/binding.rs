@@ -124,25 +124,15 @@ fn get_remembering(
     return get_disposing(cx, h, key, now);
   }
   if let AnyStore::Shared(store) = &h.store {
-    if slot.is_none() {
-      return get_shared(cx, h, store, key, now);
-    }
+    return get_shared(cx, h, store, key, now, slot);
   }
   // No `dispose`: nothing removed is collected, so no Vec is made and moved
   // (the moves showed up as a store-forwarding stall in the `get` profile).
   let got = cx.key(key, |k| {
     let tag = slot.map(|s| s as u32);
-    // A shared store: the key's stamp is read before its value (see memo.rs).
-    let stamp = match (&h.store, slot) {
-      (AnyStore::Shared(store), Some(_)) => Some(store.stamp_of(k)),
-      _ => None,
-    };
     let got = h.store.get_tagging(k, now, None, tag, |v| cx.decode_now(v));
     if let (Some(slot), Some(_)) = (slot, &got) {
       h.remember(slot, k);
-      if let (Some((i, st)), Some(seen)) = (stamp, h.seen.borrow().as_ref()) {
-        seen.write(&[i as i32, st as i32]);
-      }
     }
     got
   })?;
@@ -159,6 +149,11 @@ fn get_remembering(
 /// released, so that V8's allocation does not lengthen anyone's wait. An
 /// entry that needs the exclusive path (expired, or an age to restart)
 /// takes it.
+///
+/// With `slot` (`getRemember`), a hit is also recorded for the JS memo under
+/// that slot, with the key's change stamp read before the value (see
+/// memo.rs): the memo of a shared store learns of evictions through the
+/// stamps, so the entry needs no tag and the shared lock is enough.
 #[inline(never)]
 fn get_shared(
   cx: Cx,
@@ -166,26 +161,36 @@ fn get_shared(
   store: &Store,
   key: sys::napi_value,
   now: Now,
+  slot: Option<usize>,
 ) -> R<sys::napi_value> {
   let got = cx.key(key, |k| {
-    match store.get_shared(k, now, |v| SmallBytes::from(v)) {
+    let stamp = slot.map(|_| store.stamp_of(k));
+    let got = match store.get_shared(k, now, |v| SmallBytes::from(v)) {
       Quick::Hit(v) => {
         h.note_read(k);
-        Some(Some(v))
+        Some(v)
       }
       Quick::Miss => {
         h.note_miss();
-        Some(None)
+        None
       }
       Quick::Slow => {
         h.flush_reads();
-        store.get(k, now, None, |v| SmallBytes::from(v)).map(Some)
+        store.get(k, now, None, |v| SmallBytes::from(v))
+      }
+    };
+    // Whatever value the JS memo may keep was read after `stamp`.
+    if let (Some(slot), Some((i, st)), Some(_)) = (slot, stamp, &got) {
+      h.remember(slot, k);
+      if let Some(seen) = h.seen.borrow().as_ref() {
+        seen.write(&[i as i32, st as i32]);
       }
     }
+    got
   })?;
   match got {
-    Some(Some(bytes)) => cx.decode(&bytes),
-    _ => cx.undefined(),
+    Some(bytes) => cx.decode(&bytes),
+    None => cx.undefined(),
   }
 }
 
@@ -439,7 +444,8 @@ extern "C" fn cb_bound_touch(env: sys::napi_env, info: sys::napi_callback_info) 
 /// read by a second call only when passed.
 extern "C" fn cb_bound_set(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   run(env, |cx| {
-    let (kv, argc, h) = cx.bound::<2>(info)?;
+    // The read buffer is flushed by `set_with` unless the set joins it.
+    let (kv, argc, h) = cx.bound_reading::<2>(info, true)?;
     let (ttl, now) = if argc > 2 {
       let a = cx.args::<4>(info)?;
       (cx.number(a[2]), cx.now(a[3]))
@@ -520,6 +526,29 @@ fn set_with(
   if report_to.is_some() && matches!(now, Now::Native) {
     now = Now::At(crate::cache::clock::now_ms());
   }
+  // A plain set on a shared store of the value the key already holds
+  // changes nothing but recency: done under the shared lock and buffered
+  // like a read (see `Store::set_same_shared`).
+  if let AnyStore::Shared(store) = &h.store {
+    let plain = !json && report_to.is_none() && h.dispose.is_null();
+    let plain = plain && opts.size.is_none() && opts.start.is_none() && !opts.no_update_ttl;
+    if plain {
+      let same = cx.key(kv[0], |k| {
+        cx.encode(kv[1], k, |t| {
+          let same = store.set_same_shared(k, &t, opts.ttl);
+          if same {
+            h.note_same_set(k);
+          }
+          same
+        })
+      })??;
+      if same {
+        return cx.double(f64::from(memo::EVICTED_NONE));
+      }
+    }
+  }
+  // This thread's buffered reads reach the store before its write.
+  h.flush_reads();
   let mut removed = Vec::new();
   let sink = h.sink(&mut removed);
   let mut evicted = EvictedSlots::new();

@@ -567,14 +567,37 @@ impl<L: RawRwLock> Store<L> {
   /// used and counts as a hit, under one lock; `misses` more misses are
   /// counted. Keys no longer present are skipped.
   pub fn touch<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>, misses: u64) {
+    self.replay(keys.into_iter().map(|k| (k, true)), misses)
+  }
+
+  /// `touch` of buffered events in order: `(key, true)` a read (a hit if
+  /// the key is still there), `(key, false)` a set of the same value again
+  /// (see `set_same_shared`: it counts as a set).
+  pub fn replay<'k>(&self, events: impl IntoIterator<Item = (&'k [u8], bool)>, misses: u64) {
     let mut g = self.inner.write();
     let inner = &mut *g;
     inner.stats.misses += misses;
-    for key in keys {
-      if inner.lru.get_mut(Key::new(key)).is_some() {
+    for (key, read) in events {
+      let present = inner.lru.get_mut(Key::new(key)).is_some();
+      if !read {
+        inner.stats.sets += 1;
+      } else if present {
         inner.stats.hits += 1;
       }
     }
+  }
+
+  /// A `set` of the value a key already holds, under the shared lock: true
+  /// when the entry exists with exactly these bytes, no TTL and no given
+  /// size, and the set would use no TTL either; then nothing changes but
+  /// recency and the `sets` count, which the caller records like a read
+  /// (`touch_counting`). False: take the exclusive path.
+  pub fn set_same_shared(&self, key: &[u8], value: &impl Incoming, ttl: Option<f64>) -> bool {
+    if ttl.unwrap_or(self.config.ttl) != 0.0 {
+      return false;
+    }
+    let g = self.inner.read();
+    matches!(g.lru.peek(Key::new(key)), Some(e) if e.ttl == 0.0 && e.size == 0 && value.same_as(&e.value))
   }
 
   /// `get` under the shared lock, so that threads reading one store at

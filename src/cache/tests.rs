@@ -600,3 +600,28 @@ fn shared_reads_leave_recency_and_hits_to_the_caller_and_send_expired_entries_th
     Quick::Slow
   ));
 }
+
+#[test]
+fn a_set_of_the_same_value_can_be_served_shared_and_replayed_as_a_set() {
+  let s = Store::new(cfg(Some(3), None)).unwrap();
+  for k in ["a", "b", "c"] {
+    s.set(k.as_bytes(), v(k), None, Now::At(0.0), None).unwrap();
+  }
+  assert!(s.set_same_shared(b"a", &v("a"), None));
+  assert!(
+    !s.set_same_shared(b"a", &v("other"), None),
+    "another value takes the exclusive path"
+  );
+  assert!(
+    !s.set_same_shared(b"zz", &v("a"), None),
+    "so does a new key"
+  );
+  assert!(
+    !s.set_same_shared(b"a", &v("a"), Some(5.0)),
+    "and a set with a ttl"
+  );
+  let sets = s.stats().sets;
+  s.replay([(&b"a"[..], false), (&b"b"[..], true)], 0);
+  assert_eq!(keys(&s), ["b", "a", "c"]);
+  assert_eq!((s.stats().sets, s.stats().hits), (sets + 1, 1));
+}

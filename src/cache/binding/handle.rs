@@ -112,6 +112,13 @@ impl AnyStore {
       AnyStore::Local(s) => s.touch(keys, misses),
     }
   }
+
+  pub fn replay<'k>(&self, events: impl IntoIterator<Item = (&'k [u8], bool)>, misses: u64) {
+    match self {
+      AnyStore::Shared(s) => s.replay(events, misses),
+      AnyStore::Local(s) => s.replay(events, misses),
+    }
+  }
 }
 
 impl Drop for Handle {
@@ -137,7 +144,9 @@ impl Drop for Handle {
 /// see its reads at most READ_BUFFER reads late.
 #[derive(Default)]
 pub struct Reads {
-  keys: Vec<SmallBytes>,
+  /// Keys in order: true a read, false a set of the same value (see
+  /// `Store::set_same_shared`).
+  keys: Vec<(SmallBytes, bool)>,
   misses: u64,
 }
 
@@ -148,8 +157,17 @@ impl Handle {
   /// Records a read served by `get_shared`.
   #[inline]
   pub fn note_read(&self, key: &[u8]) {
+    self.note(key, true);
+  }
+
+  /// Records a set of the same value served by `set_same_shared`.
+  pub fn note_same_set(&self, key: &[u8]) {
+    self.note(key, false);
+  }
+
+  fn note(&self, key: &[u8], read: bool) {
     let mut r = self.reads.borrow_mut();
-    r.keys.push(SmallBytes::from(key));
+    r.keys.push((SmallBytes::from(key), read));
     if r.keys.len() >= READ_BUFFER {
       drop(r);
       self.flush_reads();
@@ -167,7 +185,9 @@ impl Handle {
     if r.keys.is_empty() && r.misses == 0 {
       return;
     }
-    self.store.touch(r.keys.iter().map(|k| &**k), r.misses);
+    self
+      .store
+      .replay(r.keys.iter().map(|(k, read)| (&**k, *read)), r.misses);
     r.keys.clear();
     r.misses = 0;
   }
