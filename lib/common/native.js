@@ -69,7 +69,8 @@ function hostTarget() {
     if (arch === 'ppc64' || arch === 's390x') abi = 'gnu'
   } else if (platform === 'win32') {
     const vars = process.config?.variables ?? {}
-    abi = arch === 'x64' && (vars.shlib_suffix === 'dll.a' || vars.node_target_type === 'shared_library') ? 'gnu' : 'msvc'
+    abi =
+      arch === 'x64' && (vars.shlib_suffix === 'dll.a' || vars.node_target_type === 'shared_library') ? 'gnu' : 'msvc'
   } else if (platform === 'android' && arch === 'arm') {
     abi = 'eabi'
   }
@@ -127,7 +128,7 @@ function installSentence(status) {
       return `At install, the build from source failed (${status.reason}); its log is ${status.log}.`
     case 'built':
       return `The binary built from source at install (${status.binary}) no longer loads: was Node.js or the system changed since?`
-    case 'prebuilt':
+    case 'loaded':
       return `The binary that loaded at install (${status.binary}) no longer loads: was Node.js or the system changed since?`
     default:
       return status.reason ? `At install: ${status.reason}.` : null
@@ -151,7 +152,9 @@ function noBinaryError(loadError) {
     )
   } else if (served) {
     const own = [...chain(cause)].find((e) => String(e?.message).includes(packageName))
-    lines.push(`Its prebuilt binary is the package ${packageName}, which is installed but does not load: ${own?.message ?? 'unknown error'}.`)
+    lines.push(
+      `Its prebuilt binary is the package ${packageName}, which is installed but does not load: ${own?.message ?? 'unknown error'}.`
+    )
   } else {
     lines.push(`No prebuilt binary is published for ${target.name} (there would be a package ${packageName}).`)
   }
