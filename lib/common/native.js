@@ -112,14 +112,13 @@ function* chain(err) {
   for (let e = err, n = 0; e && n < 64; e = e.cause, n++) yield e
 }
 
-/** What the install step did, in one sentence (or null when there is nothing to say). */
+/** What the install step did, in one sentence. */
 function installSentence(status) {
-  const checkout = fs.existsSync(path.join(ROOT, '.git'))
   if (!status) {
-    return checkout
-      ? 'This is a source checkout whose addon is not built: run `npm run build` (or `npm install`, which builds it).'
-      : "npm did not run leakguard's install script, which builds from source when no prebuilt binary loads: " +
-          'leakguard was installed with --ignore-scripts, or the project\'s "allowScripts" (npm 11) denies it.'
+    return fs.existsSync(path.join(ROOT, '.git'))
+      ? 'This is a source checkout whose addon is not built: run `npm run build` (`npm install` runs it too).'
+      : "npm did not run leakguard's install script (which builds from source when no prebuilt binary loads): " +
+          'it was installed with --ignore-scripts or ignore-scripts=true, or package.json\'s "allowScripts" (npm 11) denies leakguard.'
   }
   switch (status.state) {
     case 'no-cargo':
@@ -127,11 +126,10 @@ function installSentence(status) {
     case 'build-failed':
       return `At install, the build from source failed (${status.reason}); its log is ${status.log}.`
     case 'built':
-      return `The binary built from source at install (${status.binary}) no longer loads: was Node.js or the system changed since?`
     case 'loaded':
-      return `The binary that loaded at install (${status.binary}) no longer loads: was Node.js or the system changed since?`
+      return `The binary that loaded at install (${status.binary}) no longer loads: did Node.js or the system change since?`
     default:
-      return status.reason ? `At install: ${status.reason}.` : null
+      return `At install: ${status.reason ?? status.state}.`
   }
 }
 
@@ -141,32 +139,42 @@ function noBinaryError(loadError) {
   const supported = supportedTargets()
   const packageName = `${manifest.name}-${target.name}`
   const served = supported.some((t) => t.name === target.name)
+  const installed = served && packageInstalled(packageName)
   const cause = loadErrors(loadError)
   const status = readInstallStatus()
   const lines = [
     `leakguard has no native binary that loads on ${describeTarget(target)}: platform ${target.platform}, arch ${target.arch}, libc ${target.libc ?? 'n/a'}.`
   ]
-  if (served && !packageInstalled(packageName)) {
-    lines.push(
-      `Its prebuilt binary is the package ${packageName}@${manifest.version} (an optional dependency of leakguard), which is not installed.`
-    )
-  } else if (served) {
+  if (installed) {
     const own = [...chain(cause)].find((e) => String(e?.message).includes(packageName))
     lines.push(
-      `Its prebuilt binary is the package ${packageName}, which is installed but does not load: ${own?.message ?? 'unknown error'}.`
+      `Its prebuilt binary comes in the package ${packageName}, which is installed but does not load: ${own?.message ?? cause?.message}`
+    )
+  } else if (served) {
+    lines.push(
+      `Its prebuilt binary comes in the package ${packageName}@${manifest.version}, an optional dependency of leakguard, which is not installed.`
     )
   } else {
-    lines.push(`No prebuilt binary is published for ${target.name} (there would be a package ${packageName}).`)
+    lines.push(`No prebuilt binary is published for this platform (it would be the package ${packageName}).`)
   }
-  const sentence = installSentence(status)
-  if (sentence) lines.push(sentence)
   lines.push(
-    `Prebuilt binaries exist for: ${supported.map(describeTarget).join(', ')}.`,
-    'To fix it:',
-    '  - on one of those, reinstall leakguard with its optional dependencies (without --omit=optional or --no-optional);',
-    '  - anywhere else, install Rust (https://rustup.rs), then run `npm rebuild leakguard` to build it from source.',
-    '    With npm 11, if package.json\'s "allowScripts" denies leakguard, remove that entry first.'
+    installSentence(status),
+    `Prebuilt binaries are published for: ${supported.map(describeTarget).join(', ')}.`,
+    'To fix it:'
   )
+  if (served && !installed) {
+    lines.push(
+      `  - install the prebuilt binary: npm install ${packageName}@${manifest.version}`,
+      '    (optional dependencies are left out by --omit=optional, --no-optional, or a lock file written without them);'
+    )
+  }
+  lines.push('  - or build it from source: install Rust (https://rustup.rs), then run: npm rebuild leakguard')
+  if (!status && !fs.existsSync(path.join(ROOT, '.git'))) {
+    lines.push(
+      '    (npm must run the install script for that: add --ignore-scripts=false if ignore-scripts is set, and with',
+      '    npm 11 first remove the "leakguard": false entry from package.json\'s "allowScripts").'
+    )
+  }
   const err = new Error(lines.join('\n'), cause ? { cause } : undefined)
   Object.assign(err, {
     code: NO_BINARY,
