@@ -117,7 +117,9 @@ before(async () => {
   // cargo absent: PATH without the folders that hold it, plus one that holds node.
   const nodeBin = path.join(tmp, 'node-bin')
   fs.mkdirSync(nodeBin)
-  fs.symlinkSync(process.execPath, path.join(nodeBin, path.basename(process.execPath)))
+  // (a copy on Windows, where symbolic links need a privilege)
+  const link = WIN ? fs.copyFileSync : fs.symlinkSync
+  link(process.execPath, path.join(nodeBin, path.basename(process.execPath)))
   const dirs = (process.env.PATH ?? '').split(path.delimiter)
   const noCargo = [nodeBin, ...dirs.filter((d) => d && !onPath('cargo', d))].join(path.delimiter)
   assert.ok(onPath('cargo', process.env.PATH ?? ''), 'these tests need cargo on PATH (scenario 2)')

@@ -86,11 +86,15 @@ function cargoBuild(cargo, targetDir) {
   if (triple) args.push('--target', triple)
   const log = fs.openSync(LOG, 'w')
   fs.writeSync(log, `$ ${cargo} ${args.join(' ')}\n(in ${ROOT}, CARGO_TARGET_DIR=${targetDir})\n`)
+  const env = { ...process.env, CARGO_TARGET_DIR: targetDir }
+  // Rust's musl targets link the C runtime statically by default, which rules out a
+  // cdylib: a Node addon on Alpine needs it dynamic (as napi-rs's own musl builds do).
+  if (triple?.endsWith('musl')) env.RUSTFLAGS = `${env.RUSTFLAGS ?? ''} -C target-feature=-crt-static`.trim()
   let r
   try {
     r = spawnSync(cargo, args, {
       cwd: ROOT,
-      env: { ...process.env, CARGO_TARGET_DIR: targetDir },
+      env,
       stdio: ['ignore', 'pipe', log],
       encoding: 'utf8',
       maxBuffer: 256 * 1024 * 1024
