@@ -13,7 +13,7 @@
 //
 // CARGO_TARGET_DIR, CARGO_BUILD_JOBS and the rest of cargo's environment are
 // honoured; without CARGO_TARGET_DIR the build happens in ./target, which is
-// removed afterwards (hundreds of MB that the package does not need).
+// removed afterwards if this step made it (hundreds of MB the package does not need).
 
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -139,8 +139,9 @@ function main() {
     return
   }
 
-  const ownTarget = !process.env.CARGO_TARGET_DIR
   const targetDir = process.env.CARGO_TARGET_DIR || path.join(ROOT, 'target')
+  // Only a target dir this step creates is removed afterwards, never one it found.
+  const ownTarget = !process.env.CARGO_TARGET_DIR && !fs.existsSync(targetDir)
   say(`no prebuilt binary for ${first.target}: building from source with ${cargo} (log: ${LOG})`)
   try {
     const built = cargoBuild(cargo, targetDir)

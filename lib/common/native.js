@@ -118,7 +118,8 @@ function installSentence(status) {
     return fs.existsSync(path.join(ROOT, '.git'))
       ? 'This is a source checkout whose addon is not built: run `npm run build` (`npm install` runs it too).'
       : "npm did not run leakguard's install script (which builds from source when no prebuilt binary loads): " +
-          'it was installed with --ignore-scripts or ignore-scripts=true, or package.json\'s "allowScripts" (npm 11) denies leakguard.'
+          'it was installed with --ignore-scripts or ignore-scripts=true, or package.json\'s "allowScripts" (npm 11) denies ' +
+          'leakguard (pnpm runs it once approved: `pnpm approve-builds`).'
   }
   switch (status.state) {
     case 'no-cargo':
