@@ -209,6 +209,29 @@ test('the platform tarball holds its binary and tells npm which os, cpu and libc
   if (process.platform === 'linux') assert.deepEqual(pkg.libc, [TARGET.endsWith('musl') ? 'musl' : 'glibc'])
 })
 
+test('the npm/ packages pass `napi pre-publish --dry-run` (stand-in files for the binaries only the release workflow builds)', async () => {
+  const napi = path.join(ROOT, 'node_modules', '.bin', WIN ? 'napi.cmd' : 'napi')
+  const dir = path.join(tmp, 'prepublish')
+  fs.mkdirSync(dir)
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'))
+  fs.cpSync(path.join(ROOT, 'npm'), path.join(dir, 'npm'), { recursive: true })
+  for (const t of fs.readdirSync(path.join(dir, 'npm'))) {
+    const file = path.join(dir, 'npm', t, `leakguard.${t}.node`)
+    if (t === TARGET) fs.copyFileSync(path.join(ROOT, builtNode), file)
+    else fs.writeFileSync(file, '')
+  }
+  const args = ['pre-publish', '--dry-run', '-t', 'npm', '--no-gh-release']
+  await ok(napi, args, { cwd: dir, env: withCargo })
+  // It checks what it publishes: a package without its binary is refused.
+  fs.rmSync(path.join(dir, 'npm', TARGET, builtNode))
+  const r = await run(napi, args, { cwd: dir, env: withCargo })
+  assert.notEqual(r.code, 0)
+  assert.match(
+    r.stdout + r.stderr,
+    new RegExp(`${PLATFORM_PACKAGE} is incomplete: missing ${builtNode.replaceAll('.', '\\.')}`)
+  )
+})
+
 test('1. main + platform tarballs, no cargo on PATH: require, import, `npx leakguard check` (exit 1) and `npx leakguard demo` (exit 0)', async () => {
   const dir = await project('prebuilt')
   await ok(NPM, [...INSTALL, mainTarball, platformTarball], { cwd: dir })
