@@ -352,6 +352,32 @@ Object.defineProperty(process, 'arch', { value: process.env.FAKE_ARCH })
   }
 })
 
+test('3c. a build from source that fails does not fail the install, and the error points at its log', async () => {
+  const dir = await project('build-fails')
+  // A cargo that fails at once, first on PATH.
+  const fakeBin = path.join(tmp, 'failing-cargo')
+  fs.mkdirSync(fakeBin)
+  if (WIN) fs.writeFileSync(path.join(fakeBin, 'cargo.cmd'), '@echo cargo: failing on purpose 1>&2\r\n@exit /b 101\r\n')
+  else
+    fs.writeFileSync(path.join(fakeBin, 'cargo'), '#!/bin/sh\necho "cargo: failing on purpose" >&2\nexit 101\n', {
+      mode: 0o755
+    })
+  const env = { ...withoutCargo, PATH: [fakeBin, withoutCargo.PATH].join(path.delimiter) }
+  await ok(NPM, [...INSTALL, mainTarball], { cwd: dir, env })
+  const s = status(dir)
+  assert.equal(s.state, 'build-failed', JSON.stringify(s))
+  assert.equal(s.log, installed(dir, 'build-from-source.log'))
+  const { require: r } = await load(dir)
+  assertRemedies(r.error, {
+    platform: process.platform,
+    arch: process.arch,
+    libc: hostLibc(),
+    packageName: PLATFORM_PACKAGE
+  })
+  assert.ok(r.error.message.includes(`the build from source failed (cargo `), r.error.message)
+  assert.ok(r.error.message.includes(`its log is ${s.log}`), r.error.message)
+})
+
 test('3b. installed with --ignore-scripts: the error says npm did not run the install script, and how to let it', async () => {
   const dir = await project('ignore-scripts')
   await ok(NPM, [...INSTALL, '--ignore-scripts', mainTarball], { cwd: dir })
