@@ -294,6 +294,13 @@ function assertRemedies(error, { platform, arch, libc, packageName }) {
 }
 
 const hostLibc = () => (process.platform !== 'linux' ? 'n/a' : TARGET.endsWith('musl') ? 'musl' : 'glibc')
+/** What the error must name on this machine. */
+const hostExpected = () => ({
+  platform: process.platform,
+  arch: process.arch,
+  libc: hostLibc(),
+  packageName: PLATFORM_PACKAGE
+})
 
 test('3. main tarball alone, no cargo: the install succeeds, and loading throws ERR_LEAKGUARD_NO_BINARY with the remedies', async () => {
   const dir = await project('no-binary')
@@ -301,8 +308,7 @@ test('3. main tarball alone, no cargo: the install succeeds, and loading throws 
   assert.equal(status(dir).state, 'no-cargo')
 
   const loaded = await load(dir)
-  const expected = { platform: process.platform, arch: process.arch, libc: hostLibc(), packageName: PLATFORM_PACKAGE }
-  assertRemedies(loaded.require.error, expected)
+  assertRemedies(loaded.require.error, hostExpected())
   assert.match(
     loaded.require.error.message,
     new RegExp(
@@ -368,12 +374,7 @@ test('3c. a build from source that fails does not fail the install, and the erro
   assert.equal(s.state, 'build-failed', JSON.stringify(s))
   assert.equal(s.log, installed(dir, 'build-from-source.log'))
   const { require: r } = await load(dir)
-  assertRemedies(r.error, {
-    platform: process.platform,
-    arch: process.arch,
-    libc: hostLibc(),
-    packageName: PLATFORM_PACKAGE
-  })
+  assertRemedies(r.error, hostExpected())
   assert.ok(r.error.message.includes(`the build from source failed (cargo `), r.error.message)
   assert.ok(r.error.message.includes(`its log is ${s.log}`), r.error.message)
 })
@@ -383,12 +384,7 @@ test('3b. installed with --ignore-scripts: the error says npm did not run the in
   await ok(NPM, [...INSTALL, '--ignore-scripts', mainTarball], { cwd: dir })
   assert.ok(!fs.existsSync(installed(dir, 'install-status.json')))
   const { require: r } = await load(dir)
-  assertRemedies(r.error, {
-    platform: process.platform,
-    arch: process.arch,
-    libc: hostLibc(),
-    packageName: PLATFORM_PACKAGE
-  })
+  assertRemedies(r.error, hostExpected())
   assert.match(r.error.message, /npm did not run leakguard's install script/)
   assert.match(r.error.message, /--ignore-scripts=false/)
   assert.match(r.error.message, /"allowScripts"/)
