@@ -260,6 +260,9 @@ async function heapDiff(state, opts, first) {
           selfSizeDelta: s.selfSizeDelta,
           retainedSizeDelta: s.retainedSizeDelta,
           retainerPath: s.retainerPath,
+          programPath: s.programPath,
+          programSteps: s.programSteps,
+          holder: s.holder,
           message: s.message
         }))
       }

@@ -11,6 +11,7 @@ const native = require('../common/native')
 const { fullGc } = require('../common/gc')
 const { codes, invalidArgType, invalidArgValue, invalidOptionType, leakguardError } = require('../common/errors')
 const { readOptions, checkInteger, checkNumber } = require('../common/options')
+const { blamePackages } = require('./locate')
 
 const DEFAULTS = Object.freeze({ top: 20 })
 const MAX_TOP = 10_000
@@ -113,7 +114,9 @@ async function diffHeapSnapshots(before, after, options) {
   const b = toPath('before', before)
   const a = toPath('after', after)
   const { jobsBetween, top, signal } = resolveDiffOptions(options)
-  return runAsync((token) => native.diffHeapSnapshotsNative(b, a, jobsBetween, top, token, [...HARNESS]), signal)
+  return blamePackages(
+    await runAsync((token) => native.diffHeapSnapshotsNative(b, a, jobsBetween, top, token, [...HARNESS]), signal)
+  )
 }
 
 /** Synchronous twin of diffHeapSnapshots (blocks the calling thread). */
@@ -122,7 +125,7 @@ function diffHeapSnapshotsSync(before, after, options) {
   const a = toPath('after', after)
   const { jobsBetween, top, signal } = resolveDiffOptions(options)
   if (signal !== undefined) throw invalidOptionType('options.signal', 'undefined for the Sync variant', signal)
-  return unwrap(native.diffHeapSnapshotsNativeSync(b, a, jobsBetween, top, [...HARNESS]))
+  return blamePackages(unwrap(native.diffHeapSnapshotsNativeSync(b, a, jobsBetween, top, [...HARNESS])))
 }
 
 /**

@@ -189,7 +189,12 @@ pub fn fmt_bytes(b: i64) -> String {
   format!("{sign}{n:.1} {unit}")
 }
 
-pub fn suspect_message(d: &GroupDelta, path: &str, program: &str, holder: Option<&Holder>) -> String {
+pub fn suspect_message(
+  d: &GroupDelta,
+  path: &str,
+  program: &str,
+  holder: Option<&Holder>,
+) -> String {
   let per = match d.per_job {
     Some(p) => format!(" ({p:.2} per job)"),
     None => String::new(),

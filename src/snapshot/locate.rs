@@ -69,7 +69,8 @@ pub fn script_path(name: &str) -> Option<PathBuf> {
   if let Some(rest) = name.strip_prefix("file://") {
     return Some(PathBuf::from(percent_decode(rest)));
   }
-  let windows = name.len() > 2 && name.as_bytes()[1] == b':' && matches!(name.as_bytes()[2], b'\\' | b'/');
+  let windows =
+    name.len() > 2 && name.as_bytes()[1] == b':' && matches!(name.as_bytes()[2], b'\\' | b'/');
   if name.starts_with('/') || windows {
     return Some(PathBuf::from(name));
   }
@@ -127,7 +128,8 @@ fn is_user_script(name: &str, harness: &[String]) -> bool {
 fn closure_script(g: &HeapGraph, names: &Names, closure: usize) -> Option<usize> {
   let sfi = follow(g, closure, names.shared)?;
   let script = follow(g, sfi, names.script)?;
-  (g.kind(script) == NodeKind::Code && g.strings.byte_len(g.node_name[script]) > 0).then_some(script)
+  (g.kind(script) == NodeKind::Code && g.strings.byte_len(g.node_name[script]) > 0)
+    .then_some(script)
 }
 
 /// The harness's nodes: closures defined in scripts under `prefixes`, their
@@ -285,6 +287,9 @@ pub struct Holder {
   /// code imports that package, if a script of the program says so.
   #[serde(skip_serializing_if = "Option::is_none")]
   pub imported_at: Option<Site>,
+  /// A closure's variable: the function on the path that captures it.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub captured_by: Option<Site>,
 }
 
 /// Annotates paths: variables, scripts, declarations. Caches sources and
@@ -416,7 +421,12 @@ impl<'g> Locator<'g> {
     }
     let g = self.g;
     let held = follow(g, script, self.names.source)
-      .filter(|&s| matches!(g.kind(s), NodeKind::String | NodeKind::ConsString | NodeKind::SlicedString))
+      .filter(|&s| {
+        matches!(
+          g.kind(s),
+          NodeKind::String | NodeKind::ConsString | NodeKind::SlicedString
+        )
+      })
       .map(|s| g.name(s));
     let found = match held {
       Some(text) if text.chars().count() < SNAPSHOT_STRING_LIMIT => Some(text.into_owned()),
@@ -470,7 +480,11 @@ impl<'g> Locator<'g> {
   /// The script a context belongs to, and a position inside its scope (a
   /// closure that uses it), found through the closure before it on the path
   /// when there is one.
-  fn context_site(&mut self, ctx: usize, via: Option<usize>) -> Option<(usize, Option<(u32, u32)>)> {
+  fn context_site(
+    &mut self,
+    ctx: usize,
+    via: Option<usize>,
+  ) -> Option<(usize, Option<(u32, u32)>)> {
     let g = self.g;
     let closure = via
       .filter(|&c| g.kind(c) == NodeKind::Closure && follow(g, c, self.names.context) == Some(ctx))
@@ -496,7 +510,9 @@ impl<'g> Locator<'g> {
         ..StepInfo::default()
       };
       let parent = if k > 0 { Some(hops[k - 1].1) } else { None };
-      let edge_name = edge.filter(|&e| g.edge_kind(e).name_is_string()).map(|e| g.strings.get(g.edge_name[e]));
+      let edge_name = edge
+        .filter(|&e| g.edge_kind(e).name_is_string())
+        .map(|e| g.strings.get(g.edge_name[e]));
       // A variable: a named slot of a context, or a property of the global object.
       if let (Some(e), Some(p), Some(name)) = (edge, parent, edge_name.as_deref()) {
         if g.edge_kind(e) == EdgeKind::Context && self.is_context(p) && !name.starts_with('.') {
@@ -527,7 +543,8 @@ impl<'g> Locator<'g> {
           NodeKind::Closure => {
             if let Some(script) = closure_script(g, &self.names, v) {
               let name = self.script_name(script);
-              info.user = info.user || (is_user_script(&name, self.harness) && info.variable.is_none());
+              info.user =
+                info.user || (is_user_script(&name, self.harness) && info.variable.is_none());
               info.script = Some(name);
               if let Some(l) = g.location(v) {
                 info.line = Some(l.line + 1);
@@ -609,11 +626,17 @@ impl<'g> Locator<'g> {
     let mut pending: Vec<String> = Vec::new();
     for k in anchor..n {
       let (edge, v) = hops[k];
-      let label = edge.map(|e| g.edge_label(e)).unwrap_or_default();
-      let internal = k != anchor && k != n - 1 && info[k].variable.is_none() && self.is_internal_hop(edge, v);
+      let mut label = edge.map(|e| g.edge_label(e)).unwrap_or_default();
+      // V8 names the slots of a Map's table by number, as internal edges.
+      if !label.is_empty() && label.bytes().all(|b| b.is_ascii_digit()) {
+        label = format!("[{label}]");
+      }
+      let internal =
+        k != anchor && k != n - 1 && info[k].variable.is_none() && self.is_internal_node(v);
       if internal {
         // Context hops are implied by the variable that follows.
-        let ctx_hop = self.is_context(v) || edge.is_some_and(|e| g.edge_kind(e) == EdgeKind::Context);
+        let ctx_hop =
+          self.is_context(v) || edge.is_some_and(|e| g.edge_kind(e) == EdgeKind::Context);
         if !ctx_hop {
           pending.push(label);
         }
@@ -631,9 +654,12 @@ impl<'g> Locator<'g> {
       }
       shown.push_str(&label);
       // Sites for variables and functions; an object's constructor site is
-      // in `retainers`, not in the view.
+      // in `retainers`, not in the view. A closure's variable without a
+      // known line (`this`) goes without: the function before it has one.
       let i = &info[k];
-      let sited = i.variable.is_some() || g.kind(v) == NodeKind::Closure;
+      let sited = (i.variable.is_some()
+        && !(i.variable == Some(Scope::Closure) && i.line.is_none()))
+        || g.kind(v) == NodeKind::Closure;
       steps.push(ProgramStep {
         step: k as u32,
         folded: if k == anchor { anchor as u32 } else { 0 },
@@ -653,6 +679,22 @@ impl<'g> Locator<'g> {
         .as_deref()
         .and_then(package_dir)
         .and_then(|dir| self.import_site(&dir));
+      // closure → context (→ previous …) → variable: the closure above the
+      // contexts (a block's context leads to its function's).
+      let mut j = k;
+      while j > 0 && self.is_context(hops[j - 1].1) {
+        j -= 1;
+      }
+      let captured_by = (i.variable == Some(Scope::Closure) && j > 0 && j < k)
+        .then(|| &info[j - 1])
+        .filter(|c| g.kind(hops[j - 1].1) == NodeKind::Closure && c.line.is_some())
+        .and_then(|c| {
+          Some(Site {
+            script: script_display(c.script.as_deref()?),
+            line: c.line?,
+            column: c.column.unwrap_or(1),
+          })
+        });
       Holder {
         variable: edge.map(|e| g.edge_label(e)).unwrap_or_default(),
         node: g.node_label(v),
@@ -665,20 +707,23 @@ impl<'g> Locator<'g> {
         count,
         per_job,
         imported_at,
+        captured_by,
       }
     });
     (steps, holder)
   }
 
-  /// Steps of V8's or Node's machinery: hidden and internal edges, the
-  /// nodes V8 shows as `(array)`, `system / …`, code, and closures' contexts.
-  fn is_internal_hop(&self, edge: Option<usize>, v: usize) -> bool {
+  /// Nodes of V8's machinery: what it shows as `(array)`, `system / …`,
+  /// code, shapes, and closures' contexts. Merged into the next step's edge
+  /// (`table[1160]`) after the view's start.
+  fn is_internal_node(&self, v: usize) -> bool {
     let g = self.g;
-    if edge.is_some_and(|e| matches!(g.edge_kind(e), EdgeKind::Internal | EdgeKind::Hidden)) {
-      return true;
-    }
     match g.kind(v) {
-      NodeKind::Hidden | NodeKind::Code | NodeKind::Synthetic | NodeKind::Array => true,
+      NodeKind::Hidden
+      | NodeKind::Code
+      | NodeKind::Synthetic
+      | NodeKind::Array
+      | NodeKind::ObjectShape => true,
       NodeKind::Object => g.name(v).starts_with("system / "),
       _ => false,
     }
@@ -749,6 +794,10 @@ pub fn find_import(src: &str, name: &str) -> Option<(u32, u32)> {
       continue;
     }
     let before = src[line_start..i].trim_end();
+    let trimmed = before.trim_start();
+    if trimmed.starts_with("//") || trimmed.starts_with('*') || trimmed.starts_with("/*") {
+      continue;
+    }
     let call = before.ends_with("require(") || before.ends_with("import(");
     let from = before.ends_with("from") || before.trim_start().starts_with("import");
     if call || from {
@@ -811,8 +860,11 @@ pub fn holder_text(h: &Holder) -> String {
     out.push_str(" of ");
     out.push_str(&site);
   }
-  if !h.user {
-    out.push_str(" (Node's own)");
+  if let Some(c) = &h.captured_by {
+    out.push_str(&format!(
+      ", captured by the function at {}:{}",
+      c.script, c.line
+    ));
   }
   out
 }

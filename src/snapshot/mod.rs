@@ -114,7 +114,12 @@ const COLLECTION_WALK: usize = 256;
 /// (`Summary::with_ids`), to tell new objects; `after` must still hold its
 /// graph (for retainer paths). `harness` lists directories whose code runs
 /// the jobs (leakguard's own `lib/`): paths avoid it.
-pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions, harness: &[String]) -> HeapDiff {
+pub fn diff_analyzed(
+  before: &Summary,
+  after: &Analyzed,
+  opts: DiffOptions,
+  harness: &[String],
+) -> HeapDiff {
   let all = diff::group_deltas(before, &after.summary, opts.jobs_between);
   let candidates: Vec<GroupDelta> = all
     .iter()
@@ -166,9 +171,12 @@ pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions, harn
     }
   }
   // What holds the new instances: walking up their paths, the deepest node
-  // that most of them pass through (a Map's table, an array, an emitter's
-  // listener list). The sample is then one of those, so that the path
-  // shown is the typical one, not that of an odd instance.
+  // older than the first snapshot that most of them pass through (a Map, an
+  // array, an emitter's listener list, Node's timer list). New nodes on the
+  // way are the growth itself (a chain of timers, of closures each holding
+  // the previous job), not what holds it. The sample is then one of those
+  // instances, so that the path shown is the typical one, not that of an
+  // odd instance.
   let stride: Vec<usize> = new_count
     .iter()
     .map(|&c| c.div_ceil(COLLECTION_SAMPLE).max(1))
@@ -215,7 +223,9 @@ pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions, harn
       let mut counts: HashMap<usize, usize> = HashMap::new();
       for &v in nodes {
         for a in ancestors(v as usize) {
-          *counts.entry(a).or_insert(0) += 1;
+          if !is_new(a) {
+            *counts.entry(a).or_insert(0) += 1;
+          }
         }
       }
       let majority = nodes.len().div_ceil(2).max(2);
@@ -355,5 +365,7 @@ pub fn diff_files(
   Ok(diff_analyzed(&b, &a, opts, harness))
 }
 
+#[cfg(test)]
+mod locate_tests;
 #[cfg(test)]
 mod tests;

@@ -903,7 +903,9 @@ fn read_locations<R: Read>(
       field = 0;
       let [object, script, line, column] = record;
       if object % nf != 0 || object / nf >= m.node_count {
-        return Err(format!("location object_index {object} does not point at a node"));
+        return Err(format!(
+          "location object_index {object} does not point at a node"
+        ));
       }
       out.push(Location {
         node: (object / nf) as u32,

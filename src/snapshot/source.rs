@@ -205,7 +205,9 @@ impl<'s> Lexer<'s> {
         b'/' if self.peek(1) == b'*' => {
           self.bump();
           self.bump();
-          while self.pos < self.bytes.len() && !(self.bytes[self.pos] == b'*' && self.peek(1) == b'/') {
+          while self.pos < self.bytes.len()
+            && !(self.bytes[self.pos] == b'*' && self.peek(1) == b'/')
+          {
             self.bump();
           }
           if self.pos < self.bytes.len() {
@@ -233,7 +235,10 @@ impl<'s> Lexer<'s> {
         Tok::Literal
       }
       b'0'..=b'9' => {
-        while self.pos < self.bytes.len() && (self.bytes[self.pos].is_ascii_alphanumeric() || matches!(self.bytes[self.pos], b'.' | b'_')) {
+        while self.pos < self.bytes.len()
+          && (self.bytes[self.pos].is_ascii_alphanumeric()
+            || matches!(self.bytes[self.pos], b'.' | b'_'))
+        {
           self.bump();
         }
         Tok::Literal
@@ -336,7 +341,14 @@ fn matching(toks: &[(Token<'_>, u32)], open: usize) -> Option<usize> {
 /// The binding names of a pattern or parameter list between `from` and `to`
 /// (exclusive): identifiers not used as a key (`a` in `{ a: b }`) and not in
 /// a default value (`= expr`, up to the next `,` at the same level).
-fn bindings_in(toks: &[(Token<'_>, u32)], from: usize, to: usize, name: &str, scope: Scope, out: &mut Vec<Declaration>) {
+fn bindings_in(
+  toks: &[(Token<'_>, u32)],
+  from: usize,
+  to: usize,
+  name: &str,
+  scope: Scope,
+  out: &mut Vec<Declaration>,
+) {
   let mut i = from;
   let mut level = 0i32;
   let mut in_default: Option<i32> = None;
@@ -398,7 +410,10 @@ fn block_scope(toks: &[(Token<'_>, u32)], i: usize, depth: u32) -> Scope {
     .skip(i)
     .find(|(_, (t, d))| t.tok == Tok::Punct('}') && *d == depth)
     .map_or(usize::MAX, |(k, _)| k);
-  Scope { end, top_level: false }
+  Scope {
+    end,
+    top_level: false,
+  }
 }
 
 /// The scope of parameters whose list (or single name) ends at token `last`:
@@ -410,7 +425,10 @@ fn params_scope(toks: &[(Token<'_>, u32)], last: usize) -> Scope {
   }
   if toks.get(body).map(|(t, _)| t.tok) == Some(Tok::Punct('{')) {
     if let Some(end) = matching(toks, body) {
-      return Scope { end, top_level: false };
+      return Scope {
+        end,
+        top_level: false,
+      };
     }
   }
   let depth = toks[last].1;
@@ -454,7 +472,14 @@ fn declarations_in(toks: &[(Token<'_>, u32)], name: &str) -> Vec<Declaration> {
             }
             Some(Tok::Punct('{' | '[')) => {
               let Some(end) = matching(toks, j) else { break };
-              bindings_in(toks, j + 1, end, name, block_scope(toks, j, depth), &mut out);
+              bindings_in(
+                toks,
+                j + 1,
+                end,
+                name,
+                block_scope(toks, j, depth),
+                &mut out,
+              );
               j = end + 1;
             }
             _ => break,
@@ -482,7 +507,11 @@ fn declarations_in(toks: &[(Token<'_>, u32)], name: &str) -> Vec<Declaration> {
               Tok::Ident(_) | Tok::Literal if level == 0 && toks[j].0.line > toks[j - 1].0.line => {
                 // A new line that does not continue an expression: ASI.
                 let prev = toks[j - 1].0.tok;
-                if !matches!(prev, Tok::Punct('=' | '+' | '-' | '*' | '/' | '?' | ':' | '|' | '&' | '.' | ',') | Tok::Arrow) {
+                if !matches!(
+                  prev,
+                  Tok::Punct('=' | '+' | '-' | '*' | '/' | '?' | ':' | '|' | '&' | '.' | ',')
+                    | Tok::Arrow
+                ) {
                   break;
                 }
               }
@@ -551,7 +580,12 @@ fn declarations_in(toks: &[(Token<'_>, u32)], name: &str) -> Vec<Declaration> {
 /// column, e.g. a closure that captures the variable) sees: the nearest one
 /// before it whose scope is still open there. `module_scope` asks for a
 /// top-level declaration instead (a module's variable). `None` when none fits.
-pub fn declaration_of(src: &str, name: &str, inner: Option<(u32, u32)>, module_scope: bool) -> Option<Declaration> {
+pub fn declaration_of(
+  src: &str,
+  name: &str,
+  inner: Option<(u32, u32)>,
+  module_scope: bool,
+) -> Option<Declaration> {
   let toks = tokens(src);
   let decls = declarations_in(&toks, name);
   if module_scope {
@@ -578,11 +612,24 @@ mod tests {
   #[test]
   fn finds_const_let_var_function_class_and_imports() {
     let src = "'use strict'\n// const inFlight = 'a comment'\nconst s = \"let inFlight\"\nconst inFlight = new Map()\nfunction handle (job) { inFlight.set(job.id, job) }\nclass Registry {}\nimport x, { a as registry2 } from 'y'\n";
-    assert_eq!(at(declaration_of(src, "inFlight", None, true)), Some((4, 7)));
+    assert_eq!(
+      at(declaration_of(src, "inFlight", None, true)),
+      Some((4, 7))
+    );
     assert_eq!(at(declaration_of(src, "handle", None, true)), Some((5, 10)));
-    assert_eq!(at(declaration_of(src, "Registry", None, true)), Some((6, 7)));
-    assert_eq!(at(declaration_of(src, "registry2", None, true)), Some((7, 18)));
-    assert_eq!(at(declaration_of(src, "a", None, true)), None, "a key, not a binding");
+    assert_eq!(
+      at(declaration_of(src, "Registry", None, true)),
+      Some((6, 7))
+    );
+    assert_eq!(
+      at(declaration_of(src, "registry2", None, true)),
+      Some((7, 18))
+    );
+    assert_eq!(
+      at(declaration_of(src, "a", None, true)),
+      None,
+      "a key, not a binding"
+    );
   }
 
   #[test]
@@ -602,21 +649,52 @@ mod tests {
       "}",
     ]
     .join("\n");
-    assert_eq!(at(declaration_of(&src, "job", Some((8, 24)), false)), Some((8, 11)));
-    assert_eq!(at(declaration_of(&src, "job", Some((3, 9)), false)), Some((3, 9)));
-    assert_eq!(at(declaration_of(&src, "makeJob", None, true)), Some((1, 9)));
+    assert_eq!(
+      at(declaration_of(&src, "job", Some((8, 24)), false)),
+      Some((8, 11))
+    );
+    assert_eq!(
+      at(declaration_of(&src, "job", Some((3, 9)), false)),
+      Some((3, 9))
+    );
+    assert_eq!(
+      at(declaration_of(&src, "makeJob", None, true)),
+      Some((1, 9))
+    );
   }
 
   #[test]
   fn parameters_and_catch_bindings() {
     let src = "async function handle (job, { id, data: payload = {} }) {\n  bus.on('x', () => job)\n}\nconst f = (a, b = job) => () => a\nconst g = req => () => req\ntry { x() } catch (err) { keep(() => err) }\nif (job) { run(() => job) }\n";
-    assert_eq!(at(declaration_of(src, "job", Some((1, 14)), false)), Some((1, 24)));
-    assert_eq!(at(declaration_of(src, "payload", Some((1, 14)), false)), Some((1, 41)));
-    assert_eq!(at(declaration_of(src, "id", Some((1, 14)), false)), Some((1, 31)));
-    assert_eq!(at(declaration_of(src, "data", Some((1, 14)), false)), None, "a key");
-    assert_eq!(at(declaration_of(src, "a", Some((3, 26)), false)), Some((4, 12)));
-    assert_eq!(at(declaration_of(src, "req", Some((4, 17)), false)), Some((5, 11)));
-    assert_eq!(at(declaration_of(src, "err", Some((5, 36)), false)), Some((6, 20)));
+    assert_eq!(
+      at(declaration_of(src, "job", Some((1, 14)), false)),
+      Some((1, 24))
+    );
+    assert_eq!(
+      at(declaration_of(src, "payload", Some((1, 14)), false)),
+      Some((1, 41))
+    );
+    assert_eq!(
+      at(declaration_of(src, "id", Some((1, 14)), false)),
+      Some((1, 31))
+    );
+    assert_eq!(
+      at(declaration_of(src, "data", Some((1, 14)), false)),
+      None,
+      "a key"
+    );
+    assert_eq!(
+      at(declaration_of(src, "a", Some((3, 26)), false)),
+      Some((4, 12))
+    );
+    assert_eq!(
+      at(declaration_of(src, "req", Some((4, 17)), false)),
+      Some((5, 11))
+    );
+    assert_eq!(
+      at(declaration_of(src, "err", Some((5, 36)), false)),
+      Some((6, 20))
+    );
     // `if (job)` is a condition: `job` there is a use, not a parameter.
     assert_eq!(declarations(src, "job").len(), 1);
   }
@@ -630,9 +708,14 @@ mod tests {
 
   #[test]
   fn several_declarators_and_destructuring() {
-    let src = "let a = f(1, 2), b = [3, 4], { c, d: [e] } = o, [g = h] = xs\nlet z\nconst last = 1\n";
+    let src =
+      "let a = f(1, 2), b = [3, 4], { c, d: [e] } = o, [g = h] = xs\nlet z\nconst last = 1\n";
     for (name, col) in [("a", 5), ("b", 18), ("c", 32), ("e", 39), ("g", 50)] {
-      assert_eq!(at(declaration_of(src, name, None, true)), Some((1, col)), "{name}");
+      assert_eq!(
+        at(declaration_of(src, name, None, true)),
+        Some((1, col)),
+        "{name}"
+      );
     }
     assert_eq!(at(declaration_of(src, "d", None, true)), None);
     assert_eq!(at(declaration_of(src, "h", None, true)), None);
@@ -647,11 +730,36 @@ mod tests {
 
   #[test]
   fn garbage_and_unicode_do_not_panic() {
-    for src in ["", "`", "/", "((((", "}}}}", "const", "const {", "\"abc", "/* x", "${", "`${`${", "é = 1; const é = 2", "#!/usr/bin/env node\nconst a = 1"] {
+    for src in [
+      "",
+      "`",
+      "/",
+      "((((",
+      "}}}}",
+      "const",
+      "const {",
+      "\"abc",
+      "/* x",
+      "${",
+      "`${`${",
+      "é = 1; const é = 2",
+      "#!/usr/bin/env node\nconst a = 1",
+    ] {
       let _ = declaration_of(src, "a", Some((0, 1)), false);
       let _ = declaration_of(src, "é", None, true);
     }
-    assert_eq!(at(declaration_of("#!/usr/bin/env node\nconst a = 1", "a", None, true)), Some((2, 7)));
-    assert_eq!(at(declaration_of("const s = 'é', x = 1", "x", None, true)), Some((1, 16)));
+    assert_eq!(
+      at(declaration_of(
+        "#!/usr/bin/env node\nconst a = 1",
+        "a",
+        None,
+        true
+      )),
+      Some((2, 7))
+    );
+    assert_eq!(
+      at(declaration_of("const s = 'é', x = 1", "x", None, true)),
+      Some((1, 16))
+    );
   }
 }

@@ -16,6 +16,15 @@ pub(super) fn snapshot_json(
   nodes: &[(&str, &str, u32)],
   edges: &[(usize, &str, &str, usize)],
 ) -> String {
+  snapshot_json_with_locations(nodes, edges, &[])
+}
+
+/// `snapshot_json` plus a `locations` table: (node, script_id, line, column).
+pub(super) fn snapshot_json_with_locations(
+  nodes: &[(&str, &str, u32)],
+  edges: &[(usize, &str, &str, usize)],
+  locations: &[(usize, u32, u32, u32)],
+) -> String {
   let node_types: Vec<String> = serde_json::from_str(NODE_TYPES).unwrap();
   let edge_types: Vec<String> = serde_json::from_str(EDGE_TYPES).unwrap();
   let mut strings: Vec<String> = vec!["<dummy>".into()];
@@ -58,7 +67,7 @@ pub(super) fn snapshot_json(
       r#""edge_fields":["type","name_or_index","to_node"],"edge_types":[{},"string_or_number","node"],"#,
       r#""trace_function_info_fields":["function_id","name","script_name","script_id","line","column"],"#,
       r#""location_fields":["object_index","script_id","line","column"]}},"node_count":{},"edge_count":{},"trace_function_count":0}},"#,
-      "\n\"nodes\":[{}],\n\"edges\":[{}],\n\"trace_function_infos\":[],\"trace_tree\":[],\"samples\":[],\"locations\":[],\n\"strings\":{}}}\n"
+      "\n\"nodes\":[{}],\n\"edges\":[{}],\n\"trace_function_infos\":[],\"trace_tree\":[],\"samples\":[],\"locations\":[{}],\n\"strings\":{}}}\n"
     ),
     NODE_TYPES,
     EDGE_TYPES,
@@ -66,6 +75,12 @@ pub(super) fn snapshot_json(
     edge_nums.len() / 3,
     join(&node_nums),
     join(&edge_nums),
+    join(
+      &locations
+        .iter()
+        .flat_map(|&(n, s, l, c)| [n * 7, s as usize, l as usize, c as usize])
+        .collect::<Vec<_>>()
+    ),
     serde_json::to_string(&strings).unwrap()
   )
 }
