@@ -9,7 +9,7 @@ const path = require('node:path')
 const { pathToFileURL } = require('node:url')
 const { formatBytes, formatP } = require('../common/format')
 const { MEASURED_METRICS: METRICS, VERDICT_METRICS } = require('../common/metric-names')
-const { holderText, programPathText, showScript } = require('../snapshot/locate')
+const { programPathText, showScript } = require('../snapshot/locate')
 const { formatRetainerPath, internalSummary, isInternalType, topSuspects } = require('./verdict')
 const METRIC_NOTE = {
   heapUsed: 'V8 heap in use after GC, minus compiled code: JS objects, closures, strings',
@@ -256,28 +256,41 @@ const LEGEND = `<div class="legend" role="note">
 <span class="key"><svg viewBox="0 0 26 10" width="26" height="10" aria-hidden="true"><line class="floor" x1="1" y1="5" x2="25" y2="5"/></svg>growth floor: a leak's trend ends above it</span>
 </div>`
 
+/** The holder as HTML: the variable, its kind, its site as a link, its package and rate. */
+function holderHtml(s, cwd) {
+  const h = s.holder
+  if (!h) return ''
+  const kind =
+    { module: 'module-scope variable', closure: 'closure variable', global: 'global variable' }[h.scope] ?? 'variable'
+  const at = h.line === undefined && h.capturedBy ? h.capturedBy : h
+  const where = at.script ? `${h.package ? `${esc(h.package)} ` : ''}${siteLink(at.script, cwd, at.line)}` : ''
+  const imported = h.importedAt ? `, required at ${siteLink(h.importedAt.script, cwd, h.importedAt.line)}` : ''
+  const rate =
+    typeof h.perJob === 'number' && h.perJob > 0 ? `, +${esc(h.perJob.toFixed(2))} ${esc(s.name)} per job` : ''
+  return `held by <b><code>${esc(h.variable)}</code></b> (${esc(h.node)}), ${kind}${where ? ` ${h.line === undefined && h.capturedBy ? 'captured at' : 'at'} ${where}` : ''}${imported}${rate}`
+}
+
 function heapTable(diff, cwd) {
   const program = diff.suspects.filter((s) => !isInternalType(s.name))
   const internal = diff.suspects.filter((s) => isInternalType(s.name))
   const rows = program.map((s) => {
-    const held = holderText(s, { relativeTo: cwd })
     const view = programPathText(s, { relativeTo: cwd })
     const full = s.retainerPath ? formatRetainerPath(s.retainerPath) : ''
-    const where = s.holder
-      ? `${esc(held)}${s.holder.script ? ` ${siteLink(s.holder.script, cwd, s.holder.line)}` : ''}`
-      : ''
+    const held = holderHtml(s, cwd)
     return [
       `<code>${esc(s.name)}</code>`,
       esc(typeof s.perJob === 'number' ? s.perJob.toFixed(2) : ''),
       esc(s.countDelta),
       esc(formatBytes(s.retainedSizeDelta, { signed: true })),
-      `${where ? `<div class="held">held by ${where}</div>` : ''}${view ? `<div class="path"><small>${esc(view)}</small></div>` : ''}${
+      `${held ? `<div class="held">${held}</div>` : ''}${view ? `<div class="path"><small>${esc(view)}</small></div>` : ''}${
         full && full !== view ? `<details><summary>full path</summary><small>${esc(full)}</small></details>` : ''
       }`
     ]
   })
-  if (internal.length) rows.push([`<span class="muted">${esc(internalSummary(internal))}</span>`, '', '', '', ''])
-  return table(['type', 'per job', 'count Δ', 'retained Δ', 'held by'], rows, 'heapdiff')
+  return (
+    table(['type', 'per job', 'count Δ', 'retained Δ', 'held by, and the path from the program'], rows, 'heapdiff') +
+    (internal.length ? `<p class="muted internal">${esc(internalSummary(internal))}</p>` : '')
+  )
 }
 
 function section(result, index, cwd) {
@@ -343,7 +356,7 @@ svg{display:block;max-width:100%;height:auto;font-size:11px}
 .dot{fill:#3560b0}
 .top-suspects{background:#fff8e6;border:1px solid #f0d9a0;border-radius:5px;padding:6px 12px 8px;margin:8px 0 10px} .top-suspects.none{background:#f1f8f1;border-color:#cfe5d0}
 .top-suspects h3{margin:2px 0 4px} .type,.muted{color:#5b6472} a.site{color:#1f4fa3;font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
-.held{margin-bottom:2px} .path small,details small{color:#5b6472;word-break:break-word} summary{cursor:pointer;color:#5b6472;font-size:11.5px}
+.held{margin-bottom:2px} table.heapdiff td:last-child{width:62%} table.heapdiff td:first-child{white-space:normal} .path small,details small{color:#5b6472;word-break:break-word} summary{cursor:pointer;color:#5b6472;font-size:11.5px}
 table{border-collapse:collapse;width:100%;font-size:12.5px} th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f3;vertical-align:top}
 th{color:#5b6472;font-weight:600} td:not(:last-child){white-space:nowrap} code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
 `

@@ -72,14 +72,19 @@ function topSuspects(result, { limit = 5 } = {}) {
   const v = result.verdict?.heapGrowing ? result.verdict : verdictOf(result)
   const jobs = result.heapDiff?.jobsBetween
   const variables = new Map()
-  for (const s of v.heapGrowing) {
+  // The program's types first; then V8's own groups (a memo cache of
+  // strings grows `(string)` only) for variables not named yet.
+  const internal = (result.heapDiff?.suspects ?? []).filter(
+    (s) => isInternalType(s.name) && typeof s.perJob === 'number' && s.perJob >= HEAP_PER_JOB
+  )
+  for (const s of [...v.heapGrowing, ...internal]) {
     const h = s.holder
     if (!h?.user) continue
     const key = `${h.script}\0${h.line}\0${h.variable}`
     const bytes = jobs ? Math.max(0, s.retainedSizeDelta ?? s.selfSizeDelta ?? 0) / jobs : undefined
     const known = variables.get(key)
     if (known) {
-      known.holds.push(s.name)
+      if (!isInternalType(s.name)) known.holds.push(s.name)
       if (bytes > (known.bytesPerJob ?? 0)) known.bytesPerJob = bytes
       continue
     }
@@ -100,7 +105,7 @@ function topSuspects(result, { limit = 5 } = {}) {
       bytesPerJob: bytes
     })
   }
-  const out = [...variables.values()].sort((a, b) => (b.bytesPerJob ?? 0) - (a.bytesPerJob ?? 0))
+  const out = [...variables.values()]
   for (const r of v.leftOpen) {
     out.push({ kind: 'resource', label: describeResource(r), site: r.site, package: r.package, perJob: r.perJob })
   }
@@ -164,7 +169,16 @@ function formatCheck(result, { relativeTo, verbose = false } = {}) {
   const look = topSuspects({ ...result, verdict: v }, { limit: 3 }).filter((t) => t.kind === 'variable')
   if (look.length)
     lines.push(
-      `Look at: ${look.map((t) => `${t.label} (${t.type}) in ${t.package ? `${t.package}, ` : ''}${siteText(t.script, t.line, relativeTo)}`).join('; ')}`
+      `Look at: ${look
+        .map((t) => {
+          const site = siteText(t.script, t.line, relativeTo)
+          if (!t.package) return `${t.label} (${t.type}) in ${site}`
+          const from = t.importedAt
+            ? `, required at ${siteText(t.importedAt.script, t.importedAt.line, relativeTo)}`
+            : ''
+          return `${t.label} (${t.type}) in ${t.package} (${site})${from}`
+        })
+        .join('; ')}`
     )
   if (result.jobErrors && result.jobErrors.count > 0) {
     const first = String(result.jobErrors.first || '').split('\n')[0]

@@ -28,6 +28,7 @@ use serde::Serialize;
 
 use super::dominators::ROOT;
 use super::graph::{EdgeKind, HeapGraph, NodeKind};
+use super::retainers::{PHASE_HARNESS, PHASE_NODE};
 use super::source;
 
 /// A source longer than this many characters is cut in the snapshot.
@@ -132,17 +133,18 @@ fn closure_script(g: &HeapGraph, names: &Names, closure: usize) -> Option<usize>
     .then_some(script)
 }
 
-/// The harness's nodes: closures defined in scripts under `prefixes`, their
-/// contexts, and objects whose constructor is defined there. Empty when
-/// there is no harness.
-pub fn harness_nodes(g: &HeapGraph, prefixes: &[String]) -> Vec<bool> {
-  if prefixes.is_empty() {
-    return Vec::new();
-  }
+/// Per node, the retainer search's phase that follows it (see
+/// `retainers::bfs`): `PHASE_NODE` for the contexts of Node's own scripts
+/// (`node:…`: its timer list, its module cache are true retainers, but a
+/// path through the program's own variables says more), `PHASE_HARNESS`
+/// for closures defined in scripts under `harness`, their contexts, and
+/// objects whose constructor is defined there; 0 for the rest.
+pub fn deferred_nodes(g: &HeapGraph, harness: &[String]) -> Vec<u8> {
   let names = Names::of(g);
   let n = g.node_count();
-  let mut held = vec![false; n];
-  let mut verdict: HashMap<usize, bool> = HashMap::new();
+  let mut held = vec![0u8; n];
+  // Per script node: Node's own, the harness's, or neither.
+  let mut verdict: HashMap<usize, u8> = HashMap::new();
   for node in 0..n {
     if g.kind(node) != NodeKind::Closure {
       continue;
@@ -150,13 +152,22 @@ pub fn harness_nodes(g: &HeapGraph, prefixes: &[String]) -> Vec<bool> {
     let Some(script) = closure_script(g, &names, node) else {
       continue;
     };
-    let harness = *verdict
-      .entry(script)
-      .or_insert_with(|| under(&g.name(script), prefixes));
-    if harness {
-      held[node] = true;
+    let level = *verdict.entry(script).or_insert_with(|| {
+      let name = g.name(script);
+      if name.starts_with("node:") {
+        PHASE_NODE
+      } else if under(&name, harness) {
+        PHASE_HARNESS
+      } else {
+        0
+      }
+    });
+    if level == PHASE_HARNESS {
+      held[node] = PHASE_HARNESS;
+    }
+    if level > 0 {
       if let Some(ctx) = follow(g, node, names.context) {
-        held[ctx] = true;
+        held[ctx] = held[ctx].max(level);
       }
     }
   }
@@ -165,7 +176,9 @@ pub fn harness_nodes(g: &HeapGraph, prefixes: &[String]) -> Vec<bool> {
   let mut ids: Vec<u32> = g
     .locations
     .iter()
-    .filter(|l| held[l.node as usize] && g.kind(l.node as usize) == NodeKind::Closure)
+    .filter(|l| {
+      held[l.node as usize] == PHASE_HARNESS && g.kind(l.node as usize) == NodeKind::Closure
+    })
     .map(|l| l.script_id)
     .collect();
   ids.sort_unstable();
@@ -174,7 +187,7 @@ pub fn harness_nodes(g: &HeapGraph, prefixes: &[String]) -> Vec<bool> {
     for l in &g.locations {
       let v = l.node as usize;
       if g.kind(v) == NodeKind::Object && ids.binary_search(&l.script_id).is_ok() {
-        held[v] = true;
+        held[v] = PHASE_HARNESS;
       }
     }
   }
@@ -298,7 +311,7 @@ pub struct Locator<'g> {
   g: &'g HeapGraph,
   names: Names,
   harness: &'g [String],
-  held: &'g [bool],
+  held: &'g [u8],
   shortcut_targets: Vec<usize>,
   /// script_id -> script node, from closures' locations (built on demand).
   script_ids: Option<HashMap<u32, usize>>,
@@ -309,7 +322,7 @@ pub struct Locator<'g> {
 }
 
 impl<'g> Locator<'g> {
-  pub fn new(g: &'g HeapGraph, harness: &'g [String], held: &'g [bool]) -> Self {
+  pub fn new(g: &'g HeapGraph, harness: &'g [String], held: &'g [u8]) -> Self {
     let shortcut_targets = if g.node_count() == 0 {
       Vec::new()
     } else {
@@ -331,7 +344,7 @@ impl<'g> Locator<'g> {
   }
 
   fn is_harness(&self, node: usize) -> bool {
-    self.held.get(node).copied().unwrap_or(false)
+    self.held.get(node).copied() == Some(PHASE_HARNESS)
   }
 
   fn is_context(&self, node: usize) -> bool {

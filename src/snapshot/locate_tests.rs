@@ -214,12 +214,18 @@ fn without_the_harness_named_the_shorter_path_through_it_is_taken() {
   let plain = retainers::bfs(g, &[]);
   let text = retainers::path_text(&retainers::path_to(g, &plain, last_entry).unwrap());
   assert!(text.contains("_onImmediate"), "{text}");
-  let held = locate::harness_nodes(g, &["/lg/lib/".to_string()]);
-  assert!(
-    held[16] && held[19],
+  let held = locate::deferred_nodes(g, &["/lg/lib/".to_string()]);
+  assert_eq!(
+    (held[16], held[19]),
+    (retainers::PHASE_HARNESS, retainers::PHASE_HARNESS),
     "the harness's closure and its context"
   );
-  assert!(!held[6] && !held[10]);
+  assert_eq!((held[6], held[10]), (0, 0), "the program's");
+  assert_eq!(
+    (held[22], held[25]),
+    (0, retainers::PHASE_NODE),
+    "Node's context, not its function"
+  );
   let avoiding = retainers::bfs(g, &held);
   let text = retainers::path_text(&retainers::path_to(g, &avoiding, last_entry).unwrap());
   assert!(

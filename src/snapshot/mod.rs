@@ -129,7 +129,7 @@ pub fn diff_analyzed(
   let ranked = diff::rank_suspects(candidates);
 
   let g = &after.graph;
-  let held = locate::harness_nodes(g, harness);
+  let held = locate::deferred_nodes(g, harness);
   let bfs = retainers::bfs(g, &held);
   let mut slot_of_class = vec![usize::MAX; after.class_names.len()];
   for (i, d) in ranked.iter().enumerate() {
@@ -146,10 +146,15 @@ pub fn diff_analyzed(
   // variable held directly by the stack: the job in flight), closest to a
   // root.
   type SampleKey = (bool, u8, bool, u32, usize);
+  // The harness's own nodes rank with what only the harness reaches.
+  let phase = |node: usize| match held.get(node) {
+    Some(&retainers::PHASE_HARNESS) => retainers::PHASE_HARNESS.max(bfs.phase[node]),
+    _ => bfs.phase[node],
+  };
   let key = |node: usize| {
     (
       !is_new(node),
-      bfs.phase[node],
+      phase(node),
       held_by_root(node),
       bfs.depth[node],
       node,
@@ -170,13 +175,15 @@ pub fn diff_analyzed(
       best[slot] = Some(k);
     }
   }
-  // What holds the new instances: walking up their paths, the deepest node
-  // older than the first snapshot that most of them pass through (a Map, an
-  // array, an emitter's listener list, Node's timer list). New nodes on the
-  // way are the growth itself (a chain of timers, of closures each holding
-  // the previous job), not what holds it. The sample is then one of those
-  // instances, so that the path shown is the typical one, not that of an
-  // odd instance.
+  // What holds the new instances: walking up their paths, a node older than
+  // the first snapshot where many of them meet (a Map, an array, an
+  // emitter's listener list, Node's timer list). New nodes on the way are
+  // the growth itself (a chain of timers, of closures each holding the
+  // previous job), not what holds it. Of the nodes above a collection, all
+  // its instances pass through them too: a collection is where the paths
+  // split (no node below it gathers nearly as many). The largest wins, the
+  // program's before Node's. The sample is then one of its instances, so
+  // that the path shown is the typical one, not that of an odd instance.
   let stride: Vec<usize> = new_count
     .iter()
     .map(|&c| c.div_ceil(COLLECTION_SAMPLE).max(1))
@@ -220,19 +227,43 @@ pub fn diff_analyzed(
       if nodes.len() < 2 {
         return fallback;
       }
+      let chains: Vec<Vec<usize>> = nodes
+        .iter()
+        .map(|&v| {
+          ancestors(v as usize)
+            .into_iter()
+            .filter(|&a| !is_new(a))
+            .collect()
+        })
+        .collect();
       let mut counts: HashMap<usize, usize> = HashMap::new();
-      for &v in nodes {
-        for a in ancestors(v as usize) {
-          if !is_new(a) {
-            *counts.entry(a).or_insert(0) += 1;
-          }
+      for chain in &chains {
+        for &a in chain {
+          *counts.entry(a).or_insert(0) += 1;
         }
       }
-      let majority = nodes.len().div_ceil(2).max(2);
+      // Per ancestor, the most instances a node below it gathers.
+      let mut below: HashMap<usize, usize> = HashMap::new();
+      for chain in &chains {
+        let mut most = 0;
+        for &a in chain {
+          let b = below.entry(a).or_insert(0);
+          *b = (*b).max(most);
+          most = most.max(counts[&a]);
+        }
+      }
+      let least = (nodes.len() / 10).max(2);
       let collection = counts
         .iter()
-        .filter(|&(_, &c)| c >= majority)
-        .max_by_key(|&(&a, &c)| (bfs.depth[a], c, std::cmp::Reverse(a)))
+        .filter(|&(a, &c)| c >= least && (below[a] as f64) < 0.9 * c as f64)
+        .max_by_key(|&(&a, &c)| {
+          (
+            c,
+            std::cmp::Reverse(bfs.phase[a]),
+            bfs.depth[a],
+            std::cmp::Reverse(a),
+          )
+        })
         .map(|(&a, &c)| (a, c));
       let Some((coll, under)) = collection else {
         return fallback;

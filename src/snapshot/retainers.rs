@@ -9,17 +9,19 @@
 //! 1. from the *user roots*: the root's edges other than `(GC roots)` (the
 //!    global object, Node's `Node / Environment` with its realms and module
 //!    records) and any `(GC roots)` subroot that is not one of V8's own;
-//!    *held* nodes (the harness's: a test runner's or leakguard's own
-//!    closures, contexts and objects, see `locate::harness_nodes`) are
-//!    reached but not followed;
-//! 2. then onwards from the held nodes, for what only they lead to;
-//! 3. then from V8's internal subroots (`(Stack roots)`, `(Handle scope)`,
-//!    `(Global handles)`, `(Builtins)`, ...), for the nodes phases 1 and 2
-//!    did not reach.
+//!    *deferred* nodes (see `locate::deferred_nodes`) are reached but not
+//!    followed: the module contexts of Node's own scripts (its timer list,
+//!    its module cache) and the harness's closures, contexts and objects
+//!    (leakguard's own, or a test runner's);
+//! 2. then onwards from Node's contexts, for what only they hold (a timer);
+//! 3. then onwards from the harness, for what only it holds;
+//! 4. then from V8's internal subroots (`(Stack roots)`, `(Handle scope)`,
+//!    `(Global handles)`, `(Builtins)`, ...), for the nodes phases 1–3 did
+//!    not reach.
 //!
 //! Each node keeps the path of the first phase that reached it: the shortest
-//! path from a user root that avoids the harness when there is one, else the
-//! shortest from any root.
+//! path through the program's own variables when there is one, then through
+//! Node's, then through the harness, else from any root.
 
 use std::collections::VecDeque;
 
@@ -39,15 +41,16 @@ pub struct Bfs {
   pub depth: Vec<u32>,
   /// Source node of `via_edge`.
   pub from: Vec<u32>,
-  /// The phase that reached each node: `PHASE_USER`, `PHASE_HARNESS`
-  /// (only through the harness), `PHASE_INTERNAL` (only through V8's
-  /// internal subroots).
+  /// The phase that reached each node: `PHASE_USER`, `PHASE_NODE` (only
+  /// through Node's module contexts), `PHASE_HARNESS` (only through the
+  /// harness), `PHASE_INTERNAL` (only through V8's internal subroots).
   pub phase: Vec<u8>,
 }
 
 pub const PHASE_USER: u8 = 0;
-pub const PHASE_HARNESS: u8 = 1;
-pub const PHASE_INTERNAL: u8 = 2;
+pub const PHASE_NODE: u8 = 1;
+pub const PHASE_HARNESS: u8 = 2;
+pub const PHASE_INTERNAL: u8 = 3;
 
 impl Bfs {
   pub fn reachable(&self, node: usize) -> bool {
@@ -82,10 +85,10 @@ struct Search<'a> {
   g: &'a HeapGraph,
   bfs: Bfs,
   queue: VecDeque<u32>,
-  /// Nodes not followed in phase 1 (empty: none).
-  held: &'a [bool],
-  /// Held nodes reached in phase 1, followed in phase 2.
-  deferred: Vec<u32>,
+  /// Per node, the first phase that follows it (empty: all in phase 1).
+  held: &'a [u8],
+  /// Nodes reached before their phase, by phase.
+  deferred: [Vec<u32>; 4],
 }
 
 impl Search<'_> {
@@ -106,13 +109,14 @@ impl Search<'_> {
   }
 
   /// Breadth-first over the queue; every node reached is marked `phase`.
-  /// In phase 1, held nodes are set aside instead of followed.
+  /// Nodes deferred to a later phase are set aside instead of followed.
   fn drain(&mut self, phase: u8) {
     while let Some(v) = self.queue.pop_front() {
       let v = v as usize;
       self.bfs.phase[v] = phase;
-      if phase == PHASE_USER && self.held.get(v).copied().unwrap_or(false) {
-        self.deferred.push(v as u32);
+      let later = self.held.get(v).copied().unwrap_or(0);
+      if later > phase {
+        self.deferred[later as usize].push(v as u32);
         continue;
       }
       for e in self.g.edges(v) {
@@ -127,9 +131,10 @@ impl Search<'_> {
   }
 }
 
-/// Shortest retainer paths by phases (see the module doc). `held` flags the
-/// harness's nodes (empty: no harness).
-pub fn bfs(g: &HeapGraph, held: &[bool]) -> Bfs {
+/// Shortest retainer paths by phases (see the module doc). `held` gives
+/// each node the phase from which it is followed (`PHASE_NODE`,
+/// `PHASE_HARNESS`; empty: every node in phase 1).
+pub fn bfs(g: &HeapGraph, held: &[u8]) -> Bfs {
   let n = g.node_count();
   let mut s = Search {
     g,
@@ -141,7 +146,7 @@ pub fn bfs(g: &HeapGraph, held: &[bool]) -> Bfs {
     },
     queue: VecDeque::new(),
     held,
-    deferred: Vec::new(),
+    deferred: Default::default(),
   };
   if n == 0 {
     return s.bfs;
@@ -175,22 +180,25 @@ pub fn bfs(g: &HeapGraph, held: &[bool]) -> Bfs {
     }
   }
   s.drain(PHASE_USER);
-  // Phase 2: onwards from the harness's nodes, for what only they hold. They
-  // keep the phase-1 mark (the program's roots reach them); what they lead
-  // to is marked as reached through the harness.
-  let deferred = std::mem::take(&mut s.deferred);
-  for &v in &deferred {
-    let v = v as usize;
-    for e in g.edges(v) {
-      match g.edge_kind(e) {
-        EdgeKind::Weak => continue,
-        EdgeKind::Shortcut if v != ROOT => continue,
-        _ => {}
+  // Phases 2 and 3: onwards from Node's contexts, then from the harness, for
+  // what only they hold. The deferred nodes keep the mark of the phase that
+  // reached them; what they lead to is marked with the phase that follows
+  // them.
+  for phase in [PHASE_NODE, PHASE_HARNESS] {
+    let deferred = std::mem::take(&mut s.deferred[phase as usize]);
+    for &v in &deferred {
+      let v = v as usize;
+      for e in g.edges(v) {
+        match g.edge_kind(e) {
+          EdgeKind::Weak => continue,
+          EdgeKind::Shortcut if v != ROOT => continue,
+          _ => {}
+        }
+        s.reach(v, e, true);
       }
-      s.reach(v, e, true);
     }
+    s.drain(phase);
   }
-  s.drain(PHASE_HARNESS);
   // Phase 3: V8's internal subroots, for what the program's roots do not
   // reach (objects only on the stack, in handles, in V8's caches).
   if let Some(gc) = gc {
