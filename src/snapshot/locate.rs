@@ -632,8 +632,21 @@ impl<'g> Locator<'g> {
     // Where the view starts: the program's first module-scope (or global)
     // variable; else its first variable, closure or object; else the holder.
     let first_module = (0..n).find(|&k| user_var(k) && info[k].variable != Some(Scope::Closure));
-    let first_user = (0..n).find(|&k| info[k].user);
-    let anchor = first_module.or(first_user).or(holder_at).unwrap_or(0);
+    let first_user = (0..n.saturating_sub(1)).find(|&k| info[k].user);
+    // Else the objects at the end of the path, after V8's and Node's nodes
+    // (roots, native wrappers, internal arrays): `(Stack roots) → [36]
+    // (Array) → [146] (Job)` shows the array.
+    let trailing = (1..n)
+      .rev()
+      .find(|&k| {
+        let v = hops[k - 1].1;
+        self.is_internal_node(v) || g.kind(v) == NodeKind::Native
+      })
+      .unwrap_or(0);
+    let anchor = first_module
+      .or(first_user)
+      .or(holder_at)
+      .unwrap_or(trailing);
 
     let mut steps: Vec<ProgramStep> = Vec::new();
     let mut pending: Vec<String> = Vec::new();

@@ -456,3 +456,169 @@ fn package_directories_and_import_sites() {
   );
   assert_eq!(find_import("import a from \"xy\"", "x"), None);
 }
+
+/// Jobs held twice: by the program's `kept` array (6 hops from the root) and
+/// by closures in Node's timer list (5 hops); `callbacks` new closures in an
+/// emitter's listener array, and one new closure of the harness right
+/// below the root.
+fn twice_held_heap(jobs: usize, harness_closure: bool) -> String {
+  let mut nodes: Vec<(&str, &str, u32)> = vec![
+    ("synthetic", "", 0),                      // 0
+    ("object", "global", 100),                 // 1
+    ("closure", "clearTimeout", 32),           // 2
+    ("code", "clearTimeout", 40),              // 3
+    ("code", "node:timers", 80),               // 4
+    ("object", "system / Context", 40),        // 5  node:timers' context
+    ("hidden", "system / NativeContext", 500), // 6
+    ("object", "Object", 40),                  // 7  timerListMap
+    ("native", "Node / Environment", 10),      // 8
+    ("object", "Module", 40),                  // 9
+    ("closure", "handle", 32),                 // 10
+    ("code", "handle", 40),                    // 11
+    ("code", "/w/worker.js", 80),              // 12
+    ("object", "system / Context", 40),        // 13 the worker's context
+    ("object", "Array", 32),                   // 14 kept
+    ("object", "EventEmitter", 32),            // 15 bus
+    ("object", "Array", 32),                   // 16 bus's listeners
+    ("closure", "", 32),                       // 17 the harness's callback
+    ("code", "", 40),                          // 18
+    ("code", "/lg/lib/check-child.js", 80),    // 19
+  ];
+  let mut edges: Vec<(usize, &str, &str, usize)> = vec![
+    (0, "shortcut", "global", 1),
+    (0, "element", "2", 8),
+    (1, "property", "clearTimeout", 2),
+    (2, "internal", "shared", 3),
+    (2, "internal", "context", 5),
+    (3, "internal", "script_or_debug_info", 4),
+    (5, "context", "timerListMap", 7),
+    (5, "internal", "previous", 6),
+    (8, "internal", "cleanup_queue", 9),
+    (9, "property", "exports", 10),
+    (10, "internal", "shared", 11),
+    (10, "internal", "context", 13),
+    (11, "internal", "script_or_debug_info", 12),
+    (13, "context", "kept", 14),
+    (13, "context", "bus", 15),
+    (13, "internal", "previous", 6),
+    (15, "property", "listeners", 16),
+    (17, "internal", "shared", 18),
+    (18, "internal", "script_or_debug_info", 19),
+  ];
+  if harness_closure {
+    edges.push((8, "property", "immediate", 17));
+  }
+  let idx: &'static [String] = Box::leak(
+    (0..jobs)
+      .map(|i| i.to_string())
+      .collect::<Vec<_>>()
+      .into_boxed_slice(),
+  );
+  for i in idx.iter() {
+    let job = nodes.len();
+    nodes.push(("object", "Job", 24));
+    nodes.push(("closure", "", 32)); // a listener, defined in the worker
+    edges.push((14, "element", i.as_str(), job));
+    edges.push((7, "element", i.as_str(), job));
+    edges.push((16, "element", i.as_str(), job + 1));
+    edges.push((job + 1, "internal", "shared", 11));
+  }
+  snapshot_json_with_locations(&nodes, &edges, &[(2, 1, 10, 0), (10, 2, 3, 30)])
+}
+
+#[test]
+fn the_programs_variable_wins_over_a_shorter_path_through_nodes_timer_list() {
+  let before = analyze(&twice_held_heap(2, false));
+  let after = analyze(&twice_held_heap(12, true));
+  let d = diff_analyzed(
+    &first(&before),
+    &after,
+    opts(10.0),
+    &["/lg/lib/".to_string()],
+  );
+  let job = d.suspects.iter().find(|s| s.name == "Job").unwrap();
+  assert!(
+    job.retainer_path.contains("kept (Array)") && !job.retainer_path.contains("timerListMap"),
+    "{}",
+    job.retainer_path
+  );
+  assert_eq!(job.holder.as_ref().unwrap().variable, "kept");
+  // Without the program's path, Node's is the one: Timeouts only Node holds.
+  let plain = retainers::bfs(&after.graph, &[]);
+  let text = retainers::path_text(&retainers::path_to(&after.graph, &plain, 20).unwrap());
+  assert!(text.contains("timerListMap"), "{text}");
+}
+
+#[test]
+fn the_sample_is_a_typical_instance_never_the_harnesss_own() {
+  // 10 new listeners in the bus's array, and the harness's new closure one
+  // hop below the root: the sample is a listener, the holder `bus`.
+  let before = analyze(&twice_held_heap(2, false));
+  let after = analyze(&twice_held_heap(12, true));
+  let d = diff_analyzed(
+    &first(&before),
+    &after,
+    opts(10.0),
+    &["/lg/lib/".to_string()],
+  );
+  let f = d.suspects.iter().find(|s| s.name == "Function").unwrap();
+  assert!(
+    f.retainer_path
+      .contains("bus (EventEmitter) → listeners (Array) → ["),
+    "{}",
+    f.retainer_path
+  );
+  let h = f.holder.as_ref().unwrap();
+  assert_eq!((h.variable.as_str(), h.count), ("bus", 10));
+  assert!(f.retainers.iter().all(|s| !s.harness));
+  // The listener's step carries its function's script (the worker's).
+  assert_eq!(
+    f.retainers.last().unwrap().script.as_deref(),
+    Some("/w/worker.js")
+  );
+}
+
+#[test]
+fn without_variables_the_view_starts_after_v8s_nodes() {
+  // (GC roots) → (Stack roots) → [36] (Array) → [i] (Job): no variable, no
+  // script; the view folds the roots and shows the array.
+  let heap = |n: usize| {
+    let mut nodes: Vec<(&str, &str, u32)> = vec![
+      ("synthetic", "", 0),
+      ("synthetic", "(GC roots)", 0),
+      ("synthetic", "(Stack roots)", 0),
+      ("object", "Array", 32),
+    ];
+    let mut edges: Vec<(usize, &str, &str, usize)> = vec![
+      (0, "element", "1", 1),
+      (1, "element", "7", 2),
+      (2, "element", "36", 3),
+    ];
+    let idx: &'static [String] = Box::leak(
+      (0..n)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .into_boxed_slice(),
+    );
+    for i in idx.iter() {
+      edges.push((3, "element", i.as_str(), nodes.len()));
+      nodes.push(("object", "Job", 16));
+    }
+    snapshot_json_with_locations(&nodes, &edges, &[])
+  };
+  let d = diff_analyzed(
+    &first(&analyze(&heap(1))),
+    &analyze(&heap(9)),
+    opts(8.0),
+    &[],
+  );
+  let job = &d.suspects[0];
+  assert!(
+    job
+      .program_path
+      .starts_with("… 2 internal hops … → [36] (Array) → ["),
+    "{}",
+    job.program_path
+  );
+  assert!(job.holder.is_none());
+}
