@@ -417,14 +417,29 @@ test('check output lists the program types growing per job and folds V8-internal
 // shows never runs through leakguard's own objects. One run per fixture
 // (text with --verbose, and the report, whose embedded JSON has each step's
 // script), three at a time.
-const locateFixtures = path.join(root, '__test__', 'fixtures', 'locate')
 const LOCATE = ['--jobs', '60', '--warmup', '20', '--snapshot-jobs', '40', '--verbose']
 const ROOT_CAUSES = [
   // fixture, the growing type, the variable that holds it (and its text)
-  ['global-array.cjs', 'JobRecord', /held by processed \(Array\), a module-scope variable of __test__\/fixtures\/locate\/global-array\.cjs:4\b/],
-  ['map-by-id.cjs', 'Entry', /held by inFlight \(Map\), a module-scope variable of __test__\/fixtures\/locate\/map-by-id\.cjs:4\b/],
-  ['listener.cjs', 'Job', /held by configBus \(EventEmitter\), a module-scope variable of __test__\/fixtures\/locate\/listener\.cjs:6\b/],
-  ['closure-array.cjs', 'Upload', /held by retries \(Array\), a module-scope variable of __test__\/fixtures\/locate\/closure-array\.cjs:5\b/],
+  [
+    'global-array.cjs',
+    'JobRecord',
+    /held by processed \(Array\), a module-scope variable of __test__\/fixtures\/locate\/global-array\.cjs:4\b/
+  ],
+  [
+    'map-by-id.cjs',
+    'Entry',
+    /held by inFlight \(Map\), a module-scope variable of __test__\/fixtures\/locate\/map-by-id\.cjs:4\b/
+  ],
+  [
+    'listener.cjs',
+    'Job',
+    /held by configBus \(EventEmitter\), a module-scope variable of __test__\/fixtures\/locate\/listener\.cjs:6\b/
+  ],
+  [
+    'closure-array.cjs',
+    'Upload',
+    /held by retries \(Array\), a module-scope variable of __test__\/fixtures\/locate\/closure-array\.cjs:5\b/
+  ],
   [
     'interval.cjs',
     'Heartbeat',
@@ -440,8 +455,16 @@ const ROOT_CAUSES = [
     'ConnectionPool',
     /held by this \(ConnectionPool\), a closure variable of __test__\/fixtures\/locate\/pool\.cjs, captured by the function at __test__\/fixtures\/locate\/pool\.cjs:14\b/
   ],
-  ['memo.cjs', 'Rendered', /held by renderCache \(Map\), a module-scope variable of __test__\/fixtures\/locate\/memo\.cjs:5\b/],
-  ['buffer.cjs', 'Buffer', /held by thumbnails \(Array\), a module-scope variable of __test__\/fixtures\/locate\/buffer\.cjs:4\b/]
+  [
+    'memo.cjs',
+    'Rendered',
+    /held by renderCache \(Map\), a module-scope variable of __test__\/fixtures\/locate\/memo\.cjs:5\b/
+  ],
+  [
+    'buffer.cjs',
+    'Buffer',
+    /held by thumbnails \(Array\), a module-scope variable of __test__\/fixtures\/locate\/buffer\.cjs:4\b/
+  ]
 ]
 
 /** Runs `check` on each fixture, `width` at a time; resolves to { fixture: { text, data } }. */
@@ -529,5 +552,8 @@ test('locate: a module-scope array inside node_modules is blamed on its package 
   assert.ok(top, 'a Top suspects block')
   assert.match(top[1], /registered/)
   assert.match(top[1], /job-registry@2\.3\.1/)
-  assert.match(top[1], /required at <a class="site" href="file:\/\/[^"]*registry-user\.cjs">__test__\/fixtures\/locate\/registry-user\.cjs:3<\/a>/)
+  assert.match(
+    top[1],
+    /required at <a class="site" href="file:\/\/[^"]*registry-user\.cjs">__test__\/fixtures\/locate\/registry-user\.cjs:3<\/a>/
+  )
 })
