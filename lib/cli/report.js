@@ -287,9 +287,12 @@ function heapTable(diff, cwd) {
       }`
     ]
   })
+  const folded = internal.length ? `<p class="muted internal">${esc(internalSummary(internal))}</p>` : ''
+  if (rows.length === 0)
+    return `<p class="none">None of the program's types grew with the job count; only V8's own groups did.</p>${folded}`
   return (
     table(['type', 'per job', 'count Δ', 'retained Δ', 'held by, and the path from the program'], rows, 'heapdiff') +
-    (internal.length ? `<p class="muted internal">${esc(internalSummary(internal))}</p>` : '')
+    folded
   )
 }
 
