@@ -195,7 +195,7 @@ pub fn diff_analyzed(
     if slot == usize::MAX || !bfs.reachable(node) || !is_new(node) {
       continue;
     }
-    if seen[slot] % stride[slot] == 0 {
+    if seen[slot].is_multiple_of(stride[slot]) {
       sampled[slot].push(node as u32);
     }
     seen[slot] += 1;
