@@ -352,12 +352,13 @@ impl<'g> Locator<'g> {
     matches!(self.g.kind(node), NodeKind::Object | NodeKind::Hidden) && name == "system / Context"
   }
 
-  /// Fills `owners` for these contexts with one pass over the closures.
-  pub fn find_owners(&mut self, contexts: &[usize]) {
-    let want: Vec<usize> = contexts
+  /// Fills `owners` for the contexts among `nodes` with one pass over the
+  /// closures.
+  pub fn find_owners(&mut self, nodes: &[usize]) {
+    let want: Vec<usize> = nodes
       .iter()
       .copied()
-      .filter(|c| !self.owners.contains_key(c))
+      .filter(|&c| self.is_context(c) && !self.owners.contains_key(&c))
       .collect();
     if want.is_empty() {
       return;

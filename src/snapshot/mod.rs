@@ -321,14 +321,24 @@ pub fn diff_analyzed(
   order.sort_by_key(|&i| (diff::is_internal(&ranked[i].name), nested[i]));
   order.truncate(opts.top);
   let mut locator = locate::Locator::new(g, harness, &held);
+  let paths: Vec<Vec<locate::Hop>> = order
+    .iter()
+    .map(|&i| {
+      picks[i]
+        .as_ref()
+        .and_then(|p| retainers::hops_to(&bfs, p.node))
+        .unwrap_or_default()
+    })
+    .collect();
+  // One pass over the closures finds the scripts of every context on the paths.
+  let contexts: Vec<usize> = paths.iter().flatten().map(|&(_, v)| v).collect();
+  locator.find_owners(&contexts);
   let suspects = order
     .into_iter()
-    .map(|i| {
+    .zip(paths)
+    .map(|(i, hops)| {
       let d = &ranked[i];
       let pick = picks[i].as_ref();
-      let hops = pick
-        .and_then(|p| retainers::hops_to(&bfs, p.node))
-        .unwrap_or_default();
       let info = locator.annotate(&hops);
       let steps = retainers::steps(g, &hops, &info);
       let (program_steps, holder) = match pick {

@@ -762,4 +762,26 @@ mod tests {
       Some((1, 16))
     );
   }
+
+  #[test]
+  fn every_cut_of_a_source_is_scanned_without_panicking() {
+    // V8 cuts sources anywhere: mid-string, mid-template, mid-character.
+    let src = "#!/usr/bin/env node\nconst { a, b: [c = `${d}`] } = require('x') // é\nfunction f (job, { id } = {}) {\n  const re = /[/]\\//g\n  return () => `${job.id + /* } */ 1}` + 'ü' + id\n}\nclass K { m (x) { try {} catch (e) { return e } } }\n";
+    for end in (0..=src.len()).filter(|&i| src.is_char_boundary(i)) {
+      let cut = &src[..end];
+      for name in ["a", "c", "job", "id", "e", "x", "K"] {
+        let _ = declaration_of(cut, name, Some((4, 9)), false);
+        let _ = declaration_of(cut, name, None, true);
+      }
+    }
+    assert_eq!(at(declaration_of(src, "c", None, true)), Some((2, 16)));
+    assert_eq!(
+      at(declaration_of(src, "job", Some((4, 9)), false)),
+      Some((3, 13))
+    );
+    assert_eq!(
+      at(declaration_of(src, "e", Some((6, 38)), false)),
+      Some((7, 33))
+    );
+  }
 }
