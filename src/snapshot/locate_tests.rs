@@ -622,3 +622,62 @@ fn without_variables_the_view_starts_after_v8s_nodes() {
   );
   assert!(job.holder.is_none());
 }
+
+#[test]
+fn a_linked_list_grown_between_the_snapshots_is_counted_whole() {
+  // timers (List, module-scope) → next → Timeout → next → … 600 long: every
+  // new Timeout hangs under the list, however deep in the chain.
+  let heap = |n: usize| {
+    let mut nodes: Vec<(&str, &str, u32)> = vec![
+      ("synthetic", "", 0),
+      ("object", "Module", 40),
+      ("closure", "handle", 32),
+      ("code", "", 40),
+      ("code", "/w/timers.js", 80),
+      (
+        "string",
+        "const timers = { next: null }\nmodule.exports = function handle () {}\n",
+        100,
+      ),
+      ("object", "system / Context", 40),
+      ("hidden", "system / NativeContext", 40),
+      ("object", "List", 32),
+    ];
+    let mut edges: Vec<(usize, &str, &str, usize)> = vec![
+      (0, "element", "1", 1),
+      (1, "property", "exports", 2),
+      (2, "internal", "shared", 3),
+      (2, "internal", "context", 6),
+      (3, "internal", "script_or_debug_info", 4),
+      (4, "internal", "source", 5),
+      (6, "context", "timers", 8),
+      (6, "internal", "previous", 7),
+    ];
+    let mut prev = 8;
+    for _ in 0..n {
+      edges.push((prev, "property", "next", nodes.len()));
+      prev = nodes.len();
+      nodes.push(("object", "Timeout", 40));
+    }
+    snapshot_json_with_locations(&nodes, &edges, &[(2, 1, 1, 33)])
+  };
+  let d = diff_analyzed(
+    &first(&analyze(&heap(0))),
+    &analyze(&heap(600)),
+    opts(600.0),
+    &[],
+  );
+  let t = &d.suspects[0];
+  assert_eq!(t.name, "Timeout");
+  let h = t.holder.as_ref().unwrap();
+  assert_eq!(
+    (h.variable.as_str(), h.line, h.count, h.per_job),
+    ("timers", Some(1), 600, Some(1.0))
+  );
+  // The sample is the one nearest the list.
+  assert!(
+    t.program_path.ends_with("timers (List) → next (Timeout)"),
+    "{}",
+    t.program_path
+  );
+}

@@ -107,7 +107,8 @@ pub fn summarize_file(
 /// New instances of a group looked at to find what holds them: enough for
 /// a clear majority, few enough that walking their paths stays cheap.
 const COLLECTION_SAMPLE: usize = 2048;
-/// Hops walked up from each sampled instance.
+/// Old nodes looked at above each sampled instance (runs of new nodes in
+/// between are crossed whatever their length).
 const COLLECTION_WALK: usize = 256;
 
 /// Compares two analyzed snapshots. `before` carries its node ids
@@ -200,10 +201,34 @@ pub fn diff_analyzed(
     }
     seen[slot] += 1;
   }
-  let ancestors = |v: usize| {
+  // The old nodes above `v` on its path, nearest first (at most
+  // COLLECTION_WALK of them). Runs of new nodes (a linked list of timers
+  // grown between the snapshots) are crossed through `first_old`, memoized,
+  // so a chain of any length is walked once for all its members.
+  let mut first_old: HashMap<u32, u32> = HashMap::new();
+  let mut old_ancestors = |v: usize| -> Vec<usize> {
     let mut out = Vec::new();
     let mut a = bfs.from[v];
     while a != u32::MAX && a as usize != dominators::ROOT && out.len() < COLLECTION_WALK {
+      if is_new(a as usize) {
+        let mut run = Vec::new();
+        let mut b = a;
+        let end = loop {
+          if let Some(&m) = first_old.get(&b) {
+            break m;
+          }
+          if b == u32::MAX || b as usize == dominators::ROOT || !is_new(b as usize) {
+            break b;
+          }
+          run.push(b);
+          b = bfs.from[b as usize];
+        };
+        for r in run {
+          first_old.insert(r, end);
+        }
+        a = end;
+        continue;
+      }
       out.push(a as usize);
       a = bfs.from[a as usize];
     }
@@ -227,15 +252,7 @@ pub fn diff_analyzed(
       if nodes.len() < 2 {
         return fallback;
       }
-      let chains: Vec<Vec<usize>> = nodes
-        .iter()
-        .map(|&v| {
-          ancestors(v as usize)
-            .into_iter()
-            .filter(|&a| !is_new(a))
-            .collect()
-        })
-        .collect();
+      let chains: Vec<Vec<usize>> = nodes.iter().map(|&v| old_ancestors(v as usize)).collect();
       let mut counts: HashMap<usize, usize> = HashMap::new();
       for chain in &chains {
         for &a in chain {
@@ -270,8 +287,9 @@ pub fn diff_analyzed(
       };
       let node = nodes
         .iter()
-        .map(|&v| v as usize)
-        .filter(|&v| ancestors(v).contains(&coll))
+        .zip(&chains)
+        .filter(|(_, chain)| chain.contains(&coll))
+        .map(|(&v, _)| v as usize)
         .min_by_key(|&v| key(v))?;
       Some(Pick {
         node,
