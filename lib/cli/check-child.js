@@ -260,6 +260,10 @@ async function heapDiff(state, opts, first) {
           selfSizeDelta: s.selfSizeDelta,
           retainedSizeDelta: s.retainedSizeDelta,
           retainerPath: s.retainerPath,
+          retainers: s.retainers,
+          programPath: s.programPath,
+          programSteps: s.programSteps,
+          holder: s.holder,
           message: s.message
         }))
       }
