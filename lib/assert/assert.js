@@ -17,6 +17,7 @@ const { assessTrend } = require('../trend/trend')
 const { fullGc } = require('../common/gc')
 const { readRss } = require('../common/memory')
 const scope = require('../scope/scope')
+const { describeSite } = require('../common/sites')
 const { invalidArgType, invalidOptionType, invalidOptionValue } = require('../common/errors')
 const {
   checkObject,
@@ -139,10 +140,13 @@ async function measureGrowth(fn, options) {
     onReport(report) {
       if (!measuring || !report || !Array.isArray(report.leftOpen)) return
       for (const r of report.leftOpen) {
-        const key = `${r.kind}\0${r.type}\0${r.site ?? ''}`
+        const key = `${r.kind}\0${r.type}\0${r.site ?? ''}\0${r.package ?? ''}`
         const g = leftOpenGroups.get(key)
         if (g) g.count++
-        else leftOpenGroups.set(key, { kind: r.kind, type: r.type, site: r.site ?? null, count: 1 })
+        else {
+          const { kind, type, site = null, package: pkg = null, packageSite = null } = r
+          leftOpenGroups.set(key, { kind, type, site, package: pkg, packageSite, count: 1 })
+        }
       }
     }
   }
@@ -377,16 +381,6 @@ function diffObjectCounts(before, after, iterations) {
   return out.sort((x, y) => y.sizeDelta - x.sizeDelta).slice(0, 20)
 }
 
-/** `1.02 KB` / `64 B` / `3.4 MB` (1 KB = 1024 B). */
-
-function formatSite(site) {
-  if (!site) return 'site unknown'
-  const cwd = process.cwd() + path.sep
-  let s = String(site)
-  while (s.includes(cwd)) s = s.replace(cwd, '')
-  return s.replace(/^file:\/\//, '')
-}
-
 function formatCount(n) {
   return Number.isInteger(n) ? String(n) : n.toFixed(2)
 }
@@ -439,7 +433,7 @@ function describeReport(report, leftOpenFailed) {
   if (leftOpenFailed.length > 0) {
     const list = leftOpenFailed.map(
       (g) =>
-        `${formatCount(Math.round(g.perIteration * 100) / 100)} ${g.type}${g.kind && g.kind.toLowerCase() !== String(g.type).toLowerCase() ? ` ${g.kind}` : ''} (created at ${formatSite(g.site)})`
+        `${formatCount(Math.round(g.perIteration * 100) / 100)} ${g.type}${g.kind && g.kind.toLowerCase() !== String(g.type).toLowerCase() ? ` ${g.kind}` : ''} (${describeSite(g, 'created at ', 'created at site unknown')})`
     )
     text += ` Each iteration left open: ${list.join(', ')}.`
   }
