@@ -542,6 +542,52 @@ test('currentScope() works at any depth of the job and is undefined outside', as
   assert.equal(top.closed, true)
 })
 
+test('requireScope() is the job scope at any depth; outside a job, and after it, a coded NO_SCOPE error', async () => {
+  const noScope = (after) => (e) => {
+    assert.equal(e.constructor, Error)
+    assert.equal(e.code, lg.codes.NO_SCOPE)
+    assert.equal(e.code, 'ERR_LEAKGUARD_NO_SCOPE')
+    assert.match(
+      e.message,
+      after ? /after its job ended/ : /outside a job: run the code through guard\(fn\) or withScope\(fn\)/
+    )
+    return true
+  }
+  assert.throws(() => lg.requireScope(), noScope(false))
+  let late
+  const job = guard(
+    async () => {
+      const top = lg.requireScope()
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      const deep = await (async () => lg.requireScope())()
+      // A callback the job leaves running finds no scope once the job ended.
+      late = new Promise((resolve) => {
+        const t = setInterval(() => {
+          if (!top.closed) return
+          clearInterval(t)
+          try {
+            resolve(lg.requireScope())
+          } catch (e) {
+            resolve(e)
+          }
+        }, 1)
+      })
+      return [top, deep, currentScope()]
+    },
+    { name: 'require-scope' }
+  )
+  const [top, deep, current] = await job()
+  assert.ok(top instanceof JobScope)
+  assert.equal(deep, top)
+  assert.equal(current, top)
+  assert.ok(noScope(true)(await late))
+  assert.equal(await withScope(async (scope) => lg.requireScope() === scope), true)
+  // A scope made by hand is closed by hand: it is not entered, so there is none to require.
+  const manual = new JobScope()
+  assert.throws(() => lg.requireScope(), noScope(false))
+  await manual.close()
+})
+
 test('100 concurrent jobs each get their own scope and their own report', async () => {
   const reports = []
   const bus = new EventEmitter()
@@ -1428,6 +1474,7 @@ test('the ESM entry exports the scope API', () => {
     'guard',
     'withScope',
     'currentScope',
+    'requireScope',
     'scopeStats',
     'resetScopeStats'
   ]) {

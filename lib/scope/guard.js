@@ -212,4 +212,22 @@ function currentScope() {
   return id === undefined ? undefined : openScopes.get(id)
 }
 
-module.exports = { guard, withScope, currentScope }
+/**
+ * The scope of the job running in the current async context, for code that
+ * only ever runs inside a job: never undefined. Throws a coded
+ * ERR_LEAKGUARD_NO_SCOPE error outside guard()/withScope(), and in a callback
+ * its job left running after it ended.
+ */
+function requireScope() {
+  const id = als.getStore()
+  const scope = id === undefined ? undefined : openScopes.get(id)
+  if (scope !== undefined) return scope
+  throw leakguardError(
+    'NO_SCOPE',
+    id === undefined
+      ? 'requireScope() was called outside a job: run the code through guard(fn) or withScope(fn), or use currentScope(), which returns undefined there'
+      : 'requireScope() was called after its job ended (in a callback the job left running): its scope is closed'
+  )
+}
+
+module.exports = { guard, withScope, currentScope, requireScope }
