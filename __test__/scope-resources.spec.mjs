@@ -296,6 +296,18 @@ test('an http.Agent shared by the worker is still not blamed for the socket it k
   agent.destroy()
 })
 
+test('a UDP socket the worker created is not blamed on the job whose send binds it', async () => {
+  const statsd = dgram.createSocket('udp4') // a metrics client for the whole worker, bound lazily
+  const { report } = await runJob(async () => {
+    await new Promise((resolve, reject) =>
+      statsd.send('jobs:1|c', udpPort, '127.0.0.1', (e) => (e ? reject(e) : resolve()))
+    )
+  }, 'dispose')
+  assert.deepEqual(report.leftOpen, [])
+  assert.equal(typeof statsd.address().port, 'number', 'still open')
+  statsd.close()
+})
+
 test('global fetch() is not blamed for what its process-wide pool keeps, and still works', async () => {
   const timeouts = activeCount('Timeout')
   const { report, value } = await runJob(async () => {

@@ -353,12 +353,14 @@ function wrapFetch(orig) {
   }
 }
 
-// UDP sockets are recorded when they bind (explicitly, or on their first send).
+// UDP sockets are recorded when they bind (explicitly, or on their first
+// send), if the job created them: a metrics client made for the whole worker
+// often binds on its first send, which may well happen inside a job.
 function wrapDgramBind(orig) {
   const wrapped = function bind(...args) {
     const r = Reflect.apply(orig, this, args)
     const s = owner()
-    if (s !== undefined) record(s, 'socket', 'dgram.Socket', this, undefined, undefined, wrapped)
+    if (s?._born?.has(this)) record(s, 'socket', 'dgram.Socket', this, undefined, undefined, wrapped)
     return r
   }
   return wrapped
