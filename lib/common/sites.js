@@ -103,16 +103,18 @@ function formatSite(site) {
 function blameStack(stack) {
   if (typeof stack !== 'string') return undefined
   const lines = stack.split('\n')
+  const cwd = process.cwd() + path.sep
+  const relative = (loc) => (loc.startsWith(cwd) ? loc.slice(cwd.length) : loc)
   let pkg
   let packageSite
   for (let i = 1; i < lines.length; i++) {
     const loc = frameLocation(lines[i])
     if (loc === undefined || loc.startsWith(OWN_LIB)) continue
     const dir = packageDir(loc)
-    if (dir === undefined) return { site: formatSite(loc), package: pkg, packageSite }
+    if (dir === undefined) return { site: relative(loc), package: pkg, packageSite }
     if (pkg === undefined) {
       pkg = packageName(dir)
-      packageSite = formatSite(loc)
+      packageSite = relative(loc)
     }
   }
   return pkg === undefined ? undefined : { site: undefined, package: pkg, packageSite }
