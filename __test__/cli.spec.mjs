@@ -585,3 +585,34 @@ test('locate: a module-scope array inside node_modules is blamed on its package 
     /required at <a class="site" href="file:\/\/[^"]*registry-user\.cjs">__test__\/fixtures\/locate\/registry-user\.cjs:3<\/a>/
   )
 })
+
+test("check blames the package that left a resource open, beside the user's call line (text, JSON, HTML)", async () => {
+  const worker = path.join(root, '__test__', 'fixtures', 'blame', 'check-worker.js')
+  const callLine =
+    fs
+      .readFileSync(worker, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes('CALL:query')) + 1
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-blame-'))
+  try {
+    const report = path.join(tmp, 'report.html')
+    const args = ['check', worker, '--jobs', '100', '--warmup', '20', '--snapshot-jobs', '0']
+    const text = await cli([...args, '--report', report])
+    assert.equal(text.code, 1, text.stderr)
+    const at = `called from __test__/fixtures/blame/check-worker.js:${callLine}:`
+    assert.match(text.stdout, new RegExp(`1\\.00×  Socket \\(socket\\)  left open by leaky-driver@1\\.4\\.2, ${at}`))
+    assert.match(
+      text.stdout,
+      new RegExp(`EventEmitter#reconnect \\(listener\\)  left open by leaky-driver@1\\.4\\.2, ${at}`)
+    )
+    const html = fs.readFileSync(report, 'utf8')
+    assert.match(html, /left open by leaky-driver@1\.4\.2, called from <a /)
+    const json = await cli([...args, '--json'])
+    const socket = JSON.parse(json.stdout).leftOpen.find((r) => r.type === 'Socket')
+    assert.equal(socket.package, 'leaky-driver@1.4.2')
+    assert.match(socket.site, new RegExp(`check-worker\\.js:${callLine}:`))
+    assert.match(socket.packageSite, /node_modules\/leaky-driver\/index\.js:\d+:\d+$/)
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+})

@@ -205,6 +205,8 @@ async function measure(state, opts) {
     kind: g.kind,
     type: g.type,
     site: g.site,
+    package: g.package,
+    packageSite: g.packageSite,
     count: g.count,
     perJob: g.perIteration
   }))

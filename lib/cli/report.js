@@ -189,6 +189,14 @@ function table(headers, rows, cls) {
  * `file:line[:column]` (relative to `cwd` or absolute) or a script and a
  * line; Node's own modules (`node:timers`) are plain text.
  */
+/** The site of a left-open resource; a package that created it is named first. */
+function createdAt(r, cwd) {
+  if (!r.package) return siteLink(r.site, cwd)
+  return r.site
+    ? `left open by ${esc(r.package)}, called from ${siteLink(r.site, cwd)}`
+    : `left open by ${esc(r.package)} (${siteLink(r.packageSite, cwd)})`
+}
+
 function siteLink(site, cwd, line) {
   if (!site) return ''
   let file = String(site)
@@ -317,7 +325,7 @@ ${
       ? '<p class="none">None: every timer, listener and handle the jobs created was gone when they ended.</p>'
       : table(
           ['per job', 'kind', 'type', 'created at'],
-          open.map((r) => [esc(r.perJob.toFixed(2)), esc(r.kind ?? ''), esc(r.type ?? ''), siteLink(r.site, cwd)]),
+          open.map((r) => [esc(r.perJob.toFixed(2)), esc(r.kind ?? ''), esc(r.type ?? ''), createdAt(r, cwd)]),
           'open'
         )
 }

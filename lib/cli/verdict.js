@@ -5,6 +5,7 @@
 const path = require('node:path')
 const { formatBytes: formatUnsigned, formatP } = require('../common/format')
 const { MEASURED_METRICS: METRICS, VERDICT_METRICS } = require('../common/metric-names')
+const { describeSite } = require('../common/sites')
 const { holderText, programPathText, siteText } = require('../snapshot/locate')
 
 // Verdict lines show growth, so positive figures carry their sign.
@@ -32,7 +33,7 @@ function verdictOf(result) {
   }
   const leftOpen = (result.leftOpen || []).filter((r) => r.perJob >= LEFT_OPEN_PER_JOB)
   for (const r of leftOpen)
-    reasons.push(`${formatPerJob(r.perJob)} ${describeResource(r)} left open per job${r.site ? ` (${r.site})` : ''}`)
+    reasons.push(`${formatPerJob(r.perJob)} ${describeResource(r)} left open per job${siteClause(r, ' (', ')')}`)
   const suspects = result.heapDiff ? result.heapDiff.suspects : []
   // Program types (not V8's internal "(string)", "(system)", ... groups, which
   // follow whatever the program does) that gain an instance every other job
@@ -110,6 +111,15 @@ function topSuspects(result, { limit = 5 } = {}) {
     out.push({ kind: 'resource', label: describeResource(r), site: r.site, package: r.package, perJob: r.perJob })
   }
   return out.slice(0, limit)
+}
+
+/**
+ * Where a left-open resource was created, as a clause: `at src/w.js:7:3`, or
+ * `left open by ioredis@5.4.1, called from src/w.js:7:3` when a package made it.
+ */
+function siteClause(r, before, after, lead = '') {
+  const text = describeSite(r, lead)
+  return text === undefined ? '' : `${before}${text}${after}`
 }
 
 /** V8's own groups ("(string)", "(compiled code)", "system / Context") follow whatever the program does. */
@@ -207,7 +217,7 @@ function formatCheck(result, { relativeTo, verbose = false } = {}) {
   } else {
     lines.push('Resources left open per job (autoTrack):')
     for (const r of open.slice(0, 10)) {
-      lines.push(`  ${padStart(formatPerJob(r.perJob), 6)}  ${describeResource(r)}${r.site ? `  at ${r.site}` : ''}`)
+      lines.push(`  ${padStart(formatPerJob(r.perJob), 6)}  ${describeResource(r)}${siteClause(r, '  ', '', 'at ')}`)
     }
   }
   lines.push('')

@@ -88,6 +88,12 @@ function packageName(dir) {
   return id
 }
 
+/** `name@version` of the package a file lies in, or undefined outside node_modules. */
+function packageOf(file) {
+  const dir = typeof file === 'string' ? packageDir(file) : undefined
+  return dir === undefined ? undefined : packageName(dir)
+}
+
 /** A location relative to the working directory, without `file://`. */
 function formatSite(site) {
   const cwd = process.cwd() + path.sep
@@ -137,4 +143,4 @@ function describeSite(r, lead = '', orElse = undefined) {
   return r.site ? `${lead}${formatSite(r.site)}` : orElse
 }
 
-module.exports = { captureStack, siteOf, blameStack, packageName, formatSite, describeSite }
+module.exports = { captureStack, siteOf, blameStack, packageName, packageOf, formatSite, describeSite }

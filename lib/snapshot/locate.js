@@ -6,13 +6,9 @@
 // renders both as text, relative to a directory, for the CLI, the HTML
 // report and the monitor's autopsy.
 
-const fs = require('node:fs')
 const path = require('node:path')
 const { fileURLToPath } = require('node:url')
-
-// Package directories whose `name@version` is remembered (bounded).
-const MAX_PACKAGES = 1000
-const packages = new Map()
+const { packageOf } = require('../common/sites')
 
 /** A script name as a file path: `file:` URLs decoded; Node's own (`node:...`) as they are. */
 function scriptFile(script) {
@@ -25,31 +21,6 @@ function scriptFile(script) {
     }
   }
   return script
-}
-
-/** The package directory (`.../node_modules/name`, `.../node_modules/@scope/name`) a file lies in, or undefined. */
-function packageDirOf(file) {
-  const m = /^(.*[\\/]node_modules[\\/](?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/.exec(file)
-  return m === null ? undefined : m[1]
-}
-
-/** `name@version` of the package a file lies in (from its package.json), or undefined outside node_modules. */
-function packageOf(file) {
-  const dir = file && packageDirOf(file)
-  if (dir === undefined) return undefined
-  let id = packages.get(dir)
-  if (id !== undefined) return id
-  let name = dir.slice(dir.lastIndexOf('node_modules') + 'node_modules'.length + 1).replace(/\\/g, '/')
-  let version
-  try {
-    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))
-    if (typeof pkg.name === 'string' && pkg.name !== '') name = pkg.name
-    if (typeof pkg.version === 'string' && pkg.version !== '') version = pkg.version
-  } catch {}
-  id = version === undefined ? name : `${name}@${version}`
-  if (packages.size >= MAX_PACKAGES) packages.clear()
-  packages.set(dir, id)
-  return id
 }
 
 /**
@@ -132,4 +103,4 @@ function holderText(suspect, { relativeTo } = {}) {
   return out
 }
 
-module.exports = { blamePackages, packageOf, programPathText, holderText, siteText, showScript, scriptFile }
+module.exports = { blamePackages, programPathText, holderText, siteText, showScript, scriptFile }
