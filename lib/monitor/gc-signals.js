@@ -1,7 +1,9 @@
 'use strict'
 // GC signals and heap sampling, shared by every monitor of this thread: which
 // monitors are active, when a full or a minor GC happened, the heap figures
-// read right after it, and the job counter fed by guard()/withScope().
+// read right after it, the cheap heap readings of each check, the
+// confirmation GCs leakguard runs itself (within a budget of wall time), and
+// the job counter fed by guard()/withScope().
 //
 // - Full (mark-compact) GCs are detected by a FinalizationRegistry sentinel:
 //   V8's scavenger treats weak cells strongly, so an unreachable registered
@@ -12,10 +14,16 @@
 // - Scavenge samples only feed dashboards, so they are taken only while
 //   someone listens to 'sample' (event or channel): each check connects a
 //   PerformanceObserver('gc') that disconnects at its first entry.
+// - The old generation (every space but the young one) is read at each check:
+//   between full GCs it only grows, by what scavenges promote (leaked objects,
+//   and garbage that lived long enough), and it holds no young garbage, so its
+//   lower envelope is a cheap upper bound of the live heap. A confirmation GC
+//   tells how much of its growth is live.
 
 const v8 = require('node:v8')
 const { PerformanceObserver, constants: perf } = require('node:perf_hooks')
 const channels = require('../common/channels')
+const { fullGc } = require('../common/gc')
 const { closeHostChannel } = require('./delivery')
 
 /** The monitors of this thread that are running. */
@@ -44,12 +52,24 @@ function armSentinel() {
 // builds the same literal costs the same, a 2-property one ~32 µs, a no-op
 // ~6 µs. Keeping one instance alive between reads cuts it to ~10-30 µs: our
 // reading is that a full GC otherwise collects the object's unused hidden
-// classes (map transitions are weak) and every read rebuilds them.
+// classes (map transitions are weak) and every read rebuilds them. The space
+// statistics are kept alive for the same reason.
 let lastStats = null
+let lastSpaces = null
 
 function readHeapStats() {
   lastStats = v8.getHeapStatistics()
   return lastStats
+}
+
+/** Bytes used by the old generation: every heap space but the young ones. */
+function readOldGen() {
+  lastSpaces = v8.getHeapSpaceStatistics()
+  let used = 0
+  for (const s of lastSpaces) {
+    if (s.space_name !== 'new_space' && s.space_name !== 'new_large_object_space') used += s.space_used_size
+  }
+  return used
 }
 
 function onFullGc() {
@@ -57,13 +77,63 @@ function onFullGc() {
   if (active.size === 0) return
   const now = Date.now()
   let stats = null
+  let old = 0
   for (const m of active) {
     if (now - m._lastMajorAt >= m._intervalMs) {
-      if (stats === null) stats = readHeapStats()
-      m._heapSample(now, stats, true)
+      if (stats === null) {
+        stats = readHeapStats()
+        old = readOldGen()
+      }
+      m._heapSample(now, stats, old, true)
     }
   }
   armSentinel()
+}
+
+// ---- GCs leakguard causes --------------------------------------------------------
+
+/** Full GCs leakguard ran in this thread (confirmations and fullGcEveryMs) and their pauses. */
+const caused = { fullGcs: 0, pauseMs: 0, since: Date.now() }
+
+// Confirmation GCs spend a budget of wall time: it fills at `share` of the
+// time that passes (0.5% by default) up to BUDGET_CAP_MS of it, and each GC
+// spends what it took. A GC may start whenever the budget is positive, so the
+// long-run share stays under `share` plus one GC.
+const BUDGET_CAP_MS = 60_000
+let budgetMs = 0
+let budgetAt = Date.now()
+
+function refillBudget(now, share) {
+  budgetMs = Math.min(budgetMs + (now - budgetAt) * share, BUDGET_CAP_MS * share)
+  budgetAt = now
+}
+
+/** Runs a full GC now and hands its figures to every active monitor. Returns the pause, ms. */
+function collectNow(reason) {
+  const t0 = performance.now()
+  fullGc()
+  const ms = performance.now() - t0
+  caused.fullGcs++
+  caused.pauseMs += ms
+  const now = Date.now()
+  const stats = readHeapStats()
+  const old = readOldGen()
+  for (const m of active) m._heapSample(now, stats, old, true, reason)
+  return ms
+}
+
+/**
+ * A confirmation GC, if the thread's budget allows one now (`share` of wall
+ * time, the strictest of the active monitors' gcBudget). Returns whether it ran.
+ */
+function confirmGc(now) {
+  let share = Infinity
+  for (const m of active) share = Math.min(share, m._o.gcBudget)
+  if (!(share > 0)) return false
+  refillBudget(now, share)
+  if (budgetMs <= 0) return false
+  budgetMs -= collectNow('confirmation')
+  return true
 }
 
 // Scavenge samples: an observer armed by each check, disarmed by its first entry.
@@ -94,7 +164,7 @@ function onScavenge(list) {
   for (const m of active) {
     if (now - m._lastHeapAt >= m._intervalMs) {
       if (stats === null) stats = readHeapStats()
-      m._heapSample(now, stats, false)
+      m._heapSample(now, stats, undefined, false)
     }
   }
 }
@@ -105,7 +175,10 @@ function onJobEnd() {
 
 /** Starts feeding `m` GC samples and job counts. */
 function attach(m) {
-  if (active.size === 0) channels.jobEnd.subscribe(onJobEnd)
+  if (active.size === 0) {
+    channels.jobEnd.subscribe(onJobEnd)
+    budgetAt = Date.now()
+  }
   active.add(m)
   armSentinel()
 }
@@ -120,4 +193,13 @@ function detach(m) {
   closeHostChannel()
 }
 
-module.exports = { attach, detach, armScavengeSample, readHeapStats }
+module.exports = {
+  attach,
+  detach,
+  armScavengeSample,
+  readHeapStats,
+  readOldGen,
+  collectNow,
+  confirmGc,
+  caused
+}

@@ -46,8 +46,9 @@ impl RssSampler {
     })
   }
 
-  /// The samples since the last pull as `[time0, rss0, time1, rss1, ...]`
-  /// (epoch ms, bytes). One flat typed array: one crossing, no objects.
+  /// The samples since the last pull as `[time0, rss0, fds0, time1, ...]`
+  /// (epoch ms, bytes, open fds or NaN when they cannot be counted). One flat
+  /// typed array: one crossing, no objects.
   /// A read failure of the thread is thrown once as an `ERR_LEAKGUARD_IO` error.
   #[napi]
   pub fn pull(&self) -> Result<Float64Array> {
@@ -66,10 +67,11 @@ impl RssSampler {
           ));
         }
       }
-      let mut flat = Vec::with_capacity(p.samples.len() * 2);
+      let mut flat = Vec::with_capacity(p.samples.len() * 3);
       for s in p.samples {
         flat.push(s.time_ms);
         flat.push(s.rss as f64);
+        flat.push(s.fds.map_or(f64::NAN, |n| n as f64));
       }
       Ok(Float64Array::new(flat))
     })
@@ -94,6 +96,13 @@ impl Drop for RssSampler {
       let _ = std::panic::catch_unwind(|| GLOBAL.unsubscribe(id));
     }
   }
+}
+
+/// The soft limit on open file descriptors (`ulimit -n`), or null when
+/// unlimited or unknown. The monitor projects fd growth onto it.
+#[napi(js_name = "fdLimit")]
+pub fn fd_limit() -> Result<Option<f64>> {
+  catch_panic(|| Ok(crate::sampler::fds::fd_limit().map(|n| n as f64)))
 }
 
 /// State of the process-wide sampling thread (for tests and diagnostics).

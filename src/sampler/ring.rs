@@ -2,7 +2,7 @@
 //! number, so that several readers can each keep their own cursor; a reader
 //! that reads too rarely gets the newest `cap` samples. Pure, no napi.
 
-/// One RSS reading taken by the sampling thread.
+/// One reading taken by the sampling thread.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
   /// Wall-clock time of the reading, milliseconds since the Unix epoch
@@ -10,6 +10,8 @@ pub struct Sample {
   pub time_ms: f64,
   /// Resident set size in bytes.
   pub rss: u64,
+  /// Open file descriptors, when they can be counted.
+  pub fds: Option<u64>,
 }
 
 /// Fixed-capacity ring; the oldest sample is overwritten when full.
@@ -89,6 +91,7 @@ mod tests {
     Sample {
       time_ms: i as f64,
       rss: i * 10,
+      fds: Some(i),
     }
   }
 

@@ -1,0 +1,92 @@
+'use strict'
+// The limits the monitor projects growth onto ("at this rate the 4.0 GB heap
+// limit is reached in ~6 min"), and the memory an autopsy may use.
+//
+// The heap limit is not v8.getHeapStatistics().heap_size_limit: that figure
+// adds the young generation (3 semi-spaces) to the old generation's maximum,
+// and V8 fails well before the old generation is full, because it keeps room
+// to promote a whole semi-space. Measured on Node 20 with
+// --max-old-space-size=64 (heap_size_limit 112 MB, 16 MB semi-spaces): a heap
+// leaking 2.5 MB/s died at 54 MB of heapUsed, one with --max-semi-space-size=1
+// at 63 MB. So the limit used is old generation max − one semi-space.
+
+const os = require('node:os')
+const v8 = require('node:v8')
+const { resourceLimits } = require('node:worker_threads')
+const native = require('../common/native')
+
+const MB = 1024 * 1024
+// V8's semi-space bounds on 64-bit builds without pointer compression (Node's
+// default build): 1 MB to 16 MB, sized at 1/128 of the old generation.
+const MIN_SEMI = 1 * MB
+const MAX_SEMI = 16 * MB
+
+/** The value of a V8 size flag (MB) given on the command line or in NODE_OPTIONS. */
+function flagMb(name) {
+  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)]
+  const re = new RegExp(`^--${name.replace(/-/g, '[-_]')}=(\\d+)$`)
+  let value
+  for (const a of args) {
+    const m = re.exec(a)
+    if (m) value = Number(m[1]) // the last one wins, as for V8
+  }
+  return value
+}
+
+let heapLimit
+/**
+ * The heap figure at which this isolate runs out of memory: the old
+ * generation's maximum less one semi-space (see above). Computed once.
+ */
+function heapLimitBytes() {
+  if (heapLimit !== undefined) return heapLimit
+  const total = v8.getHeapStatistics().heap_size_limit
+  let old
+  let semi
+  if (resourceLimits?.maxOldGenerationSizeMb) {
+    old = resourceLimits.maxOldGenerationSizeMb * MB
+    semi = resourceLimits.maxYoungGenerationSizeMb ? (resourceLimits.maxYoungGenerationSizeMb * MB) / 3 : MAX_SEMI
+  } else {
+    const oldFlag = flagMb('max-old-space-size')
+    const semiFlag = flagMb('max-semi-space-size')
+    if (semiFlag !== undefined) semi = semiFlag * MB
+    if (oldFlag !== undefined) {
+      old = oldFlag * MB
+      semi ??= MAX_SEMI
+    } else {
+      // heap_size_limit = old + 3 × semi, semi = old / 128 within its bounds.
+      semi ??= Math.min(MAX_SEMI, Math.max(MIN_SEMI, total / (128 + 3)))
+      old = total - 3 * semi
+    }
+  }
+  heapLimit = Math.max(old - semi, old / 2)
+  return heapLimit
+}
+
+/**
+ * The memory this process may use: the cgroup limit when there is one, else
+ * the machine's memory.
+ */
+function memoryLimitBytes() {
+  const total = os.totalmem()
+  const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : 0
+  return constrained > 0 && constrained < total ? constrained : total
+}
+
+/** Memory still available to this process, bytes (the tighter of free memory and its cgroup limit). */
+function availableMemoryBytes(rss) {
+  const total = os.totalmem()
+  const limit = memoryLimitBytes()
+  let avail = os.freemem()
+  if (limit < total) avail = Math.min(avail, limit - rss)
+  return Math.max(0, avail)
+}
+
+let fdLimit
+/** The soft limit on open file descriptors (`ulimit -n`), or null when unlimited. Read once. */
+function fdLimitCount() {
+  if (fdLimit === undefined) fdLimit = native.fdLimit() ?? null
+  return fdLimit
+}
+
+module.exports = { heapLimitBytes, memoryLimitBytes, availableMemoryBytes, fdLimitCount }
