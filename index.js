@@ -1,6 +1,7 @@
 'use strict'
-// leakguard's public API. Each capability lives in one file under lib/;
-// this file only gathers them.
+// leakguard's public API. Each capability lives in one folder under lib/
+// (lib/cache, lib/scope, lib/monitor, ...), mirroring src/; this file only
+// gathers them.
 
 const { codes } = require('./lib/common/errors')
 const { processMemory } = require('./lib/common/memory')

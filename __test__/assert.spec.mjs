@@ -8,6 +8,8 @@ import { createRequire } from 'node:module'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
+import fs from 'node:fs'
+import os from 'node:os'
 
 const require = createRequire(import.meta.url)
 const { measureGrowth, assertMemoryBounded } = require('../index.js')
@@ -150,6 +152,36 @@ test('resources left open by every iteration fail the assertion with kind, type 
   const report = await assertMemoryBounded(leaveTimer, { ...options, checkResources: false })
   assert.deepEqual(report.leftOpen, [])
   for (const t of timers) clearTimeout(t)
+})
+
+test('countObjects writes its snapshots into a private 0700 directory of its own, removed afterwards', async () => {
+  // A hostile local user can pre-create files at guessable names in a shared
+  // tmpdir; the snapshots (every string of the process) must not go there.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-assert-tmp-'))
+  const savedTmpdir = process.env.TMPDIR
+  process.env.TMPDIR = tmp
+  const seen = []
+  try {
+    await measureGrowth(
+      () => {
+        if (seen.length > 0) return
+        for (const entry of fs.readdirSync(tmp, { recursive: true })) {
+          if (!entry.endsWith('.heapsnapshot')) continue
+          const dir = path.dirname(path.join(tmp, entry))
+          seen.push({ entry, dirMode: fs.statSync(dir).mode & 0o777, inTmpdirItself: dir === tmp })
+        }
+      },
+      { iterations: 100, samples: 20, warmup: 0, countObjects: true, checkResources: false }
+    )
+  } finally {
+    if (savedTmpdir === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = savedTmpdir
+  }
+  assert.equal(seen.length, 1, 'the first snapshot exists while the iterations run')
+  assert.equal(seen[0].inTmpdirItself, false, seen[0].entry)
+  assert.equal(seen[0].dirMode, 0o700)
+  assert.deepEqual(fs.readdirSync(tmp), [], 'nothing is left behind')
+  fs.rmdirSync(tmp)
 })
 
 test('countObjects names the constructor that grows per iteration', async () => {

@@ -18,14 +18,7 @@ const { fullGc } = require('../common/gc')
 const { readRss } = require('../common/memory')
 const scope = require('../scope/scope')
 const { invalidArgType, invalidOptionType, invalidOptionValue } = require('../common/errors')
-const {
-  checkObject,
-  checkKnownKeys,
-  checkInteger,
-  checkNumber,
-  checkBoolean,
-  checkString
-} = require('../common/options')
+const { readOptions, checkInteger, checkNumber, checkBoolean, checkString } = require('../common/options')
 
 const { MEASURED_METRICS: METRICS, VERDICT_METRICS: DEFAULT_FAIL_ON } = require('../common/metric-names')
 
@@ -62,8 +55,7 @@ const DEFAULTS = Object.freeze({
 })
 
 function resolveOptions(options) {
-  const o = checkObject('options', options)
-  checkKnownKeys('options', o, OPTION_KEYS)
+  const o = readOptions('options', options, OPTION_KEYS)
   const iterations = checkInteger('options.iterations', o.iterations, { min: 10, max: 1e9 }) ?? DEFAULTS.iterations
   const warmup =
     checkInteger('options.warmup', o.warmup, { min: 0, max: 1e9 }) ??
@@ -212,7 +204,8 @@ async function measureGrowth(fn, options) {
   const base = opts.warmup
   // The first snapshot is written before the baseline sample, so whatever
   // writing it leaves in the heap is in every sample and not a step.
-  const snapshots = opts.countObjects ? [writeSnapshot()] : null
+  const snapshots = opts.countObjects ? snapshotDir() : null
+  if (snapshots) snapshots.files.push(writeSnapshot(snapshots.dir, 'before'))
   await sample(0, 0)
   const runSegment = async (first, last) => {
     for (let s = first; s <= last; s++) {
@@ -248,11 +241,11 @@ async function measureGrowth(fn, options) {
   const durationMs = performance.now() - started
   let objects = null
   if (snapshots) {
-    snapshots.push(writeSnapshot())
+    snapshots.files.push(writeSnapshot(snapshots.dir, 'after'))
     try {
-      objects = diffObjectCounts(countObjects(snapshots[0]), countObjects(snapshots[1]), iterations)
+      objects = await objectsAddedPerIteration(snapshots.files, iterations)
     } finally {
-      for (const f of snapshots) fs.rmSync(f, { force: true })
+      fs.rmSync(snapshots.dir, { recursive: true, force: true })
     }
   }
 
@@ -318,66 +311,38 @@ async function measureGrowth(fn, options) {
   return report
 }
 
-let snapshotSeq = 0
-function writeSnapshot() {
-  const file = path.join(os.tmpdir(), `leakguard-growth-${process.pid}-${Date.now()}-${snapshotSeq++}.heapsnapshot`)
-  return v8.writeHeapSnapshot(file)
+/**
+ * A private directory for the two snapshots of `countObjects` (mode 0700,
+ * created fresh by mkdtemp): heap snapshots hold every string of the process,
+ * so they must not land at a guessable name in a shared tmpdir.
+ */
+function snapshotDir() {
+  return { dir: fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-growth-')), files: [] }
 }
 
-// Node types of a .heapsnapshot that are program data (the rest is code,
-// V8 internals and synthetic roots); strings of every flavour count as one.
-const STRING_TYPES = new Set(['string', 'concatenated string', 'sliced string'])
-const DATA_TYPES = new Set(['object', 'closure', 'array', 'regexp', 'native', 'number', 'bigint', ...STRING_TYPES])
+function writeSnapshot(dir, name) {
+  return v8.writeHeapSnapshot(path.join(dir, `${name}.heapsnapshot`))
+}
 
 /**
- * Counts objects per constructor (as DevTools' Summary groups them) in a heap
- * snapshot. Node 20 has no v8.queryObjects, so this reads a snapshot; the
- * native parser of the snapshot capability can replace it.
+ * Program types whose instance count grew by at least half an object per
+ * iteration between the two snapshots, by the native diff (off the main
+ * thread), largest retained growth first.
  */
-function countObjects(file) {
-  const snap = JSON.parse(fs.readFileSync(file, 'utf8'))
-  const meta = snap.snapshot.meta
-  const width = meta.node_fields.length
-  const typeAt = meta.node_fields.indexOf('type')
-  const nameAt = meta.node_fields.indexOf('name')
-  const sizeAt = meta.node_fields.indexOf('self_size')
-  const typeNames = meta.node_types[typeAt]
-  const { nodes, strings } = snap
-  const groups = new Map()
-  for (let i = 0; i < nodes.length; i += width) {
-    const type = typeNames[nodes[i + typeAt]]
-    if (!DATA_TYPES.has(type)) continue
-    let name
-    if (STRING_TYPES.has(type)) name = '(string)'
-    else if (type === 'array') name = '(internal array)'
-    else if (type === 'number') name = '(heap number)'
-    else if (type === 'closure') name = `${strings[nodes[i + nameAt]] || '(anonymous)'}()`
-    else name = strings[nodes[i + nameAt]]
-    const g = groups.get(name)
-    if (g) {
-      g.count++
-      g.size += nodes[i + sizeAt]
-    } else {
-      groups.set(name, { count: 1, size: nodes[i + sizeAt] })
-    }
-  }
-  return groups
+async function objectsAddedPerIteration([before, after], iterations) {
+  const { diffHeapSnapshots } = require('../snapshot/snapshot')
+  const diff = await diffHeapSnapshots(before, after, { jobsBetween: iterations, top: 20 })
+  return diff.suspects
+    .filter((d) => d.perJob >= 0.5)
+    .map((d) => ({
+      name: d.name,
+      countDelta: d.countDelta,
+      perIteration: d.perJob,
+      sizeDelta: d.selfSizeDelta,
+      retainedSizeDelta: d.retainedSizeDelta,
+      retainerPath: d.retainerPath
+    }))
 }
-
-/** Groups whose count grew by at least half an object per iteration, by size. */
-function diffObjectCounts(before, after, iterations) {
-  const out = []
-  for (const [name, a] of after) {
-    const b = before.get(name) ?? { count: 0, size: 0 }
-    const countDelta = a.count - b.count
-    if (countDelta >= iterations / 2) {
-      out.push({ name, countDelta, perIteration: countDelta / iterations, sizeDelta: a.size - b.size })
-    }
-  }
-  return out.sort((x, y) => y.sizeDelta - x.sizeDelta).slice(0, 20)
-}
-
-/** `1.02 KB` / `64 B` / `3.4 MB` (1 KB = 1024 B). */
 
 function formatSite(site) {
   if (!site) return 'site unknown'

@@ -1,8 +1,8 @@
 'use strict'
 // The process in which `leakguard check` runs the user's job handler (forked
-// by lib/cli/cli.js, IPC only). It loads the module, runs warm-up and measured
+// by lib/cli/run-check.js, IPC only). It loads the module, runs warm-up and measured
 // jobs with the guards on, takes two heap snapshots some jobs apart, diffs
-// them, and sends one `result` message with the raw facts; lib/cli/cli.js turns
+// them, and sends one `result` message with the raw facts; lib/cli/verdict.js turns
 // them into the verdict. Nothing here prints: stdout/stderr belong to the
 // user's handler.
 

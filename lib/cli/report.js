@@ -244,7 +244,7 @@ th{color:#5b6472;font-weight:600} td:not(:last-child){white-space:nowrap} code{f
 `
 
 /**
- * Renders check results (each with its `verdict` from lib/cli/cli.js verdictOf)
+ * Renders check results (each with its `verdict` from lib/cli/verdict.js verdictOf)
  * as one self-contained HTML page.
  * @param {object[]} results
  */

@@ -6,7 +6,7 @@
 
 const v8 = require('node:v8')
 const native = require('./native')
-const { checkObject, checkKnownKeys, checkBoolean } = require('./options')
+const { readOptions, checkBoolean } = require('./options')
 
 let nativeRssWorks = true
 
@@ -26,11 +26,8 @@ function readRss() {
  * @param {{ arrayBuffers?: boolean }} [options]
  */
 function processMemory(options) {
-  const opts = checkObject('options', options)
-  if (options !== undefined) {
-    checkKnownKeys('options', opts, ['arrayBuffers'])
-    checkBoolean('options.arrayBuffers', opts.arrayBuffers)
-  }
+  const opts = readOptions('options', options, ['arrayBuffers'])
+  checkBoolean('options.arrayBuffers', opts.arrayBuffers)
   const heap = v8.getHeapStatistics()
   const out = {
     rss: readRss(),

@@ -7,7 +7,7 @@
 const channels = require('../common/channels')
 const { processMemory } = require('../common/memory')
 const { invalidOptionType, invalidOptionValue } = require('../common/errors')
-const { checkObject, checkKnownKeys, checkString } = require('../common/options')
+const { readOptions, checkObject, checkString } = require('../common/options')
 
 // Label values come from job names and warning metrics: bounded so that a
 // caller who names jobs by id cannot blow up the metric store.
@@ -71,9 +71,8 @@ function checkPrefix(name, prefix, fallback, pattern, what) {
  * @param {object} options
  * @param {string[]} extraKeys the exporter's own option names
  */
-function checkExporterOptions(options, extraKeys) {
-  const opts = checkObject('options', options)
-  checkKnownKeys('options', opts, ['prefix', 'monitor', 'caches', ...extraKeys])
+function resolveExporterOptions(options, extraKeys) {
+  const opts = readOptions('options', options, ['prefix', 'monitor', 'caches', ...extraKeys])
   return {
     opts,
     monitor: checkMonitor('options.monitor', opts.monitor),
@@ -185,7 +184,7 @@ function cacheFigures(caches) {
 module.exports = {
   MEMORY_KINDS,
   CACHE_COUNTERS,
-  checkExporterOptions,
+  resolveExporterOptions,
   checkPrefix,
   subscribeEvents,
   memoryFigures,

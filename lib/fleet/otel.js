@@ -10,7 +10,7 @@ const api = requirePeer('@opentelemetry/api', 'leakguard/otel')
 const { invalidOptionType } = require('../common/errors')
 const {
   CACHE_COUNTERS,
-  checkExporterOptions,
+  resolveExporterOptions,
   checkPrefix,
   subscribeEvents,
   memoryFigures,
@@ -39,7 +39,7 @@ function checkMeter(meter) {
  * @returns {{ meter: import('@opentelemetry/api').Meter, unregister(): void }}
  */
 function registerMetrics(options) {
-  const { opts, monitor, caches } = checkExporterOptions(options, ['meter'])
+  const { opts, monitor, caches } = resolveExporterOptions(options, ['meter'])
   const meter = checkMeter(opts.meter)
   const p = checkPrefix(
     'options.prefix',

@@ -9,7 +9,7 @@ const client = requirePeer('prom-client', 'leakguard/prometheus')
 const { invalidOptionType } = require('../common/errors')
 const {
   CACHE_COUNTERS,
-  checkExporterOptions,
+  resolveExporterOptions,
   checkPrefix,
   subscribeEvents,
   memoryFigures,
@@ -37,7 +37,7 @@ function checkRegistry(registry) {
  * @returns {{ registry: import('prom-client').Registry, metricNames: string[], unregister(): void }}
  */
 function registerMetrics(options) {
-  const { opts, monitor, caches } = checkExporterOptions(options, ['registry'])
+  const { opts, monitor, caches } = resolveExporterOptions(options, ['registry'])
   const registry = checkRegistry(opts.registry)
   const p = checkPrefix(
     'options.prefix',

@@ -13,9 +13,10 @@ const channels = require('../common/channels')
 const v8 = require('node:v8')
 const { readRss } = require('../common/memory')
 const { invalidOptionType, invalidOptionValue, invalidArgType } = require('../common/errors')
-const { checkObject, checkKnownKeys, checkInteger, checkBoolean } = require('../common/options')
+const { readOptions, checkInteger, checkBoolean } = require('../common/options')
 
 const OPTION_KEYS = ['maxJobs', 'maxRss', 'maxHeapUsed', 'exit', 'worker', 'exitTimeoutMs', 'exitCode']
+const DEFAULTS = Object.freeze({ exit: false, exitTimeoutMs: 30_000, exitCode: 0 })
 // Left-open resources are summarised by kind/type/site; a leak tool must not
 // grow without bound itself, so only this many distinct sites are kept.
 const MAX_LEFT_OPEN_KEYS = 64
@@ -45,9 +46,8 @@ function checkWorker(name, worker) {
   return worker
 }
 
-function validate(options) {
-  const opts = checkObject('options', options, { optional: false })
-  checkKnownKeys('options', opts, OPTION_KEYS)
+function resolveOptions(options) {
+  const opts = readOptions('options', options, OPTION_KEYS, { optional: false })
   const maxJobs = checkInteger('options.maxJobs', opts.maxJobs, { min: 1 })
   const maxRss = checkInteger('options.maxRss', opts.maxRss, { min: 1 })
   const maxHeapUsed = checkInteger('options.maxHeapUsed', opts.maxHeapUsed, { min: 1 })
@@ -59,10 +59,10 @@ function validate(options) {
     maxJobs,
     maxRss,
     maxHeapUsed,
-    exit: checkBoolean('options.exit', opts.exit) ?? false,
+    exit: checkBoolean('options.exit', opts.exit) ?? DEFAULTS.exit,
     worker: checkWorker('options.worker', opts.worker),
-    exitTimeoutMs: checkInteger('options.exitTimeoutMs', opts.exitTimeoutMs, { min: 0 }) ?? 30_000,
-    exitCode: checkInteger('options.exitCode', opts.exitCode, { min: 0, max: 255 }) ?? 0
+    exitTimeoutMs: checkInteger('options.exitTimeoutMs', opts.exitTimeoutMs, { min: 0 }) ?? DEFAULTS.exitTimeoutMs,
+    exitCode: checkInteger('options.exitCode', opts.exitCode, { min: 0, max: 255 }) ?? DEFAULTS.exitCode
   }
 }
 
@@ -90,7 +90,7 @@ class Recycler extends EventEmitter {
 
   constructor(options, { subscribe = true } = {}) {
     super()
-    this.#opts = validate(options)
+    this.#opts = resolveOptions(options)
     this.#subscribed = subscribe
     if (subscribe) {
       channels.jobEnd.subscribe(this.#onJobEnd)

@@ -9,9 +9,9 @@ const { fileURLToPath } = require('node:url')
 const native = require('../common/native')
 const { fullGc } = require('../common/gc')
 const { codes, invalidArgType, invalidArgValue, invalidOptionType, leakguardError } = require('../common/errors')
-const { checkObject, checkKnownKeys, checkInteger, checkNumber } = require('../common/options')
+const { readOptions, checkInteger, checkNumber } = require('../common/options')
 
-const DEFAULT_TOP = 20
+const DEFAULTS = Object.freeze({ top: 20 })
 const MAX_TOP = 10_000
 
 /**
@@ -53,23 +53,21 @@ function checkSignal(name, value) {
   return value
 }
 
-function checkDiffOptions(options) {
-  const opts = checkObject('options', options)
-  checkKnownKeys('options', opts, ['jobsBetween', 'top', 'signal'])
+function resolveDiffOptions(options) {
+  const opts = readOptions('options', options, ['jobsBetween', 'top', 'signal'])
   const jobsBetween = checkNumber('options.jobsBetween', opts.jobsBetween, {
     min: 0,
     exclusiveMin: true,
     max: Number.MAX_SAFE_INTEGER
   })
-  const top = checkInteger('options.top', opts.top, { min: 1, max: MAX_TOP }) ?? DEFAULT_TOP
+  const top = checkInteger('options.top', opts.top, { min: 1, max: MAX_TOP }) ?? DEFAULTS.top
   const signal = checkSignal('options.signal', opts.signal)
   return { jobsBetween, top, signal }
 }
 
-function checkSummaryOptions(options) {
-  const opts = checkObject('options', options)
-  checkKnownKeys('options', opts, ['top', 'signal'])
-  const top = checkInteger('options.top', opts.top, { min: 1, max: MAX_TOP }) ?? DEFAULT_TOP
+function resolveSummaryOptions(options) {
+  const opts = readOptions('options', options, ['top', 'signal'])
+  const top = checkInteger('options.top', opts.top, { min: 1, max: MAX_TOP }) ?? DEFAULTS.top
   const signal = checkSignal('options.signal', opts.signal)
   return { top, signal }
 }
@@ -109,7 +107,7 @@ async function runAsync(start, signal) {
 async function diffHeapSnapshots(before, after, options) {
   const b = toPath('before', before)
   const a = toPath('after', after)
-  const { jobsBetween, top, signal } = checkDiffOptions(options)
+  const { jobsBetween, top, signal } = resolveDiffOptions(options)
   return runAsync((token) => native.diffHeapSnapshotsNative(b, a, jobsBetween, top, token), signal)
 }
 
@@ -117,7 +115,7 @@ async function diffHeapSnapshots(before, after, options) {
 function diffHeapSnapshotsSync(before, after, options) {
   const b = toPath('before', before)
   const a = toPath('after', after)
-  const { jobsBetween, top, signal } = checkDiffOptions(options)
+  const { jobsBetween, top, signal } = resolveDiffOptions(options)
   if (signal !== undefined) throw invalidOptionType('options.signal', 'undefined for the Sync variant', signal)
   return unwrap(native.diffHeapSnapshotsNativeSync(b, a, jobsBetween, top))
 }
@@ -128,13 +126,13 @@ function diffHeapSnapshotsSync(before, after, options) {
  */
 async function summarizeHeapSnapshot(path, options) {
   const p = toPath('path', path)
-  const { top, signal } = checkSummaryOptions(options)
+  const { top, signal } = resolveSummaryOptions(options)
   return runAsync((token) => native.summarizeHeapSnapshotNative(p, top, token), signal)
 }
 
 function summarizeHeapSnapshotSync(path, options) {
   const p = toPath('path', path)
-  const { top, signal } = checkSummaryOptions(options)
+  const { top, signal } = resolveSummaryOptions(options)
   if (signal !== undefined) throw invalidOptionType('options.signal', 'undefined for the Sync variant', signal)
   return unwrap(native.summarizeHeapSnapshotNativeSync(p, top))
 }

@@ -6,7 +6,7 @@
 
 const native = require('../common/native')
 const { invalidArgType, invalidArgValue } = require('../common/errors')
-const { checkObject, checkKnownKeys, checkNumber, checkInteger } = require('../common/options')
+const { readOptions, checkNumber, checkInteger } = require('../common/options')
 
 const OPTION_KEYS = ['alpha', 'minSlope', 'minGrowth', 'floorBlocks', 'recentFraction']
 
@@ -25,8 +25,7 @@ function assessTrend(xs, ys, options) {
   const x = checkSeries('xs', xs)
   const y = checkSeries('ys', ys)
   if (x.length !== y.length) throw invalidArgValue('ys', `the same length as xs (${x.length})`, y.length)
-  const opts = checkObject('options', options)
-  checkKnownKeys('options', opts, OPTION_KEYS)
+  const opts = readOptions('options', options, OPTION_KEYS)
   checkNumber('options.alpha', opts.alpha, { min: 0, max: 1, exclusiveMin: true })
   checkNumber('options.minSlope', opts.minSlope)
   checkNumber('options.minGrowth', opts.minGrowth)

@@ -1,0 +1,63 @@
+'use strict'
+// Command-line parsing shared by the commands: flags through node:util's
+// parseArgs, integer flags, module/snapshot paths. Bad input is a UsageError,
+// which main() prints with the command's usage line and exit code 2.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const { parseArgs } = require('node:util')
+
+class UsageError extends Error {
+  constructor(command, message) {
+    super(message)
+    this.name = 'UsageError'
+    this.command = command
+  }
+}
+
+function intFlag(command, values, name, { min, def }) {
+  const raw = values[name]
+  if (raw === undefined) return def
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < min) {
+    throw new UsageError(command, `--${name} must be an integer >= ${min} (received '${raw}')`)
+  }
+  return Number(raw)
+}
+
+function parse(command, args, options, positionals) {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true
+    })
+  } catch (err) {
+    // parseArgs' messages are good ("Unknown option '--jbos'"); keep them, minus its advice to use '--'.
+    throw new UsageError(command, err.message.replace(/\. To specify a positional argument.*$/s, ''))
+  }
+  if (parsed.values.help) return { help: true }
+  const [min, max] = positionals
+  if (parsed.positionals.length < min) {
+    throw new UsageError(command, `missing argument${min - parsed.positionals.length > 1 ? 's' : ''}`)
+  }
+  if (parsed.positionals.length > max) {
+    throw new UsageError(command, `unexpected argument '${parsed.positionals[max]}'`)
+  }
+  return parsed
+}
+
+function resolveModule(command, spec, cwd) {
+  const file = path.resolve(cwd, spec)
+  let stat
+  try {
+    stat = fs.statSync(file)
+  } catch {
+    throw new UsageError(command, `cannot find '${spec}' (resolved to ${file})`)
+  }
+  if (!stat.isFile()) throw new UsageError(command, `'${spec}' is not a file`)
+  return file
+}
+
+module.exports = { UsageError, intFlag, parse, resolveModule }
