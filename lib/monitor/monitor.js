@@ -236,6 +236,17 @@ class Monitor extends EventEmitter {
   /** True while a projected limit is less than URGENT_CHECKS check periods away. */
   _urgent(trends) {
     const soon = URGENT_CHECKS * this._o.checkEveryMs
+    // Before the trends have their samples: the old generation's rise from its
+    // lowest reading in the window, projected onto the heap limit.
+    const old = this._old
+    if (old.len >= 2) {
+      let lo = 0
+      for (let i = 1; i < old.len - 1; i++) if (old.y[i] < old.y[lo]) lo = i
+      const rise = old.y[old.len - 1] - old.y[lo]
+      const dt = old.t[old.len - 1] - old.t[lo]
+      const target = this._target('heapUsed')
+      if (rise > 0 && dt > 0 && (target.limit - old.y[old.len - 1]) / (rise / dt) < soon) return true
+    }
     for (const metric of TREND_METRICS) {
       const t = trends[metric]
       for (const r of [t?.exact, t?.cheap]) {

@@ -3,19 +3,21 @@
 // The native sampler (src/sampler) takes the interval as a NonZero type and
 // enforces nothing itself: the bound users see is the one below.
 
-const { invalidOptionValue } = require('../common/errors')
+const { invalidOptionValue, invalidOptionType } = require('../common/errors')
 const {
   readOptions,
   checkInteger,
   checkNumber,
   checkBoolean,
   checkObject,
-  checkKnownKeys
+  checkKnownKeys,
+  checkString
 } = require('../common/options')
 
-/** Every default of monitor(). `checkEveryMs` is derived: CHECKS_PER_INTERVAL × intervalMs. */
+/** Every default of monitor(). `checkEveryMs` defaults to the larger of this and `intervalMs`. */
 const DEFAULTS = Object.freeze({
   intervalMs: 1000,
+  checkEveryMs: 1000,
   windowMs: 600_000,
   minSamples: 8,
   floorBlocks: 20,
