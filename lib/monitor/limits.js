@@ -2,13 +2,14 @@
 // The limits the monitor projects growth onto ("at this rate the 4.0 GB heap
 // limit is reached in ~6 min"), and the memory an autopsy may use.
 //
-// The heap limit is not v8.getHeapStatistics().heap_size_limit: that figure
-// adds the young generation (3 semi-spaces) to the old generation's maximum,
-// and V8 fails well before the old generation is full, because it keeps room
-// to promote a whole semi-space. Measured on Node 20 with
-// --max-old-space-size=64 (heap_size_limit 112 MB, 16 MB semi-spaces): a heap
-// leaking 2.5 MB/s died at 54 MB of heapUsed, one with --max-semi-space-size=1
-// at 63 MB. So the limit used is old generation max − one semi-space.
+// The heap limit is the old generation's maximum (what --max-old-space-size
+// sets), not v8.getHeapStatistics().heap_size_limit, which adds the young
+// generation (3 semi-spaces: 4144 MB for a 4096 MB old generation). Measured
+// on Node 20 with --max-old-space-size=64 (heap_size_limit 112 MB): a heap
+// leaking 256 KB arrays at 2.5 MB/s reached 54-64 MB of heapUsed before V8
+// gave up (V8 shrinks the young generation near the limit); one leaking 8 KB
+// arrays died at ~52 MB after half a minute of back-to-back full GCs, which
+// no projection foresees.
 
 const os = require('node:os')
 const v8 = require('node:v8')
@@ -34,32 +35,24 @@ function flagMb(name) {
 }
 
 let heapLimit
-/**
- * The heap figure at which this isolate runs out of memory: the old
- * generation's maximum less one semi-space (see above). Computed once.
- */
+/** The heap figure at which this isolate runs out of memory: the old generation's maximum (see above). Computed once. */
 function heapLimitBytes() {
   if (heapLimit !== undefined) return heapLimit
-  const total = v8.getHeapStatistics().heap_size_limit
-  let old
-  let semi
   if (resourceLimits?.maxOldGenerationSizeMb) {
-    old = resourceLimits.maxOldGenerationSizeMb * MB
-    semi = resourceLimits.maxYoungGenerationSizeMb ? (resourceLimits.maxYoungGenerationSizeMb * MB) / 3 : MAX_SEMI
-  } else {
-    const oldFlag = flagMb('max-old-space-size')
-    const semiFlag = flagMb('max-semi-space-size')
-    if (semiFlag !== undefined) semi = semiFlag * MB
-    if (oldFlag !== undefined) {
-      old = oldFlag * MB
-      semi ??= MAX_SEMI
-    } else {
-      // heap_size_limit = old + 3 × semi, semi = old / 128 within its bounds.
-      semi ??= Math.min(MAX_SEMI, Math.max(MIN_SEMI, total / (128 + 3)))
-      old = total - 3 * semi
-    }
+    heapLimit = resourceLimits.maxOldGenerationSizeMb * MB
+    return heapLimit
   }
-  heapLimit = Math.max(old - semi, old / 2)
+  const oldFlag = flagMb('max-old-space-size')
+  if (oldFlag !== undefined) {
+    heapLimit = oldFlag * MB
+    return heapLimit
+  }
+  // heap_size_limit = old + 3 × semi-space, the semi-space sized at 1/128 of
+  // the old generation within its bounds (or as --max-semi-space-size says).
+  const total = v8.getHeapStatistics().heap_size_limit
+  const semiFlag = flagMb('max-semi-space-size')
+  const semi = semiFlag !== undefined ? semiFlag * MB : Math.min(MAX_SEMI, Math.max(MIN_SEMI, total / (128 + 3)))
+  heapLimit = total - 3 * semi
   return heapLimit
 }
 

@@ -435,18 +435,18 @@ class Monitor extends EventEmitter {
   _raise(metric, t, note = '') {
     const { code, label } = METRICS[metric]
     const p = t.projection ?? null
+    const span = verdict.formatDuration(t.windowMs)
     let detail
     if (metric === 'fds') {
-      detail = `+${Math.round(t.growthBytes)} fds over ${verdict.formatDuration(t.windowMs)} (${t.samples} samples)`
+      detail = `+${Math.round(t.growthBytes)} over ${span} (${t.samples} samples)`
     } else if (t.basis === 'confirmed') {
-      detail =
-        `+${formatBytes(t.growthBytes)} live over ${verdict.formatDuration(t.windowMs)}, ` +
-        `confirmed by a full GC; ${t.samples} readings`
+      detail = `+${formatBytes(t.growthBytes)} of live heap over ${span}, confirmed by a full GC (${t.samples} readings)`
     } else {
-      detail = `+${formatBytes(t.growthBytes)} over ${verdict.formatDuration(t.windowMs)} on the post-GC floor of ${t.samples} samples`
+      detail = `+${formatBytes(t.growthBytes)} over ${span} on the post-GC floor of ${t.samples} samples`
     }
     if (t.bytesPerJob !== null && metric !== 'fds')
       detail += `, ${formatBytes(t.slopeBytesPerSec)}/s over ${t.jobs} jobs`
+    const grows = metric === 'fds' ? '' : ' grows'
     const warning = {
       metric,
       code,
@@ -467,8 +467,8 @@ class Monitor extends EventEmitter {
       pid: process.pid,
       time: Date.now(),
       message:
-        `${label} grows ${verdict.rateOf(t)} (${formatP(t.pValue)})${verdict.projectionText(p, this._jobs)}. ` +
-        `Over ${detail}${note}` +
+        `${label}${grows} ${verdict.rateOf(t)} (${formatP(t.pValue)})${verdict.projectionText(p, this._jobs)}: ` +
+        `${detail}${note}` +
         (threadId !== 0 ? ` [worker thread ${threadId}]` : '')
     }
     this._active.set(metric, warning)
