@@ -56,22 +56,24 @@ function heapLimitBytes() {
   return heapLimit
 }
 
+let memoryLimit
 /**
  * The memory this process may use: the cgroup limit when there is one, else
- * the machine's memory.
+ * the machine's memory. Read once (it reads /proc and /sys).
  */
 function memoryLimitBytes() {
+  if (memoryLimit !== undefined) return memoryLimit
   const total = os.totalmem()
   const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : 0
-  return constrained > 0 && constrained < total ? constrained : total
+  memoryLimit = constrained > 0 && constrained < total ? constrained : total
+  return memoryLimit
 }
 
 /** Memory still available to this process, bytes (the tighter of free memory and its cgroup limit). */
 function availableMemoryBytes(rss) {
-  const total = os.totalmem()
   const limit = memoryLimitBytes()
   let avail = os.freemem()
-  if (limit < total) avail = Math.min(avail, limit - rss)
+  if (limit < os.totalmem()) avail = Math.min(avail, limit - rss)
   return Math.max(0, avail)
 }
 

@@ -34,7 +34,8 @@ const { heapLimitBytes, memoryLimitBytes, fdLimitCount } = require('./limits')
 const { postToHost, onWorkerWarning, onWorkerAutopsy, sendToParent, emitProcessWarning } = require('./delivery')
 const { Autopsy } = require('./autopsy')
 
-const EMPTY = new Float64Array(0)
+/** The thread's buffer the native sampler writes into (one crossing, no allocation per check). */
+const PULL_BUFFER = new Float64Array(3 * 256)
 const kDispose = Symbol.dispose || Symbol.for('nodejs.dispose')
 
 /** The metrics that can raise a trend warning, with their warning code and wording. */
@@ -52,6 +53,8 @@ const ARRAY_BUFFERS_EVERY_MS = 5000
 const URGENT_CHECKS = 60
 /** Confirmation GCs never come closer than this many check periods. */
 const CONFIRM_GAP_CHECKS = 2
+/** Verdicts are computed every this many checks (every check while a limit is near). */
+const ASSESS_EVERY_CHECKS = 5
 
 class Monitor extends EventEmitter {
   constructor(options) {
@@ -80,6 +83,18 @@ class Monitor extends EventEmitter {
     // After scavenges, for 'sample' listeners only.
     this._minorHeap = new Series(cap)
     this._minorExternal = new Series(cap)
+    this._series = [
+      this._rss,
+      this._fds,
+      this._heap,
+      this._external,
+      this._arrayBuffers,
+      this._oldExact,
+      this._old,
+      this._extNow,
+      this._minorHeap,
+      this._minorExternal
+    ]
     // Heap samples not yet published as 'sample' events: [time, heapUsed, external, arrayBuffers|NaN, kind, jobs].
     this._pendingHeap = []
     this._active = new Map() // metric -> warning currently raised
@@ -89,6 +104,7 @@ class Monitor extends EventEmitter {
     this._stopped = false
     this._lastCheckAt = -Infinity
     this._delay = o.checkEveryMs
+    this._checksSinceAssess = 0
     this._rssError = null
     this._autopsy = o.autopsy ? new Autopsy(this, o.autopsy) : null
     this._sampler = new native.RssSampler(o.intervalMs)
@@ -171,15 +187,16 @@ class Monitor extends EventEmitter {
     const now = Date.now()
     const o = this._o
     const jobs = this._jobs
-    const pulled = this._pullNow()
+    const publishing = this.listenerCount('sample') > 0 || channels.sample.hasSubscribers
+    const pulled = this._pullNow(publishing)
     // The cheap heap readings of every check (see gc-signals.js).
     const stats = gcs.readHeapStats()
     this._old.push(now, gcs.readOldGen(), jobs)
     this._extNow.push(now, stats.external_memory, jobs)
     const since = now - o.windowMs
-    for (const s of this._allSeries()) s.trim(since)
+    for (const s of this._series) s.trim(since)
 
-    if (this.listenerCount('sample') > 0 || channels.sample.hasSubscribers) {
+    if (publishing) {
       this._publishSamples(pulled, jobs)
       gcs.armScavengeSample()
     } else {
@@ -190,6 +207,11 @@ class Monitor extends EventEmitter {
     this._checkLimits(now, stats)
     this._lastCheckAt = now
 
+    // Verdicts every ASSESS_EVERY_CHECKS checks, and at every check while a
+    // limit is near: the readings above are what must not wait.
+    const urgent = this._delay < o.checkEveryMs || this._quickUrgent()
+    if (!urgent && ++this._checksSinceAssess < ASSESS_EVERY_CHECKS) return
+    this._checksSinceAssess = 0
     const trends = this._assessAll(now)
     // A confirmation GC when a cheap series grows and no full GC says yet
     // whether it is live; one per check at most, within the GC budget.
@@ -218,35 +240,27 @@ class Monitor extends EventEmitter {
     this._delay = this._urgent(trends) ? Math.max(10, Math.round(o.checkEveryMs / 4)) : o.checkEveryMs
   }
 
-  _allSeries() {
-    return [
-      this._rss,
-      this._fds,
-      this._heap,
-      this._external,
-      this._arrayBuffers,
-      this._oldExact,
-      this._old,
-      this._extNow,
-      this._minorHeap,
-      this._minorExternal
-    ]
+  /**
+   * Before the trends have their samples: the old generation's rise from its
+   * lowest reading in the window, projected onto the heap limit, is less than
+   * URGENT_CHECKS check periods away.
+   */
+  _quickUrgent() {
+    const old = this._old
+    if (old.len < 2) return false
+    let lo = 0
+    for (let i = 1; i < old.len - 1; i++) if (old.y[i] < old.y[lo]) lo = i
+    const last = old.len - 1
+    const rise = old.y[last] - old.y[lo]
+    const dt = old.t[last] - old.t[lo]
+    if (!(rise > 0 && dt > 0)) return false
+    return (this._target('heapUsed').limit - old.y[last]) / (rise / dt) < URGENT_CHECKS * this._o.checkEveryMs
   }
 
   /** True while a projected limit is less than URGENT_CHECKS check periods away. */
   _urgent(trends) {
+    if (this._quickUrgent()) return true
     const soon = URGENT_CHECKS * this._o.checkEveryMs
-    // Before the trends have their samples: the old generation's rise from its
-    // lowest reading in the window, projected onto the heap limit.
-    const old = this._old
-    if (old.len >= 2) {
-      let lo = 0
-      for (let i = 1; i < old.len - 1; i++) if (old.y[i] < old.y[lo]) lo = i
-      const rise = old.y[old.len - 1] - old.y[lo]
-      const dt = old.t[old.len - 1] - old.t[lo]
-      const target = this._target('heapUsed')
-      if (rise > 0 && dt > 0 && (target.limit - old.y[old.len - 1]) / (rise / dt) < soon) return true
-    }
     for (const metric of TREND_METRICS) {
       const t = trends[metric]
       for (const r of [t?.exact, t?.cheap]) {
@@ -539,28 +553,36 @@ class Monitor extends EventEmitter {
     return out
   }
 
-  /** Moves the native ring's new samples into the window; returns them (flat [t, rss, fds, ...]). */
-  _pullNow() {
-    if (this._stopped) return EMPTY
-    let pulled
-    try {
-      pulled = this._sampler.pull()
-    } catch (err) {
-      // The native thread cannot read RSS here (non-Linux, /proc unreadable).
-      // Heap verdicts do not need it: report once, to a listener only, so
-      // that an unhandled 'error' never takes the worker down.
-      if (!this._rssError) {
-        this._rssError = err
-        if (this.listenerCount('error') > 0) this.emit('error', err)
-      }
-      return EMPTY
-    }
+  /**
+   * Moves the native ring's new samples into the window. With `collect`,
+   * also returns them (flat [t, rss, fds, ...]) for the 'sample' listeners.
+   */
+  _pullNow(collect = false) {
+    const out = collect ? [] : null
+    if (this._stopped) return out
     const jobs = this._jobs
-    for (let i = 0; i < pulled.length; i += 3) {
-      this._rss.push(pulled[i], pulled[i + 1], jobs)
-      if (!Number.isNaN(pulled[i + 2])) this._fds.push(pulled[i], pulled[i + 2], jobs)
+    const buf = PULL_BUFFER
+    for (;;) {
+      let n
+      try {
+        n = this._sampler.pullInto(buf)
+      } catch (err) {
+        // The native thread cannot read RSS here (non-Linux, /proc unreadable).
+        // Heap verdicts do not need it: report once, to a listener only, so
+        // that an unhandled 'error' never takes the worker down.
+        if (!this._rssError) {
+          this._rssError = err
+          if (this.listenerCount('error') > 0) this.emit('error', err)
+        }
+        return out
+      }
+      for (let i = 0; i < 3 * n; i += 3) {
+        this._rss.push(buf[i], buf[i + 1], jobs)
+        if (!Number.isNaN(buf[i + 2])) this._fds.push(buf[i], buf[i + 2], jobs)
+        if (out !== null) out.push(buf[i], buf[i + 1], buf[i + 2])
+      }
+      if (3 * n < buf.length) return out
     }
-    return pulled
   }
 
   /** The current trend of every metric (null where there are too few samples), with its projection. */

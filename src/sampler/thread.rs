@@ -197,8 +197,9 @@ impl Sampler {
   }
 
   /// The samples taken since this subscriber's last pull, thinned to its own
-  /// interval (the thread runs at the smallest interval of all subscribers).
-  pub fn pull(&self, id: u64) -> Option<Pulled> {
+  /// interval (the thread runs at the smallest interval of all subscribers),
+  /// at most `max` of them: the rest wait for the next pull.
+  pub fn pull(&self, id: u64, max: usize) -> Option<Pulled> {
     let mut st = self.shared.state.lock();
     let error = st.last_error.take();
     let State {
@@ -212,15 +213,17 @@ impl Sampler {
     // Keep a sample when at least 90% of the interval has passed, so that
     // jitter of the shared schedule does not drop every other sample.
     let min_gap = sub.interval_ms as f64 * 0.9;
-    let mut last = sub.last_time_ms;
-    ring.read_from(sub.cursor, |s| {
-      if s.time_ms - last >= min_gap {
-        last = s.time_ms;
-        out.samples.push(s);
+    let mut seq = sub.cursor.max(ring.oldest_seq());
+    while seq < ring.next_seq() && out.samples.len() < max {
+      if let Some(s) = ring.get(seq) {
+        if s.time_ms - sub.last_time_ms >= min_gap {
+          sub.last_time_ms = s.time_ms;
+          out.samples.push(s);
+        }
       }
-    });
-    sub.last_time_ms = last;
-    sub.cursor = ring.next_seq();
+      seq += 1;
+    }
+    sub.cursor = seq;
     Some(out)
   }
 
@@ -327,8 +330,8 @@ mod tests {
     assert!(s.info().running);
     assert_eq!(s.info().interval_ms, Some(2));
     std::thread::sleep(Duration::from_millis(120));
-    let pa = s.pull(a).unwrap();
-    let pb = s.pull(b).unwrap();
+    let pa = s.pull(a, usize::MAX).unwrap();
+    let pb = s.pull(b, usize::MAX).unwrap();
     assert!(pa.samples.len() >= 10, "a got {}", pa.samples.len());
     // b is thinned to its own 50 ms interval.
     assert!(
@@ -346,7 +349,7 @@ mod tests {
     s.unsubscribe(b);
     s.unsubscribe(b); // idempotent
     assert!(!s.info().running);
-    assert!(s.pull(a).is_none());
+    assert!(s.pull(a, usize::MAX).is_none());
     // Restartable.
     let c = s.subscribe(ms(5)).unwrap();
     assert!(s.info().running);
@@ -359,8 +362,21 @@ mod tests {
     let s = Sampler::new(counting, seven_fds, 8);
     let a = s.subscribe(ms(1)).unwrap();
     std::thread::sleep(Duration::from_millis(60));
-    let p = s.pull(a).unwrap();
+    let p = s.pull(a, usize::MAX).unwrap();
     assert!(!p.samples.is_empty() && p.samples.len() <= 8, "{p:?}");
+    s.unsubscribe(a);
+  }
+
+  #[test]
+  fn a_bounded_pull_leaves_the_rest_for_the_next() {
+    let s = Sampler::new(counting, seven_fds, 64);
+    let a = s.subscribe(ms(1)).unwrap();
+    std::thread::sleep(Duration::from_millis(40));
+    let first = s.pull(a, 3).unwrap();
+    assert_eq!(first.samples.len(), 3);
+    let rest = s.pull(a, usize::MAX).unwrap();
+    assert!(!rest.samples.is_empty());
+    assert!(rest.samples[0].time_ms > first.samples[2].time_ms);
     s.unsubscribe(a);
   }
 
@@ -372,7 +388,7 @@ mod tests {
     let s = Sampler::new(failing, seven_fds, 8);
     let a = s.subscribe(ms(1)).unwrap();
     std::thread::sleep(Duration::from_millis(20));
-    let p = s.pull(a).unwrap();
+    let p = s.pull(a, usize::MAX).unwrap();
     assert!(p.samples.is_empty());
     assert_eq!(p.error.as_deref(), Some("no /proc"));
     s.unsubscribe(a);
