@@ -97,11 +97,13 @@ const caused = { fullGcs: 0, pauseMs: 0, since: Date.now() }
 
 // Confirmation GCs spend a budget of wall time: it fills at `share` of the
 // time that passes (0.5% by default) up to BUDGET_CAP_MS of it, and each GC
-// spends what it took. A GC may start whenever the budget is positive, so the
-// long-run share stays under `share` plus one GC.
+// spends what it took. A GC starts only when the budget holds what the last
+// one cost per MB of heap, scaled to the heap now (1 ms/MB before any was
+// measured; measured here: 1-4 ms/MB, the more the more loaded the machine).
 const BUDGET_CAP_MS = 60_000
 let budgetMs = 0
 let budgetAt = Date.now()
+let msPerMb = 1
 
 function refillBudget(now, share) {
   budgetMs = Math.min(budgetMs + (now - budgetAt) * share, BUDGET_CAP_MS * share)
@@ -110,11 +112,13 @@ function refillBudget(now, share) {
 
 /** Runs a full GC now and hands its figures to every active monitor. Returns the pause, ms. */
 function collectNow(reason) {
+  const heapMb = (lastStats?.used_heap_size ?? v8.getHeapStatistics().used_heap_size) / 1048576
   const t0 = performance.now()
   fullGc()
   const ms = performance.now() - t0
   caused.fullGcs++
   caused.pauseMs += ms
+  if (heapMb > 1) msPerMb = ms / heapMb
   const now = Date.now()
   const stats = readHeapStats()
   const old = readOldGen()
@@ -131,7 +135,8 @@ function confirmGc(now) {
   for (const m of active) share = Math.min(share, m._o.gcBudget)
   if (!(share > 0)) return false
   refillBudget(now, share)
-  if (budgetMs <= 0) return false
+  const expected = (msPerMb * (lastStats?.used_heap_size ?? 0)) / 1048576
+  if (budgetMs <= 0 || budgetMs < expected) return false
   budgetMs -= collectNow('confirmation')
   return true
 }

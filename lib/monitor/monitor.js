@@ -109,6 +109,8 @@ class Monitor extends EventEmitter {
     this._autopsy = o.autopsy ? new Autopsy(this, o.autopsy) : null
     this._sampler = new native.RssSampler(o.intervalMs)
     gcs.attach(this)
+    // A first reading now: an OOM half a minute away cannot wait a check period for it.
+    this._old.push(Date.now(), gcs.readOldGen(), 0)
     if (isMainThread && o.workerWarnings) {
       const stopWarnings = onWorkerWarning((w) => this._deliverWorkerWarning(w))
       const stopAutopsies = onWorkerAutopsy((a) => this._stopped || this.emit('autopsy', a))
@@ -349,14 +351,16 @@ class Monitor extends EventEmitter {
     const best = Object.fromEntries(TREND_METRICS.map((m) => [m, trends[m]?.best ?? null]))
     // Leaked Buffers also grow the heap by their JS wrappers (~200 B each).
     // When external memory grows at least twice as fast, that heap growth is
-    // the same leak: name the external memory, mention the heap.
+    // the same leak: name the external memory, mention the heap; and while
+    // the external verdict is still pending, wait for it.
     const heap = best.heapUsed
-    const ext = best.external?.growing ? best.external : best.arrayBuffers
+    const ext = [best.external, best.arrayBuffers].find((t) => t && (t.growing || t.pending))
     let heapNote = ''
-    if (heap?.growing && ext?.growing && heap.slopeBytesPerSec * 2 <= ext.slopeBytesPerSec) {
+    if (heap?.growing && ext && heap.slopeBytesPerSec * 2 <= ext.slopeBytesPerSec) {
       best.heapUsed = {
         ...heap,
         growing: false,
+        pending: !ext.growing,
         reason: `grows ${verdict.rateOf(heap)}, but external memory grows ${verdict.rateOf(ext)}: the heap growth is the JS objects holding it`
       }
       heapNote = `; heapUsed grows too (${verdict.rateOf(heap)}), the JS objects that hold this memory`
@@ -454,7 +458,7 @@ class Monitor extends EventEmitter {
     if (metric === 'fds') {
       detail = `+${Math.round(t.growthBytes)} over ${span} (${t.samples} samples)`
     } else if (t.basis === 'confirmed') {
-      detail = `+${formatBytes(t.growthBytes)} of live heap over ${span}, confirmed by a full GC (${t.samples} readings)`
+      detail = `+${formatBytes(t.growthBytes)} live over ${span}, confirmed by a full GC (${t.samples} readings)`
     } else {
       detail = `+${formatBytes(t.growthBytes)} over ${span} on the post-GC floor of ${t.samples} samples`
     }

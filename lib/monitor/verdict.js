@@ -14,7 +14,8 @@
 //   the live growth.
 // Either way, the samples must span a time that shrinks with the danger:
 // half the window for a slow leak, EVIDENCE_BYTES / rate for a fast one,
-// ETA_SHARE of the time left before the limit for one heading to an OOM.
+// ETA_SHARE of the time left before the limit for one heading to an OOM; never
+// less than two sampling intervals.
 
 const { formatBytes, formatP } = require('../common/format')
 const { assessTrendF64 } = require('../trend/trend')
@@ -25,14 +26,14 @@ const EVIDENCE_FDS = 256
 /** Minimum growth of open fds for a warning (a pool opening its connections is not a leak). */
 const MIN_GROWTH_FDS = 16
 /** Share of the time left before a limit that a verdict may wait for (the warning must come before T/4). */
-const ETA_SHARE = 1 / 6
+const ETA_SHARE = 1 / 8
 /** The confirmed path's full GC must find at least this share of the old generation's growth live. */
 const LIVE_SHARE = 0.5
 
 /** Smallest span of samples a verdict needs, ms (see the header). */
 function requiredSpanMs(o, slopePerMs, etaMs, evidence) {
   const max = o.windowMs / 2
-  const min = Math.min(max, 3 * o.intervalMs)
+  const min = Math.min(max, 2 * o.intervalMs)
   let span = max
   if (slopePerMs > 0) span = Math.min(span, evidence / slopePerMs)
   if (etaMs !== null && Number.isFinite(etaMs)) span = Math.min(span, etaMs * ETA_SHARE)
