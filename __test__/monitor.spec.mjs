@@ -377,7 +377,7 @@ test('jobs are counted from the job-end channel and jobDone(); stop() and Symbol
   assert.throws(() => m.jobDone(-1), {
     name: 'RangeError',
     code: codes.INVALID_ARGUMENT,
-    message: /^The "n" argument must be a non-negative integer \(received -1\)$/
+    message: /^The "n" argument must be a non-negative safe integer \(received -1\)$/
   })
 })
 

@@ -52,6 +52,10 @@ function openReceiver() {
       for (const h of [...autopsyHandlers]) h(data.autopsy, data.warning)
       return
     }
+    if (data?.type === 'leakguard:notice') {
+      noticeFromWorker(data)
+      return
+    }
     if (data?.type !== 'leakguard:warning' || data.warning.threadId === threadId) return
     // Once per warning, however many monitors re-emit it: subscribers of the
     // host's channel (APMs, exporters without a monitor) see every thread.
@@ -112,4 +116,30 @@ function emitProcessWarning(message, code, detail) {
   process.emitWarning(message, { type: WARNING_TYPE, code, detail })
 }
 
-module.exports = { postToHost, closeHostChannel, onWorkerWarning, onWorkerAutopsy, sendToParent, emitProcessWarning }
+const noticed = new Set()
+
+/**
+ * A process warning about this thread (`code`, once per thread), also posted
+ * to the main thread, which emits it there: a worker whose event loop does
+ * not run would never print its own.
+ */
+function notice(code, message, detail) {
+  emitProcessWarning(message, code, detail)
+  postToHost({ type: 'leakguard:notice', code, message, detail, threadId })
+}
+
+function noticeFromWorker({ code, message, detail, threadId: from }) {
+  if (!isMainThread || noticed.has(`${from}:${code}`)) return
+  noticed.add(`${from}:${code}`)
+  emitProcessWarning(`[worker thread ${from}] ${message}`, code, detail)
+}
+
+module.exports = {
+  postToHost,
+  closeHostChannel,
+  onWorkerWarning,
+  onWorkerAutopsy,
+  sendToParent,
+  emitProcessWarning,
+  notice
+}

@@ -26,8 +26,21 @@ const channels = require('../common/channels')
 const { fullGc } = require('../common/gc')
 const { closeHostChannel } = require('./delivery')
 
-/** The monitors of this thread that are running. */
+/**
+ * The monitors of this thread that are running, held weakly: a monitor
+ * dropped without stop() is collected, and its FinalizationRegistry cleanup
+ * (monitor.js) detaches it. Iterate with `monitors()`.
+ * @type {Set<WeakRef<object>>}
+ */
 const active = new Set()
+
+/** The live monitors of `active`. */
+function* monitors() {
+  for (const ref of active) {
+    const m = ref.deref()
+    if (m !== undefined) yield m
+  }
+}
 
 // Full-GC detection: one registered, unreachable sentinel at a time.
 const fullGcRegistry = new FinalizationRegistry(onFullGc)
@@ -78,7 +91,7 @@ function onFullGc() {
   const now = Date.now()
   let stats = null
   let old = 0
-  for (const m of active) {
+  for (const m of monitors()) {
     if (now - m._lastMajorAt >= m._intervalMs) {
       if (stats === null) {
         stats = readHeapStats()
@@ -97,13 +110,17 @@ const caused = { fullGcs: 0, pauseMs: 0, since: Date.now() }
 
 // Confirmation GCs spend a budget of wall time: it fills at `share` of the
 // time that passes (0.5% by default) up to BUDGET_CAP_MS of it, and each GC
-// spends what it took. A GC starts only when the budget holds what the last
-// one cost per MB of heap, scaled to the heap now (1 ms/MB before any was
+// spends what it took. A GC starts when the budget holds what the last one
+// cost per MB of heap, scaled to the heap now (1 ms/MB before any was
 // measured; measured here: 1-4 ms/MB, the more the more loaded the machine).
+// A heap growing faster than the budget (~5 MB/s at 0.5% and 1 ms/MB) would
+// never get one so: then one may start on a positive budget once per half
+// window, and the debt is paid back before the next.
 const BUDGET_CAP_MS = 60_000
 let budgetMs = 0
 let budgetAt = Date.now()
 let msPerMb = 1
+let lastConfirmAt = -Infinity
 
 function refillBudget(now, share) {
   budgetMs = Math.min(budgetMs + (now - budgetAt) * share, BUDGET_CAP_MS * share)
@@ -122,7 +139,7 @@ function collectNow(reason) {
   const now = Date.now()
   const stats = readHeapStats()
   const old = readOldGen()
-  for (const m of active) m._heapSample(now, stats, old, true, reason)
+  for (const m of monitors()) m._heapSample(now, stats, old, true, reason)
   return ms
 }
 
@@ -132,11 +149,16 @@ function collectNow(reason) {
  */
 function confirmGc(now) {
   let share = Infinity
-  for (const m of active) share = Math.min(share, m._o.gcBudget)
+  let halfWindow = Infinity
+  for (const m of monitors()) {
+    share = Math.min(share, m._o.gcBudget)
+    halfWindow = Math.min(halfWindow, m._o.windowMs / 2)
+  }
   if (!(share > 0)) return false
   refillBudget(now, share)
   const expected = (msPerMb * (lastStats?.used_heap_size ?? 0)) / 1048576
-  if (budgetMs <= 0 || budgetMs < expected) return false
+  if (budgetMs <= 0 || (budgetMs < expected && now - lastConfirmAt < halfWindow)) return false
+  lastConfirmAt = now
   budgetMs -= collectNow('confirmation')
   return true
 }
@@ -166,7 +188,7 @@ function onScavenge(list) {
   if (!last?.detail || last.detail.kind !== perf.NODE_PERFORMANCE_GC_MINOR) return
   const now = Date.now()
   let stats = null
-  for (const m of active) {
+  for (const m of monitors()) {
     if (now - m._lastHeapAt >= m._intervalMs) {
       if (stats === null) stats = readHeapStats()
       m._heapSample(now, stats, undefined, false)
@@ -175,22 +197,24 @@ function onScavenge(list) {
 }
 
 function onJobEnd() {
-  for (const m of active) m._jobs++
+  for (const m of monitors()) m._countJobs(1)
 }
 
-/** Starts feeding `m` GC samples and job counts. */
+/** Starts feeding `m` GC samples and job counts; returns the weak reference to pass to detach(). */
 function attach(m) {
   if (active.size === 0) {
     channels.jobEnd.subscribe(onJobEnd)
     budgetAt = Date.now()
   }
-  active.add(m)
+  const ref = new WeakRef(m)
+  active.add(ref)
   armSentinel()
+  return ref
 }
 
-/** Stops feeding `m`; the last monitor out releases the thread's observers and channel. */
-function detach(m) {
-  if (!active.delete(m) || active.size > 0) return
+/** Stops feeding the monitor of `ref`; the last one out releases the thread's observers and channel. */
+function detach(ref) {
+  if (!active.delete(ref) || active.size > 0) return
   fullGcRegistry.unregister(sentinelToken)
   sentinelArmed = false
   disarmScavengeSample()

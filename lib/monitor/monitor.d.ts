@@ -281,7 +281,11 @@ export interface Monitor {
   once(event: 'limit', listener: (event: LimitEvent) => void): this
   once(event: 'sample', listener: (sample: MemorySample) => void): this
   off(event: 'warning' | 'limit' | 'sample' | 'error' | 'recycle' | 'autopsy', listener: (...args: any[]) => void): this
-  /** Counts `n` (default 1) finished jobs; jobs run through `guard()`/`withScope()` are counted automatically. */
+  /**
+   * Counts `n` (default 1) finished jobs; jobs run through `guard()`/`withScope()` are counted automatically.
+   * @throws {TypeError | RangeError} `ERR_LEAKGUARD_INVALID_ARGUMENT` unless `n` is a non-negative safe integer
+   * that keeps the total within `Number.MAX_SAFE_INTEGER`.
+   */
   jobDone(n?: number): void
   /** Samples in the window, oldest first. */
   samples(): MemorySample[]
@@ -305,10 +309,12 @@ export interface Monitor {
  * are taken after GCs and at every check, and trends raise `'warning'`s with the OOM projection.
  * Never keeps the process alive.
  *
- * Heap figures are taken on the thread's event loop: in a Piscina worker, create the pool with
- * `atomics: 'async'`. With Piscina's default `atomics: 'sync'`, idle workers block their event
- * loop in `Atomics.wait()` between tasks, so a monitor inside them stops taking heap samples
- * (RSS is still sampled natively) and gives no verdict.
+ * Runs until `stop()`. Each thread keeps its first 16 running monitors alive even when nothing
+ * refers to them; past 16 (one warning) a monitor nothing refers to is collected and cleaned up.
+ *
+ * In a Piscina worker, prefer `atomics: 'async'`: with Piscina's default `atomics: 'sync'` the
+ * worker's event loop never runs, so the monitor checks between jobs instead (it warns once,
+ * `LEAKGUARD_EVENT_LOOP_BLOCKED`) and misses V8's own full GCs.
  * @throws {TypeError | RangeError} `ERR_LEAKGUARD_INVALID_OPTION` for a bad option.
  */
 export declare function monitor(options?: MonitorOptions): Monitor

@@ -31,7 +31,7 @@ const { Series } = require('./series')
 const gcs = require('./gc-signals')
 const verdict = require('./verdict')
 const { heapLimitBytes, memoryLimitBytes, fdLimitCount } = require('./limits')
-const { postToHost, onWorkerWarning, onWorkerAutopsy, sendToParent, emitProcessWarning } = require('./delivery')
+const { postToHost, onWorkerWarning, onWorkerAutopsy, sendToParent, emitProcessWarning, notice } = require('./delivery')
 const { Autopsy } = require('./autopsy')
 
 /** The thread's buffer the native sampler writes into (one crossing, no allocation per check). */
@@ -55,6 +55,48 @@ const URGENT_CHECKS = 60
 const CONFIRM_GAP_CHECKS = 2
 /** Verdicts are computed every this many checks (every check while a limit is near). */
 const ASSESS_EVERY_CHECKS = 5
+/** Jobs counted between two looks at the clock for a timer that does not fire (see _countJobs). */
+const JOBS_PER_CLOCK_LOOK = 32
+/** The check timer is starved when it is this many periods late while jobs end. */
+const STARVED_PERIODS = 3
+
+/**
+ * Monitors this thread keeps alive until stop(), whether or not anything
+ * refers to them: `monitor({ emitWarning: true })` alone at the top of a
+ * worker is a monitor nothing refers to, and must keep working. Past
+ * KEEP_ALIVE running monitors, the others are held weakly: one that nothing
+ * refers to any more is collected and cleaned up (`dropped`), so that
+ * monitors created per job or per test and never stopped cannot add up.
+ */
+const KEEP_ALIVE = 16
+const keptAlive = new Set()
+let warnedMany = false
+let warnedBlocked = false
+
+/**
+ * Cleanup of a monitor dropped without stop(): `held` holds everything it
+ * must release, and nothing that leads back to the monitor.
+ */
+const dropped = new FinalizationRegistry((held) => {
+  held.sampler.stop()
+  clearTimeout(held.loop.timer)
+  gcs.detach(held.loop.ref)
+  if (held.stopReceiving) held.stopReceiving()
+})
+
+/** Runs a monitor's check from its timer; holds the monitor weakly, so that a dropped one can be collected. */
+function tick(loop) {
+  const m = loop.ref.deref()
+  if (m === undefined || m._stopped) return
+  m._tickedAt = Date.now()
+  m._check()
+  if (!m._stopped) schedule(loop, m._delay)
+}
+
+function schedule(loop, delay) {
+  loop.timer = setTimeout(tick, delay, loop)
+  loop.timer.unref()
+}
 
 class Monitor extends EventEmitter {
   constructor(options) {
@@ -108,18 +150,34 @@ class Monitor extends EventEmitter {
     this._rssError = null
     this._autopsy = o.autopsy ? new Autopsy(this, o.autopsy) : null
     this._sampler = new native.RssSampler(o.intervalMs)
-    gcs.attach(this)
+    const ref = gcs.attach(this)
     // A first reading now: an OOM half a minute away cannot wait a check period for it.
     this._old.push(Date.now(), gcs.readOldGen(), 0)
+    this._stopReceiving = null
     if (isMainThread && o.workerWarnings) {
-      const stopWarnings = onWorkerWarning((w) => this._deliverWorkerWarning(w))
-      const stopAutopsies = onWorkerAutopsy((a) => this._stopped || this.emit('autopsy', a))
+      // Weakly too: the thread's receivers must not keep a dropped monitor alive.
+      const stopWarnings = onWorkerWarning((w) => ref.deref()?._deliverWorkerWarning(w))
+      const stopAutopsies = onWorkerAutopsy((a) => ref.deref()?._deliverWorkerAutopsy(a))
       this._stopReceiving = () => {
         stopWarnings()
         stopAutopsies()
       }
     }
-    this._schedule()
+    this._tickedAt = Date.now()
+    this._sinceClockLook = 0
+    this._loop = { ref, timer: null }
+    schedule(this._loop, this._delay)
+    dropped.register(this, { sampler: this._sampler, loop: this._loop, stopReceiving: this._stopReceiving }, this._loop)
+    if (keptAlive.size < KEEP_ALIVE) keptAlive.add(this)
+    else if (!warnedMany && o.emitWarning) {
+      warnedMany = true
+      emitProcessWarning(
+        `${KEEP_ALIVE + 1} monitors are running in this thread: stop() the ones you no longer need. ` +
+          `leakguard keeps the first ${KEEP_ALIVE} alive until stop(); the others stop sampling when nothing refers to them any more.`,
+        'LEAKGUARD_TOO_MANY_MONITORS',
+        'One monitor per thread is enough: it sees the whole heap. Each one holds its own samples.'
+      )
+    }
   }
 
   /** Options after defaults (read-only copy). */
@@ -139,18 +197,47 @@ class Monitor extends EventEmitter {
   /** Counts `n` finished jobs (default 1), for bytes-per-job figures. */
   jobDone(n = 1) {
     if (n !== 1) {
-      if (typeof n !== 'number') throw invalidArgType('n', 'a non-negative integer', n)
-      if (!Number.isInteger(n) || n < 0) throw invalidArgValue('n', 'a non-negative integer', n)
+      if (typeof n !== 'number') throw invalidArgType('n', 'a non-negative safe integer', n)
+      if (!Number.isSafeInteger(n) || n < 0) throw invalidArgValue('n', 'a non-negative safe integer', n)
+      if (this._jobs + n > Number.MAX_SAFE_INTEGER) {
+        throw invalidArgValue(
+          'n',
+          `at most ${Number.MAX_SAFE_INTEGER - this._jobs} (the job count must stay a safe integer)`,
+          n
+        )
+      }
+    } else if (this._jobs === Number.MAX_SAFE_INTEGER) {
+      throw invalidArgValue('n', '0 (the job count is at Number.MAX_SAFE_INTEGER)', n)
     }
-    this._jobs += n
+    this._countJobs(n)
   }
 
-  _schedule() {
-    this._timer = setTimeout(() => {
-      this._check()
-      if (!this._stopped) this._schedule()
-    }, this._delay)
-    this._timer.unref()
+  /**
+   * Counts jobs, and runs the check between jobs when its timer is starved:
+   * jobs that end back to back without the event loop running between them
+   * (Piscina's default atomics: 'sync' runs a worker's tasks so, and parks it
+   * in Atomics.wait() when idle) would otherwise never see a check. The clock
+   * is read once per JOBS_PER_CLOCK_LOOK jobs.
+   */
+  _countJobs(n) {
+    this._jobs += n
+    if ((this._sinceClockLook += n) < JOBS_PER_CLOCK_LOOK || this._stopped) return
+    this._sinceClockLook = 0
+    const now = Date.now()
+    if (now - this._tickedAt < STARVED_PERIODS * this._delay) return
+    if (!warnedBlocked && this._o.emitWarning) {
+      warnedBlocked = true
+      notice(
+        'LEAKGUARD_EVENT_LOOP_BLOCKED',
+        `the event loop of ${threadId === 0 ? 'the main thread' : `worker thread ${threadId}`} has not run for ` +
+          `${verdict.formatDuration(now - this._tickedAt)} while jobs ended: they run back to back without yielding to it ` +
+          "(Piscina's default atomics: 'sync' does this). leakguard's monitor now checks between jobs; timers, I/O and " +
+          "its samples after V8's own full GCs still wait. With Piscina, pass atomics: 'async'.",
+        'Seen by leakguard monitor(): its check timer was late by several periods while jobs were counted.'
+      )
+    }
+    this._tickedAt = now
+    this._check()
   }
 
   /** Heap figures right after a GC (`old`: old-generation bytes, read after full GCs only). */
@@ -509,6 +596,11 @@ class Monitor extends EventEmitter {
     this.emit('warning', warning)
   }
 
+  _deliverWorkerAutopsy(autopsy) {
+    if (this._stopped) return
+    this.emit('autopsy', autopsy)
+  }
+
   /** Memory samples in the window, oldest first: RSS (with open fds) and post-GC heap samples. */
   samples() {
     this._pullNow()
@@ -624,9 +716,11 @@ class Monitor extends EventEmitter {
   stop() {
     if (this._stopped) return
     this._stopped = true
-    clearTimeout(this._timer)
+    keptAlive.delete(this)
+    dropped.unregister(this._loop)
+    clearTimeout(this._loop.timer)
     this._sampler.stop()
-    gcs.detach(this)
+    gcs.detach(this._loop.ref)
     if (this._stopReceiving) this._stopReceiving()
     if (this._ownRecycler) this._ownRecycler.stop()
     if (this._autopsy) this._autopsy.stop()
