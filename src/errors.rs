@@ -31,12 +31,19 @@ pub enum ErrorCode {
   EntryTooLarge,
   /// A scope was used after it closed, or a job left resources open under `onLeftOpen: 'throw'`.
   ScopeClosed,
+  /// `requireScope()` was called outside a job run by `guard()`/`withScope()`.
+  NoScope,
   /// Resources were left open by a job (onLeftOpen: 'throw').
   LeftOpen,
   /// An optional peer dependency is not installed.
   MissingPeer,
   /// A job's payload was still reachable several major GCs after the job ended (retainCheck).
   PayloadRetained,
+  /// No native binary loads on this platform (no prebuilt package, no source build).
+  /// Thrown by the JS loader (`lib/common/native.js`) itself, since it is exactly the
+  /// case where this table cannot be read: the loader keeps a copy of the string,
+  /// and a spec checks that the two agree.
+  NoBinary,
 }
 
 impl ErrorCode {
@@ -52,9 +59,11 @@ impl ErrorCode {
     ErrorCode::OptionsMismatch,
     ErrorCode::EntryTooLarge,
     ErrorCode::ScopeClosed,
+    ErrorCode::NoScope,
     ErrorCode::LeftOpen,
     ErrorCode::MissingPeer,
     ErrorCode::PayloadRetained,
+    ErrorCode::NoBinary,
   ];
 
   /// The stable string a JS caller sees as `error.code`.
@@ -71,9 +80,11 @@ impl ErrorCode {
       ErrorCode::OptionsMismatch => "ERR_LEAKGUARD_OPTIONS_MISMATCH",
       ErrorCode::EntryTooLarge => "ERR_LEAKGUARD_ENTRY_TOO_LARGE",
       ErrorCode::ScopeClosed => "ERR_LEAKGUARD_SCOPE_CLOSED",
+      ErrorCode::NoScope => "ERR_LEAKGUARD_NO_SCOPE",
       ErrorCode::LeftOpen => "ERR_LEAKGUARD_LEFT_OPEN",
       ErrorCode::MissingPeer => "ERR_LEAKGUARD_MISSING_PEER",
       ErrorCode::PayloadRetained => "ERR_LEAKGUARD_PAYLOAD_RETAINED",
+      ErrorCode::NoBinary => "ERR_LEAKGUARD_NO_BINARY",
     }
   }
 

@@ -36,6 +36,8 @@ export interface GrowthOptions {
    * handler's first run still creeps by; with 2000 iterations it is what a
    * 64 B/iteration leak adds. For slower leaks raise `iterations`.
    */
+  minGrowthBytes?: Bytes
+  /** @deprecated Renamed `minGrowthBytes` (byte figures end in `Bytes`); still accepted, with a warning once. */
   minGrowth?: Bytes
   /**
    * Metrics whose growth fails the assertion. Default
@@ -94,11 +96,16 @@ export interface MetricGrowth {
   reason: string
 }
 
-/** One kind of resource left open, grouped by creation site. */
+/** One kind of resource left open, grouped by creation site and package. */
 export interface LeftOpenGroup {
   kind: string
   type: string
+  /** The user's call site (see `CreationSite.site`), or null when unknown. */
   site: string | null
+  /** `'name@version'` of the package under node_modules that created it, or null. */
+  package: string | null
+  /** That package's own frame, or null. */
+  packageSite: string | null
   /** Iterations' resources of this group left open. */
   count: number
   /** `count / iterations`. */
@@ -135,7 +142,11 @@ export interface GrowthReport {
     message: string
   }
   /** The options as resolved (defaults filled in). */
-  options: Required<Omit<GrowthOptions, 'name'>> & { name: string | undefined }
+  options: Required<Omit<GrowthOptions, 'name' | 'minGrowth'>> & {
+    name: string | undefined
+    /** @deprecated Renamed `minGrowthBytes`; still readable, with a warning once. */
+    readonly minGrowth: Bytes
+  }
 }
 
 /**

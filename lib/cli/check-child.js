@@ -177,7 +177,7 @@ async function measure(state, opts) {
       warmup: 0,
       samples: Math.min(80, opts.jobs),
       concurrency: opts.concurrency,
-      ...(opts.minGrowth === undefined ? {} : { minGrowth: opts.minGrowth }),
+      ...(opts.minGrowth === undefined ? {} : { minGrowthBytes: opts.minGrowth }),
       name: path.basename(opts.module)
     }
   )
@@ -205,6 +205,8 @@ async function measure(state, opts) {
     kind: g.kind,
     type: g.type,
     site: g.site,
+    package: g.package,
+    packageSite: g.packageSite,
     count: g.count,
     perJob: g.perIteration
   }))
@@ -213,7 +215,7 @@ async function measure(state, opts) {
     metrics,
     leftOpen,
     verdict: report.verdict,
-    minGrowth: report.options.minGrowth,
+    minGrowth: report.options.minGrowthBytes,
     measuredJobs: report.iterations,
     confirmed: report.confirmed === true,
     next
@@ -260,6 +262,10 @@ async function heapDiff(state, opts, first) {
           selfSizeDelta: s.selfSizeDelta,
           retainedSizeDelta: s.retainedSizeDelta,
           retainerPath: s.retainerPath,
+          retainers: s.retainers,
+          programPath: s.programPath,
+          programSteps: s.programSteps,
+          holder: s.holder,
           message: s.message
         }))
       }

@@ -23,7 +23,8 @@ function parseCheck(args, cwd) {
       'min-growth': { type: 'string' },
       'job-timeout': { type: 'string' },
       report: { type: 'string' },
-      json: { type: 'boolean' }
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' }
     },
     [1, 1]
   )
@@ -40,7 +41,8 @@ function parseCheck(args, cwd) {
     minGrowth: intFlag('check', v, 'min-growth', { min: 0, def: undefined }),
     jobTimeoutMs: intFlag('check', v, 'job-timeout', { min: 0, def: 60_000 }),
     report: v.report === undefined ? undefined : path.resolve(cwd, v.report),
-    json: v.json === true
+    json: v.json === true,
+    verbose: v.verbose === true
   }
   if (v.export !== undefined && v.export.length === 0)
     throw new UsageError('check', "--export must be a non-empty name (received '')")
@@ -63,7 +65,7 @@ async function check(args, io) {
   if (opts.json) {
     io.stdout.write(`${JSON.stringify({ ...result, verdict: summaryOf(verdict) }, null, 2)}\n`)
   } else {
-    io.stdout.write(formatCheck(result, { relativeTo: io.cwd }))
+    io.stdout.write(formatCheck(result, { relativeTo: io.cwd, verbose: opts.verbose }))
     if (opts.report) io.stdout.write(`\nReport: ${path.relative(io.cwd, opts.report) || opts.report}\n`)
   }
   return verdict.leak ? EXIT_LEAK : EXIT_BOUNDED

@@ -1,5 +1,5 @@
 // Types of lib/common/errors.js: the stable error codes. The runtime table is
-// src/errors.rs (errorCodes()); __test__/types-codes.spec.mjs checks this type against it.
+// src/errors.rs (errorCodes()); __test__/types.spec.mjs checks this type against it.
 
 /** The stable `code` of every error leakguard throws, keyed by short name. */
 export declare const codes: Readonly<{
@@ -14,8 +14,10 @@ export declare const codes: Readonly<{
   OPTIONS_MISMATCH: 'ERR_LEAKGUARD_OPTIONS_MISMATCH'
   ENTRY_TOO_LARGE: 'ERR_LEAKGUARD_ENTRY_TOO_LARGE'
   SCOPE_CLOSED: 'ERR_LEAKGUARD_SCOPE_CLOSED'
+  NO_SCOPE: 'ERR_LEAKGUARD_NO_SCOPE'
   LEFT_OPEN: 'ERR_LEAKGUARD_LEFT_OPEN'
   MISSING_PEER: 'ERR_LEAKGUARD_MISSING_PEER'
   PAYLOAD_RETAINED: 'ERR_LEAKGUARD_PAYLOAD_RETAINED'
+  NO_BINARY: 'ERR_LEAKGUARD_NO_BINARY'
 }>
 export type LeakGuardErrorCode = (typeof codes)[keyof typeof codes]

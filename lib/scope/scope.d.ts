@@ -1,26 +1,52 @@
+/// <reference types="node" />
 // Types of lib/scope/scope.js: job scopes.
 import type { Milliseconds } from '../common/units.js'
 import type { RecycleOptions, Recycler } from '../fleet/recycle.js'
 
 /** What a resource left open by a job is: its kind, then its type within the kind. */
-export type LeftOpenKind = 'timer' | 'listener' | 'socket' | 'server' | 'stream' | 'child_process' | 'handle'
+export type LeftOpenKind =
+  | 'timer'
+  | 'listener'
+  | 'socket'
+  | 'server'
+  | 'stream'
+  | 'watcher'
+  | 'child_process'
+  | 'handle'
+
+/**
+ * Where a resource was created: the user's own call site and, when a package under
+ * node_modules created it, that package. E.g. a socket a driver opened reads
+ * "left open by ioredis@5.4.1, called from src/worker.js:42:7".
+ */
+export interface CreationSite {
+  /**
+   * The user's call site, `'path/to/file.js:12:5'` (relative to the working directory when
+   * under it): the first stack frame outside Node internals, node_modules and leakguard's own
+   * `lib/` (leakguard's `examples/` count as the user's code, also when installed).
+   * `undefined` unless `captureStacks` is on, or when no such frame was among the 16 captured.
+   */
+  site: string | undefined
+  /**
+   * The package that created it, `'name@version'` (from its package.json), when the innermost
+   * frame outside Node and leakguard lies under node_modules; else `undefined`.
+   */
+  package: string | undefined
+  /** That package's own frame, `'node_modules/ioredis/built/Redis.js:120:9'`, when `package` is set. */
+  packageSite: string | undefined
+}
 
 /** One resource a job created without its scope and left open (autoTrack). */
-export interface LeftOpenResource {
-  /** `'timer'`, `'listener'`, `'socket'`, `'server'`, `'stream'` or `'child_process'`. */
+export interface LeftOpenResource extends CreationSite {
+  /** `'timer'`, `'listener'`, `'socket'`, `'server'`, `'stream'`, `'watcher'` or `'child_process'`. */
   kind: LeftOpenKind
   /**
    * `'Timeout'`, `'Interval'`, `'Immediate'`; for listeners `'<EmitterClass>#<event>'`
    * (e.g. `'EventEmitter#message'`, `'EventTarget#abort'`); for handles the class name
-   * (`'Socket'`, `'Server'`, `'WriteStream'`, `'ChildProcess'`).
+   * (`'Socket'`, `'TLSSocket'`, `'Server'`, `'WriteStream'`, `'FSWatcher'`, `'ChildProcess'`),
+   * `'dgram.Socket'` for a UDP socket.
    */
   type: string
-  /**
-   * Where it was created, `'path/to/file.js:12:5'` (relative to the working directory when
-   * under it): the first stack frame outside Node internals, node_modules and leakguard.
-   * `undefined` unless `captureStacks` is on.
-   */
-  site: string | undefined
   /** True when `autoTrack: 'dispose'` closed it. */
   disposed: boolean
 }
@@ -31,7 +57,7 @@ export interface ScopeReport {
   name: string
   /** From scope creation to the end of its disposal, in ms (sub-ms precision). */
   durationMs: Milliseconds
-  /** How the job ended: resolved, rejected/threw, or hit `options.timeout`. */
+  /** How the job ended: resolved, rejected/threw, or hit `options.timeoutMs`. */
   outcome: 'ok' | 'error' | 'timeout'
   /** What the scope closed: explicit entries only (setTimeout/on/track/use/defer). */
   disposed: {
@@ -60,27 +86,37 @@ export interface ScopeOptions {
    * scope is closed at once (the handler cannot be stopped, but whatever it opened through the
    * scope is). The timer is unref'd. Ignored by `new JobScope()`.
    */
-  timeout?: Milliseconds
+  timeoutMs?: Milliseconds
   /**
    * How long close() waits for each async disposer, in ms (integer, 1 to 2^31-1; default 10000).
    * A disposer that does not settle in time adds an `ERR_LEAKGUARD_TIMEOUT` error to the report
    * and disposal goes on.
    */
+  disposeTimeoutMs?: Milliseconds
+  /** @deprecated Renamed `timeoutMs` (durations end in `Ms`); still accepted, with a warning once. */
+  timeout?: Milliseconds
+  /** @deprecated Renamed `disposeTimeoutMs`; still accepted, with a warning once. */
   disposeTimeout?: Milliseconds
   /**
-   * Attribute timers (global setTimeout/setInterval/setImmediate), EventEmitter/EventTarget
-   * listeners, client sockets, servers, fs streams and child processes that the job creates
-   * WITHOUT its scope (e.g. inside a library) to the job, and report those still open at close
-   * in `leftOpen`. `'dispose'` also closes them. Listeners on emitters the job itself created,
-   * EventTarget listeners added with `once`/`signal`, and sockets an `http.Agent` keeps in its
-   * keep-alive pool are not reported. Costs about one
+   * Attribute timers (setTimeout/setInterval/setImmediate, global or from `node:timers`, and
+   * `node:timers/promises` setTimeout/setImmediate/setInterval, also when an ES module imports
+   * them by name), EventEmitter/EventTarget listeners, client sockets (net, tls, and the
+   * keep-alive sockets of an http/https Agent the job created), UDP sockets, servers, fs.watch
+   * watchers, fs streams and child processes that the job creates WITHOUT its scope (e.g.
+   * inside a library) to the job, and report those still open at close in `leftOpen`.
+   * `'dispose'` also closes them (a timers/promises timer is cleared without settling its
+   * promise). Not reported: listeners on emitters the job itself created or on destroyed
+   * streams, EventTarget listeners added with `once`/`signal`, the sockets of an agent created
+   * outside the job (a worker-wide pool), and what global `fetch()` opens (its pool is the
+   * process's). Costs about one
    * AsyncLocalStorage lookup per timer or listener created anywhere in the process while an
    * autoTrack scope is open. Default `false`.
    */
   autoTrack?: boolean | 'dispose'
   /**
-   * With autoTrack, record each resource's creation site (`LeftOpenResource.site`). Costs a stack
-   * capture (a few µs) per timer/listener/handle created in the job. Default `false`.
+   * With autoTrack, record each resource's creation site and the package that created it
+   * (`LeftOpenResource.site`, `.package`, `.packageSite`). Costs a stack capture (a few µs) per
+   * timer/listener/handle created in the job. Default `false`.
    */
   captureStacks?: boolean
   /**
@@ -147,6 +183,26 @@ export interface EmitterLike {
 }
 
 /**
+ * An EventTarget-like target (`addEventListener`/`removeEventListener`): Node's `EventTarget`,
+ * `AbortSignal`, a DOM node. Declared here so that the types need no DOM `lib`.
+ */
+export interface EventTargetLike {
+  addEventListener(type: string, listener: EventListenerLike, options?: ListenerOptions | boolean): unknown
+  removeEventListener(type: string, listener: EventListenerLike, options?: ListenerOptions | boolean): unknown
+}
+
+/** An EventTarget listener: a function, or an object with `handleEvent`. */
+export type EventListenerLike = ((event: any) => void) | { handleEvent(event: any): void }
+
+/** The `addEventListener` options a scope passes on to the target (`AddEventListenerOptions` of the DOM). */
+export interface ListenerOptions {
+  once?: boolean
+  capture?: boolean
+  passive?: boolean
+  signal?: AbortSignal
+}
+
+/**
  * One job's resources, closed together, last opened first (DisposableStack semantics).
  * `guard()`/`withScope()` create and close one per job; `currentScope()` finds it.
  * Every method throws `ERR_LEAKGUARD_SCOPE_CLOSED` once the scope is closed
@@ -154,10 +210,12 @@ export interface EmitterLike {
  */
 export declare class JobScope implements AsyncDisposable, Disposable {
   /**
-   * A scope closed by hand (`await scope.close()`). `timeout`, `onLeftOpen`, `onReport` and
+   * A scope closed by hand (`await scope.close()`). `timeoutMs`, `onLeftOpen`, `onReport` and
    * `retainCheck` act only through guard()/withScope(); here they are validated and ignored.
    */
-  constructor(options?: Pick<ScopeOptions, 'name' | 'disposeTimeout' | 'autoTrack' | 'captureStacks'>)
+  constructor(
+    options?: Pick<ScopeOptions, 'name' | 'disposeTimeoutMs' | 'disposeTimeout' | 'autoTrack' | 'captureStacks'>
+  )
   /** The name reports use. */
   readonly name: string
   /** True once close() has started. */
@@ -173,30 +231,30 @@ export declare class JobScope implements AsyncDisposable, Disposable {
   /** setImmediate, cleared at close if it has not run. */
   setImmediate<A extends any[]>(fn: (...args: A) => void, ...args: A): NodeJS.Immediate
   /** `emitter.on(event, listener)` or `target.addEventListener(event, listener, options)`; removed at close. Returns `target`. */
-  on<T extends EmitterLike | EventTarget>(
+  on<T extends EmitterLike | EventTargetLike>(
     target: T,
     event: string | symbol,
     listener: (...args: any[]) => void,
-    options?: AddEventListenerOptions | boolean
+    options?: ListenerOptions | boolean
   ): T
   /** Like on(), at most once. */
-  once<T extends EmitterLike | EventTarget>(
+  once<T extends EmitterLike | EventTargetLike>(
     target: T,
     event: string | symbol,
     listener: (...args: any[]) => void,
-    options?: AddEventListenerOptions | boolean
+    options?: ListenerOptions | boolean
   ): T
   /** `target.addEventListener(type, listener, options)`, removed at close. Returns `target`. */
-  addEventListener<T extends EventTarget>(
+  addEventListener<T extends EventTargetLike>(
     target: T,
     type: string,
-    listener: EventListenerOrEventListenerObject,
-    options?: AddEventListenerOptions | boolean
+    listener: EventListenerLike,
+    options?: ListenerOptions | boolean
   ): T
   /**
    * Closes `resource` at close with the first of `Symbol.asyncDispose`, `Symbol.dispose`,
    * `destroy()`, `close()`, `end()`, `terminate()` it has (a returned promise is awaited
-   * within `disposeTimeout`). Returns `resource`.
+   * within `disposeTimeoutMs`). Returns `resource`.
    * @throws {TypeError} `ERR_LEAKGUARD_INVALID_ARGUMENT` if it has none of them.
    */
   track<R extends TrackableResource>(resource: R): R
@@ -241,6 +299,14 @@ export declare function withScope<R>(
  */
 export declare function currentScope(): JobScope | undefined
 
+/**
+ * The scope of the job running in the current async context, for code that only runs inside
+ * jobs (`requireScope().setTimeout(...)` needs no undefined check).
+ * @throws {Error} `ERR_LEAKGUARD_NO_SCOPE` outside `guard()`/`withScope()` (a `new JobScope()`
+ * is not entered), and in a callback that runs after its job ended.
+ */
+export declare function requireScope(): JobScope
+
 /** Per-job-name aggregate of the closed scopes of this thread. */
 export interface ScopeStats {
   name: string
@@ -258,9 +324,12 @@ export interface ScopeStats {
   jobsWithLeftOpen: number
   /** Payloads found still reachable after their job (retainCheck). */
   retainedPayloads: number
-  /** What jobs left open, by kind, type and site, most frequent first (at most 100 per name). */
-  leftOpen: Array<{ kind: LeftOpenKind; type: string; site: string | undefined; count: number; perJob: number }>
-  /** E.g. `"resize-image leaves 1 Timeout open per job (src/resize.js:12:5)"`. */
+  /** What jobs left open, by kind, type, site and package, most frequent first (at most 100 per name). */
+  leftOpen: Array<CreationSite & { kind: LeftOpenKind; type: string; count: number; perJob: number }>
+  /**
+   * E.g. `"resize-image leaves 1 Timeout open per job (src/resize.js:12:5)"`, or with a package
+   * `"sync leaves 1 Socket open per job (left open by ioredis@5.4.1, called from src/sync.js:42:7)"`.
+   */
   message: string
 }
 

@@ -47,6 +47,7 @@ enum Job {
     before: PathBuf,
     after: PathBuf,
     opts: DiffOptions,
+    harness: Vec<String>,
   },
   Summary {
     path: PathBuf,
@@ -60,8 +61,9 @@ fn run(job: &Job, cancel: &AtomicBool) -> String {
       before,
       after,
       opts,
+      harness,
     } => {
-      let d = diff_files(before, after, *opts, cancel)?;
+      let d = diff_files(before, after, *opts, harness, cancel)?;
       serde_json::to_string(&serde_json::json!({ "ok": d }))
         .map_err(|e| LeakguardError::new(crate::errors::ErrorCode::Panic, e.to_string()))
     }
@@ -105,7 +107,13 @@ impl Task for SnapshotTask {
   }
 }
 
-fn diff_job(before: String, after: String, jobs_between: Option<f64>, top: u32) -> Job {
+fn diff_job(
+  before: String,
+  after: String,
+  jobs_between: Option<f64>,
+  top: u32,
+  harness: Option<Vec<String>>,
+) -> Job {
   Job::Diff {
     before: PathBuf::from(before),
     after: PathBuf::from(after),
@@ -113,12 +121,14 @@ fn diff_job(before: String, after: String, jobs_between: Option<f64>, top: u32) 
       jobs_between,
       top: top as usize,
     },
+    harness: harness.unwrap_or_default(),
   }
 }
 
 /// Parses and diffs two snapshots on the libuv pool. Resolves to a JSON
 /// string: `{ ok: HeapDiff }` or `{ error: { code, message } }`. Options are
-/// validated by `lib/snapshot/snapshot.js`.
+/// validated by `lib/snapshot/snapshot.js`; `harness` lists directories
+/// whose code retainer paths avoid (leakguard's own `lib/`).
 #[napi(js_name = "diffHeapSnapshotsNative")]
 pub fn diff_heap_snapshots_native(
   before: String,
@@ -126,9 +136,10 @@ pub fn diff_heap_snapshots_native(
   jobs_between: Option<f64>,
   top: u32,
   token: &SnapshotCancelToken,
+  harness: Option<Vec<String>>,
 ) -> AsyncTask<SnapshotTask> {
   AsyncTask::new(SnapshotTask {
-    job: diff_job(before, after, jobs_between, top),
+    job: diff_job(before, after, jobs_between, top, harness),
     cancel: token.flag.clone(),
   })
 }
@@ -140,10 +151,11 @@ pub fn diff_heap_snapshots_native_sync(
   after: String,
   jobs_between: Option<f64>,
   top: u32,
+  harness: Option<Vec<String>>,
 ) -> Result<String> {
   catch_panic(|| {
     Ok(run(
-      &diff_job(before, after, jobs_between, top),
+      &diff_job(before, after, jobs_between, top, harness),
       &AtomicBool::new(false),
     ))
   })
