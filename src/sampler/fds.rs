@@ -34,6 +34,8 @@ pub fn fd_limit() -> Option<u64> {
   if rc != 0 || lim.rlim_cur == libc::RLIM_INFINITY {
     return None;
   }
+  // rlim_t is u64 here, narrower or signed on other targets.
+  #[allow(clippy::unnecessary_cast)]
   Some(lim.rlim_cur as u64)
 }
 
