@@ -13,55 +13,19 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createRequire } from 'node:module'
+import { runChild as runChildOf, pool, jobsFixture } from './monitor-util.mjs'
 
 const require = createRequire(import.meta.url)
 const { monitor } = require('../index.js')
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '..')
-const jobsFixture = path.join(here, 'fixtures', 'monitor-jobs.js')
 const oomFixture = path.join(here, 'fixtures', 'monitor-oom.js')
 
 /** Settings of a worker that takes minutes to warn at defaults, scaled to seconds: 6 s window, checks every 100 ms. */
 const realistic = { intervalMs: 100, checkEveryMs: 100, windowMs: 6000, fullGcEveryMs: 0 }
 
 /** Runs monitor-jobs.js in a forked child; resolves with its result and IPC messages. */
-function runChild(opts, { execArgv = [] } = {}) {
-  const child = fork(jobsFixture, [JSON.stringify(opts)], { cwd: root, silent: true, execArgv })
-  const messages = []
-  let stderr = ''
-  child.stderr.on('data', (d) => {
-    stderr += d
-  })
-  child.stdout.resume()
-  child.on('message', (m) => messages.push(m))
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill()
-      reject(new Error(`child timed out: ${stderr}`))
-    }, 120_000)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      const result = messages.find((m) => m.type === 'result')
-      if (code !== 0 || !result) return reject(new Error(`child exited ${code}: ${stderr}`))
-      resolve({ result: result.result, messages, stderr })
-    })
-  })
-}
-
-/** Runs `fn` over `items`, `n` at a time (children share a loaded 2-core machine). */
-async function pool(items, n, fn) {
-  const out = new Array(items.length)
-  let next = 0
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (next < items.length) {
-        const i = next++
-        out[i] = await fn(items[i])
-      }
-    })
-  )
-  return out
-}
+const runChild = (opts) => runChildOf(jobsFixture, opts)
 
 test('every leak kind of the guide warns, naming the metric and bytes/job within ±30% of what it retains', async () => {
   const leaks = [

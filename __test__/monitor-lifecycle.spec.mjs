@@ -3,31 +3,19 @@
 // worker threads and a real Piscina pool.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { createRequire } from 'node:module'
+import { runNode } from './monitor-util.mjs'
 
 const require = createRequire(import.meta.url)
 const { monitor, codes } = require('../index.js')
 const here = path.dirname(fileURLToPath(import.meta.url))
-const root = path.resolve(here, '..')
+const _root = path.resolve(here, '..')
 
-/** Runs a Node script in a fresh process; resolves with its stdout and stderr. */
-async function node(args, { timeoutMs = 120_000 } = {}) {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => {
-    stdout += d
-  })
-  child.stderr.on('data', (d) => {
-    stderr += d
-  })
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-  const [code] = await once(child, 'exit')
-  clearTimeout(timer)
+/** Runs a Node script in a fresh process; it must exit 0. */
+async function node(args) {
+  const { code, stdout, stderr } = await runNode(args)
   assert.equal(code, 0, stderr)
   return { stdout, stderr }
 }
