@@ -1,108 +1,205 @@
-// The monitor's cost to the main thread, in one run, medians reported:
-// 1. main-thread CPU per sample: every JS entry point of the monitor (its check
-//    timer, its FinalizationRegistry and PerformanceObserver callbacks) is
-//    timed with process.hrtime in a steady worker, idle (a 1 ms ticker that
-//    allocates, so that GCs happen) or busy (the job loop of part 2), after a
-//    warm-up of one check period, then divided by the samples taken.
-//    The sampling thread's own CPU (not main-thread time) is read from /proc.
-//    A differential measure (main CPU with vs without) cannot resolve < 1 µs
-//    per sample on a shared 2-core VM: ±1 ms/s of noise.
-// 2. throughput of a job loop running small jobs as fast as it can (yielding
-//    to the event loop every 16 jobs, like a queue worker awaiting I/O),
-//    monitor on and off interleaved round by round, median of paired ratios.
-//    This one includes what the timing in 1. cannot see (Node's own work for
-//    the gc observer, V8's for the sentinel).
-import { readFileSync, readdirSync } from 'node:fs'
+// The monitor in production, in one table (issue 14):
+//   npm run bench -- monitor                  controls run 90 s each
+//   MONITOR_SOAK=1 npm run bench -- monitor   controls run 10 minutes each
+// Every row is a fresh child process running __test__/fixtures/monitor-jobs.js
+// with monitor() at its defaults (intervalMs 1000, checkEveryMs 1000, 10-min
+// window, no forced GC schedule):
+// - leaks (a record kept per job in a module array, 0.5 / 2 / 8 KB at ~1000
+//   jobs/s paced by a 1 ms timer, and 1 KB in an unpaced loop): time to the
+//   first warning, the bytes/job it gives against what the leak retains
+//   (measured with full GCs before and after the run), its projection; and,
+//   side by side, when memwatch's rule (5 full GCs in a row, each ending
+//   higher) would have fired in the same process;
+// - a heap heading for an OOM (--max-old-space-size=64, 2.5 MB/s): when the
+//   warning came against the time T the process took to die;
+// - the controls of the field guide: warnings (all false) over the run;
+// - an idle worker and a busy job loop: main-thread time of the monitor.
+// Main-thread CPU: every JS entry point of the monitor (check, full-GC and
+// scavenge callbacks) timed with hrtime, less the confirmation GCs it ran
+// (those are the "GC pause" column: full GCs leakguard ran / wall time). In
+// the leak rows it includes the first checks, which compile the monitor's
+// code: the steady state is the controls, idle and busy rows. memwatch's rule
+// is evaluated in the same process until leakguard's warning ends the run,
+// on V8's own full GCs only.
+// A second table: job throughput with and without a monitor, paired rounds.
+import { fork } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
 import { createRequire } from 'node:module'
 import { median, printTable, fmt } from './util.mjs'
+import { runChild as runChildOf, pool } from '../__test__/monitor-util.mjs'
 
 const require = createRequire(import.meta.url)
-const perfHooks = require('node:perf_hooks')
+const here = path.dirname(fileURLToPath(import.meta.url))
+const fixture = path.join(here, '..', '__test__', 'fixtures', 'monitor-jobs.js')
+const oomFixture = path.join(here, '..', '__test__', 'fixtures', 'monitor-oom.js')
+const SOAK = process.env.MONITOR_SOAK === '1'
+const CONTROL_MS = SOAK ? 600_000 : 90_000
+const defaults = { intervalMs: 1000, checkEveryMs: 1000, windowMs: 600_000, fullGcEveryMs: 0 }
 
-// Time every JS entry point of the monitor: its check timer, the
-// FinalizationRegistry callback (full GCs) and the PerformanceObserver callback
-// (one scavenge sample per check). Wrapped before lib/monitor/monitor.js takes them.
-let timing = false
-let spentNs = 0n
-let calls = 0
-function timed(fn) {
-  return function (...args) {
-    if (!timing) return fn.apply(this, args)
-    calls++
-    const t0 = process.hrtime.bigint()
-    try {
-      return fn.apply(this, args)
-    } finally {
-      spentNs += process.hrtime.bigint() - t0
-    }
-  }
+const runChild = (opts) => runChildOf(fixture, opts, { timeoutMs: 3_600_000 }).then((r) => r.result)
+
+const pct = (part, whole) => `${fmt((100 * part) / whole, 3)}%`
+const secs = (ms) => (ms === null || ms === undefined ? '—' : `${fmt(ms / 1000, 1)} s`)
+const bytes = (n) => (n >= 1024 ? `${fmt(n / 1024, 2)} KB` : `${fmt(n)} B`)
+const cpu = (r) => pct(Math.max(0, r.monitorMainThreadMs - r.overhead.gcPauseMs), r.ms)
+const gcPause = (r) => `${r.overhead.fullGcs} / ${pct(r.overhead.gcPauseMs, r.ms)}`
+
+const rows = []
+
+// ---- leaks: time to the first warning ---------------------------------------------
+const leaks = [
+  ['leak 0.5 KB/job, paced (1 ms timer)', 512, 'timer'],
+  ['leak 2 KB/job, paced', 2048, 'timer'],
+  ['leak 8 KB/job, paced', 8192, 'timer'],
+  ['leak 1 KB/job, unpaced loop', 1024, 'loop'],
+  ['leak 0.5 KB/job, paced, windowMs 60000', 512, 'timer', { windowMs: 60_000 }]
+]
+for (const [label, size, pace, extra] of leaks) {
+  const r = await runChild({
+    scenario: 'leak',
+    bytes: size,
+    pace,
+    jobs: 1e9,
+    minMs: 0,
+    maxMs: 300_000,
+    measureTruth: true,
+    timeMonitor: true,
+    peer: true,
+    monitorOptions: { ...defaults, ...extra }
+  })
+  const w = r.warnings[0]
+  rows.push([
+    label,
+    fmt(r.jobsPerSec),
+    w ? secs(w.atMs) : `none in ${secs(r.ms)}`,
+    w ? `${w.metric} ${bytes(w.bytesPerJob)} / ${bytes(r.truth.heapUsed)}` : '—',
+    w?.projection
+      ? `~${fmt(w.projection.etaMs / 60_000, 0)} min to ${fmt(w.projection.limitBytes / 2 ** 30, 1)} GB`
+      : '—',
+    r.memwatch.firstAtMs === null ? `not yet (${r.memwatch.fullGcs} full GCs)` : secs(r.memwatch.firstAtMs),
+    gcPause(r),
+    cpu(r),
+    '—'
+  ])
 }
-const OriginalObserver = perfHooks.PerformanceObserver
-perfHooks.PerformanceObserver = class extends OriginalObserver {
-  constructor(callback) {
-    super(timed(callback))
-  }
+
+// ---- a heap heading for an OOM: the T/4 target ----------------------------------------
+{
+  const child = fork(oomFixture, [], {
+    execArgv: ['--max-old-space-size=64'],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc']
+  })
+  child.stderr.resume()
+  let start = 0
+  let warning = null
+  child.on('message', (m) => {
+    if (m.type === 'start') start = m.time
+    if (m.type === 'leakguard:warning' && !warning) warning = m.warning
+  })
+  await once(child, 'exit')
+  const T = Date.now() - start
+  rows.push([
+    'heap heading for an OOM (64 MB, 2.5 MB/s)',
+    '10',
+    warning ? `${secs(warning.time - start)} (T/4 = ${secs(T / 4)})` : 'none',
+    warning ? `${warning.metric} ${bytes(warning.bytesPerJob)}` : '—',
+    warning
+      ? `died at ${secs(T)}, projected ${secs(warning.time - start + warning.projection.etaMs)}`
+      : `died at ${secs(T)}`,
+    '—',
+    '—',
+    '—',
+    '—'
+  ])
 }
-const OriginalRegistry = globalThis.FinalizationRegistry
-globalThis.FinalizationRegistry = class extends OriginalRegistry {
-  constructor(callback) {
-    super(timed(callback))
-  }
+
+// ---- controls: false warnings --------------------------------------------------------
+const controls = [
+  ['fixed', 'the leak fixed'],
+  ['cache', 'bounded cache filling'],
+  ['warmup', 'warm-up plateau'],
+  ['sawtooth', 'GC sawtooth'],
+  ['bigtemp', '1 MB temporary per job'],
+  ['rolling', 'rolling window'],
+  ['listener-clean', 'cleaned listener'],
+  ['interval-clean', 'cleaned interval'],
+  ['stream-clean', 'cleaned stream'],
+  ['pool-clean', 'cleaned pool']
+]
+const controlResults = await pool(controls, 3, ([scenario]) =>
+  runChild({
+    scenario,
+    pace: 'timer',
+    jobs: 0,
+    minMs: CONTROL_MS,
+    stopOnWarning: false,
+    timeMonitor: true,
+    monitorOptions: defaults
+  })
+)
+/** A row for a run that is not a leak: its rate, the GCs leakguard ran, its CPU, its (false) warnings. */
+const silentRow = (label, jobsPerSec, r) => [
+  label,
+  jobsPerSec,
+  '—',
+  '—',
+  '—',
+  '—',
+  gcPause(r),
+  cpu(r),
+  String(r.warnings.length)
+]
+for (let i = 0; i < controls.length; i++) {
+  const r = controlResults[i]
+  rows.push(silentRow(`control: ${controls[i][1]}, ${secs(CONTROL_MS)}`, fmt(r.jobsPerSec), r))
 }
+
+// ---- the cost at rest and at work ----------------------------------------------------------
+for (const [label, pace] of [
+  ['idle worker (a 1 ms allocating ticker), 60 s', 'idle'],
+  ['busy job loop (unpaced), 60 s', 'loop']
+]) {
+  const r = await runChild({
+    scenario: 'none',
+    pace,
+    jobs: 0,
+    minMs: 60_000,
+    stopOnWarning: false,
+    timeMonitor: true,
+    monitorOptions: defaults
+  })
+  rows.push(silentRow(label, pace === 'idle' ? '0' : fmt(r.jobsPerSec), r))
+}
+
+console.log(
+  `monitor() at defaults, one child process per row${SOAK ? '' : ' (MONITOR_SOAK=1 runs the controls 10 minutes each)'}\n`
+)
+printTable(
+  [
+    'scenario',
+    'jobs/s',
+    'first warning',
+    'per job: reported / retained',
+    'projection',
+    "memwatch's rule (peer), by then",
+    'leakguard full GCs / pause % of wall',
+    'main-thread CPU %',
+    'false warnings'
+  ],
+  rows
+)
+
+// ---- throughput with and without a monitor -------------------------------------------------
 const { monitor } = require('../index.js')
-const { Monitor } = require('../lib/monitor/monitor.js')
-const { fullGc } = require('../lib/common/gc.js')
-perfHooks.PerformanceObserver = OriginalObserver
-globalThis.FinalizationRegistry = OriginalRegistry
-Monitor.prototype._check = timed(Monitor.prototype._check)
-// What one hrtime pair costs, subtracted per timed call.
-let hrtimePairNs
-{
-  const n = 100_000
-  let x = 0n
-  const t0 = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) {
-    const a = process.hrtime.bigint()
-    x += process.hrtime.bigint() - a
-  }
-  hrtimePairNs = Number(process.hrtime.bigint() - t0) / n
-  if (x < 0n) console.log('')
-}
-
-const ROUNDS = Number(process.env.ROUNDS || 7)
-
-function threadCpuNs(tid) {
-  return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0])
-}
-function samplerCpuNs() {
-  for (const t of readdirSync('/proc/self/task')) {
-    try {
-      if (readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'leakguard-smplr') return threadCpuNs(t)
-    } catch {}
-  }
-  return 0
-}
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-// Check before timing: the monitor under test does sample (RSS, and heap after a full GC).
-{
-  const m = monitor({ intervalMs: 10 })
-  await sleep(50)
-  fullGc()
-  await sleep(50)
-  const s = m.samples()
-  m.stop()
-  if (!s.some((x) => x.source === 'rss') || !s.some((x) => x.gc === 'major')) throw new Error('monitor took no samples')
-}
-
 let sink = 0
-let counted = 0 // the off-rounds count jobs too, as m.jobDone() does
+let counted = 0
 function job(i) {
   const items = []
   for (let k = 0; k < 20; k++) items.push({ k, id: `job-${i}-${k}` })
   sink += items.length
 }
-
 async function loopRound(m, ms) {
   const end = Date.now() + ms
   let jobs = 0
@@ -116,132 +213,48 @@ async function loopRound(m, ms) {
   }
   return jobs / (ms / 1000)
 }
-
-// ---- 1. main-thread CPU per sample ------------------------------------------------
-
-// One long-lived monitor per configuration, measured after a warm-up, over a
-// window that holds several checks (the steady state of a long-running worker).
-// `busy`: the worker runs the job loop of part 2 instead of the idle ticker.
-async function steadyCost(options, windowMs, busy) {
-  let keep = []
-  let running = true
-  let ticker = null
-  let loop = null
-  if (busy) {
-    loop = (async () => {
-      while (running) await loopRound(null, 100)
-    })()
-  } else {
-    ticker = setInterval(() => {
-      keep.push(new Array(5_000).fill(keep.length))
-      if (keep.length > 50) keep = []
-    }, 1)
-  }
-  const m = monitor(options)
-  await sleep(Math.max(2000, m.options.checkEveryMs + 1000))
-  const t0 = Date.now()
-  const s0 = samplerCpuNs()
-  spentNs = 0n
-  calls = 0
-  timing = true
-  await sleep(windowMs)
-  timing = false
-  const samplerCpu = samplerCpuNs() - s0
-  const seconds = (Date.now() - t0) / 1000
-  const taken = m.samples().filter((s) => s.time >= t0)
+const ROUNDS = Number(process.env.ROUNDS || 15)
+const ROUND_MS = Number(process.env.ROUND_MS || 2500)
+const offRound = async () => {
+  await loopRound(null, 50)
+  return loopRound(null, ROUND_MS)
+}
+const onRound = async () => {
+  const m = monitor()
+  await loopRound(m, 50)
+  const v = await loopRound(m, ROUND_MS)
   m.stop()
-  running = false
-  if (ticker) clearInterval(ticker)
-  if (loop) await loop
-  const ns = Number(spentNs) - calls * hrtimePairNs
-  return {
-    perSample: ns / taken.length,
-    samplesPerSec: taken.length / seconds,
-    heapPerSec: taken.filter((s) => s.source === 'gc').length / seconds,
-    callsPerSec: calls / seconds,
-    mainUsPerSec: ns / 1e3 / seconds,
-    samplerCpuPerSec: samplerCpu / seconds
-  }
+  return v
 }
-
-const DEFAULT_WINDOW_MS = Number(process.env.DEFAULT_WINDOW_MS || 65_000)
-const cpuConfigs = [
-  ['defaults (intervalMs 1000, checkEveryMs 30000), idle worker', {}, DEFAULT_WINDOW_MS, false],
-  ['defaults (intervalMs 1000, checkEveryMs 30000), busy job loop', {}, DEFAULT_WINDOW_MS, true],
-  ['intervalMs 10 (checkEveryMs 300), idle worker', { intervalMs: 10 }, 6_000, false],
-  ['intervalMs 10 (checkEveryMs 300), busy job loop', { intervalMs: 10 }, 6_000, true]
-]
-const cpuRows = []
-for (const [label, options, windowMs, busy] of cpuConfigs) {
-  const x = await steadyCost(options, windowMs, busy)
-  cpuRows.push([
-    label,
-    fmt(windowMs / 1000),
-    fmt(x.samplesPerSec, 1),
-    fmt(x.heapPerSec, 2),
-    fmt(x.callsPerSec, 2),
-    fmt(x.mainUsPerSec, 2),
-    fmt(x.perSample),
-    fmt(x.samplerCpuPerSec / 1e3, 1)
-  ])
-}
-console.log(
-  `Main-thread CPU per sample (idle worker: a 1 ms allocating ticker; busy: the job loop below); hrtime pair ${fmt(hrtimePairNs)} ns subtracted per call\n`
-)
-printTable(
-  [
-    'monitor',
-    'window s',
-    'samples/s',
-    'of which post-GC',
-    'JS calls/s',
-    'main-thread µs/s',
-    'main-thread ns per sample',
-    'sampler thread µs/s'
-  ],
-  cpuRows
-)
-
-// ---- 2. throughput of a tight job loop ---------------------------------------------
-
-const loopConfigs = [
-  ['monitor() defaults', {}],
-  ['intervalMs 100', { intervalMs: 100 }],
-  ['intervalMs 10', { intervalMs: 10 }]
-]
-const ROUND_MS = Number(process.env.ROUND_MS || 400)
-const loopRows = []
-for (const [label, options] of loopConfigs) {
+/** Median over paired rounds of a/b, the order alternating so that drift hits both alike. */
+async function paired(a, b) {
   const ratios = []
-  const off = []
-  const on = []
-  const offRound = async () => {
-    await loopRound(null, 50) // same lead-in as the on-rounds
-    return loopRound(null, ROUND_MS)
-  }
-  const onRound = async () => {
-    const m = monitor(options)
-    await loopRound(m, 50) // start-up (first check, cold code) is not the steady state
-    const v = await loopRound(m, ROUND_MS)
-    m.stop()
-    return v
-  }
-  for (let r = 0; r < ROUNDS * 3; r++) {
-    // Alternate the order so that drift hits both alike; pair adjacent rounds.
-    let a, b
+  const as = []
+  const bs = []
+  for (let r = 0; r < ROUNDS; r++) {
+    let x
+    let y
     if (r % 2) {
-      a = await onRound()
-      b = await offRound()
+      x = await a()
+      y = await b()
     } else {
-      b = await offRound()
-      a = await onRound()
+      y = await b()
+      x = await a()
     }
-    on.push(a)
-    off.push(b)
-    ratios.push(a / b)
+    as.push(x)
+    bs.push(y)
+    ratios.push(x / y)
   }
-  loopRows.push([label, fmt(median(off)), fmt(median(on)), `${fmt(median(ratios) * 100, 1)}%`])
+  return [fmt(median(bs)), fmt(median(as)), `${fmt(median(ratios) * 100, 1)}%`]
 }
-console.log(`\nJob loop throughput (small jobs, yield every 16), ${ROUNDS * 3} paired rounds of ${ROUND_MS} ms\n`)
-printTable(['monitor', 'jobs/s off (median)', 'jobs/s on (median)', 'on / off (median of pairs)'], loopRows)
+const throughput = [
+  ['monitor() defaults (on / off)', ...(await paired(onRound, offRound))],
+  // The same measure with no monitor on either side: how far this machine's noise goes.
+  ['no monitor on either side (off / off)', ...(await paired(offRound, offRound))]
+]
+console.log(`\nJob loop throughput (small jobs, yield every 16), ${ROUNDS} paired rounds of ${ROUND_MS} ms\n`)
+printTable(
+  ['rounds', 'jobs/s, second side (median)', 'jobs/s, first side (median)', 'first / second (median of pairs)'],
+  throughput
+)
 if (sink === 0 || counted < 0) console.log('')

@@ -43,7 +43,7 @@ otel.registerMetrics({ meter: metrics.getMeter('app') }).unregister()
 recycle({ maxJobs: '10' })
 // Memory monitor
 import { monitor, onWorkerWarning } from 'leakguard'
-import type { MonitorOptions, MemorySample, TrendWarning, LimitEvent, Monitor } from 'leakguard'
+import type { MonitorOptions, MemorySample, TrendWarning, LimitEvent, Monitor, AutopsyReport } from 'leakguard'
 const monitorOptions: MonitorOptions = { intervalMs: 1000, limits: { rss: 1 << 30 }, sendToParent: true }
 const mon: Monitor = monitor(monitorOptions)
 mon.on('warning', (w: TrendWarning) => {
@@ -69,8 +69,21 @@ stopReceiving()
 mon[Symbol.dispose]()
 mon.stop()
 
-// @ts-expect-error limits only knows rss, heapUsed, external
+// @ts-expect-error limits only knows rss, heapUsed, external, fds
 monitor({ limits: { heap: 1 } })
+// The OOM projection, the fd metric and the autopsy
+const autopsied = monitor({ limits: { fds: 10_000 }, autopsy: { jobs: 500, keep: false }, gcBudget: 0.005 })
+autopsied.on('warning', (w: TrendWarning) => {
+  const eta: number | undefined = w.projection?.etaMs
+  void eta
+})
+autopsied.on('autopsy', (a: AutopsyReport) => {
+  const path: string | undefined = a.suspects[0]?.retainerPath
+  void path
+})
+const fdTrend = autopsied.trend().fds
+if (fdTrend?.projection) void fdTrend.projection.atJobs
+autopsied.stop()
 // @ts-expect-error 'warning' listeners receive a TrendWarning
 mon.on('warning', (w: string) => {
   void w

@@ -16,14 +16,18 @@ const WARNING_TYPE = 'LeakGuardWarning'
 /** This thread's sending end, opened with the first warning of a monitor inside a worker_thread. */
 let broadcast = null
 
-/** Posts a warning raised in a worker_thread to the main thread (a no-op on the main thread). */
-function postToHost(warning) {
+/**
+ * Posts a message of a monitor inside a worker_thread to the main thread (a
+ * no-op on the main thread): `{ type: 'leakguard:warning', warning }` or
+ * `{ type: 'leakguard:autopsy', autopsy, warning }`.
+ */
+function postToHost(message) {
   if (isMainThread || typeof BroadcastChannel !== 'function') return
   if (broadcast === null) {
     broadcast = new BroadcastChannel(WARNING_CHANNEL)
     broadcast.unref()
   }
-  broadcast.postMessage({ type: 'leakguard:warning', warning })
+  broadcast.postMessage(message)
 }
 
 /** Closes the sending end (the last monitor of the thread stopped). */
@@ -34,7 +38,38 @@ function closeHostChannel() {
 }
 
 const workerHandlers = new Set()
+const autopsyHandlers = new Set()
 let receiver = null
+
+function openReceiver() {
+  if (receiver !== null) return
+  receiver = new BroadcastChannel(WARNING_CHANNEL)
+  receiver.unref()
+  receiver.onmessage = (event) => {
+    const data = event.data
+    if (data?.type === 'leakguard:autopsy') {
+      if (data.autopsy?.threadId === threadId) return
+      for (const h of [...autopsyHandlers]) h(data.autopsy, data.warning)
+      return
+    }
+    if (data?.type === 'leakguard:notice') {
+      noticeFromWorker(data)
+      return
+    }
+    if (data?.type !== 'leakguard:warning' || data.warning.threadId === threadId) return
+    // Once per warning, however many monitors re-emit it: subscribers of the
+    // host's channel (APMs, exporters without a monitor) see every thread.
+    if (isMainThread && channels.warning.hasSubscribers) channels.warning.publish(data.warning)
+    for (const h of [...workerHandlers]) h(data.warning)
+  }
+}
+
+function closeReceiverIfUnused() {
+  if (workerHandlers.size === 0 && autopsyHandlers.size === 0 && receiver !== null) {
+    receiver.close()
+    receiver = null
+  }
+}
 
 /**
  * Receives the warnings that monitors inside worker_threads of this process
@@ -47,24 +82,20 @@ function onWorkerWarning(handler) {
     throw invalidArgType('handler', 'a function', handler)
   }
   workerHandlers.add(handler)
-  if (receiver === null) {
-    receiver = new BroadcastChannel(WARNING_CHANNEL)
-    receiver.unref()
-    receiver.onmessage = (event) => {
-      const data = event.data
-      if (data?.type !== 'leakguard:warning' || data.warning.threadId === threadId) return
-      // Once per warning, however many monitors re-emit it: subscribers of the
-      // host's channel (APMs, exporters without a monitor) see every thread.
-      if (isMainThread && channels.warning.hasSubscribers) channels.warning.publish(data.warning)
-      for (const h of [...workerHandlers]) h(data.warning)
-    }
-  }
+  openReceiver()
   return function stopReceiving() {
     workerHandlers.delete(handler)
-    if (workerHandlers.size === 0 && receiver !== null) {
-      receiver.close()
-      receiver = null
-    }
+    closeReceiverIfUnused()
+  }
+}
+
+/** For main-thread monitors: the autopsies of monitors in worker_threads (`handler(autopsy, warning)`). */
+function onWorkerAutopsy(handler) {
+  autopsyHandlers.add(handler)
+  openReceiver()
+  return function stopReceiving() {
+    autopsyHandlers.delete(handler)
+    closeReceiverIfUnused()
   }
 }
 
@@ -85,4 +116,30 @@ function emitProcessWarning(message, code, detail) {
   process.emitWarning(message, { type: WARNING_TYPE, code, detail })
 }
 
-module.exports = { postToHost, closeHostChannel, onWorkerWarning, sendToParent, emitProcessWarning }
+const noticed = new Set()
+
+/**
+ * A process warning about this thread (`code`, once per thread), also posted
+ * to the main thread, which emits it there: a worker whose event loop does
+ * not run would never print its own.
+ */
+function notice(code, message, detail) {
+  emitProcessWarning(message, code, detail)
+  postToHost({ type: 'leakguard:notice', code, message, detail, threadId })
+}
+
+function noticeFromWorker({ code, message, detail, threadId: from }) {
+  if (!isMainThread || noticed.has(`${from}:${code}`)) return
+  noticed.add(`${from}:${code}`)
+  emitProcessWarning(`[worker thread ${from}] ${message}`, code, detail)
+}
+
+module.exports = {
+  postToHost,
+  closeHostChannel,
+  onWorkerWarning,
+  onWorkerAutopsy,
+  sendToParent,
+  emitProcessWarning,
+  notice
+}

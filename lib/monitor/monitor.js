@@ -1,66 +1,102 @@
 'use strict'
-// monitor(): memory trend warnings for long-running workers. The capability's
-// entry: it drives the process-wide sampling thread of src/sampler (RSS, read
+// monitor(): memory and fd trend warnings for long-running workers, with the
+// OOM projection and an opt-in autopsy. The capability's entry: it drives the
+// process-wide sampling thread of src/sampler (RSS and open fds, read
 // natively into a ring) and the trend statistics of src/trend (through
 // lib/trend). Its parts: options.js (defaults and bounds), series.js (the
-// sample columns), gc-signals.js (full/minor GC detection and heap figures),
+// sample columns), gc-signals.js (GC detection, heap readings, confirmation
+// GCs), verdict.js (the statistics and the projection), limits.js (what the
+// projection aims at), autopsy.js (two heap snapshots and their native diff),
 // delivery.js (emitWarning, worker_thread -> main thread, IPC to the parent).
 //
-// Where the main-thread time goes (the budget is ~1 µs per sample):
-// - RSS is read by the process-wide native thread (src/sampler) into a ring,
-//   timestamped natively; JS pulls it as one Float64Array only when something
-//   needs it (an rss limit, 'sample' listeners, samples(), trend()).
-// - Heap figures are taken right after garbage collections with
-//   v8.getHeapStatistics() (see gc-signals.js), without paying for every GC.
-//   arrayBuffers exists only through process.memoryUsage() (~8 µs), so it is
-//   read with the first full-GC sample after each check only.
-// - One unref'd timer per monitor runs the checks every `checkEveryMs`:
-//   limits, then the native trend on Float64Array views (no per-element
-//   conversion), and only when a new full-GC sample arrived.
-//
-// Why verdicts use full-GC samples only: after a scavenge, heapUsed still holds
-// every promoted-then-dead object of the old generation, and that grows in a
-// healthy worker until the next mark-compact (measured here: +2 MB over 30k
-// jobs of a leak-free loop, no mark-compact at all). Only the heap after a full
-// collection is the live set.
+// Where the main-thread time goes (the target: ≤ 0.1% of one core at
+// defaults, busy or idle; `npm run bench -- monitor` measures it):
+// - RSS and fds are read by the native thread; JS pulls them as one
+//   Float64Array per check.
+// - Heap figures are read right after full GCs (gc-signals.js), and once per
+//   check (every second by default, four times a second while a limit is
+//   less than a minute away): old generation and external memory, ~35 µs.
+// - The verdicts: native trend calls on Float64Array views, skipped for a
+//   series that did not change since the last check.
 
 const { EventEmitter } = require('node:events')
 const { isMainThread, threadId } = require('node:worker_threads')
 const native = require('../common/native')
 const { formatBytes, formatP } = require('../common/format')
-const { fullGc } = require('../common/gc')
 const channels = require('../common/channels')
 const { invalidArgType, invalidArgValue } = require('../common/errors')
 const { monitorRecycleOption } = require('../fleet/recycle')
-const { assessTrendF64 } = require('../trend/trend')
 const { resolveOptions, LIMIT_KEYS } = require('./options')
-const { Series, latest } = require('./series')
-const { attach, detach, armScavengeSample, readHeapStats } = require('./gc-signals')
-const { postToHost, onWorkerWarning, sendToParent, emitProcessWarning } = require('./delivery')
+const { Series } = require('./series')
+const gcs = require('./gc-signals')
+const verdict = require('./verdict')
+const { heapLimitBytes, memoryLimitBytes, fdLimitCount } = require('./limits')
+const { postToHost, onWorkerWarning, onWorkerAutopsy, sendToParent, emitProcessWarning, notice } = require('./delivery')
+const { Autopsy } = require('./autopsy')
 
-const EMPTY = new Float64Array(0)
+/** The thread's buffer the native sampler writes into (one crossing, no allocation per check). */
+const PULL_BUFFER = new Float64Array(3 * 256)
 const kDispose = Symbol.dispose || Symbol.for('nodejs.dispose')
 
 /** The metrics that can raise a trend warning, with their warning code and wording. */
 const METRICS = {
   heapUsed: { code: 'LEAKGUARD_HEAP_GROWTH', label: 'heapUsed' },
   external: { code: 'LEAKGUARD_EXTERNAL_GROWTH', label: 'external memory (Buffers, ArrayBuffers, native)' },
-  arrayBuffers: { code: 'LEAKGUARD_ARRAY_BUFFERS_GROWTH', label: 'arrayBuffers (Buffers and ArrayBuffers)' }
+  arrayBuffers: { code: 'LEAKGUARD_ARRAY_BUFFERS_GROWTH', label: 'arrayBuffers (Buffers and ArrayBuffers)' },
+  fds: { code: 'LEAKGUARD_FD_GROWTH', label: 'open fds' }
 }
 const TREND_METRICS = Object.keys(METRICS)
 
-/** "1.1 KB/job" when jobs were counted, else "6.6 KB/s". */
-function rateOf(t) {
-  return t.bytesPerJob !== null ? `${formatBytes(t.bytesPerJob)}/job` : `${formatBytes(t.slopeBytesPerSec)}/s`
+/** arrayBuffers costs a process.memoryUsage() (~8 µs hot, ~90 µs cold): read it with a full-GC sample at most this often. */
+const ARRAY_BUFFERS_EVERY_MS = 5000
+/** Checks run four times as often while a projected limit is less than this many check periods away. */
+const URGENT_CHECKS = 60
+/** Confirmation GCs never come closer than this many check periods. */
+const CONFIRM_GAP_CHECKS = 2
+/** Verdicts are computed every this many checks (every check while a limit is near). */
+const ASSESS_EVERY_CHECKS = 5
+/** Jobs counted between two looks at the clock for a timer that does not fire (see _countJobs). */
+const JOBS_PER_CLOCK_LOOK = 32
+/** The check timer is starved when it is this many periods late while jobs end. */
+const STARVED_PERIODS = 3
+
+/**
+ * Monitors this thread keeps alive until stop(), whether or not anything
+ * refers to them: `monitor({ emitWarning: true })` alone at the top of a
+ * worker is a monitor nothing refers to, and must keep working. Past
+ * KEEP_ALIVE running monitors, the others are held weakly: one that nothing
+ * refers to any more is collected and cleaned up (`dropped`), so that
+ * monitors created per job or per test and never stopped cannot add up.
+ */
+const KEEP_ALIVE = 16
+const keptAlive = new Set()
+let warnedMany = false
+let warnedBlocked = false
+
+/**
+ * Cleanup of a monitor dropped without stop(): `held` holds everything it
+ * must release, and nothing that leads back to the monitor.
+ */
+const dropped = new FinalizationRegistry((held) => {
+  held.sampler.stop()
+  clearTimeout(held.loop.timer)
+  gcs.detach(held.loop.ref)
+  if (held.stopReceiving) held.stopReceiving()
+})
+
+/** Runs a monitor's check from its timer; holds the monitor weakly, so that a dropped one can be collected. */
+function tick(loop) {
+  const m = loop.ref.deref()
+  if (m === undefined || m._stopped) return
+  m._tickedAt = Date.now()
+  m._check()
+  if (!m._stopped) schedule(loop, m._delay)
 }
 
-function formatDuration(ms) {
-  if (ms >= 3_600_000) return `${(ms / 3_600_000).toFixed(1)} h`
-  if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)} min`
-  return `${(ms / 1000).toFixed(1)} s`
+function schedule(loop, delay) {
+  loop.timer = setTimeout(tick, delay, loop)
+  loop.timer.unref()
 }
-
-// ---- the monitor ---------------------------------------------------------------
 
 class Monitor extends EventEmitter {
   constructor(options) {
@@ -73,35 +109,80 @@ class Monitor extends EventEmitter {
     this._jobs = 0
     this._lastHeapAt = -Infinity
     this._lastMajorAt = -Infinity
-    this._rss = new Series(o.maxSamples)
-    this._minorHeap = new Series(o.maxSamples)
-    this._minorExternal = new Series(o.maxSamples)
-    this._heap = new Series(o.maxSamples)
-    this._external = new Series(o.maxSamples)
-    this._arrayBuffers = new Series(o.maxSamples)
+    this._abAt = -Infinity
+    const cap = o.maxSamples
+    // Native thread: RSS and open fds.
+    this._rss = new Series(cap)
+    this._fds = new Series(cap)
+    // Right after full GCs: heapUsed, external, arrayBuffers, old generation.
+    this._heap = new Series(cap)
+    this._external = new Series(cap)
+    this._arrayBuffers = new Series(cap)
+    this._oldExact = new Series(cap)
+    // At every check (and after full GCs): old generation, external memory.
+    this._old = new Series(cap)
+    this._extNow = new Series(cap)
+    // After scavenges, for 'sample' listeners only.
+    this._minorHeap = new Series(cap)
+    this._minorExternal = new Series(cap)
+    this._series = [
+      this._rss,
+      this._fds,
+      this._heap,
+      this._external,
+      this._arrayBuffers,
+      this._oldExact,
+      this._old,
+      this._extNow,
+      this._minorHeap,
+      this._minorExternal
+    ]
     // Heap samples not yet published as 'sample' events: [time, heapUsed, external, arrayBuffers|NaN, kind, jobs].
     this._pendingHeap = []
     this._active = new Map() // metric -> warning currently raised
     this._limitHit = new Map() // metric -> true while above its limit
+    this._cache = new Map() // metric -> { key, result } of the exact verdict
+    this._confirmBackoff = new Map() // metric -> ms a confirmation must wait after one found garbage
     this._stopped = false
     this._lastCheckAt = -Infinity
-    this._assessedLen = -1
-    this._assessedFirst = 0
-    this._assessedLast = 0
+    this._delay = o.checkEveryMs
+    this._checksSinceAssess = 0
     this._rssError = null
-    this._abWanted = true
+    this._autopsy = o.autopsy ? new Autopsy(this, o.autopsy) : null
     this._sampler = new native.RssSampler(o.intervalMs)
-    attach(this)
+    const ref = gcs.attach(this)
+    // A first reading now: an OOM half a minute away cannot wait a check period for it.
+    this._old.push(Date.now(), gcs.readOldGen(), 0)
+    this._stopReceiving = null
     if (isMainThread && o.workerWarnings) {
-      this._stopReceiving = onWorkerWarning((w) => this._deliverWorkerWarning(w))
+      // Weakly too: the thread's receivers must not keep a dropped monitor alive.
+      const stopWarnings = onWorkerWarning((w) => ref.deref()?._deliverWorkerWarning(w))
+      const stopAutopsies = onWorkerAutopsy((a) => ref.deref()?._deliverWorkerAutopsy(a))
+      this._stopReceiving = () => {
+        stopWarnings()
+        stopAutopsies()
+      }
     }
-    this._timer = setInterval(() => this._check(), o.checkEveryMs)
-    this._timer.unref()
+    this._tickedAt = Date.now()
+    this._sinceClockLook = 0
+    this._loop = { ref, timer: null }
+    schedule(this._loop, this._delay)
+    dropped.register(this, { sampler: this._sampler, loop: this._loop, stopReceiving: this._stopReceiving }, this._loop)
+    if (keptAlive.size < KEEP_ALIVE) keptAlive.add(this)
+    else if (!warnedMany && o.emitWarning) {
+      warnedMany = true
+      emitProcessWarning(
+        `${KEEP_ALIVE + 1} monitors are running in this thread: stop() the ones you no longer need. ` +
+          `leakguard keeps the first ${KEEP_ALIVE} alive until stop(); the others stop sampling when nothing refers to them any more.`,
+        'LEAKGUARD_TOO_MANY_MONITORS',
+        'One monitor per thread is enough: it sees the whole heap. Each one holds its own samples.'
+      )
+    }
   }
 
   /** Options after defaults (read-only copy). */
   get options() {
-    return { ...this._o, limits: { ...this._o.limits } }
+    return { ...this._o, limits: { ...this._o.limits }, autopsy: this._o.autopsy && { ...this._o.autopsy } }
   }
 
   /** Jobs counted so far (guard()/withScope() scopes that ended, plus jobDone()). */
@@ -116,23 +197,64 @@ class Monitor extends EventEmitter {
   /** Counts `n` finished jobs (default 1), for bytes-per-job figures. */
   jobDone(n = 1) {
     if (n !== 1) {
-      if (typeof n !== 'number') throw invalidArgType('n', 'a non-negative integer', n)
-      if (!Number.isInteger(n) || n < 0) throw invalidArgValue('n', 'a non-negative integer', n)
+      if (typeof n !== 'number') throw invalidArgType('n', 'a non-negative safe integer', n)
+      if (!Number.isSafeInteger(n) || n < 0) throw invalidArgValue('n', 'a non-negative safe integer', n)
+      if (this._jobs + n > Number.MAX_SAFE_INTEGER) {
+        throw invalidArgValue(
+          'n',
+          `at most ${Number.MAX_SAFE_INTEGER - this._jobs} (the job count must stay a safe integer)`,
+          n
+        )
+      }
+    } else if (this._jobs === Number.MAX_SAFE_INTEGER) {
+      throw invalidArgValue('n', '0 (the job count is at Number.MAX_SAFE_INTEGER)', n)
     }
-    this._jobs += n
+    this._countJobs(n)
   }
 
-  _heapSample(now, stats, major) {
+  /**
+   * Counts jobs, and runs the check between jobs when its timer is starved:
+   * jobs that end back to back without the event loop running between them
+   * (Piscina's default atomics: 'sync' runs a worker's tasks so, and parks it
+   * in Atomics.wait() when idle) would otherwise never see a check. The clock
+   * is read once per JOBS_PER_CLOCK_LOOK jobs.
+   */
+  _countJobs(n) {
+    this._jobs += n
+    if ((this._sinceClockLook += n) < JOBS_PER_CLOCK_LOOK || this._stopped) return
+    this._sinceClockLook = 0
+    const now = Date.now()
+    if (now - this._tickedAt < STARVED_PERIODS * this._delay) return
+    if (!warnedBlocked && this._o.emitWarning) {
+      warnedBlocked = true
+      notice(
+        'LEAKGUARD_EVENT_LOOP_BLOCKED',
+        `the event loop of ${threadId === 0 ? 'the main thread' : `worker thread ${threadId}`} has not run for ` +
+          `${verdict.formatDuration(now - this._tickedAt)} while jobs ended: they run back to back without yielding to it ` +
+          "(Piscina's default atomics: 'sync' does this). leakguard's monitor now checks between jobs; timers, I/O and " +
+          "its samples after V8's own full GCs still wait. With Piscina, pass atomics: 'async'.",
+        'Seen by leakguard monitor(): its check timer was late by several periods while jobs were counted.'
+      )
+    }
+    this._tickedAt = now
+    this._check()
+  }
+
+  /** Heap figures right after a GC (`old`: old-generation bytes, read after full GCs only). */
+  _heapSample(now, stats, old, major) {
     const jobs = this._jobs
     let ab = NaN
     if (major) {
       this._lastMajorAt = now
       this._heap.push(now, stats.used_heap_size, jobs)
       this._external.push(now, stats.external_memory, jobs)
-      // ~8 µs, and full GCs can come several per second in a busy worker:
-      // read it with the first full-GC sample after each check only.
-      if (this._abWanted) {
-        this._abWanted = false
+      this._extNow.push(now, stats.external_memory, jobs)
+      if (old !== undefined) {
+        this._oldExact.push(now, old, jobs)
+        this._old.push(now, old, jobs)
+      }
+      if (now - this._abAt >= Math.max(ARRAY_BUFFERS_EVERY_MS, this._o.checkEveryMs)) {
+        this._abAt = now
         ab = process.memoryUsage().arrayBuffers
         this._arrayBuffers.push(now, ab, jobs)
       }
@@ -148,71 +270,194 @@ class Monitor extends EventEmitter {
     }
   }
 
-  /** A full collection now, when none happened for `fullGcEveryMs` (opt-in). */
-  _maybeFullGc(now) {
-    const every = this._o.fullGcEveryMs
-    if (every === 0 || now - this._lastMajorAt < every) return
-    fullGc()
-    this._heapSample(Date.now(), readHeapStats(), true)
-  }
-
-  /** Pulls RSS, publishes samples, checks limits and trends. Runs on the unref'd timer. */
+  /** The checks: samples in, limits, verdicts, warnings. Runs on the unref'd timer. */
   _check() {
     if (this._stopped) return
     const now = Date.now()
     const o = this._o
+    const jobs = this._jobs
     const publishing = this.listenerCount('sample') > 0 || channels.sample.hasSubscribers
-    // RSS stays in the native ring until someone needs it (an rss limit, a
-    // 'sample' listener, samples(), trend()): a check that does not cross into
-    // native code costs a few µs less, and checks run when caches are cold.
-    const pulled = publishing || o.limits.rss !== undefined ? this._pullNow() : EMPTY
+    const pulled = this._pullNow(publishing)
+    // The cheap heap readings of every check (see gc-signals.js).
+    const stats = gcs.readHeapStats()
+    this._old.push(now, gcs.readOldGen(), jobs)
+    this._extNow.push(now, stats.external_memory, jobs)
     const since = now - o.windowMs
-    this._rss.trim(since)
-    this._heap.trim(since)
-    this._external.trim(since)
-    this._minorHeap.trim(since)
-    this._minorExternal.trim(since)
-    this._arrayBuffers.trim(since)
+    for (const s of this._series) s.trim(since)
 
     if (publishing) {
-      this._publishSamples(pulled, this._jobs)
-      armScavengeSample()
+      this._publishSamples(pulled, jobs)
+      gcs.armScavengeSample()
     } else {
       this._pendingHeap.length = 0
     }
 
-    this._abWanted = true
     this._maybeFullGc(now)
-    this._checkLimits(now)
+    this._checkLimits(now, stats)
     this._lastCheckAt = now
-    // Verdicts change only with new full-GC samples or the window sliding past
-    // old ones: skip the (native) trend otherwise; full GCs are rare.
-    const h = this._heap
-    const first = h.len ? h.t[0] : 0
-    const last = h.len ? h.t[h.len - 1] : 0
-    if (h.len === this._assessedLen && first === this._assessedFirst && last === this._assessedLast) return
-    this._assessedLen = h.len
-    this._assessedFirst = first
-    this._assessedLast = last
-    const trends = {}
-    for (const metric of TREND_METRICS) trends[metric] = this._assess(metric)
-    // Leaked Buffers also grow the heap by their JS wrappers (~200 B each).
-    // When external memory grows at least twice as fast, that heap growth is
-    // the same leak: name the external memory, mention the heap.
-    const heap = trends.heapUsed
-    const ext = trends.external?.growing ? trends.external : trends.arrayBuffers
-    let heapNote = ''
-    if (heap?.growing && ext?.growing && heap.slopeBytesPerSec * 2 <= ext.slopeBytesPerSec) {
-      heap.growing = false
-      heap.reason = `grows ${rateOf(heap)}, but external memory grows ${rateOf(ext)}: the heap growth is the JS objects holding it`
-      heapNote = `; heapUsed grows too (${rateOf(heap)}), the JS objects that hold this memory`
+
+    // Verdicts every ASSESS_EVERY_CHECKS checks, and at every check while a
+    // limit is near: the readings above are what must not wait.
+    const urgent = this._delay < o.checkEveryMs || this._quickUrgent()
+    if (!urgent && ++this._checksSinceAssess < ASSESS_EVERY_CHECKS) return
+    this._checksSinceAssess = 0
+    const trends = this._assessAll(now)
+    // A confirmation GC when a cheap series grows and no full GC says yet
+    // whether it is live; one per check at most, within the GC budget.
+    const asking = []
+    for (const metric of ['heapUsed', 'external']) {
+      const u = trends[metric]?.cheap
+      if (!u || u.growing || u.confirmAfterMs === undefined) continue
+      const exact = metric === 'heapUsed' ? this._oldExact : this._external
+      const wait = Math.max(u.confirmAfterMs, this._confirmBackoff.get(metric) ?? 0, CONFIRM_GAP_CHECKS * this._delay)
+      if (now - exact.lastTime() >= wait) asking.push(metric)
     }
+    if (asking.length > 0 && gcs.confirmGc(now)) {
+      const again = this._assessAll(Date.now())
+      for (const metric of asking) {
+        const u = again[metric]?.cheap
+        if (u?.unconfirmed) {
+          const was = this._confirmBackoff.get(metric) ?? u.confirmAfterMs
+          this._confirmBackoff.set(metric, Math.min(o.windowMs / 2, Math.max(2 * was, u.confirmAfterMs)))
+        } else {
+          this._confirmBackoff.delete(metric)
+        }
+        trends[metric] = again[metric]
+      }
+    }
+    this._decide(trends)
+    this._delay = this._urgent(trends) ? Math.max(10, Math.round(o.checkEveryMs / 4)) : o.checkEveryMs
+  }
+
+  /**
+   * Before the trends have their samples: the old generation's rise from its
+   * lowest reading in the window, projected onto the heap limit, is less than
+   * URGENT_CHECKS check periods away.
+   */
+  _quickUrgent() {
+    const old = this._old
+    if (old.len < 2) return false
+    let lo = 0
+    for (let i = 1; i < old.len - 1; i++) if (old.y[i] < old.y[lo]) lo = i
+    const last = old.len - 1
+    const rise = old.y[last] - old.y[lo]
+    const dt = old.t[last] - old.t[lo]
+    if (!(rise > 0 && dt > 0)) return false
+    return (this._target('heapUsed').limit - old.y[last]) / (rise / dt) < URGENT_CHECKS * this._o.checkEveryMs
+  }
+
+  /** True while a projected limit is less than URGENT_CHECKS check periods away. */
+  _urgent(trends) {
+    if (this._quickUrgent()) return true
+    const soon = URGENT_CHECKS * this._o.checkEveryMs
     for (const metric of TREND_METRICS) {
       const t = trends[metric]
+      for (const r of [t?.exact, t?.cheap]) {
+        if (r?.projection && r.pValue < 0.05 && r.projection.etaMs < soon) return true
+      }
+    }
+    return false
+  }
+
+  /** Every metric's verdicts: `{ [metric]: { exact, cheap, best } }` (null where too few samples). */
+  _assessAll(now) {
+    const out = {}
+    for (const metric of TREND_METRICS) out[metric] = this._assess(metric, now)
+    return out
+  }
+
+  _assess(metric, now) {
+    const o = this._o
+    const ctx = {
+      metric,
+      now,
+      jobs: this._jobs,
+      target: this._target(metric),
+      minGrowth: metric === 'fds' ? verdict.MIN_GROWTH_FDS : o.minGrowthBytes,
+      minPerJob: metric === 'fds' ? 0 : o.minBytesPerJob,
+      evidence: metric === 'fds' ? verdict.EVIDENCE_FDS : Math.max(verdict.EVIDENCE_BYTES, o.minGrowthBytes),
+      basis: metric === 'fds' ? 'count' : 'full-gc',
+      minConfirmGapMs: CONFIRM_GAP_CHECKS * this._delay,
+      cheapLabel: metric === 'heapUsed' ? 'the old generation' : 'external memory'
+    }
+    const s = this._exactSeries(metric)
+    // The exact verdict changes only with new samples or the window sliding,
+    // and its projection with time: recomputed when either moved.
+    const key = `${s.len}:${s.len ? s.t[0] : 0}:${s.lastTime()}:${Math.floor(now / 10_000)}`
+    let exact
+    const hit = this._cache.get(metric)
+    if (hit && hit.key === key) exact = hit.result
+    else {
+      exact = verdict.assessExact(s, o, ctx)
+      this._cache.set(metric, { key, result: exact })
+    }
+    let cheap = null
+    if (metric === 'heapUsed') cheap = verdict.assessConfirmed(this._old, this._oldExact, o, ctx)
+    else if (metric === 'external') cheap = verdict.assessConfirmed(this._extNow, this._external, o, ctx)
+    let best
+    if (exact?.growing) best = exact
+    else if (cheap?.growing) best = cheap
+    else if (exact && !exact.pending) best = exact
+    else best = cheap ?? exact
+    return best ? { exact, cheap, best } : null
+  }
+
+  _exactSeries(metric) {
+    if (metric === 'heapUsed') return this._heap
+    if (metric === 'fds') return this._fds
+    return metric === 'external' ? this._external : this._arrayBuffers
+  }
+
+  /** What the growth of `metric` is projected onto. */
+  _target(metric) {
+    const limits = this._o.limits
+    if (metric === 'heapUsed') {
+      return limits.heapUsed !== undefined
+        ? { metric, limit: limits.heapUsed, name: 'limits.heapUsed' }
+        : { metric, limit: heapLimitBytes(), name: 'heap limit' }
+    }
+    if (metric === 'fds') {
+      if (limits.fds !== undefined) return { metric, limit: limits.fds, name: 'limits.fds' }
+      const limit = fdLimitCount()
+      return limit === null ? null : { metric, limit, name: 'open-fd limit (ulimit -n)' }
+    }
+    if (limits.external !== undefined) return { metric: 'external', limit: limits.external, name: 'limits.external' }
+    // Off-heap growth ends at the process's memory limit: projected from RSS.
+    if (this._rss.len === 0) return null
+    return {
+      metric: 'rss',
+      limit: limits.rss ?? memoryLimitBytes(),
+      name: limits.rss !== undefined ? 'limits.rss' : 'memory limit',
+      level: this._rss.last(),
+      levelAt: this._rss.lastTime()
+    }
+  }
+
+  /** Raises and clears warnings from this check's verdicts. */
+  _decide(trends) {
+    const best = Object.fromEntries(TREND_METRICS.map((m) => [m, trends[m]?.best ?? null]))
+    // Leaked Buffers also grow the heap by their JS wrappers (~200 B each).
+    // When external memory grows at least twice as fast, that heap growth is
+    // the same leak: name the external memory, mention the heap; and while
+    // the external verdict is still pending, wait for it.
+    const heap = best.heapUsed
+    const ext = [best.external, best.arrayBuffers].find((t) => t && (t.growing || t.pending))
+    let heapNote = ''
+    if (heap?.growing && ext && heap.slopeBytesPerSec * 2 <= ext.slopeBytesPerSec) {
+      best.heapUsed = {
+        ...heap,
+        growing: false,
+        pending: !ext.growing,
+        reason: `grows ${verdict.rateOf(heap)}, but external memory grows ${verdict.rateOf(ext)}: the heap growth is the JS objects holding it`
+      }
+      heapNote = `; heapUsed grows too (${verdict.rateOf(heap)}), the JS objects that hold this memory`
+    }
+    for (const metric of TREND_METRICS) {
+      const t = best[metric]
       const raised = this._active.get(metric)
       if (t?.growing) {
-        if (!raised) this._raise(metric, t, metric === 'heapUsed' ? '' : heapNote)
-      } else if (raised && t) {
+        if (!raised) this._raise(metric, t, metric === 'heapUsed' || metric === 'fds' ? '' : heapNote)
+      } else if (raised && t && !t.pending) {
         this._active.delete(metric)
       }
     }
@@ -220,17 +465,8 @@ class Monitor extends EventEmitter {
 
   _publishSamples(pulled, jobs) {
     const out = []
-    for (let i = 0; i < pulled.length; i += 2) {
-      out.push({
-        time: pulled[i],
-        source: 'rss',
-        rss: pulled[i + 1],
-        heapUsed: undefined,
-        external: undefined,
-        arrayBuffers: undefined,
-        gc: undefined,
-        jobs
-      })
+    for (let i = 0; i < pulled.length; i += 3) {
+      out.push(rssSample(pulled[i], pulled[i + 1], pulled[i + 2], jobs))
     }
     const p = this._pendingHeap
     for (let i = 0; i < p.length; i += 6) {
@@ -242,6 +478,7 @@ class Monitor extends EventEmitter {
         external: p[i + 2],
         arrayBuffers: Number.isNaN(p[i + 3]) ? undefined : p[i + 3],
         gc: p[i + 4] ? 'major' : 'minor',
+        fds: undefined,
         jobs: p[i + 5]
       })
     }
@@ -253,18 +490,27 @@ class Monitor extends EventEmitter {
     }
   }
 
-  _checkLimits(now) {
+  /** A full collection now, when none happened for `fullGcEveryMs` (opt-in). */
+  _maybeFullGc(now) {
+    const every = this._o.fullGcEveryMs
+    if (every === 0 || now - this._lastMajorAt < every) return
+    gcs.collectNow('scheduled')
+  }
+
+  _checkLimits(now, stats) {
     const limits = this._o.limits
-    if (limits.rss === undefined && limits.heapUsed === undefined && limits.external === undefined) return
-    let heapUsed = latest(this._heap, this._minorHeap, this._lastCheckAt)
-    let external = latest(this._external, this._minorExternal, this._lastCheckAt)
-    if (heapUsed === undefined && (limits.heapUsed !== undefined || limits.external !== undefined)) {
-      // No GC since the last check: the heap has not grown by much, a current reading (~0.2 µs) will do.
-      const stats = readHeapStats()
-      heapUsed = stats.used_heap_size
-      external = stats.external_memory
+    if (
+      limits.rss === undefined &&
+      limits.heapUsed === undefined &&
+      limits.external === undefined &&
+      limits.fds === undefined
+    ) {
+      return
     }
-    const values = { rss: this._rss.last(), heapUsed, external }
+    // Heap figures as of the latest post-GC sample since the last check, else now.
+    const heapUsed = latest(this._heap, this._minorHeap, this._lastCheckAt) ?? stats.used_heap_size
+    const external = latest(this._external, this._minorExternal, this._lastCheckAt) ?? stats.external_memory
+    const values = { rss: this._rss.last(), heapUsed, external, fds: this._fds.last() }
     for (const metric of LIMIT_KEYS) {
       const limit = limits[metric]
       const value = values[metric]
@@ -272,76 +518,40 @@ class Monitor extends EventEmitter {
       if (value >= limit) {
         if (this._limitHit.get(metric)) continue
         this._limitHit.set(metric, true)
+        const shown = (n) => (metric === 'fds' ? String(n) : formatBytes(n))
         const event = {
           metric,
           limitBytes: limit,
           valueBytes: value,
           time: now,
           threadId,
-          message: `${metric} is ${formatBytes(value)}, over the configured limit of ${formatBytes(limit)}`
+          message: `${metric} is ${shown(value)}, over the configured limit of ${shown(limit)}`
         }
         if (channels.limit.hasSubscribers) channels.limit.publish(event)
         this.emit('limit', event)
         if (this._o.sendToParent) sendToParent({ type: 'leakguard:limit', limit: event })
+        if (this._autopsy && metric !== 'fds') this._autopsy.request({ limit: event })
       } else {
         this._limitHit.delete(metric)
       }
     }
   }
 
-  /** The trend of one metric over the window, or null with too few samples. */
-  _assess(metric) {
-    const s = metric === 'heapUsed' ? this._heap : metric === 'rss' ? this._rss : this[`_${metric}`]
-    const o = this._o
-    const n = s.len
-    const minSamples = o.minSamples
-    if (n < minSamples) return null
-    const t0 = s.t[0]
-    // No verdict before the samples span half the window: at start-up everything
-    // grows (code, caches, pools), and only time tells a warm-up from a leak.
-    if (s.t[n - 1] - t0 < o.windowMs / 2) return null
-    const xs = new Float64Array(n)
-    for (let i = 0; i < n; i++) xs[i] = (s.t[i] - t0) / 1000
-    const ys = s.y.subarray(0, n)
-    const floorBlocks = Math.max(6, Math.min(o.floorBlocks, n >> 1))
-    const opts = { alpha: o.alpha, minGrowth: o.minGrowthBytes, floorBlocks }
-    const a = assessTrendF64(xs, ys, opts)
-    if (!a) return null
-    const jobs0 = s.jobs[0]
-    const jobsSpan = s.jobs[n - 1] - jobs0
-    let bytesPerJob = null
-    let perJob = null
-    if (jobsSpan >= minSamples) {
-      const js = new Float64Array(n)
-      for (let i = 0; i < n; i++) js[i] = s.jobs[i] - jobs0
-      perJob = assessTrendF64(js, ys, opts)
-      if (perJob) bytesPerJob = perJob.overall.slope
-    }
-    let growing = a.growing
-    let reason = a.reason
-    if (growing && bytesPerJob !== null && bytesPerJob < o.minBytesPerJob) {
-      growing = false
-      reason = `grows ${formatBytes(bytesPerJob)}/job, below options.minBytesPerJob (${o.minBytesPerJob})`
-    }
-    return {
-      metric,
-      growing,
-      reason,
-      slopeBytesPerSec: a.overall.slope,
-      bytesPerJob,
-      growthBytes: a.overall.growth,
-      pValue: a.overall.pValue,
-      tau: a.overall.tau,
-      samples: n,
-      windowMs: s.t[n - 1] - t0,
-      jobs: jobsSpan
-    }
-  }
-
   _raise(metric, t, note = '') {
     const { code, label } = METRICS[metric]
-    const rate = rateOf(t)
-    const extra = t.bytesPerJob !== null ? `, ${formatBytes(t.slopeBytesPerSec)}/s over ${t.jobs} jobs` : ''
+    const p = t.projection ?? null
+    const span = verdict.formatDuration(t.windowMs)
+    let detail
+    if (metric === 'fds') {
+      detail = `+${Math.round(t.growthBytes)} over ${span} (${t.samples} samples)`
+    } else if (t.basis === 'confirmed') {
+      detail = `+${formatBytes(t.growthBytes)} live over ${span}, confirmed by a full GC (${t.samples} readings)`
+    } else {
+      detail = `+${formatBytes(t.growthBytes)} over ${span} on the post-GC floor of ${t.samples} samples`
+    }
+    if (t.bytesPerJob !== null && metric !== 'fds')
+      detail += `, ${formatBytes(t.slopeBytesPerSec)}/s over ${t.jobs} jobs`
+    const grows = metric === 'fds' ? '' : ' grows'
     const warning = {
       metric,
       code,
@@ -350,12 +560,20 @@ class Monitor extends EventEmitter {
       growthBytes: t.growthBytes,
       windowMs: t.windowMs,
       pValue: t.pValue,
+      basis: t.basis,
+      projection: p && {
+        metric: p.metric,
+        limitBytes: p.limitBytes,
+        limit: p.limit,
+        etaMs: p.etaMs,
+        atJobs: p.atJobs
+      },
       threadId,
       pid: process.pid,
       time: Date.now(),
       message:
-        `${label} grows ${rate} (${formatP(t.pValue)}) over ${formatDuration(t.windowMs)}: ` +
-        `+${formatBytes(t.growthBytes)} on the post-GC floor of ${t.samples} samples${extra}${note}` +
+        `${label}${grows} ${verdict.rateOf(t)} (${formatP(t.pValue)})${verdict.projectionText(p, this._jobs)}: ` +
+        `${detail}${note}` +
         (threadId !== 0 ? ` [worker thread ${threadId}]` : '')
     }
     this._active.set(metric, warning)
@@ -365,11 +583,12 @@ class Monitor extends EventEmitter {
       emitProcessWarning(
         warning.message,
         code,
-        'Reported by leakguard monitor(); see warning.metric and the slope figures.'
+        'Reported by leakguard monitor(); see warning.metric, the slope figures and warning.projection.'
       )
     }
-    postToHost(warning)
+    postToHost({ type: 'leakguard:warning', warning })
     if (this._o.sendToParent) sendToParent({ type: 'leakguard:warning', warning })
+    if (this._autopsy && metric === 'heapUsed') this._autopsy.request({ warning })
   }
 
   _deliverWorkerWarning(warning) {
@@ -377,22 +596,22 @@ class Monitor extends EventEmitter {
     this.emit('warning', warning)
   }
 
-  /** Memory samples in the window, oldest first: RSS samples and post-GC heap samples. */
+  _deliverWorkerAutopsy(autopsy) {
+    if (this._stopped) return
+    this.emit('autopsy', autopsy)
+  }
+
+  /** Memory samples in the window, oldest first: RSS (with open fds) and post-GC heap samples. */
   samples() {
     this._pullNow()
     const out = []
     const r = this._rss
-    for (let i = 0; i < r.len; i++) {
-      out.push({
-        time: r.t[i],
-        source: 'rss',
-        rss: r.y[i],
-        heapUsed: undefined,
-        external: undefined,
-        arrayBuffers: undefined,
-        gc: undefined,
-        jobs: r.jobs[i]
-      })
+    const f = this._fds
+    for (let i = 0, k = 0; i < r.len; i++) {
+      while (k < f.len && f.t[k] < r.t[i]) k++
+      const fds = k < f.len && f.t[k] === r.t[i] ? f.y[k] : undefined
+      const s = rssSample(r.t[i], r.y[i], fds, r.jobs[i])
+      out.push(s)
     }
     const h = this._heap
     const ab = this._arrayBuffers
@@ -408,6 +627,7 @@ class Monitor extends EventEmitter {
         external: this._external.y[i],
         arrayBuffers: abv,
         gc: 'major',
+        fds: undefined,
         jobs: h.jobs[i]
       })
     }
@@ -421,6 +641,7 @@ class Monitor extends EventEmitter {
         external: this._minorExternal.y[i],
         arrayBuffers: undefined,
         gc: 'minor',
+        fds: undefined,
         jobs: m.jobs[i]
       })
     }
@@ -428,37 +649,66 @@ class Monitor extends EventEmitter {
     return out
   }
 
-  /** Moves the native ring's new RSS samples into the window; returns them (flat [t, rss, ...]). */
-  _pullNow() {
-    if (this._stopped) return EMPTY
-    let pulled
-    try {
-      pulled = this._sampler.pull()
-    } catch (err) {
-      // The native thread cannot read RSS here (non-Linux, /proc unreadable).
-      // Heap verdicts do not need it: report once, to a listener only, so
-      // that an unhandled 'error' never takes the worker down.
-      if (!this._rssError) {
-        this._rssError = err
-        if (this.listenerCount('error') > 0) this.emit('error', err)
-      }
-      return EMPTY
-    }
+  /**
+   * Moves the native ring's new samples into the window. With `collect`,
+   * also returns them (flat [t, rss, fds, ...]) for the 'sample' listeners.
+   */
+  _pullNow(collect = false) {
+    const out = collect ? [] : null
+    if (this._stopped) return out
     const jobs = this._jobs
-    for (let i = 0; i < pulled.length; i += 2) this._rss.push(pulled[i], pulled[i + 1], jobs)
-    return pulled
+    const buf = PULL_BUFFER
+    for (;;) {
+      let n
+      try {
+        n = this._sampler.pullInto(buf)
+      } catch (err) {
+        // The native thread cannot read RSS here (non-Linux, /proc unreadable).
+        // Heap verdicts do not need it: report once, to a listener only, so
+        // that an unhandled 'error' never takes the worker down.
+        if (!this._rssError) {
+          this._rssError = err
+          if (this.listenerCount('error') > 0) this.emit('error', err)
+        }
+        return out
+      }
+      for (let i = 0; i < 3 * n; i += 3) {
+        this._rss.push(buf[i], buf[i + 1], jobs)
+        if (!Number.isNaN(buf[i + 2])) this._fds.push(buf[i], buf[i + 2], jobs)
+        if (out !== null) out.push(buf[i], buf[i + 1], buf[i + 2])
+      }
+      if (3 * n < buf.length) return out
+    }
   }
 
-  /** The current trend of every metric (null where there are too few samples). */
+  /** The current trend of every metric (null where there are too few samples), with its projection. */
   trend() {
     this._pullNow()
+    const now = Date.now()
+    const all = this._assessAll(now)
+    const out = {}
+    for (const metric of TREND_METRICS) out[metric] = all[metric] ? publicTrend(all[metric].best) : null
+    const rss = this._rss.len
+      ? verdict.assessExact(this._rss, this._o, {
+          metric: 'rss',
+          now,
+          jobs: this._jobs,
+          target: { metric: 'rss', limit: this._o.limits.rss ?? memoryLimitBytes(), name: 'memory limit' },
+          minGrowth: this._o.minGrowthBytes,
+          minPerJob: 0,
+          evidence: verdict.EVIDENCE_BYTES,
+          basis: 'rss'
+        })
+      : null
     return {
-      heapUsed: this._assess('heapUsed'),
-      external: this._assess('external'),
-      arrayBuffers: this._assess('arrayBuffers'),
-      rss: this._assess('rss'),
+      heapUsed: out.heapUsed,
+      external: out.external,
+      arrayBuffers: out.arrayBuffers,
+      fds: out.fds,
+      rss: rss && publicTrend(rss),
       jobs: this._jobs,
-      warnings: [...this._active.values()]
+      warnings: [...this._active.values()],
+      overhead: { fullGcs: gcs.caused.fullGcs, gcPauseMs: gcs.caused.pauseMs, sinceMs: now - gcs.caused.since }
     }
   }
 
@@ -466,16 +716,70 @@ class Monitor extends EventEmitter {
   stop() {
     if (this._stopped) return
     this._stopped = true
-    clearInterval(this._timer)
+    keptAlive.delete(this)
+    dropped.unregister(this._loop)
+    clearTimeout(this._loop.timer)
     this._sampler.stop()
-    detach(this)
+    gcs.detach(this._loop.ref)
     if (this._stopReceiving) this._stopReceiving()
     if (this._ownRecycler) this._ownRecycler.stop()
+    if (this._autopsy) this._autopsy.stop()
   }
 
   [kDispose]() {
     this.stop()
   }
+}
+
+function rssSample(time, rss, fds, jobs) {
+  return {
+    time,
+    source: 'rss',
+    rss,
+    heapUsed: undefined,
+    external: undefined,
+    arrayBuffers: undefined,
+    gc: undefined,
+    fds: fds === undefined || Number.isNaN(fds) ? undefined : fds,
+    jobs
+  }
+}
+
+/** A verdict as m.trend() shows it. */
+function publicTrend(t) {
+  return {
+    metric: t.metric,
+    growing: t.growing,
+    pending: t.pending,
+    reason: t.reason,
+    basis: t.basis,
+    slopeBytesPerSec: t.slopeBytesPerSec,
+    bytesPerJob: t.bytesPerJob,
+    growthBytes: t.growthBytes,
+    pValue: t.pValue,
+    tau: t.tau,
+    samples: t.samples,
+    windowMs: t.windowMs,
+    jobs: t.jobs,
+    requiredSpanMs: t.requiredSpanMs,
+    projection: t.projection
+      ? {
+          metric: t.projection.metric,
+          limitBytes: t.projection.limitBytes,
+          limit: t.projection.limit,
+          etaMs: t.projection.etaMs,
+          atJobs: t.projection.atJobs
+        }
+      : null
+  }
+}
+
+/** The later of the last full-GC and last scavenge sample of a metric, if taken after `since`. */
+function latest(major, minor, since) {
+  const tMajor = major.lastTime()
+  const tMinor = minor.lastTime()
+  if (Math.max(tMajor, tMinor) <= since) return undefined
+  return tMajor >= tMinor ? major.last() : minor.last()
 }
 
 /**

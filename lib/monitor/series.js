@@ -2,22 +2,38 @@
 // One time series of the monitor: columns of Float64Array (time, value, jobs
 // counted), trimmed by time (the sliding window) and by count (maxSamples), so
 // that the native trend borrows them in place and the monitor stays bounded.
+// Columns start small and double up to `cap`: most series of most monitors
+// never hold more than a few hundred samples.
+
+const INITIAL = 64
 
 class Series {
   constructor(cap) {
     this.cap = cap
     this.len = 0
-    this.t = new Float64Array(cap)
-    this.y = new Float64Array(cap)
-    this.jobs = new Float64Array(cap)
+    const n = Math.min(INITIAL, cap)
+    this.t = new Float64Array(n)
+    this.y = new Float64Array(n)
+    this.jobs = new Float64Array(n)
   }
 
   push(t, y, jobs) {
-    if (this.len === this.cap) this.drop(this.cap >> 2)
+    if (this.len === this.t.length) {
+      if (this.len < this.cap) this.grow(Math.min(this.cap, this.len * 2))
+      else this.drop(this.cap >> 2)
+    }
     const i = this.len++
     this.t[i] = t
     this.y[i] = y
     this.jobs[i] = jobs
+  }
+
+  grow(n) {
+    for (const k of ['t', 'y', 'jobs']) {
+      const bigger = new Float64Array(n)
+      bigger.set(this[k].subarray(0, this.len))
+      this[k] = bigger
+    }
   }
 
   drop(n) {
@@ -40,14 +56,10 @@ class Series {
   last() {
     return this.len ? this.y[this.len - 1] : undefined
   }
+
+  lastTime() {
+    return this.len ? this.t[this.len - 1] : -Infinity
+  }
 }
 
-/** The later of the last full-GC and last scavenge sample of a metric, if taken after `since`. */
-function latest(major, minor, since) {
-  const tMajor = major.len ? major.t[major.len - 1] : -Infinity
-  const tMinor = minor.len ? minor.t[minor.len - 1] : -Infinity
-  if (Math.max(tMajor, tMinor) <= since) return undefined
-  return tMajor >= tMinor ? major.last() : minor.last()
-}
-
-module.exports = { Series, latest }
+module.exports = { Series }

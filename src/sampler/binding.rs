@@ -14,7 +14,7 @@ pub fn native_rss() -> Result<f64> {
   catch_panic(|| rss::resident_bytes().map(|b| b as f64))
 }
 
-use napi::bindgen_prelude::Float64Array;
+use napi::bindgen_prelude::Float64ArraySlice;
 
 use crate::sampler::thread::{self, GLOBAL};
 
@@ -46,17 +46,24 @@ impl RssSampler {
     })
   }
 
-  /// The samples since the last pull as `[time0, rss0, time1, rss1, ...]`
-  /// (epoch ms, bytes). One flat typed array: one crossing, no objects.
-  /// A read failure of the thread is thrown once as an `ERR_LEAKGUARD_IO` error.
-  #[napi]
-  pub fn pull(&self) -> Result<Float64Array> {
+  /// Writes the samples since the last pull into `out` as `[time0, rss0,
+  /// fds0, time1, ...]` (epoch ms, bytes, open fds or NaN when they cannot be
+  /// counted) and returns how many samples it wrote; those that do not fit
+  /// wait for the next call. JS passes the same array every time: no
+  /// allocation, one crossing. A read failure of the thread is thrown once as
+  /// an `ERR_LEAKGUARD_IO` error.
+  #[napi(js_name = "pullInto")]
+  pub fn pull_into(&self, mut out: Float64ArraySlice) -> Result<u32> {
     catch_panic(|| {
+      // SAFETY: the array belongs to the calling JS thread, which is blocked
+      // in this call, and is never a SharedArrayBuffer view (lib/monitor
+      // allocates it): nothing else reads or writes it while we fill it.
+      let out = unsafe { out.as_mut() };
       let Some(id) = self.id else {
-        return Ok(Float64Array::new(Vec::new()));
+        return Ok(0);
       };
-      let Some(p) = GLOBAL.pull(id) else {
-        return Ok(Float64Array::new(Vec::new()));
+      let Some(p) = GLOBAL.pull(id, out.len() / 3) else {
+        return Ok(0);
       };
       if let Some(e) = p.error {
         if p.samples.is_empty() {
@@ -66,12 +73,12 @@ impl RssSampler {
           ));
         }
       }
-      let mut flat = Vec::with_capacity(p.samples.len() * 2);
-      for s in p.samples {
-        flat.push(s.time_ms);
-        flat.push(s.rss as f64);
+      for (i, s) in p.samples.iter().enumerate() {
+        out[3 * i] = s.time_ms;
+        out[3 * i + 1] = s.rss as f64;
+        out[3 * i + 2] = s.fds.map_or(f64::NAN, |n| n as f64);
       }
-      Ok(Float64Array::new(flat))
+      Ok(p.samples.len() as u32)
     })
   }
 
@@ -94,6 +101,13 @@ impl Drop for RssSampler {
       let _ = std::panic::catch_unwind(|| GLOBAL.unsubscribe(id));
     }
   }
+}
+
+/// The soft limit on open file descriptors (`ulimit -n`), or null when
+/// unlimited or unknown. The monitor projects fd growth onto it.
+#[napi(js_name = "fdLimit")]
+pub fn fd_limit() -> Result<Option<f64>> {
+  catch_panic(|| Ok(crate::sampler::fds::fd_limit().map(|n| n as f64)))
 }
 
 /// State of the process-wide sampling thread (for tests and diagnostics).

@@ -2,7 +2,7 @@
 //! number, so that several readers can each keep their own cursor; a reader
 //! that reads too rarely gets the newest `cap` samples. Pure, no napi.
 
-/// One RSS reading taken by the sampling thread.
+/// One reading taken by the sampling thread.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
   /// Wall-clock time of the reading, milliseconds since the Unix epoch
@@ -10,6 +10,8 @@ pub struct Sample {
   pub time_ms: f64,
   /// Resident set size in bytes.
   pub rss: u64,
+  /// Open file descriptors, when they can be counted.
+  pub fds: Option<u64>,
 }
 
 /// Fixed-capacity ring; the oldest sample is overwritten when full.
@@ -71,14 +73,6 @@ impl Ring {
     }
     Some(self.buf[(seq % self.cap as u64) as usize])
   }
-
-  /// Calls `f` for every held sample with sequence ≥ `from`, oldest first
-  /// (those already overwritten are skipped).
-  pub fn read_from(&self, from: u64, mut f: impl FnMut(Sample)) {
-    for seq in from.max(self.oldest_seq())..self.next_seq {
-      f(self.buf[(seq % self.cap as u64) as usize]);
-    }
-  }
 }
 
 #[cfg(test)]
@@ -89,6 +83,7 @@ mod tests {
     Sample {
       time_ms: i as f64,
       rss: i * 10,
+      fds: Some(i),
     }
   }
 
@@ -102,13 +97,11 @@ mod tests {
     assert_eq!(r.len(), 4);
     assert_eq!(r.oldest_seq(), 6);
     assert_eq!(r.next_seq(), 10);
-    let mut got = Vec::new();
-    r.read_from(2, |x| got.push(x.rss));
+    let got: Vec<u64> = (r.oldest_seq()..r.next_seq())
+      .filter_map(|seq| r.get(seq))
+      .map(|x| x.rss)
+      .collect();
     assert_eq!(got, vec![60, 70, 80, 90]);
-    let mut got = Vec::new();
-    r.read_from(8, |x| got.push(x.rss));
-    assert_eq!(got, vec![80, 90]);
-    r.read_from(10, |_| panic!("nothing new"));
     assert_eq!(r.get(5), None);
     assert_eq!(r.get(9), Some(s(9)));
     assert_eq!(r.get(10), None);

@@ -1,8 +1,9 @@
 //! The process-wide sampling thread. One native thread per process, shared by
-//! every monitor in every worker_thread: it reads RSS every `interval` (the
-//! smallest interval any subscriber asked for) into a bounded ring, whether or
-//! not the JS event loop is blocked. JS pulls the samples when it wants them,
-//! so the main thread pays nothing per sample.
+//! every monitor in every worker_thread: it reads RSS and counts open file
+//! descriptors every `interval` (the smallest interval any subscriber asked
+//! for) into a bounded ring, whether or not the JS event loop is blocked. JS
+//! pulls the samples when it wants them, so the main thread pays nothing per
+//! sample.
 //!
 //! Lifecycle: the first subscriber starts the thread; the last one to leave
 //! stops and joins it (it wakes from its timed wait at once). A native thread
@@ -24,11 +25,18 @@ use crate::sampler::ring::{Ring, Sample};
 /// Name of the native thread, visible in `/proc/self/task/*/comm` (≤ 15 bytes).
 pub const THREAD_NAME: &str = "leakguard-smplr";
 
-/// Samples kept process-wide: 16 KiB entries × 16 bytes = 256 KiB.
+/// Samples kept process-wide: 16 KiB entries × 32 bytes = 512 KiB.
 pub const RING_CAPACITY: usize = 16 * 1024;
+
+/// Counting fds reads a directory (one entry per fd): at short intervals the
+/// thread counts at most this often and repeats the last count in between.
+const FD_COUNT_EVERY: Duration = Duration::from_millis(100);
 
 /// Reads one value (RSS in bytes). Injected so tests can drive the thread.
 pub type Reader = fn() -> Result<u64, LeakguardError>;
+
+/// Counts open fds (`None`: cannot). Injected so tests can drive the thread.
+pub type FdCounter = fn() -> Option<u64>;
 
 struct Subscriber {
   interval_ms: u64,
@@ -54,6 +62,7 @@ struct Shared {
   state: Mutex<State>,
   wake: Condvar,
   read: Reader,
+  count_fds: FdCounter,
 }
 
 /// A sampler: a ring, its subscribers and (while any) its thread.
@@ -95,7 +104,7 @@ impl State {
 }
 
 impl Sampler {
-  pub fn new(read: Reader, capacity: usize) -> Self {
+  pub fn new(read: Reader, count_fds: FdCounter, capacity: usize) -> Self {
     Sampler {
       shared: Arc::new(Shared {
         state: Mutex::new(State {
@@ -108,6 +117,7 @@ impl Sampler {
         }),
         wake: Condvar::new(),
         read,
+        count_fds,
       }),
     }
   }
@@ -120,6 +130,7 @@ impl Sampler {
   pub fn subscribe(&self, interval_ms: NonZeroU64) -> Result<u64, LeakguardError> {
     let interval_ms = interval_ms.get();
     let first = (self.shared.read)();
+    let fds = (self.shared.count_fds)();
     let mut st = self.shared.state.lock();
     let id = st.next_id;
     st.next_id += 1;
@@ -128,6 +139,7 @@ impl Sampler {
       st.ring.push(Sample {
         time_ms: now_ms(),
         rss,
+        fds,
       });
     }
     st.subscribers.insert(
@@ -185,8 +197,9 @@ impl Sampler {
   }
 
   /// The samples taken since this subscriber's last pull, thinned to its own
-  /// interval (the thread runs at the smallest interval of all subscribers).
-  pub fn pull(&self, id: u64) -> Option<Pulled> {
+  /// interval (the thread runs at the smallest interval of all subscribers),
+  /// at most `max` of them: the rest wait for the next pull.
+  pub fn pull(&self, id: u64, max: usize) -> Option<Pulled> {
     let mut st = self.shared.state.lock();
     let error = st.last_error.take();
     let State {
@@ -200,15 +213,17 @@ impl Sampler {
     // Keep a sample when at least 90% of the interval has passed, so that
     // jitter of the shared schedule does not drop every other sample.
     let min_gap = sub.interval_ms as f64 * 0.9;
-    let mut last = sub.last_time_ms;
-    ring.read_from(sub.cursor, |s| {
-      if s.time_ms - last >= min_gap {
-        last = s.time_ms;
-        out.samples.push(s);
+    let mut seq = sub.cursor.max(ring.oldest_seq());
+    while seq < ring.next_seq() && out.samples.len() < max {
+      if let Some(s) = ring.get(seq) {
+        if s.time_ms - sub.last_time_ms >= min_gap {
+          sub.last_time_ms = s.time_ms;
+          out.samples.push(s);
+        }
       }
-    });
-    sub.last_time_ms = last;
-    sub.cursor = ring.next_seq();
+      seq += 1;
+    }
+    sub.cursor = seq;
     Some(out)
   }
 
@@ -225,6 +240,8 @@ impl Sampler {
 
 fn run(shared: Arc<Shared>, generation: u64) {
   let mut next = Instant::now();
+  let mut fds: Option<u64> = None;
+  let mut fds_at: Option<Instant> = None;
   let mut st = shared.state.lock();
   loop {
     let Some(interval_ms) = st.interval_ms() else {
@@ -237,9 +254,15 @@ fn run(shared: Arc<Shared>, generation: u64) {
     let now = Instant::now();
     if now >= next {
       // Read outside the lock: JS pulling must never wait for a syscall.
-      let value = parking_lot::MutexGuard::unlocked(&mut st, || ((shared.read)(), now_ms()));
+      let value = parking_lot::MutexGuard::unlocked(&mut st, || {
+        if fds_at.is_none_or(|at| now.duration_since(at) >= FD_COUNT_EVERY) {
+          fds = (shared.count_fds)();
+          fds_at = Some(now);
+        }
+        ((shared.read)(), now_ms())
+      });
       match value {
-        (Ok(rss), time_ms) => st.ring.push(Sample { time_ms, rss }),
+        (Ok(rss), time_ms) => st.ring.push(Sample { time_ms, rss, fds }),
         (Err(e), _) => st.last_error = Some(e.message),
       }
       next += interval;
@@ -264,7 +287,8 @@ fn read_rss() -> Result<u64, LeakguardError> {
 }
 
 /// The one sampler of this process.
-pub static GLOBAL: Lazy<Sampler> = Lazy::new(|| Sampler::new(read_rss, RING_CAPACITY));
+pub static GLOBAL: Lazy<Sampler> =
+  Lazy::new(|| Sampler::new(read_rss, crate::sampler::fds::open_fds, RING_CAPACITY));
 
 #[cfg(test)]
 mod tests {
@@ -278,6 +302,10 @@ mod tests {
   }
   fn counting() -> Result<u64, LeakguardError> {
     Ok(COUNTER.fetch_add(1, Ordering::SeqCst))
+  }
+
+  fn seven_fds() -> Option<u64> {
+    Some(7)
   }
 
   fn sampler_threads() -> usize {
@@ -296,14 +324,14 @@ mod tests {
 
   #[test]
   fn samples_while_subscribed_and_stops_with_the_last_subscriber() {
-    let s = Sampler::new(counting, 64);
+    let s = Sampler::new(counting, seven_fds, 64);
     let a = s.subscribe(ms(2)).unwrap();
     let b = s.subscribe(ms(50)).unwrap();
     assert!(s.info().running);
     assert_eq!(s.info().interval_ms, Some(2));
     std::thread::sleep(Duration::from_millis(120));
-    let pa = s.pull(a).unwrap();
-    let pb = s.pull(b).unwrap();
+    let pa = s.pull(a, usize::MAX).unwrap();
+    let pb = s.pull(b, usize::MAX).unwrap();
     assert!(pa.samples.len() >= 10, "a got {}", pa.samples.len());
     // b is thinned to its own 50 ms interval.
     assert!(
@@ -314,13 +342,14 @@ mod tests {
     for w in pa.samples.windows(2) {
       assert!(w[1].time_ms >= w[0].time_ms);
     }
+    assert!(pa.samples.iter().all(|s| s.fds == Some(7)));
     s.unsubscribe(a);
     assert_eq!(s.info().interval_ms, Some(50));
     assert!(s.info().running);
     s.unsubscribe(b);
     s.unsubscribe(b); // idempotent
     assert!(!s.info().running);
-    assert!(s.pull(a).is_none());
+    assert!(s.pull(a, usize::MAX).is_none());
     // Restartable.
     let c = s.subscribe(ms(5)).unwrap();
     assert!(s.info().running);
@@ -330,11 +359,24 @@ mod tests {
 
   #[test]
   fn a_slow_reader_gets_the_newest_samples_only() {
-    let s = Sampler::new(counting, 8);
+    let s = Sampler::new(counting, seven_fds, 8);
     let a = s.subscribe(ms(1)).unwrap();
     std::thread::sleep(Duration::from_millis(60));
-    let p = s.pull(a).unwrap();
+    let p = s.pull(a, usize::MAX).unwrap();
     assert!(!p.samples.is_empty() && p.samples.len() <= 8, "{p:?}");
+    s.unsubscribe(a);
+  }
+
+  #[test]
+  fn a_bounded_pull_leaves_the_rest_for_the_next() {
+    let s = Sampler::new(counting, seven_fds, 64);
+    let a = s.subscribe(ms(1)).unwrap();
+    std::thread::sleep(Duration::from_millis(40));
+    let first = s.pull(a, 3).unwrap();
+    assert_eq!(first.samples.len(), 3);
+    let rest = s.pull(a, usize::MAX).unwrap();
+    assert!(!rest.samples.is_empty());
+    assert!(rest.samples[0].time_ms > first.samples[2].time_ms);
     s.unsubscribe(a);
   }
 
@@ -343,10 +385,10 @@ mod tests {
     fn failing() -> Result<u64, LeakguardError> {
       Err(LeakguardError::new(ErrorCode::Io, "no /proc"))
     }
-    let s = Sampler::new(failing, 8);
+    let s = Sampler::new(failing, seven_fds, 8);
     let a = s.subscribe(ms(1)).unwrap();
     std::thread::sleep(Duration::from_millis(20));
-    let p = s.pull(a).unwrap();
+    let p = s.pull(a, usize::MAX).unwrap();
     assert!(p.samples.is_empty());
     assert_eq!(p.error.as_deref(), Some("no /proc"));
     s.unsubscribe(a);
@@ -354,7 +396,7 @@ mod tests {
 
   #[test]
   fn many_start_stop_cycles_leave_no_thread() {
-    let s = Sampler::new(counting, 8);
+    let s = Sampler::new(counting, seven_fds, 8);
     for _ in 0..50 {
       let id = s.subscribe(ms(1)).unwrap();
       s.unsubscribe(id);
