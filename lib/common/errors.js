@@ -8,12 +8,44 @@ const { inspect } = require('node:util')
 /** @type {Readonly<Record<string, string>>} e.g. codes.INVALID_OPTION === 'ERR_LEAKGUARD_INVALID_OPTION' */
 const codes = Object.freeze({ ...native.errorCodes() })
 
-/** Short, safe rendering of a received value for error messages. */
+/** The longest rendering of a received value in a message, in characters. */
+const MAX_SHOWN_VALUE = 120
+/** The longest path shown whole in a message (longer ones keep their start and end). */
+const MAX_SHOWN_PATH = 200
+
+/** `text` cut to `max` characters, marked with an ellipsis where it was cut. */
+function clip(text, max = MAX_SHOWN_VALUE) {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`
+}
+
+/**
+ * A path (or other long name) for a message: whole up to MAX_SHOWN_PATH
+ * characters, else its start and its end around an ellipsis: the end names
+ * the file, the start where it lives. A 16 MB path must not make a 16 MB
+ * message.
+ */
+function describePath(text) {
+  text = String(text)
+  if (text.length <= MAX_SHOWN_PATH) return text
+  const head = Math.floor(MAX_SHOWN_PATH / 3)
+  return `${text.slice(0, head)}…${text.slice(text.length - (MAX_SHOWN_PATH - head - 1))}`
+}
+
+/** Short, safe rendering of a received value for error messages (at most MAX_SHOWN_VALUE characters). */
 function describe(value) {
-  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`
-  if (typeof value === 'string') return value.length > 60 ? inspect(`${value.slice(0, 57)}...`) : inspect(value)
-  if (typeof value === 'bigint') return `${value}n`
-  return inspect(value, { depth: 0, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 60 })
+  let text
+  if (typeof value === 'function') text = `function ${value.name || '<anonymous>'}`
+  else if (typeof value === 'string') text = value.length > 60 ? inspect(`${value.slice(0, 57)}...`) : inspect(value)
+  else if (typeof value === 'bigint') text = `${clip(String(value), 40)}n`
+  else {
+    try {
+      text = inspect(value, { depth: 0, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 60 })
+    } catch {
+      // A Proxy or a getter that throws: describe the kind, never fail while reporting.
+      text = `a value that cannot be shown (${typeof value})`
+    }
+  }
+  return clip(text)
 }
 
 function withCode(err, key, extra) {
@@ -59,6 +91,8 @@ function leakguardError(key, message, options) {
 module.exports = {
   codes,
   describe,
+  describePath,
+  clip,
   withCode,
   invalidOptionType,
   invalidOptionValue,

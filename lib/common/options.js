@@ -11,7 +11,7 @@
 // and throws a coded TypeError (wrong type) or RangeError (wrong value) that
 // names the option and the value received.
 
-const { describe, withCode, invalidOptionType, invalidOptionValue } = require('./errors')
+const { clip, describe, withCode, invalidOptionType, invalidOptionValue } = require('./errors')
 
 /** An options object (absent: `{}` when optional) whose keys are all known (catches typos such as `maxsize`). */
 function readOptions(name, value, known, { optional = true } = {}) {
@@ -33,7 +33,7 @@ function checkKnownKeys(name, options, known) {
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
       throw withCode(
-        new TypeError(`${name}.${key} is not a known option (known: ${known.join(', ')})`),
+        new TypeError(`${name}.${clip(key, 60)} is not a known option (known: ${known.join(', ')})`),
         'INVALID_OPTION'
       )
     }

@@ -46,6 +46,38 @@ function checkWorker(name, worker) {
   return worker
 }
 
+/**
+ * jobEnded()'s argument: absent, or a scope report whose `leftOpen` (if set)
+ * lists objects. Checked before anything is counted, so a bad report from a
+ * caller's own wiring is a coded error and not a TypeError from deep inside.
+ */
+function checkReport(report) {
+  if (report === undefined) return
+  if (report === null || typeof report !== 'object') {
+    throw invalidArgType('report', 'a job report object (or undefined)', report)
+  }
+  const { name, leftOpen } = report
+  checkText('report.name', name)
+  if (leftOpen === undefined) return
+  if (!Array.isArray(leftOpen)) throw invalidArgType('report.leftOpen', 'an array', leftOpen)
+  for (let i = 0; i < leftOpen.length; i++) {
+    const item = leftOpen[i]
+    if (item === null || typeof item !== 'object') {
+      throw invalidArgType(`report.leftOpen[${i}]`, 'an object { kind, type, site? }', item)
+    }
+    checkText(`report.leftOpen[${i}].kind`, item.kind)
+    checkText(`report.leftOpen[${i}].type`, item.type)
+    checkText(`report.leftOpen[${i}].site`, item.site)
+  }
+}
+
+/** A report field that is text or absent (it becomes part of a summary key and the message). */
+function checkText(name, value) {
+  if (value !== undefined && value !== null && typeof value !== 'string') {
+    throw invalidArgType(name, 'a string (or undefined)', value)
+  }
+}
+
 function resolveOptions(options) {
   const opts = readOptions('options', options, OPTION_KEYS, { optional: false })
   const maxJobs = checkInteger('options.maxJobs', opts.maxJobs, { min: 1 })
@@ -156,6 +188,7 @@ class Recycler extends EventEmitter {
    * jobs that do not run through guard()/withScope().
    */
   jobEnded(report) {
+    checkReport(report)
     if (this.#inFlight > 0) this.#inFlight--
     if (this.#stopped) return null
     this.#jobs++
@@ -238,10 +271,14 @@ class Recycler extends EventEmitter {
       const drained = worker
         ? Promise.resolve(typeof worker.close === 'function' ? worker.close() : worker.destroy())
         : this.#idle()
+      // The timer is ref'd on purpose: it is what ends a drain that can
+      // never finish (a close() or a job that never settles). Unref'd, the
+      // loop could empty first and the process would end with code 0
+      // instead of exitCode. It is cleared as soon as the drain ends, so a
+      // healthy worker exits right after its last job.
       let timer
       const timedOut = new Promise((resolve) => {
         timer = setTimeout(resolve, this.#opts.exitTimeoutMs)
-        timer.unref()
       })
       try {
         await Promise.race([drained, timedOut])

@@ -10,13 +10,12 @@
 //! by deep-requiring `binding.js`, so each checks that its first argument is
 //! a store External made by `open` (an N-API type tag) before reading it.
 //!
-//! Every callback runs its body inside `catch_unwind` (no unwind crosses FFI)
+//! Every callback runs its body inside `catch_quiet` (no unwind crosses FFI)
 //! and reports failures by throwing a coded JS error.
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CString};
 use std::mem::MaybeUninit;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -30,7 +29,7 @@ use napi_derive::napi;
 use crate::cache::{
   registry, Config, Disposed, EntryView, LocalStore, Now, Sink, SmallBytes, Stats, Store, Tagged,
 };
-use crate::errors::{panic_message, ErrorCode, LeakguardError};
+use crate::errors::{catch_quiet, panic_message, ErrorCode, LeakguardError};
 
 // Value encoding: one tag byte, then the payload. The tag is part of the
 // stored bytes (and of `calculatedSize`).
@@ -252,7 +251,7 @@ struct Cx(sys::napi_env);
 /// Runs a callback body: converts panics and failures into thrown JS errors.
 fn run(env: sys::napi_env, body: impl FnOnce(Cx) -> R<sys::napi_value>) -> sys::napi_value {
   let cx = Cx(env);
-  let fail = match catch_unwind(AssertUnwindSafe(|| body(cx))) {
+  let fail = match catch_quiet(|| body(cx)) {
     Ok(Ok(v)) => return v,
     Ok(Err(f)) => f,
     Err(p) => Fail::throw(
@@ -927,11 +926,11 @@ fn key_text(key: &[u8]) -> String {
 unsafe extern "C" fn finalize_handle(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
   // Dropping a store cannot panic in practice; the guard keeps even that
   // from unwinding into Node.
-  let _ = catch_unwind(AssertUnwindSafe(|| {
+  let _ = catch_quiet(|| {
     // SAFETY: `data` is one count of an `Rc<Handle>` given to this External
     // or function by `open` or `bind`, released exactly once, here.
     drop(unsafe { Rc::from_raw(data as *const Handle) });
-  }));
+  });
 }
 
 fn opt_bound(cx: Cx, v: sys::napi_value) -> Option<u64> {
