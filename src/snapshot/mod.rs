@@ -244,4 +244,6 @@ pub fn diff_files(
 }
 
 #[cfg(test)]
+mod mutations;
+#[cfg(test)]
 mod tests;
