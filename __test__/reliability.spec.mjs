@@ -65,6 +65,20 @@ test('exit: true with a job that never settles exits with exitCode at the timeou
   assert.match(r.stdout, /quick done/)
 })
 
+test('gracefulExit whose close() rejects still exits with exitCode, with a warning saying why', () => {
+  const r = node(`
+    lg.recycle({ maxJobs: 1, exitTimeoutMs: 60000, exitCode: 5 }).gracefulExit({
+      close () { return Promise.reject(new Error('redis is down')) }
+    })
+    setInterval(() => {}, 1000) // a busy worker: only the exit ends it
+  `)
+  assert.equal(r.status, 5, r.stderr)
+  assert.match(
+    r.stderr,
+    /LeakGuardWarning: leakguard: closing the worker before the recycle exit failed \(redis is down\); exiting anyway/
+  )
+})
+
 test('a healthy gracefulExit is not kept alive by the timeout: it exits when the drain ends', () => {
   const r = node(`
     const started = Date.now()

@@ -12,7 +12,7 @@ const { EventEmitter } = require('node:events')
 const channels = require('../common/channels')
 const v8 = require('node:v8')
 const { readRss } = require('../common/memory')
-const { invalidOptionType, invalidOptionValue, invalidArgType } = require('../common/errors')
+const { clip, invalidOptionType, invalidOptionValue, invalidArgType } = require('../common/errors')
 const { readOptions, checkInteger, checkBoolean } = require('../common/options')
 
 const OPTION_KEYS = ['maxJobs', 'maxRss', 'maxHeapUsed', 'exit', 'worker', 'exitTimeoutMs', 'exitCode']
@@ -258,19 +258,32 @@ class Recycler extends EventEmitter {
    */
   gracefulExit(worker = this.#opts.worker) {
     if (this.#exiting) return this.#exiting
-    if (
-      worker !== undefined &&
-      (worker === null ||
-        typeof worker !== 'object' ||
-        (typeof worker.close !== 'function' && typeof worker.destroy !== 'function'))
-    ) {
-      return Promise.reject(invalidArgType('worker', 'an object with a close() or destroy() method', worker))
+    try {
+      if (
+        worker !== undefined &&
+        (worker === null ||
+          typeof worker !== 'object' ||
+          (typeof worker.close !== 'function' && typeof worker.destroy !== 'function'))
+      ) {
+        throw invalidArgType('worker', 'an object with a close() or destroy() method', worker)
+      }
+    } catch (err) {
+      // Refused (or a getter of the worker threw): nothing started, the process goes on.
+      return Promise.reject(err)
     }
     draining = true
     this.#exiting = (async () => {
-      const drained = worker
-        ? Promise.resolve(typeof worker.close === 'function' ? worker.close() : worker.destroy())
-        : this.#idle()
+      // A close() that throws or rejects still ends in the exit: a worker
+      // that cannot close cleanly must not be left draining for ever.
+      const drained = (async () => {
+        if (worker) await (typeof worker.close === 'function' ? worker.close() : worker.destroy())
+        else await this.#idle()
+      })().catch((err) => {
+        process.emitWarning(
+          `leakguard: closing the worker before the recycle exit failed (${clip(String(err?.message ?? err), 300)}); exiting anyway`,
+          { type: 'LeakGuardWarning', code: 'LEAKGUARD_RECYCLE_CLOSE_FAILED' }
+        )
+      })
       // The timer is ref'd on purpose: it is what ends a drain that can
       // never finish (a close() or a job that never settles). Unref'd, the
       // loop could empty first and the process would end with code 0
