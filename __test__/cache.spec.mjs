@@ -319,7 +319,8 @@ test('the raw ops refuse a foreign External or any non-handle with a coded TypeE
     ]
     const withHandle = ['bind', 'get', 'peek', 'has', 'set', 'setJson', 'delete', 'pop', 'clear', 'purgeStale',
       'remainingTtl', 'list', 'entry', 'stats', 'size', 'calculatedSize', 'info']
-    const out = { missing: Object.keys(ops).filter((op) => !withHandle.includes(op)), errors: [] }
+    const fns = Object.keys(ops).filter((op) => typeof ops[op] === 'function')
+    const out = { missing: fns.filter((op) => !withHandle.includes(op)), errors: [] }
     for (const [what, value] of foreign) {
       for (const op of withHandle) {
         try {
@@ -624,6 +625,15 @@ test('the memo is off where it could not be exact: named stores, ttl, dispose, m
   assert.equal(c.get('a'), 'x')
   clock.advance(10)
   assert.equal(c.get('b'), undefined, 'the ttl entry expires as without a memo')
+})
+
+test('the memo protocol is written once on each side, and the two sides agree', () => {
+  const { PROTOCOL } = require('../lib/cache/memo.js')
+  const { cacheOps } = require('../binding.js')
+  assert.deepEqual({ ...cacheOps.memoProtocol }, { ...PROTOCOL })
+  // The special "evicted" values can never be mistaken for a slot.
+  assert.ok(PROTOCOL.EVICTED_NONE < 0 && PROTOCOL.EVICTED_SEVERAL < 0)
+  assert.notEqual(PROTOCOL.EVICTED_NONE, PROTOCOL.EVICTED_SEVERAL)
 })
 
 test('the memo stays small: 100k distinct hot reads keep at most a few thousand values on the JS heap', () => {

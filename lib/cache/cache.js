@@ -7,7 +7,9 @@
 
 const { cacheOps } = require('../common/native')
 const { describe, withCode, invalidArgType } = require('../common/errors')
+const { Memo } = require('./memo')
 const {
+  readOptions,
   checkObject,
   checkKnownKeys,
   checkInteger,
@@ -38,6 +40,15 @@ const {
   now: nNow
 } = cacheOps
 
+/** Every default, once (the bounds `max`/`maxSize` have none: one is required). */
+const DEFAULTS = Object.freeze({
+  /** ms; 0 = entries do not expire */
+  ttl: 0,
+  updateAgeOnGet: false,
+  allowStale: false,
+  /** the memo of hot values, where it can be exact (see lib/cache/memo.js) */
+  memo: true
+})
 const OPTIONS = [
   'max',
   'maxSize',
@@ -101,18 +112,6 @@ function toJson(key, value) {
   }
 }
 
-// The memo of hot values (see `get`): slots, the longest string it keeps,
-// and how many memo reads are replayed to the native store at once.
-const MEMO_SLOTS = 2048
-const MEMO_STRING_MAX = 256
-const MEMO_REPLAY = 256
-
-/** Values that may be handed out twice: immutable and small. */
-function memoizable(v) {
-  const t = typeof v
-  return t === 'string' ? v.length <= MEMO_STRING_MAX : t === 'number' || t === 'boolean' || v === null
-}
-
 function checkPerf(value) {
   if (value === undefined) return undefined
   if (value === null || typeof value !== 'object' || typeof value.now !== 'function') {
@@ -124,21 +123,65 @@ function checkPerf(value) {
   return value
 }
 
+/** Validates the constructor's options and fills in DEFAULTS. */
+function resolveOptions(options) {
+  if (options === undefined) {
+    throw withCode(
+      new TypeError('options is required: new BoundedCache({ max }) or ({ maxSize }); an unbounded cache is the leak'),
+      'INVALID_OPTION'
+    )
+  }
+  const o = readOptions('options', options, OPTIONS, { optional: false })
+  const max = checkInteger('options.max', o.max, { min: 1, max: 2 ** 32 })
+  const maxSize = checkInteger('options.maxSize', o.maxSize, { min: 1 })
+  const maxEntrySize = checkInteger('options.maxEntrySize', o.maxEntrySize, { min: 1 })
+  const ttl = checkNumber('options.ttl', o.ttl, { min: 0, max: Number.MAX_SAFE_INTEGER }) ?? DEFAULTS.ttl
+  const updateAgeOnGet = checkBoolean('options.updateAgeOnGet', o.updateAgeOnGet) ?? DEFAULTS.updateAgeOnGet
+  const allowStale = checkBoolean('options.allowStale', o.allowStale) ?? DEFAULTS.allowStale
+  const dispose = checkFunction('options.dispose', o.dispose)
+  const name = checkString('options.name', o.name)
+  const perf = checkPerf(o.perf)
+  const memo = checkBoolean('options.memo', o.memo) ?? DEFAULTS.memo
+  if (max === undefined && maxSize === undefined) {
+    throw withCode(
+      new TypeError(
+        'At least one of options.max or options.maxSize is required: an unbounded cache is the leak this package exists to prevent'
+      ),
+      'INVALID_OPTION'
+    )
+  }
+  if (maxEntrySize !== undefined && maxSize !== undefined && maxEntrySize > maxSize) {
+    throw withCode(
+      new RangeError(`options.maxEntrySize must be <= options.maxSize (${maxSize}) (received ${maxEntrySize})`),
+      'INVALID_OPTION'
+    )
+  }
+  if (updateAgeOnGet && !ttl) {
+    throw withCode(
+      new RangeError('options.updateAgeOnGet needs options.ttl > 0 (received updateAgeOnGet: true without a ttl)'),
+      'INVALID_OPTION'
+    )
+  }
+  if (perf !== undefined) {
+    const t = perf.now()
+    if (typeof t !== 'number' || !Number.isFinite(t)) {
+      throw withCode(
+        new TypeError(`options.perf.now() must return a finite number (received ${describe(t)})`),
+        'INVALID_OPTION'
+      )
+    }
+  }
+  return { max, maxSize, maxEntrySize, ttl, updateAgeOnGet, allowStale, dispose, name, perf, memo }
+}
+
 class BoundedCache {
   #h
   #get
   #set
   #getRemember
-  #touch
-  // The memo of hot values: key -> slot, slot -> key and value, the next
-  // free slot, and the queue [count, slot...] of memo reads the native store
-  // has not seen yet (it replays them at the start of its next call).
-  // #memo is null when off (see the constructor and `#memoOff`).
+  // The memo of hot values (lib/cache/memo.js), null when off (see the
+  // constructor and `#memoOff`).
   #memo = null
-  #memoKeys = null
-  #memoValues = null
-  #memoNext = 0
-  #replay = null
   #peek
   #has
   #perf
@@ -155,184 +198,66 @@ class BoundedCache {
    * @param {import('../../index').BoundedCacheOptions} options
    */
   constructor(options) {
-    if (options === undefined) {
-      throw withCode(
-        new TypeError(
-          'options is required: new BoundedCache({ max }) or ({ maxSize }); an unbounded cache is the leak'
-        ),
-        'INVALID_OPTION'
-      )
-    }
-    const o = checkObject('options', options, { optional: false })
-    checkKnownKeys('options', o, OPTIONS)
-    const max = checkInteger('options.max', o.max, { min: 1, max: 2 ** 32 })
-    const maxSize = checkInteger('options.maxSize', o.maxSize, { min: 1 })
-    const maxEntrySize = checkInteger('options.maxEntrySize', o.maxEntrySize, { min: 1 })
-    const ttl = checkNumber('options.ttl', o.ttl, { min: 0, max: Number.MAX_SAFE_INTEGER })
-    const updateAgeOnGet = checkBoolean('options.updateAgeOnGet', o.updateAgeOnGet)
-    const allowStale = checkBoolean('options.allowStale', o.allowStale)
-    const dispose = checkFunction('options.dispose', o.dispose)
-    const name = checkString('options.name', o.name)
-    const perf = checkPerf(o.perf)
-    const memo = checkBoolean('options.memo', o.memo)
-    if (max === undefined && maxSize === undefined) {
-      throw withCode(
-        new TypeError(
-          'At least one of options.max or options.maxSize is required: an unbounded cache is the leak this package exists to prevent'
-        ),
-        'INVALID_OPTION'
-      )
-    }
-    if (maxEntrySize !== undefined && maxSize !== undefined && maxEntrySize > maxSize) {
-      throw withCode(
-        new RangeError(`options.maxEntrySize must be <= options.maxSize (${maxSize}) (received ${maxEntrySize})`),
-        'INVALID_OPTION'
-      )
-    }
-    if (updateAgeOnGet && !ttl) {
-      throw withCode(
-        new RangeError('options.updateAgeOnGet needs options.ttl > 0 (received updateAgeOnGet: true without a ttl)'),
-        'INVALID_OPTION'
-      )
-    }
-    if (perf !== undefined) {
-      const t = perf.now()
-      if (typeof t !== 'number' || !Number.isFinite(t)) {
-        throw withCode(
-          new TypeError(`options.perf.now() must return a finite number (received ${describe(t)})`),
-          'INVALID_OPTION'
-        )
-      }
-    }
-    this.#h = nOpen(
-      name,
-      max ?? 0,
-      maxSize ?? 0,
-      maxEntrySize ?? 0,
-      ttl ?? 0,
-      updateAgeOnGet === true,
-      allowStale === true,
-      dispose
-    )
+    const { max, maxSize, maxEntrySize, ttl, updateAgeOnGet, allowStale, dispose, name, perf, memo } =
+      resolveOptions(options)
+    this.#h = nOpen(name, max ?? 0, maxSize ?? 0, maxEntrySize ?? 0, ttl, updateAgeOnGet, allowStale, dispose)
     // Only where it is exact and cheap: a store no other thread uses, no
     // expiry to check, no dispose that could read the cache mid-eviction.
-    const useMemo = memo !== false && name === undefined && !ttl && dispose === undefined
-    if (useMemo) {
-      this.#memo = new Map()
-      this.#memoKeys = new Array(MEMO_SLOTS)
-      this.#memoValues = new Array(MEMO_SLOTS)
-      this.#replay = new Int32Array(MEMO_REPLAY + 1)
-    }
-    const [get, peek, has, set, getRemember, touch] = nBind(this.#h, useMemo ? this.#replay : undefined)
+    const useMemo = memo && name === undefined && !ttl && dispose === undefined
+    if (useMemo) this.#memo = new Memo()
+    const [get, peek, has, set, getRemember, touch] = nBind(this.#h, useMemo ? this.#memo.queue : undefined)
+    if (useMemo) this.#memo.replay = touch
     this.#get = get
     this.#peek = peek
     this.#has = has
     this.#set = set
     this.#getRemember = getRemember
-    this.#touch = touch
     this.#perf = perf
     this.#dispose = dispose // held here so the native weak reference stays valid
     this.#max = max
     this.#maxSize = maxSize
     this.#maxEntrySize = maxEntrySize ?? maxSize
-    this.#ttl = ttl ?? 0
-    this.#updateAgeOnGet = updateAgeOnGet === true
-    this.#allowStale = allowStale === true
+    this.#ttl = ttl
+    this.#updateAgeOnGet = updateAgeOnGet
+    this.#allowStale = allowStale
     this.#name = name
   }
 
-  // The memo of hot values. A native get costs ~100-130 ns, most of it the
-  // N-API boundary, reading the key string and creating the value string;
-  // lru-cache's is ~40-50 ns. So recently read small immutable values (strings
-  // up to MEMO_STRING_MAX characters, numbers, booleans, null; not Buffers
-  // or objects, which every get must copy) are also kept here, up to
-  // MEMO_SLOTS of them, and a get of one costs a Map lookup. It stays exact:
-  // - recency and the hit counter: each memo read is queued by slot in
-  //   #replay, which the native store replays (as get hits, in order) at the
-  //   start of its next call of any kind, and every MEMO_REPLAY reads; so
-  //   eviction order, keys() and stats() are what they would be without it;
-  // - contents: set and delete drop their key (set keeps it if the value is
-  //   the same), an eviction reports the memo slot it emptied, and clear,
-  //   pop and load empty the memo.
-  // It is off for named stores (other threads change them), with a ttl or
-  // dispose, and with `memo: false`.
+  // Reads of hot small values are served by the memo (lib/cache/memo.js),
+  // which keeps recency, evictions and stats exact. It is off for named
+  // stores (other threads change them), with a ttl or dispose, and with
+  // `memo: false`.
 
   get(key) {
     const memo = this.#memo
     if (memo !== null) {
-      const slot = memo.get(key)
-      if (slot !== undefined) {
-        const queue = this.#replay
-        const n = queue[0] + 1
-        queue[n] = slot
-        queue[0] = n
-        if (n === MEMO_REPLAY) this.#touch()
-        return this.#memoValues[slot]
-      }
-      return this.#getAndRemember(key)
+      const slot = memo.slots.get(key)
+      if (slot !== undefined) return memo.hit(slot)
+      return this.#getAndRemember(memo, key)
     }
     const perf = this.#perf
     return perf === undefined ? this.#get(key) : this.#get(key, perf.now())
   }
 
-  #getAndRemember(key) {
-    if (this.#memoNext === MEMO_SLOTS) this.#forget()
-    const slot = this.#memoNext
+  #getAndRemember(memo, key) {
+    const slot = memo.freeSlot()
     const value = this.#getRemember(key, slot)
-    if (value !== undefined && memoizable(value)) {
-      this.#memo.set(key, slot)
-      this.#memoKeys[slot] = key
-      this.#memoValues[slot] = value
-      this.#memoNext = slot + 1
-    }
+    if (value !== undefined) memo.remember(key, slot, value)
     return value
-  }
-
-  /** Drops one key from the memo. */
-  #unmemo(key) {
-    const slot = this.#memo.get(key)
-    if (slot !== undefined) this.#unmemoSlot(slot)
-  }
-
-  #unmemoSlot(slot) {
-    const key = this.#memoKeys[slot]
-    if (key === undefined) return // already dropped
-    this.#memo.delete(key)
-    this.#memoKeys[slot] = undefined
-    this.#memoValues[slot] = undefined
-  }
-
-  /** Empties the memo, after the store has replayed its queue (its slots are about to be reused). */
-  #forget() {
-    if (this.#replay[0] !== 0) this.#touch()
-    if (this.#memoNext === 0) return
-    this.#memo.clear()
-    this.#memoKeys.fill(undefined, 0, this.#memoNext)
-    this.#memoValues.fill(undefined, 0, this.#memoNext)
-    this.#memoNext = 0
   }
 
   /** Turns the memo off for good (a ttl came into play). */
   #memoOff() {
     if (this.#memo === null) return
-    this.#forget()
+    this.#memo.forget()
     this.#memo = null
-    this.#memoKeys = null
-    this.#memoValues = null
-  }
-
-  /** What a native set returned: the memo slot an eviction emptied (-1 none, -2 several). */
-  #afterSet(evictedSlot) {
-    if (evictedSlot === -1 || this.#memo === null) return
-    if (evictedSlot === -2) this.#forget()
-    else this.#unmemoSlot(evictedSlot)
   }
 
   peek(key) {
     const memo = this.#memo
     if (memo !== null) {
-      const slot = memo.get(key)
-      if (slot !== undefined) return this.#memoValues[slot]
+      const slot = memo.slots.get(key)
+      if (slot !== undefined) return memo.values[slot]
     }
     const perf = this.#perf
     return perf === undefined ? this.#peek(key) : this.#peek(key, perf.now())
@@ -340,7 +265,7 @@ class BoundedCache {
 
   has(key) {
     const memo = this.#memo
-    if (memo?.has(key)) return true
+    if (memo?.slots.has(key)) return true
     const perf = this.#perf
     return perf === undefined ? this.#has(key) : this.#has(key, perf.now())
   }
@@ -355,11 +280,7 @@ class BoundedCache {
     const memo = this.#memo
     if (memo !== null) {
       if (ttl) this.#memoOff()
-      else if (this.#memoNext !== 0) {
-        // Kept when the value is the same (the store keeps its bytes too).
-        const slot = memo.get(key)
-        if (slot !== undefined && !Object.is(this.#memoValues[slot], value)) this.#unmemoSlot(slot)
-      }
+      else memo.dropUnlessSame(key, value)
     }
     const perf = this.#perf
     let evicted
@@ -373,22 +294,22 @@ class BoundedCache {
     } else {
       evicted = this.#set(key, value, ttl, perf === undefined ? undefined : perf.now())
     }
-    this.#afterSet(evicted)
+    this.#memo?.afterSet(evicted)
     return this
   }
 
   delete(key) {
-    if (this.#memo !== null) this.#unmemo(key)
+    this.#memo?.drop(key)
     return nDelete(this.#h, key)
   }
 
   clear() {
-    if (this.#memo !== null) this.#forget()
+    this.#memo?.forget()
     nClear(this.#h)
   }
 
   pop() {
-    if (this.#memo !== null) this.#forget()
+    this.#memo?.forget()
     return nPop(this.#h)
   }
 
@@ -561,4 +482,4 @@ class BoundedCache {
   }
 }
 
-module.exports = { BoundedCache }
+module.exports = { BoundedCache, DEFAULTS }

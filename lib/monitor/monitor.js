@@ -1,22 +1,17 @@
 'use strict'
-// monitor(): memory trend warnings for long-running workers.
+// monitor(): memory trend warnings for long-running workers. The capability's
+// entry: it drives the process-wide sampling thread of src/sampler (RSS, read
+// natively into a ring) and the trend statistics of src/trend (through
+// lib/trend). Its parts: options.js (defaults and bounds), series.js (the
+// sample columns), gc-signals.js (full/minor GC detection and heap figures),
+// delivery.js (emitWarning, worker_thread -> main thread, IPC to the parent).
 //
 // Where the main-thread time goes (the budget is ~1 µs per sample):
 // - RSS is read by the process-wide native thread (src/sampler) into a ring,
 //   timestamped natively; JS pulls it as one Float64Array only when something
 //   needs it (an rss limit, 'sample' listeners, samples(), trend()).
 // - Heap figures are taken right after garbage collections with
-//   v8.getHeapStatistics() (~0.2 µs hot; 10-30 µs once per second in a busy
-//   worker, see readHeapStats), without paying for every GC:
-//   * full (mark-compact) GCs are detected by a FinalizationRegistry sentinel:
-//     V8's scavenger treats weak cells strongly, so an unreachable registered
-//     object is only reported after a full GC. One callback per full GC, none
-//     per scavenge. (A PerformanceObserver('gc') runs a JS callback for every
-//     scavenge, tens to hundreds per second in a busy worker, measured at
-//     ~2-5 µs each on this VM: far over the budget.)
-//   * scavenge samples only feed dashboards, so they are taken only while
-//     someone listens to 'sample' (event or channel): each check connects a
-//     PerformanceObserver('gc') that disconnects at its first entry.
+//   v8.getHeapStatistics() (see gc-signals.js), without paying for every GC.
 //   arrayBuffers exists only through process.memoryUsage() (~8 µs), so it is
 //   read with the first full-GC sample after each check only.
 // - One unref'd timer per monitor runs the checks every `checkEveryMs`:
@@ -29,39 +24,21 @@
 // jobs of a leak-free loop, no mark-compact at all). Only the heap after a full
 // collection is the live set.
 
-const { formatBytes, formatP } = require('../common/format')
 const { EventEmitter } = require('node:events')
-const { PerformanceObserver, constants: perf } = require('node:perf_hooks')
-const v8 = require('node:v8')
-const { isMainThread, threadId, BroadcastChannel } = require('node:worker_threads')
+const { isMainThread, threadId } = require('node:worker_threads')
 const native = require('../common/native')
+const { formatBytes, formatP } = require('../common/format')
 const { fullGc } = require('../common/gc')
 const channels = require('../common/channels')
+const { invalidArgType, invalidArgValue } = require('../common/errors')
 const { monitorRecycleOption } = require('../fleet/recycle')
-const { invalidOptionValue, invalidArgType, invalidArgValue } = require('../common/errors')
-const { checkObject, checkKnownKeys, checkInteger, checkNumber, checkBoolean } = require('../common/options')
+const { assessTrendF64 } = require('../trend/trend')
+const { resolveOptions, LIMIT_KEYS } = require('./options')
+const { Series, latest } = require('./series')
+const { attach, detach, armScavengeSample, readHeapStats } = require('./gc-signals')
+const { postToHost, onWorkerWarning, sendToParent, emitProcessWarning } = require('./delivery')
 
-const OPTION_KEYS = [
-  'intervalMs',
-  'checkEveryMs',
-  'windowMs',
-  'minSamples',
-  'floorBlocks',
-  'alpha',
-  'minGrowthBytes',
-  'minBytesPerJob',
-  'emitWarning',
-  'sendToParent',
-  'workerWarnings',
-  'fullGcEveryMs',
-  'maxSamples',
-  'limits',
-  'recycle'
-]
-const LIMIT_KEYS = ['rss', 'heapUsed', 'external']
 const EMPTY = new Float64Array(0)
-const WARNING_CHANNEL = 'leakguard:warnings'
-const WARNING_TYPE = 'LeakGuardWarning'
 const kDispose = Symbol.dispose || Symbol.for('nodejs.dispose')
 
 /** The metrics that can raise a trend warning, with their warning code and wording. */
@@ -71,194 +48,6 @@ const METRICS = {
   arrayBuffers: { code: 'LEAKGUARD_ARRAY_BUFFERS_GROWTH', label: 'arrayBuffers (Buffers and ArrayBuffers)' }
 }
 const TREND_METRICS = Object.keys(METRICS)
-
-// ---- series: columns of Float64Array, trimmed by time and by count ----------
-
-class Series {
-  constructor(cap) {
-    this.cap = cap
-    this.len = 0
-    this.t = new Float64Array(cap)
-    this.y = new Float64Array(cap)
-    this.jobs = new Float64Array(cap)
-  }
-
-  push(t, y, jobs) {
-    if (this.len === this.cap) this.drop(this.cap >> 2)
-    const i = this.len++
-    this.t[i] = t
-    this.y[i] = y
-    this.jobs[i] = jobs
-  }
-
-  drop(n) {
-    if (n <= 0) return
-    n = Math.min(n, this.len)
-    this.t.copyWithin(0, n, this.len)
-    this.y.copyWithin(0, n, this.len)
-    this.jobs.copyWithin(0, n, this.len)
-    this.len -= n
-  }
-
-  /** Drops samples older than `since`. */
-  trim(since) {
-    if (this.len === 0 || this.t[0] >= since) return
-    let n = 0
-    while (n < this.len && this.t[n] < since) n++
-    this.drop(n)
-  }
-
-  last() {
-    return this.len ? this.y[this.len - 1] : undefined
-  }
-}
-
-// ---- per-thread shared state: one gc observer, one job counter, one channel --
-
-const active = new Set()
-let broadcast = null
-const workerHandlers = new Set()
-let receiver = null
-
-// Full-GC detection: one registered, unreachable sentinel at a time.
-const fullGcRegistry = new FinalizationRegistry(onFullGc)
-const sentinelToken = {}
-let sentinelArmed = false
-
-function armSentinel() {
-  if (sentinelArmed || active.size === 0) return
-  sentinelArmed = true
-  fullGcRegistry.register({}, 0, sentinelToken)
-}
-
-// Keeps the last heap statistics object alive. In a busy worker, a read once
-// per second cost ~85-100 µs of main-thread time (70-250 µs in the bench),
-// against ~6 µs for a second read right after it. What was measured (2-core
-// VM, job loop, first call after 1 s): not GC-related (the same from a 1 s
-// timer, the same one event-loop turn after the FinalizationRegistry callback,
-// with --single-threaded-gc or --no-concurrent-sweeping), not V8's figures
-// (perf sees no sample inside Isolate::GetHeapStatistics), and not
-// getHeapSpaceStatistics() or memoryUsage() being cheaper (~85 µs too). It is
-// building the 14-property result object in cold code: a JS function that
-// builds the same literal costs the same, a 2-property one ~32 µs, a no-op
-// ~6 µs. Keeping one instance alive between reads cuts it to ~10-30 µs: our
-// reading is that a full GC otherwise collects the object's unused hidden
-// classes (map transitions are weak) and every read rebuilds them.
-let lastStats = null
-
-function readHeapStats() {
-  lastStats = v8.getHeapStatistics()
-  return lastStats
-}
-
-function onFullGc() {
-  sentinelArmed = false
-  if (active.size === 0) return
-  const now = Date.now()
-  let stats = null
-  for (const m of active) {
-    if (now - m._lastMajorAt >= m._intervalMs) {
-      if (stats === null) stats = readHeapStats()
-      m._heapSample(now, stats, true)
-    }
-  }
-  armSentinel()
-}
-
-// Scavenge samples: an observer armed by each check, disarmed by its first entry.
-let scavengeObserver = null
-let scavengeArmed = false
-
-function armScavengeSample() {
-  if (scavengeArmed) return
-  if (scavengeObserver === null) scavengeObserver = new PerformanceObserver(onScavenge)
-  scavengeObserver.observe({ entryTypes: ['gc'] })
-  scavengeArmed = true
-}
-
-function disarmScavengeSample() {
-  if (!scavengeArmed) return
-  scavengeObserver.disconnect()
-  scavengeArmed = false
-}
-
-function onScavenge(list) {
-  disarmScavengeSample()
-  const entries = list.getEntries()
-  const last = entries[entries.length - 1]
-  // Full GCs are the sentinel's job; only a scavenge is sampled here.
-  if (!last?.detail || last.detail.kind !== perf.NODE_PERFORMANCE_GC_MINOR) return
-  const now = Date.now()
-  let stats = null
-  for (const m of active) {
-    if (now - m._lastHeapAt >= m._intervalMs) {
-      if (stats === null) stats = readHeapStats()
-      m._heapSample(now, stats, false)
-    }
-  }
-}
-
-function onJobEnd() {
-  for (const m of active) m._jobs++
-}
-
-function attach(m) {
-  if (active.size === 0) {
-    channels.jobEnd.subscribe(onJobEnd)
-    if (!isMainThread && typeof BroadcastChannel === 'function') {
-      broadcast = new BroadcastChannel(WARNING_CHANNEL)
-      broadcast.unref()
-    }
-  }
-  active.add(m)
-  armSentinel()
-}
-
-function detach(m) {
-  if (!active.delete(m) || active.size > 0) return
-  fullGcRegistry.unregister(sentinelToken)
-  sentinelArmed = false
-  disarmScavengeSample()
-  channels.jobEnd.unsubscribe(onJobEnd)
-  if (broadcast) {
-    broadcast.close()
-    broadcast = null
-  }
-}
-
-/**
- * Receives the warnings that monitors inside worker_threads of this process
- * post to the main thread. Returns a function that stops receiving. Unref'd:
- * it never keeps the process alive.
- * @param {(warning: object) => void} handler
- */
-function onWorkerWarning(handler) {
-  if (typeof handler !== 'function') {
-    throw invalidArgType('handler', 'a function', handler)
-  }
-  workerHandlers.add(handler)
-  if (receiver === null) {
-    receiver = new BroadcastChannel(WARNING_CHANNEL)
-    receiver.unref()
-    receiver.onmessage = (event) => {
-      const data = event.data
-      if (data?.type !== 'leakguard:warning' || data.warning.threadId === threadId) return
-      // Once per warning, however many monitors re-emit it: subscribers of the
-      // host's channel (APMs, exporters without a monitor) see every thread.
-      if (isMainThread && channels.warning.hasSubscribers) channels.warning.publish(data.warning)
-      for (const h of [...workerHandlers]) h(data.warning)
-    }
-  }
-  return function stopReceiving() {
-    workerHandlers.delete(handler)
-    if (workerHandlers.size === 0 && receiver !== null) {
-      receiver.close()
-      receiver = null
-    }
-  }
-}
-
-// ---- formatting --------------------------------------------------------------
 
 /** "1.1 KB/job" when jobs were counted, else "6.6 KB/s". */
 function rateOf(t) {
@@ -271,61 +60,12 @@ function formatDuration(ms) {
   return `${(ms / 1000).toFixed(1)} s`
 }
 
-// ---- options -----------------------------------------------------------------
-
-function parseOptions(options) {
-  const o = checkObject('options', options)
-  checkKnownKeys('options', o, OPTION_KEYS)
-  const intervalMs = checkInteger('options.intervalMs', o.intervalMs, { min: 1, max: 3_600_000 }) ?? 1000
-  const checkEveryMs =
-    checkInteger('options.checkEveryMs', o.checkEveryMs, { min: 1, max: 86_400_000 }) ?? intervalMs * 30
-  if (checkEveryMs < intervalMs) {
-    throw invalidOptionValue('options.checkEveryMs', `>= options.intervalMs (${intervalMs})`, checkEveryMs)
-  }
-  const windowMs = checkInteger('options.windowMs', o.windowMs, { min: 1, max: 7 * 86_400_000 }) ?? 600_000
-  if (windowMs < intervalMs * 3) {
-    throw invalidOptionValue('options.windowMs', `at least 3 × options.intervalMs (${intervalMs * 3})`, windowMs)
-  }
-  const minSamples = checkInteger('options.minSamples', o.minSamples, { min: 6, max: 100_000 }) ?? 8
-  const floorBlocks = checkInteger('options.floorBlocks', o.floorBlocks, { min: 6, max: 1000 }) ?? 20
-  const alpha = checkNumber('options.alpha', o.alpha, { min: 0, max: 0.5, exclusiveMin: true }) ?? 0.01
-  const minGrowthBytes = checkNumber('options.minGrowthBytes', o.minGrowthBytes, { min: 0 }) ?? 1024 * 1024
-  const minBytesPerJob = checkNumber('options.minBytesPerJob', o.minBytesPerJob, { min: 0 }) ?? 0
-  const emitWarning = checkBoolean('options.emitWarning', o.emitWarning) ?? true
-  const sendToParent = checkBoolean('options.sendToParent', o.sendToParent) ?? false
-  const workerWarnings = checkBoolean('options.workerWarnings', o.workerWarnings) ?? true
-  const fullGcEveryMs = checkInteger('options.fullGcEveryMs', o.fullGcEveryMs, { min: 0, max: 86_400_000 }) ?? 0
-  const maxSamples = checkInteger('options.maxSamples', o.maxSamples, { min: 64, max: 1_000_000 }) ?? 4096
-  if (minSamples > maxSamples) {
-    throw invalidOptionValue('options.minSamples', `<= options.maxSamples (${maxSamples})`, minSamples)
-  }
-  const limits = checkObject('options.limits', o.limits)
-  checkKnownKeys('options.limits', limits, LIMIT_KEYS)
-  for (const k of LIMIT_KEYS) checkNumber(`options.limits.${k}`, limits[k], { min: 0, exclusiveMin: true })
-  return {
-    intervalMs,
-    checkEveryMs,
-    windowMs,
-    minSamples,
-    floorBlocks,
-    alpha,
-    minGrowthBytes,
-    minBytesPerJob,
-    emitWarning,
-    sendToParent,
-    workerWarnings,
-    fullGcEveryMs,
-    maxSamples,
-    limits: { rss: limits.rss, heapUsed: limits.heapUsed, external: limits.external }
-  }
-}
-
 // ---- the monitor ---------------------------------------------------------------
 
 class Monitor extends EventEmitter {
   constructor(options) {
     super()
-    const o = parseOptions(options)
+    const o = resolveOptions(options)
     this._o = o
     // Before the sampler starts, so that a bad recycle option leaves nothing running.
     this._ownRecycler = monitorRecycleOption('options.recycle', options?.recycle, this)
@@ -565,7 +305,7 @@ class Monitor extends EventEmitter {
     const ys = s.y.subarray(0, n)
     const floorBlocks = Math.max(6, Math.min(o.floorBlocks, n >> 1))
     const opts = { alpha: o.alpha, minGrowth: o.minGrowthBytes, floorBlocks }
-    const a = native.trendAssessF64(xs, ys, opts)
+    const a = assessTrendF64(xs, ys, opts)
     if (!a) return null
     const jobs0 = s.jobs[0]
     const jobsSpan = s.jobs[n - 1] - jobs0
@@ -574,7 +314,7 @@ class Monitor extends EventEmitter {
     if (jobsSpan >= minSamples) {
       const js = new Float64Array(n)
       for (let i = 0; i < n; i++) js[i] = s.jobs[i] - jobs0
-      perJob = native.trendAssessF64(js, ys, opts)
+      perJob = assessTrendF64(js, ys, opts)
       if (perJob) bytesPerJob = perJob.overall.slope
     }
     let growing = a.growing
@@ -622,13 +362,13 @@ class Monitor extends EventEmitter {
     if (channels.warning.hasSubscribers) channels.warning.publish(warning)
     this.emit('warning', warning)
     if (this._o.emitWarning) {
-      process.emitWarning(warning.message, {
-        type: WARNING_TYPE,
+      emitProcessWarning(
+        warning.message,
         code,
-        detail: 'Reported by leakguard monitor(); see warning.metric and the slope figures.'
-      })
+        'Reported by leakguard monitor(); see warning.metric and the slope figures.'
+      )
     }
-    if (broadcast) broadcast.postMessage({ type: 'leakguard:warning', warning })
+    postToHost(warning)
     if (this._o.sendToParent) sendToParent({ type: 'leakguard:warning', warning })
   }
 
@@ -735,23 +475,6 @@ class Monitor extends EventEmitter {
 
   [kDispose]() {
     this.stop()
-  }
-}
-
-/** The later of the last full-GC and last scavenge sample of a metric, if taken after `since`. */
-function latest(major, minor, since) {
-  const tMajor = major.len ? major.t[major.len - 1] : -Infinity
-  const tMinor = minor.len ? minor.t[minor.len - 1] : -Infinity
-  if (Math.max(tMajor, tMinor) <= since) return undefined
-  return tMajor >= tMinor ? major.last() : minor.last()
-}
-
-function sendToParent(message) {
-  if (typeof process.send !== 'function' || !process.connected) return
-  try {
-    process.send(message, undefined, undefined, () => {})
-  } catch {
-    // The channel closed between the check and the send: nothing to deliver to.
   }
 }
 

@@ -22,19 +22,18 @@ const fs = require('node:fs')
 const net = require('node:net')
 const timers = require('node:timers')
 const { ChildProcess } = require('node:child_process')
+const { als, openScopes, forwards, orig } = require('./context')
 
 const RESTORE_DELAY_MS = 250
 const STACK_LIMIT = 12
 
-const origSetTimeout = timers.setTimeout
-const origSetInterval = timers.setInterval
-const origSetImmediate = timers.setImmediate
-const origClearTimeout = timers.clearTimeout
+const {
+  setTimeout: origSetTimeout,
+  setInterval: origSetInterval,
+  setImmediate: origSetImmediate,
+  clearTimeout: origClearTimeout
+} = orig
 
-// Set by lib/scope/scope.js (no circular require): the store holds a scope id.
-let als = null
-let openScopes = null // id -> open JobScope
-let forwards = null // id of a closed plain scope -> its parent's id
 let active = 0 // open autoTrack scopes
 let installed = false
 let restoreTimer = null
@@ -366,14 +365,7 @@ function siteOf(h) {
   return undefined
 }
 
-function setStorage(storage, open, fwd) {
-  als = storage
-  openScopes = open
-  forwards = fwd
-}
-
 module.exports = {
-  setStorage,
   acquire,
   release,
   isOpen,

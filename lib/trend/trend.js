@@ -1,7 +1,8 @@
 'use strict'
 // JS entry to the native trend statistics (src/trend): Theil–Sen slope,
-// Mann–Kendall significance, post-GC floor. Shared by the monitor and the
-// test assertions so both reach the same verdict on the same data.
+// Mann–Kendall significance, post-GC floor. The monitor (assessTrendF64, on
+// its Float64Array columns) and the test assertions (assessTrend) both come
+// here, so both reach the same verdict on the same data.
 
 const native = require('../common/native')
 const { invalidArgType, invalidArgValue } = require('../common/errors')
@@ -33,4 +34,16 @@ function assessTrend(xs, ys, options) {
   return native.trendAssess(x, y, opts) ?? null
 }
 
-module.exports = { assessTrend }
+/**
+ * The same verdict on Float64Arrays, borrowed in place by the native code (no
+ * per-element conversion). For leakguard's own callers, whose series and
+ * options are valid by construction: nothing is checked here.
+ * @param {Float64Array} xs
+ * @param {Float64Array} ys
+ * @param {{ alpha?: number, minSlope?: number, minGrowth?: number, floorBlocks?: number, recentFraction?: number }} options
+ */
+function assessTrendF64(xs, ys, options) {
+  return native.trendAssessF64(xs, ys, options) ?? null
+}
+
+module.exports = { assessTrend, assessTrendF64 }

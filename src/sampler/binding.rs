@@ -2,7 +2,9 @@
 
 use napi_derive::napi;
 
-use crate::errors::{catch_panic, Result};
+use std::num::NonZeroU64;
+
+use crate::errors::{catch_panic, ErrorCode, LeakguardError, Result};
 use crate::sampler::rss;
 
 /// Resident set size of this process in bytes, read natively
@@ -28,11 +30,18 @@ pub struct RssSampler {
 
 #[napi]
 impl RssSampler {
-  /// Subscribes with a sampling interval in milliseconds (≥ 1; validated in JS).
+  /// Subscribes with a sampling interval in milliseconds (bounds and default:
+  /// `lib/monitor/options.js`).
   #[napi(constructor)]
   pub fn new(interval_ms: u32) -> Result<Self> {
     catch_panic(|| {
-      let id = GLOBAL.subscribe(u64::from(interval_ms.max(1)))?;
+      let interval = NonZeroU64::new(u64::from(interval_ms)).ok_or_else(|| {
+        LeakguardError::new(
+          ErrorCode::InvalidArgument,
+          "the sampling interval must not be 0",
+        )
+      })?;
+      let id = GLOBAL.subscribe(interval)?;
       Ok(RssSampler { id: Some(id) })
     })
   }
@@ -51,8 +60,8 @@ impl RssSampler {
       };
       if let Some(e) = p.error {
         if p.samples.is_empty() {
-          return Err(crate::errors::LeakguardError::new(
-            crate::errors::ErrorCode::Io,
+          return Err(LeakguardError::new(
+            ErrorCode::Io,
             format!("the sampling thread cannot read RSS: {e}"),
           ));
         }
@@ -92,7 +101,8 @@ impl Drop for RssSampler {
 pub struct SamplerInfo {
   pub running: bool,
   pub subscribers: u32,
-  pub interval_ms: f64,
+  /// The thread's period; null while no monitor is subscribed.
+  pub interval_ms: Option<f64>,
   pub samples: u32,
   pub thread_name: String,
 }
@@ -104,7 +114,7 @@ pub fn sampler_info() -> Result<SamplerInfo> {
     Ok(SamplerInfo {
       running: i.running,
       subscribers: i.subscribers as u32,
-      interval_ms: i.interval_ms as f64,
+      interval_ms: i.interval_ms.map(|ms| ms as f64),
       samples: i.samples as u32,
       thread_name: thread::THREAD_NAME.to_string(),
     })

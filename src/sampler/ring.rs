@@ -1,6 +1,6 @@
 //! A bounded ring of samples addressed by a monotonically increasing sequence
-//! number, so that several readers can each keep their own cursor and learn
-//! how many samples they missed when they read too rarely. Pure, no napi.
+//! number, so that several readers can each keep their own cursor; a reader
+//! that reads too rarely gets the newest `cap` samples. Pure, no napi.
 
 /// One RSS reading taken by the sampling thread.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,15 +72,12 @@ impl Ring {
     Some(self.buf[(seq % self.cap as u64) as usize])
   }
 
-  /// Calls `f` for every held sample with sequence ≥ `from`, oldest first,
-  /// and returns how many samples in `[from, oldest)` were already overwritten.
-  pub fn read_from(&self, from: u64, mut f: impl FnMut(Sample)) -> u64 {
-    let oldest = self.oldest_seq();
-    let missed = oldest.saturating_sub(from);
-    for seq in from.max(oldest)..self.next_seq {
+  /// Calls `f` for every held sample with sequence ≥ `from`, oldest first
+  /// (those already overwritten are skipped).
+  pub fn read_from(&self, from: u64, mut f: impl FnMut(Sample)) {
+    for seq in from.max(self.oldest_seq())..self.next_seq {
       f(self.buf[(seq % self.cap as u64) as usize]);
     }
-    missed
   }
 }
 
@@ -96,7 +93,7 @@ mod tests {
   }
 
   #[test]
-  fn keeps_the_newest_and_counts_what_a_slow_reader_missed() {
+  fn keeps_the_newest_for_a_slow_reader() {
     let mut r = Ring::new(4);
     assert!(r.is_empty());
     for i in 0..10 {
@@ -106,13 +103,12 @@ mod tests {
     assert_eq!(r.oldest_seq(), 6);
     assert_eq!(r.next_seq(), 10);
     let mut got = Vec::new();
-    let missed = r.read_from(2, |x| got.push(x.rss));
-    assert_eq!(missed, 4);
+    r.read_from(2, |x| got.push(x.rss));
     assert_eq!(got, vec![60, 70, 80, 90]);
     let mut got = Vec::new();
-    assert_eq!(r.read_from(8, |x| got.push(x.rss)), 0);
+    r.read_from(8, |x| got.push(x.rss));
     assert_eq!(got, vec![80, 90]);
-    assert_eq!(r.read_from(10, |_| panic!("nothing new")), 0);
+    r.read_from(10, |_| panic!("nothing new"));
     assert_eq!(r.get(5), None);
     assert_eq!(r.get(9), Some(s(9)));
     assert_eq!(r.get(10), None);

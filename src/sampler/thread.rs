@@ -10,6 +10,7 @@
 //! waits on a condition variable, so joining it cannot block process exit.
 
 use std::collections::HashMap;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -65,8 +66,6 @@ pub struct Sampler {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Pulled {
   pub samples: Vec<Sample>,
-  /// Samples overwritten before this subscriber read them.
-  pub missed: u64,
   /// A read failure of the thread since the last pull, if any.
   pub error: Option<String>,
 }
@@ -76,7 +75,8 @@ pub struct Pulled {
 pub struct Info {
   pub running: bool,
   pub subscribers: usize,
-  pub interval_ms: u64,
+  /// The thread's period: the smallest interval of the subscribers (none without any).
+  pub interval_ms: Option<u64>,
   pub samples: usize,
 }
 
@@ -88,13 +88,9 @@ pub fn now_ms() -> f64 {
 }
 
 impl State {
-  fn interval_ms(&self) -> u64 {
-    self
-      .subscribers
-      .values()
-      .map(|s| s.interval_ms)
-      .min()
-      .unwrap_or(1000)
+  /// The smallest interval any subscriber asked for; `None` without subscribers.
+  fn interval_ms(&self) -> Option<u64> {
+    self.subscribers.values().map(|s| s.interval_ms).min()
   }
 }
 
@@ -116,11 +112,13 @@ impl Sampler {
     }
   }
 
-  /// Adds a subscriber sampling every `interval_ms` (≥ 1) and returns its id.
+  /// Adds a subscriber sampling every `interval_ms` and returns its id.
   /// Takes one sample at once on the caller's thread so that the subscriber
   /// has a starting point, and starts the thread if it was not running.
-  pub fn subscribe(&self, interval_ms: u64) -> Result<u64, LeakguardError> {
-    let interval_ms = interval_ms.max(1);
+  /// (The bound users see, and the default, live in `lib/monitor/options.js`;
+  /// the type only rules out a zero period, which would spin.)
+  pub fn subscribe(&self, interval_ms: NonZeroU64) -> Result<u64, LeakguardError> {
+    let interval_ms = interval_ms.get();
     let first = (self.shared.read)();
     let mut st = self.shared.state.lock();
     let id = st.next_id;
@@ -203,7 +201,7 @@ impl Sampler {
     // jitter of the shared schedule does not drop every other sample.
     let min_gap = sub.interval_ms as f64 * 0.9;
     let mut last = sub.last_time_ms;
-    out.missed = ring.read_from(sub.cursor, |s| {
+    ring.read_from(sub.cursor, |s| {
       if s.time_ms - last >= min_gap {
         last = s.time_ms;
         out.samples.push(s);
@@ -229,10 +227,13 @@ fn run(shared: Arc<Shared>, generation: u64) {
   let mut next = Instant::now();
   let mut st = shared.state.lock();
   loop {
-    if st.generation != generation || st.subscribers.is_empty() {
+    let Some(interval_ms) = st.interval_ms() else {
+      return;
+    };
+    if st.generation != generation {
       return;
     }
-    let interval = Duration::from_millis(st.interval_ms());
+    let interval = Duration::from_millis(interval_ms);
     let now = Instant::now();
     if now >= next {
       // Read outside the lock: JS pulling must never wait for a syscall.
@@ -271,6 +272,10 @@ mod tests {
   use std::sync::atomic::{AtomicU64, Ordering};
 
   static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+  fn ms(n: u64) -> NonZeroU64 {
+    NonZeroU64::new(n).unwrap()
+  }
   fn counting() -> Result<u64, LeakguardError> {
     Ok(COUNTER.fetch_add(1, Ordering::SeqCst))
   }
@@ -292,10 +297,10 @@ mod tests {
   #[test]
   fn samples_while_subscribed_and_stops_with_the_last_subscriber() {
     let s = Sampler::new(counting, 64);
-    let a = s.subscribe(2).unwrap();
-    let b = s.subscribe(50).unwrap();
+    let a = s.subscribe(ms(2)).unwrap();
+    let b = s.subscribe(ms(50)).unwrap();
     assert!(s.info().running);
-    assert_eq!(s.info().interval_ms, 2);
+    assert_eq!(s.info().interval_ms, Some(2));
     std::thread::sleep(Duration::from_millis(120));
     let pa = s.pull(a).unwrap();
     let pb = s.pull(b).unwrap();
@@ -310,27 +315,26 @@ mod tests {
       assert!(w[1].time_ms >= w[0].time_ms);
     }
     s.unsubscribe(a);
-    assert_eq!(s.info().interval_ms, 50);
+    assert_eq!(s.info().interval_ms, Some(50));
     assert!(s.info().running);
     s.unsubscribe(b);
     s.unsubscribe(b); // idempotent
     assert!(!s.info().running);
     assert!(s.pull(a).is_none());
     // Restartable.
-    let c = s.subscribe(5).unwrap();
+    let c = s.subscribe(ms(5)).unwrap();
     assert!(s.info().running);
     s.unsubscribe(c);
     assert!(!s.info().running);
   }
 
   #[test]
-  fn a_slow_reader_learns_how_much_it_missed() {
+  fn a_slow_reader_gets_the_newest_samples_only() {
     let s = Sampler::new(counting, 8);
-    let a = s.subscribe(1).unwrap();
+    let a = s.subscribe(ms(1)).unwrap();
     std::thread::sleep(Duration::from_millis(60));
     let p = s.pull(a).unwrap();
-    assert!(p.missed > 0, "{p:?}");
-    assert!(p.samples.len() <= 8);
+    assert!(!p.samples.is_empty() && p.samples.len() <= 8, "{p:?}");
     s.unsubscribe(a);
   }
 
@@ -340,7 +344,7 @@ mod tests {
       Err(LeakguardError::new(ErrorCode::Io, "no /proc"))
     }
     let s = Sampler::new(failing, 8);
-    let a = s.subscribe(1).unwrap();
+    let a = s.subscribe(ms(1)).unwrap();
     std::thread::sleep(Duration::from_millis(20));
     let p = s.pull(a).unwrap();
     assert!(p.samples.is_empty());
@@ -352,7 +356,7 @@ mod tests {
   fn many_start_stop_cycles_leave_no_thread() {
     let s = Sampler::new(counting, 8);
     for _ in 0..50 {
-      let id = s.subscribe(1).unwrap();
+      let id = s.subscribe(ms(1)).unwrap();
       s.unsubscribe(id);
     }
     assert!(!s.info().running);

@@ -1,0 +1,150 @@
+//! The native half of the JS memo of hot values (`lib/cache/memo.js`).
+//!
+//! The JS side serves repeated reads of small immutable values from a Map,
+//! without a native call. To keep recency, evictions and the hit counter
+//! exact, it queues each read it served by memo slot in a shared Int32Array;
+//! the handle replays the queue as `get` hits, in order, at the start of its
+//! next call of any kind (`Handle::catch_up`). The native side knows which
+//! key each slot holds (`getRemember` records it, `Entry::tag` carries it),
+//! so that a `set` can tell the JS side which memo slot an eviction emptied.
+
+use std::ptr;
+
+use napi::sys;
+
+use super::handle::Handle;
+use super::toolkit::{type_error, Cx, R};
+use crate::cache::SmallBytes;
+use crate::errors::ErrorCode;
+
+// ---- The memo protocol --------------------------------------------------
+// One half of it; the other is `PROTOCOL` in lib/cache/memo.js. Keep the two
+// in step (a spec compares them through `cacheOps.memoProtocol`).
+
+/// The replay queue is an Int32Array laid out `[count, slot, slot, ...]`:
+/// the index of the count of queued reads,
+pub const QUEUE_COUNT: usize = 0;
+/// and the index of the first queued slot (reads follow in order).
+pub const QUEUE_FIRST: usize = 1;
+/// What a `set` returns when its evictions emptied no memo slot,
+pub const EVICTED_NONE: i32 = -1;
+/// or emptied several (the JS memo then forgets everything); else the one
+/// slot that was emptied.
+pub const EVICTED_SEVERAL: i32 = -2;
+/// Most memo slots the JS side may use (it uses fewer; this bounds the
+/// table against a bad argument).
+pub const MEMO_SLOTS_MAX: usize = 1 << 16;
+
+/// The protocol's numbers by name, for `cacheOps.memoProtocol`.
+pub const PROTOCOL: [(&str, i32); 5] = [
+  ("QUEUE_COUNT", QUEUE_COUNT as i32),
+  ("QUEUE_FIRST", QUEUE_FIRST as i32),
+  ("EVICTED_NONE", EVICTED_NONE),
+  ("EVICTED_SEVERAL", EVICTED_SEVERAL),
+  ("SLOTS_MAX", MEMO_SLOTS_MAX as i32),
+];
+
+// ---- The queue and the slot table -----------------------------------------
+
+/// An Int32Array the JS memo queues its reads in (see `QUEUE_COUNT`).
+/// Held by a strong reference, so its memory stays put while we hold it.
+pub struct Replay {
+  reference: sys::napi_ref,
+  data: *mut i32,
+  len: usize,
+}
+
+impl Replay {
+  /// Releases the strong reference (the handle is being dropped).
+  pub fn release(self, env: sys::napi_env) {
+    // SAFETY: called from `Handle`'s drop, which runs in a finalizer of the
+    // env the reference was made on, on that env's thread.
+    unsafe { sys::napi_delete_reference(env, self.reference) };
+  }
+}
+
+impl Handle {
+  /// Records `key` as the one the JS memo holds under `slot`.
+  pub fn remember(&self, slot: usize, key: &[u8]) {
+    let mut keys = self.memo_keys.borrow_mut();
+    if keys.len() <= slot {
+      keys.resize(slot + 1, SmallBytes::from(&[][..]));
+    }
+    keys[slot] = SmallBytes::from(key);
+  }
+
+  /// Replays the reads the JS memo served since the last native call (as
+  /// `get` hits, in order), so that recency and the hit counter are exact
+  /// before this call looks at or changes the store. Costs one load when the
+  /// queue is empty or there is no memo.
+  #[inline]
+  pub fn catch_up(&self) {
+    let replay = self.replay.borrow();
+    let Some(r) = replay.as_ref() else { return };
+    // SAFETY: `data` points at `len` (>= 2) i32 of an Int32Array we hold a
+    // strong reference to; JS runs on this thread and is not running now.
+    let queue = unsafe { std::slice::from_raw_parts_mut(r.data, r.len) };
+    let count = queue[QUEUE_COUNT];
+    if count <= 0 {
+      return;
+    }
+    queue[QUEUE_COUNT] = 0;
+    let count = (count as usize).min(r.len - QUEUE_FIRST);
+    let keys = self.memo_keys.borrow();
+    self.store.touch(
+      queue[QUEUE_FIRST..QUEUE_FIRST + count]
+        .iter()
+        .filter_map(|&i| keys.get(usize::try_from(i).ok()?).map(|k| &**k)),
+    );
+  }
+}
+
+/// Collects which memo slots a `set`'s evictions emptied, for its return
+/// value (`EVICTED_NONE`, one slot, or `EVICTED_SEVERAL`).
+pub struct EvictedSlots(i32);
+
+impl EvictedSlots {
+  pub fn new() -> Self {
+    EvictedSlots(EVICTED_NONE)
+  }
+
+  /// An evicted entry carried memo tag `slot`; it counts only if that slot
+  /// still holds this key (the tag may be stale: the slot since reused).
+  pub fn note(&mut self, h_keys: &[SmallBytes], slot: u32, key: &[u8]) {
+    if h_keys.get(slot as usize).is_some_and(|k| **k == *key) {
+      self.0 = if self.0 == EVICTED_NONE {
+        slot as i32
+      } else {
+        EVICTED_SEVERAL
+      };
+    }
+  }
+
+  pub fn get(&self) -> i32 {
+    self.0
+  }
+}
+
+impl Cx {
+  /// Gives `h` the JS memo's replay queue (an Int32Array of length >= 2),
+  /// holding it with a strong reference.
+  pub fn set_replay(self, h: &Handle, v: sys::napi_value) -> R<()> {
+    let (ty, len, data) = self.typed_array(v).unwrap_or((-1, 0, ptr::null_mut()));
+    if ty != sys::TypedarrayType::int32_array || len < QUEUE_FIRST + 1 || data.is_null() {
+      return Err(type_error(
+        ErrorCode::InvalidArgument,
+        "The \"replay\" argument must be an Int32Array of length 2 or more",
+      ));
+    }
+    let reference = self.strong_ref(v)?;
+    let old = h.replay.borrow_mut().replace(Replay {
+      reference,
+      data: data as *mut i32,
+      len,
+    });
+    if let Some(old) = old {
+      self.delete_ref(old.reference);
+    }
+    Ok(())
+  }
+}
