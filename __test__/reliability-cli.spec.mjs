@@ -201,6 +201,10 @@ test('diff --top 99999 names the flag and its range, not the API option', async 
   const c = await cli(['check', snap, '--jobs', '200000', '--concurrency', '200000'])
   assert.equal(c.code, 2)
   assert.match(c.stderr, /--concurrency must be an integer from 1 to 100000 \(received '200000'\)/)
+  // A longer timeout would overflow Node's timers and fire at once, failing every job.
+  const j = await cli(['check', snap, '--job-timeout', '9999999999'])
+  assert.equal(j.code, 2)
+  assert.match(j.stderr, /--job-timeout must be an integer from 0 to 2147483647 \(received '9999999999'\)/)
 })
 
 test('a very long module path gives a message of bounded length', async () => {

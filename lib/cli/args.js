@@ -23,8 +23,10 @@ class UsageError extends Error {
 function intFlag(command, values, name, { min, max = Number.MAX_SAFE_INTEGER, def }) {
   const raw = values[name]
   if (raw === undefined) return def
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < min || Number(raw) > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`
+  const n = Number(raw)
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+    // The upper bound is named when it is the one crossed.
+    const range = /^\d+$/.test(raw) && n > max ? `from ${min} to ${max}` : `>= ${min}`
     throw new UsageError(command, `--${name} must be an integer ${range} (received '${clip(raw, 40)}')`)
   }
   return Number(raw)

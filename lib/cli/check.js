@@ -40,7 +40,8 @@ function parseCheck(args, cwd) {
     concurrency: intFlag('check', v, 'concurrency', { min: 1, max: 100_000, def: 1 }),
     snapshotJobs: intFlag('check', v, 'snapshot-jobs', { min: 0, def: Math.max(10, Math.ceil(jobs / 2)) }),
     minGrowth: intFlag('check', v, 'min-growth', { min: 0, def: undefined }),
-    jobTimeoutMs: intFlag('check', v, 'job-timeout', { min: 0, def: 60_000 }),
+    // Node's timers hold at most 2^31 - 1 ms (longer ones fire at once).
+    jobTimeoutMs: intFlag('check', v, 'job-timeout', { min: 0, max: 2 ** 31 - 1, def: 60_000 }),
     report: v.report === undefined ? undefined : path.resolve(cwd, v.report),
     json: v.json === true
   }
