@@ -130,7 +130,7 @@ test('resources left open by every iteration fail the assertion with kind, type 
   const leaveTimer = () => {
     timers.push(setTimeout(() => {}, 60_000).unref())
   }
-  const options = { iterations: 100, samples: 20, warmup: 10, minGrowth: 16 << 20 }
+  const options = { iterations: 100, samples: 20, warmup: 10, minGrowthBytes: 16 << 20 }
   const err = await assertMemoryBounded(leaveTimer, options).then(
     () => null,
     (e) => e

@@ -255,7 +255,7 @@ describe('each resource kind', () => {
             if (outcome === 'times out') await never()
             return 'done'
           },
-          { name: `kind-${kind}`, timeout: outcome === 'times out' ? limit : undefined }
+          { name: `kind-${kind}`, timeoutMs: outcome === 'times out' ? limit : undefined }
         )
         const p = job()
         if (outcome === 'resolves') assert.equal(await p, 'done')
@@ -423,9 +423,9 @@ test('close is idempotent; Symbol.dispose and Symbol.asyncDispose close the scop
   assert.throws(() => c[Symbol.dispose](), { message: 'sync dispose error' })
 })
 
-test('async disposers are awaited within disposeTimeout, and later ones still run', async () => {
+test('async disposers are awaited within disposeTimeoutMs, and later ones still run', async () => {
   let last = false
-  const scope = new JobScope({ name: 'slow', disposeTimeout: 50 })
+  const scope = new JobScope({ name: 'slow', disposeTimeoutMs: 50 })
   scope.defer(() => {
     last = true
   })
@@ -435,7 +435,7 @@ test('async disposers are awaited within disposeTimeout, and later ones still ru
     (e) => e
   )
   assert.equal(err.code, 'ERR_LEAKGUARD_TIMEOUT')
-  assert.match(err.message, /did not settle within 50 ms \(disposeTimeout\)/)
+  assert.match(err.message, /did not settle within 50 ms \(disposeTimeoutMs\)/)
   assert.equal(last, true)
 })
 
@@ -478,7 +478,7 @@ test('signal aborts at close; on timeout it aborts with the coded timeout error'
       await new Promise((resolve) => signal.addEventListener('abort', resolve))
       aborted = signal.reason
     },
-    { name: 'slow-job', timeout: 30 }
+    { name: 'slow-job', timeoutMs: 30 }
   )
   const err = await job().then(
     () => assert.fail('should time out'),
@@ -1048,7 +1048,7 @@ test('nothing leakguard starts keeps the event loop alive', () => {
     const job = guard(async (payload) => {
       currentScope().signal
       setTimeout(() => {}, 1).unref()
-    }, { timeout: 600000, autoTrack: 'dispose', captureStacks: true, retainCheck: true, onLeftOpen: 'ignore' })
+    }, { timeoutMs: 600000, autoTrack: 'dispose', captureStacks: true, retainCheck: true, onLeftOpen: 'ignore' })
     job({ data: 1 }).then(() => console.log('done'))
   `
   const root = path.resolve(here, '..')
@@ -1349,13 +1349,13 @@ test('bad arguments and options are coded errors naming the value', () => {
   )
   assert.throws(() => guard(() => {}, 'fast'), E("options must be an object (received 'fast')"))
   assert.throws(
-    () => guard(() => {}, { timeout: -1 }),
-    E('options.timeout must be an integer in [1, 2147483647] (received -1)', 'RangeError')
+    () => guard(() => {}, { timeoutMs: -1 }),
+    E('options.timeoutMs must be an integer in [1, 2147483647] (received -1)', 'RangeError')
   )
-  assert.throws(() => guard(() => {}, { timeout: '1s' }), E("options.timeout must be an integer (received '1s')"))
+  assert.throws(() => guard(() => {}, { timeoutMs: '1s' }), E("options.timeoutMs must be an integer (received '1s')"))
   assert.throws(
-    () => guard(() => {}, { disposeTimeout: 0 }),
-    E('options.disposeTimeout must be an integer in [1, 2147483647] (received 0)', 'RangeError')
+    () => guard(() => {}, { disposeTimeoutMs: 0 }),
+    E('options.disposeTimeoutMs must be an integer in [1, 2147483647] (received 0)', 'RangeError')
   )
   assert.throws(
     () => guard(() => {}, { autoTrack: 'yes' }),

@@ -1,6 +1,7 @@
-// Type-checked (tsc --noEmit) against index.d.ts: every public API as a user writes it.
-import leakguard = require('../../index.js')
-import { processMemory, codes } from '../../index.js'
+// Type-checked by __test__/types/check.mjs (npm run lint) in every tsconfig of this folder:
+// every public API as a user writes it, imported by the package name.
+import leakguard = require('leakguard')
+import { processMemory, codes } from 'leakguard'
 
 const m = processMemory()
 const rss: number = m.rss
@@ -15,9 +16,9 @@ void code
 processMemory({ arrayBuffers: 1 })
 
 // Recycle safety net, and the optional-peer exporter subpaths.
-import { recycle, type Recycler, type RecycleEvent } from '../../index.js'
-import * as prometheus from '../../lib/fleet/prometheus.js'
-import * as otel from '../../lib/fleet/otel.js'
+import { recycle, type Recycler, type RecycleEvent } from 'leakguard'
+import * as prometheus from 'leakguard/prometheus'
+import * as otel from 'leakguard/otel'
 import { Registry } from 'prom-client'
 import { metrics } from '@opentelemetry/api'
 
@@ -41,8 +42,8 @@ otel.registerMetrics({ meter: metrics.getMeter('app') }).unregister()
 // @ts-expect-error maxJobs must be a number
 recycle({ maxJobs: '10' })
 // Memory monitor
-import { monitor, onWorkerWarning } from '../../index.js'
-import type { MonitorOptions, MemorySample, TrendWarning, LimitEvent, Monitor } from '../../index.js'
+import { monitor, onWorkerWarning } from 'leakguard'
+import type { MonitorOptions, MemorySample, TrendWarning, LimitEvent, Monitor } from 'leakguard'
 const monitorOptions: MonitorOptions = { intervalMs: 1000, limits: { rss: 1 << 30 }, sendToParent: true }
 const mon: Monitor = monitor(monitorOptions)
 mon.on('warning', (w: TrendWarning) => {
@@ -83,14 +84,14 @@ recycling.on('recycle', (e: RecycleEvent) => {
 recycling.stop()
 monitor({ recycle: net }).stop()
 // ---- job scopes
-import { guard, withScope, currentScope, scopeStats, resetScopeStats, JobScope, SuppressedError } from '../../index.js'
-import type { ScopeReport, ScopeOptions, LeftOpenResource, ScopeStats } from '../../index.js'
+import { guard, withScope, currentScope, scopeStats, resetScopeStats, JobScope, SuppressedError } from 'leakguard'
+import type { ScopeReport, ScopeOptions, LeftOpenResource, ScopeStats } from 'leakguard'
 import { EventEmitter } from 'node:events'
 
 const bus = new EventEmitter()
 const opts: ScopeOptions = {
   name: 'resize-image',
-  timeout: 30_000,
+  timeoutMs: 30_000,
   autoTrack: 'dispose',
   captureStacks: true,
   onLeftOpen: 'warn'
@@ -135,7 +136,7 @@ guard(async (job: { id: string }) => job.id, {
     void m
   }
 })
-const js = new JobScope({ disposeTimeout: 1000 })
+const js = new JobScope({ disposeTimeoutMs: 1000 })
 const rep: Promise<ScopeReport> = js.close()
 const se = new SuppressedError(new Error('a'), new Error('b'))
 const suppressed: unknown = se.suppressed
@@ -158,8 +159,8 @@ import {
   diffHeapSnapshotsSync,
   summarizeHeapSnapshot,
   summarizeHeapSnapshotSync
-} from '../../index.js'
-import type { HeapDiff, HeapGroupDelta, Suspect, HeapSummary } from '../../index.js'
+} from 'leakguard'
+import type { HeapDiff, HeapGroupDelta, Suspect, HeapSummary } from 'leakguard'
 const snapPath: string = writeHeapSnapshot('before.heapsnapshot')
 void (async () => {
   const diff: HeapDiff = await diffHeapSnapshots(snapPath, new URL('file:///tmp/after.heapsnapshot'), {
@@ -187,7 +188,7 @@ diffHeapSnapshotsSync('a', 'b', { signal: AbortSignal.timeout(1) })
 diffHeapSnapshots('a', 'b', { jobsBetween: '900' })
 
 // Memory assertions
-import { assertMemoryBounded, measureGrowth, type GrowthReport, type MetricGrowth } from '../../index.js'
+import { assertMemoryBounded, measureGrowth, type GrowthReport, type MetricGrowth } from 'leakguard'
 async function memoryAssertions(): Promise<void> {
   const report: GrowthReport = await measureGrowth((i) => i * 2, {
     iterations: 2000,
@@ -212,14 +213,14 @@ async function memoryAssertions(): Promise<void> {
 void memoryAssertions
 
 // guard({ recycle }) takes options or a shared net; withScope only a net
-import { guard as guardFn, withScope as withScopeFn } from '../../index.js'
+import { guard as guardFn, withScope as withScopeFn } from 'leakguard'
 guardFn(async (n: number) => n, { recycle: { maxJobs: 10_000, exit: true } })
 guardFn(async () => {}, { recycle: net })
 void withScopeFn(async () => {}, { recycle: net })
 // @ts-expect-error withScope runs one job: a Recycler, not its options
 void withScopeFn(async () => {}, { recycle: { maxJobs: 2 } })
 // BoundedCache
-import { BoundedCache, type DisposeReason, type BoundedCacheOptions, type BoundedCacheStats } from '../../index.js'
+import { BoundedCache, type DisposeReason, type BoundedCacheOptions, type BoundedCacheStats } from 'leakguard'
 const reasons: DisposeReason[] = []
 const cacheOptions: BoundedCacheOptions<string, { id: number } | string> = {
   max: 100,
@@ -260,3 +261,61 @@ users.set('f', () => 1)
 void new BoundedCache({ max: 1, ttl: '1s' })
 // @ts-expect-error memo is a boolean
 void new BoundedCache({ max: 1, memo: 'yes' })
+
+// Monitor and Recycler are EventEmitters with typed event maps.
+import { once } from 'node:events'
+import type { MonitorEvents, RecyclerEvents } from 'leakguard'
+async function emitters(): Promise<void> {
+  const watched = monitor()
+  const onWarning = (w: TrendWarning): void => {
+    void w.metric
+  }
+  watched.on('warning', onWarning).removeListener('warning', onWarning)
+  watched.addListener('limit', (e) => {
+    const v: number = e.valueBytes
+    void v
+  })
+  const [first] = await once(watched, 'warning')
+  void first
+  const listening: number = watched.listenerCount('sample')
+  const warningArgs: MonitorEvents['warning'] = [{} as TrendWarning]
+  void listening
+  void warningArgs
+  watched.stop()
+  const r = recycle({ maxJobs: 10 })
+  const recycleListeners: number = r.listenerCount('recycle')
+  r.once('idle', () => {})
+  r.prependListener('recycle', (e) => {
+    const why: RecycleEvent['reason'] = e.reason
+    void why
+  })
+  const idleArgs: RecyclerEvents['idle'] = []
+  void recycleListeners
+  void idleArgs
+  r.stop()
+  // @ts-expect-error 'limit' listeners receive a LimitEvent
+  watched.on('limit', (e: TrendWarning) => void e)
+}
+void emitters
+
+// JobScope listens on EventTargets without the DOM lib: Node's EventTarget and AbortSignal.
+void withScope(async (scope) => {
+  const target = new EventTarget()
+  scope.on(target, 'ping', () => {}, { once: true })
+  scope.addEventListener(target, 'ping', { handleEvent: () => {} }, { passive: true })
+  scope.once(scope.signal, 'abort', () => {})
+  scope.addEventListener(AbortSignal.timeout(1000), 'abort', () => {}, { signal: scope.signal })
+  // @ts-expect-error a number is neither an EventEmitter nor an EventTarget
+  scope.on(42, 'x', () => {})
+})
+
+// Renamed options (durations end in Ms): the old names still type-check, marked @deprecated.
+guard(async () => {}, { timeout: 1000, disposeTimeout: 1000 })
+void new JobScope({ disposeTimeout: 1000 })
+void measureGrowth(() => 1, { minGrowth: 1024 }).then((r) => r.options.minGrowthBytes + r.options.minGrowth)
+recycle({ maxJobs: 1 }).on('recycle', (e) => {
+  const jobsLimit: number | undefined = e.limitJobs
+  const bytesLimit: number | undefined = e.limitBytes
+  const old: number = e.limit
+  void [jobsLimit, bytesLimit, old]
+})

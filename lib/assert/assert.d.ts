@@ -36,6 +36,8 @@ export interface GrowthOptions {
    * handler's first run still creeps by; with 2000 iterations it is what a
    * 64 B/iteration leak adds. For slower leaks raise `iterations`.
    */
+  minGrowthBytes?: Bytes
+  /** @deprecated Renamed `minGrowthBytes` (byte figures end in `Bytes`); still accepted, with a warning once. */
   minGrowth?: Bytes
   /**
    * Metrics whose growth fails the assertion. Default
@@ -135,7 +137,11 @@ export interface GrowthReport {
     message: string
   }
   /** The options as resolved (defaults filled in). */
-  options: Required<Omit<GrowthOptions, 'name'>> & { name: string | undefined }
+  options: Required<Omit<GrowthOptions, 'name' | 'minGrowth'>> & {
+    name: string | undefined
+    /** @deprecated Renamed `minGrowthBytes`; still readable, with a warning once. */
+    readonly minGrowth: Bytes
+  }
 }
 
 /**

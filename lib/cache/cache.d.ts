@@ -1,3 +1,4 @@
+/// <reference types="node" />
 // Types of lib/cache/cache.js: BoundedCache.
 import type { Bytes, Milliseconds } from '../common/units.js'
 

@@ -259,7 +259,7 @@ async function measure(state, opts) {
       warmup: 0,
       samples: Math.min(80, opts.jobs),
       concurrency: opts.concurrency,
-      ...(opts.minGrowth === undefined ? {} : { minGrowth: opts.minGrowth }),
+      ...(opts.minGrowth === undefined ? {} : { minGrowthBytes: opts.minGrowth }),
       name: path.basename(opts.module)
     }
   )
@@ -295,7 +295,7 @@ async function measure(state, opts) {
     metrics,
     leftOpen,
     verdict: report.verdict,
-    minGrowth: report.options.minGrowth,
+    minGrowth: report.options.minGrowthBytes,
     measuredJobs: report.iterations,
     confirmed: report.confirmed === true,
     next

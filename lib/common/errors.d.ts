@@ -1,5 +1,5 @@
 // Types of lib/common/errors.js: the stable error codes. The runtime table is
-// src/errors.rs (errorCodes()); __test__/types-codes.spec.mjs checks this type against it.
+// src/errors.rs (errorCodes()); __test__/types.spec.mjs checks this type against it.
 
 /** The stable `code` of every error leakguard throws, keyed by short name. */
 export declare const codes: Readonly<{

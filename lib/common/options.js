@@ -13,11 +13,50 @@
 
 const { clip, describe, withCode, invalidOptionType, invalidOptionValue } = require('./errors')
 
-/** An options object (absent: `{}` when optional) whose keys are all known (catches typos such as `maxsize`). */
-function readOptions(name, value, known, { optional = true } = {}) {
+/**
+ * An options object (absent: `{}` when optional) whose keys are all known (catches typos such as `maxsize`).
+ * `renamed` ({ oldName: newName }) accepts the old names of renamed options: they are moved to their
+ * new names in a copy (the caller's object is not changed), with one warning per old name.
+ */
+function readOptions(name, value, known, { optional = true, renamed } = {}) {
   const o = checkObject(name, value, { optional })
-  checkKnownKeys(name, o, known)
-  return o
+  if (renamed === undefined) {
+    checkKnownKeys(name, o, known)
+    return o
+  }
+  checkKnownKeys(name, o, known, renamed)
+  let out = o
+  for (const [oldKey, newKey] of Object.entries(renamed)) {
+    if (o[oldKey] === undefined) continue
+    if (o[newKey] !== undefined) {
+      throw withCode(
+        new RangeError(`${name}.${oldKey} is the old name of ${name}.${newKey}: pass only ${name}.${newKey}`),
+        'INVALID_OPTION'
+      )
+    }
+    warnRenamed(`${name}.${oldKey}`, `${name}.${newKey}`)
+    if (out === o) out = { ...o }
+    out[newKey] = o[oldKey]
+    delete out[oldKey]
+  }
+  return out
+}
+
+/** The code of the warning an old name gives (type `DeprecationWarning`, so `--no-deprecation` silences it). */
+const RENAMED_WARNING = 'LEAKGUARD_RENAMED'
+const warnedRenames = new Set()
+
+/**
+ * Warns, once per old name, that a name was renamed by the naming rule (CONTRIBUTING.md, "Names":
+ * durations end in `Ms`, byte figures in `Bytes`). The old name keeps working.
+ */
+function warnRenamed(oldName, newName) {
+  if (warnedRenames.has(oldName)) return
+  warnedRenames.add(oldName)
+  process.emitWarning(
+    `${oldName} is renamed ${newName} (durations end in Ms, byte figures in Bytes); the old name still works`,
+    { type: 'DeprecationWarning', code: RENAMED_WARNING }
+  )
 }
 
 function checkObject(name, value, { optional = true } = {}) {
@@ -28,10 +67,10 @@ function checkObject(name, value, { optional = true } = {}) {
   return value
 }
 
-/** Rejects option keys that the callee does not know (catches typos such as `maxsize`). */
-function checkKnownKeys(name, options, known) {
+/** Rejects option keys that the callee does not know (catches typos such as `maxsize`); old names of `renamed` pass. */
+function checkKnownKeys(name, options, known, renamed) {
   for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
+    if (!known.includes(key) && !(renamed && Object.hasOwn(renamed, key))) {
       throw withCode(
         new TypeError(`${name}.${clip(key, 60)} is not a known option (known: ${known.join(', ')})`),
         'INVALID_OPTION'
@@ -97,6 +136,8 @@ function checkOneOf(name, value, allowed, { optional = true } = {}) {
 }
 
 module.exports = {
+  RENAMED_WARNING,
+  warnRenamed,
   readOptions,
   checkObject,
   checkKnownKeys,

@@ -1,7 +1,7 @@
 // Types of leakguard/otel. @opentelemetry/api is an optional peer dependency:
 // these types need it installed, like the subpath itself.
 import type { Meter } from '@opentelemetry/api'
-import type { CacheLike, MonitorLike } from './prometheus'
+import type { CacheLike, MonitorLike } from './prometheus.js'
 
 export type { CacheLike, MonitorLike }
 

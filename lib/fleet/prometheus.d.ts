@@ -1,7 +1,7 @@
 // Types of leakguard/prometheus. prom-client is an optional peer dependency:
 // these types need it installed, like the subpath itself.
 import type { Registry } from 'prom-client'
-import type { Monitor } from '../../index.js'
+import type { Monitor } from '../monitor/monitor.js'
 
 /** What the exporters read cache figures from: a BoundedCache (or anything with the same stats()). */
 export interface CacheLike {

@@ -1,4 +1,6 @@
+/// <reference types="node" />
 // Types of lib/fleet/recycle.js: the recycle safety net.
+import { EventEmitter } from 'node:events'
 import type { Bytes, Milliseconds } from '../common/units.js'
 
 /** Thresholds of the recycle safety net. At least one of maxJobs, maxRss, maxHeapUsed is required. */
@@ -40,8 +42,12 @@ export interface RecycleEvent {
   jobs: number
   rss: Bytes
   heapUsed: Bytes
-  /** The threshold that was crossed. */
-  limit: number
+  /** The `maxJobs` threshold that was crossed (reason `'maxJobs'`), else undefined. */
+  limitJobs: number | undefined
+  /** The `maxRss` or `maxHeapUsed` threshold that was crossed, else undefined. */
+  limitBytes: Bytes | undefined
+  /** @deprecated Renamed `limitJobs` / `limitBytes` (byte figures end in `Bytes`); still readable, with a warning once. */
+  readonly limit: number
   /** The latest monitor trend warning seen in this thread, if any. */
   warning: unknown
   /** The most frequent left-open resources of the jobs counted (from their scope reports). */
@@ -56,7 +62,15 @@ export interface RecycleEvent {
  * framework takes the next job), emits 'recycle' once. Created alone it counts every
  * guarded job of this thread; given to guard()/withScope() as `recycle` it counts only theirs.
  */
-export declare class Recycler {
+/** The events of a `Recycler` and their arguments. */
+export interface RecyclerEvents {
+  /** Fired once, after the job that crossed a threshold. */
+  recycle: [event: RecycleEvent]
+  /** No guarded job is running any more (gracefulExit waits for it). */
+  idle: []
+}
+
+export declare class Recycler extends EventEmitter<RecyclerEvents> {
   constructor(options: RecycleOptions)
   /** Finished jobs counted. */
   readonly jobs: number
@@ -67,11 +81,6 @@ export declare class Recycler {
   readonly maxJobs: number | undefined
   readonly maxRss: Bytes | undefined
   readonly maxHeapUsed: Bytes | undefined
-  on(event: 'recycle', listener: (event: RecycleEvent) => void): this
-  on(event: 'idle', listener: () => void): this
-  once(event: 'recycle', listener: (event: RecycleEvent) => void): this
-  once(event: 'idle', listener: () => void): this
-  off(event: 'recycle' | 'idle', listener: (...args: any[]) => void): this
   /** Counts one finished job not run through guard()/withScope(); returns the recycle event if it fired now. */
   jobEnded(report?: {
     name?: string

@@ -13,7 +13,7 @@ const channels = require('../common/channels')
 const v8 = require('node:v8')
 const { readRss } = require('../common/memory')
 const { clip, invalidOptionType, invalidOptionValue, invalidArgType } = require('../common/errors')
-const { readOptions, checkInteger, checkBoolean } = require('../common/options')
+const { readOptions, checkInteger, checkBoolean, warnRenamed } = require('../common/options')
 
 const OPTION_KEYS = ['maxJobs', 'maxRss', 'maxHeapUsed', 'exit', 'worker', 'exitTimeoutMs', 'exitCode']
 const DEFAULTS = Object.freeze({ exit: false, exitTimeoutMs: 30_000, exitCode: 0 })
@@ -225,11 +225,22 @@ class Recycler extends EventEmitter {
       jobs: this.#jobs,
       rss: mem.rss,
       heapUsed: mem.heapUsed,
-      limit: o[reason],
+      // The threshold crossed, named by its unit (CONTRIBUTING.md, "Names").
+      limitJobs: reason === 'maxJobs' ? o.maxJobs : undefined,
+      limitBytes: reason === 'maxJobs' ? undefined : o[reason],
       warning: this.#lastWarning,
       leftOpen: this.#leftOpenSummary(),
       message: ''
     }
+    // The old name, kept readable (not enumerable: spreading or serialising the event does not warn).
+    Object.defineProperty(ev, 'limit', {
+      get() {
+        warnRenamed('RecycleEvent.limit', 'RecycleEvent.limitJobs / RecycleEvent.limitBytes')
+        return o[reason]
+      },
+      enumerable: false,
+      configurable: true
+    })
     ev.message = this.#message(ev)
     this.#event = ev
     try {

@@ -1,4 +1,6 @@
+/// <reference types="node" />
 // Types of lib/monitor/monitor.js: the memory monitor.
+import type { EventEmitter } from 'node:events'
 import type { Bytes, Milliseconds } from '../common/units.js'
 import type { RecycleEvent, RecycleOptions, Recycler } from '../fleet/recycle.js'
 
@@ -146,19 +148,19 @@ export interface MonitorTrend {
   warnings: TrendWarning[]
 }
 
-export interface Monitor {
-  on(event: 'warning', listener: (warning: TrendWarning) => void): this
-  on(event: 'limit', listener: (event: LimitEvent) => void): this
-  on(event: 'sample', listener: (sample: MemorySample) => void): this
+/** The events of a `Monitor` and their arguments (for `on`, `once`, `events.once(m, name)`, ...). */
+export interface MonitorEvents {
+  warning: [warning: TrendWarning]
+  limit: [event: LimitEvent]
+  sample: [sample: MemorySample]
   /** Only when RSS cannot be read natively (`ERR_LEAKGUARD_IO`); without a listener it is ignored. */
-  on(event: 'error', listener: (error: Error) => void): this
+  error: [error: Error]
   /** With `options.recycle`: fired once, after the job that crossed a threshold. */
-  on(event: 'recycle', listener: (event: RecycleEvent) => void): this
-  once(event: 'recycle', listener: (event: RecycleEvent) => void): this
-  once(event: 'warning', listener: (warning: TrendWarning) => void): this
-  once(event: 'limit', listener: (event: LimitEvent) => void): this
-  once(event: 'sample', listener: (sample: MemorySample) => void): this
-  off(event: 'warning' | 'limit' | 'sample' | 'error' | 'recycle', listener: (...args: any[]) => void): this
+  recycle: [event: RecycleEvent]
+}
+
+/** A memory monitor: an EventEmitter of `MonitorEvents`. */
+export interface Monitor extends EventEmitter<MonitorEvents> {
   /** Counts `n` (default 1) finished jobs; jobs run through `guard()`/`withScope()` are counted automatically. */
   jobDone(n?: number): void
   /** Samples in the window, oldest first. */

@@ -100,7 +100,7 @@ function timeoutRace(p, scope, ms) {
   let timer
   const t = new Promise((_resolve, reject) => {
     timer = setTimeoutOrig(() => {
-      const err = leakguardError('TIMEOUT', `job "${scope.name}" timed out after ${ms} ms (options.timeout)`)
+      const err = leakguardError('TIMEOUT', `job "${scope.name}" timed out after ${ms} ms (options.timeoutMs)`)
       scope._timedOut = true
       if (scope._ctrl !== undefined) scope._ctrl.abort(err)
       reject(err)
@@ -124,7 +124,7 @@ function run(cfg, scope, fn, thisArg, args) {
   } catch (e) {
     return settled(cfg, scope, e, 'error', undefined)
   }
-  if (cfg.timeout !== undefined) r = timeoutRace(r, scope, cfg.timeout)
+  if (cfg.timeoutMs !== undefined) r = timeoutRace(r, scope, cfg.timeoutMs)
   else if (!isThenable(r)) return settled(cfg, scope, undefined, 'ok', r)
   else if (!(r instanceof Promise)) r = Promise.resolve(r)
   return r.then(

@@ -336,7 +336,7 @@ class JobScope {
 
   /**
    * Closes the scope: aborts `signal`, then disposes everything LIFO (async
-   * disposers awaited, each within `disposeTimeout`). Resolves to the report;
+   * disposers awaited, each within `disposeTimeoutMs`). Resolves to the report;
    * rejects with the disposal error (a SuppressedError chain when several)
    * if a disposer threw. Idempotent: later calls resolve to the same report.
    */
@@ -403,13 +403,13 @@ class JobScope {
   }
 
   _bounded(p) {
-    const ms = this._cfg.disposeTimeout
+    const ms = this._cfg.disposeTimeoutMs
     return new Promise((resolve) => {
       const t = setTimeoutOrig(() => {
         this._err(
           leakguardError(
             'TIMEOUT',
-            `a disposer of job scope "${this._name}" did not settle within ${ms} ms (disposeTimeout)`
+            `a disposer of job scope "${this._name}" did not settle within ${ms} ms (disposeTimeoutMs)`
           )
         )
         resolve()

@@ -9,7 +9,7 @@ const { recycleOption } = require('../fleet/recycle')
 /** Every default, once. */
 const DEFAULTS = Object.freeze({
   /** How long close() awaits each async disposer, in ms. */
-  disposeTimeout: 10_000,
+  disposeTimeoutMs: 10_000,
   /** Report (true) or also dispose ('dispose') what the job opened outside the scope. */
   autoTrack: false,
   /** Capture a creation stack for each autoTracked resource. */
@@ -20,8 +20,8 @@ const DEFAULTS = Object.freeze({
 
 const KNOWN_KEYS = [
   'name',
-  'timeout',
-  'disposeTimeout',
+  'timeoutMs',
+  'disposeTimeoutMs',
   'autoTrack',
   'captureStacks',
   'onLeftOpen',
@@ -29,6 +29,8 @@ const KNOWN_KEYS = [
   'retainCheck',
   'recycle'
 ]
+// Old names (before the naming rule: durations end in Ms), still accepted with a warning.
+const RENAMED = { timeout: 'timeoutMs', disposeTimeout: 'disposeTimeoutMs' }
 const ON_LEFT_OPEN = ['warn', 'throw', 'ignore']
 const AUTO_TRACK = [true, false, 'dispose']
 
@@ -37,7 +39,7 @@ const AUTO_TRACK = [true, false, 'dispose']
  * JobScope(), 'guard', 'withScope') and returns the internal config.
  */
 function resolveOptions(options, optName, kind = 'scope') {
-  const o = readOptions(optName, options, KNOWN_KEYS)
+  const o = readOptions(optName, options, KNOWN_KEYS, { renamed: RENAMED })
   const autoTrack = o.autoTrack
   if (autoTrack !== undefined && autoTrack !== true && autoTrack !== false && autoTrack !== 'dispose') {
     checkOneOf(`${optName}.autoTrack`, autoTrack, AUTO_TRACK)
@@ -53,10 +55,10 @@ function resolveOptions(options, optName, kind = 'scope') {
   const auto = autoTrack ?? DEFAULTS.autoTrack
   const cfg = {
     name: checkString(`${optName}.name`, o.name),
-    timeout: checkInteger(`${optName}.timeout`, o.timeout, { min: 1, max: 2 ** 31 - 1 }),
-    disposeTimeout:
-      checkInteger(`${optName}.disposeTimeout`, o.disposeTimeout, { min: 1, max: 2 ** 31 - 1 }) ??
-      DEFAULTS.disposeTimeout,
+    timeoutMs: checkInteger(`${optName}.timeoutMs`, o.timeoutMs, { min: 1, max: 2 ** 31 - 1 }),
+    disposeTimeoutMs:
+      checkInteger(`${optName}.disposeTimeoutMs`, o.disposeTimeoutMs, { min: 1, max: 2 ** 31 - 1 }) ??
+      DEFAULTS.disposeTimeoutMs,
     // 0 off, 1 report, 2 report and dispose: compared on every tracked resource.
     auto: auto === 'dispose' ? 2 : auto === true ? 1 : 0,
     captureStacks: o.captureStacks ?? DEFAULTS.captureStacks,

@@ -1,3 +1,4 @@
+/// <reference types="node" />
 // Types of lib/scope/scope.js: job scopes.
 import type { Milliseconds } from '../common/units.js'
 import type { RecycleOptions, Recycler } from '../fleet/recycle.js'
@@ -31,7 +32,7 @@ export interface ScopeReport {
   name: string
   /** From scope creation to the end of its disposal, in ms (sub-ms precision). */
   durationMs: Milliseconds
-  /** How the job ended: resolved, rejected/threw, or hit `options.timeout`. */
+  /** How the job ended: resolved, rejected/threw, or hit `options.timeoutMs`. */
   outcome: 'ok' | 'error' | 'timeout'
   /** What the scope closed: explicit entries only (setTimeout/on/track/use/defer). */
   disposed: {
@@ -60,12 +61,16 @@ export interface ScopeOptions {
    * scope is closed at once (the handler cannot be stopped, but whatever it opened through the
    * scope is). The timer is unref'd. Ignored by `new JobScope()`.
    */
-  timeout?: Milliseconds
+  timeoutMs?: Milliseconds
   /**
    * How long close() waits for each async disposer, in ms (integer, 1 to 2^31-1; default 10000).
    * A disposer that does not settle in time adds an `ERR_LEAKGUARD_TIMEOUT` error to the report
    * and disposal goes on.
    */
+  disposeTimeoutMs?: Milliseconds
+  /** @deprecated Renamed `timeoutMs` (durations end in `Ms`); still accepted, with a warning once. */
+  timeout?: Milliseconds
+  /** @deprecated Renamed `disposeTimeoutMs`; still accepted, with a warning once. */
   disposeTimeout?: Milliseconds
   /**
    * Attribute timers (global setTimeout/setInterval/setImmediate), EventEmitter/EventTarget
@@ -147,6 +152,26 @@ export interface EmitterLike {
 }
 
 /**
+ * An EventTarget-like target (`addEventListener`/`removeEventListener`): Node's `EventTarget`,
+ * `AbortSignal`, a DOM node. Declared here so that the types need no DOM `lib`.
+ */
+export interface EventTargetLike {
+  addEventListener(type: string, listener: EventListenerLike, options?: ListenerOptions | boolean): unknown
+  removeEventListener(type: string, listener: EventListenerLike, options?: ListenerOptions | boolean): unknown
+}
+
+/** An EventTarget listener: a function, or an object with `handleEvent`. */
+export type EventListenerLike = ((event: any) => void) | { handleEvent(event: any): void }
+
+/** The `addEventListener` options a scope passes on to the target (`AddEventListenerOptions` of the DOM). */
+export interface ListenerOptions {
+  once?: boolean
+  capture?: boolean
+  passive?: boolean
+  signal?: AbortSignal
+}
+
+/**
  * One job's resources, closed together, last opened first (DisposableStack semantics).
  * `guard()`/`withScope()` create and close one per job; `currentScope()` finds it.
  * Every method throws `ERR_LEAKGUARD_SCOPE_CLOSED` once the scope is closed
@@ -154,10 +179,12 @@ export interface EmitterLike {
  */
 export declare class JobScope implements AsyncDisposable, Disposable {
   /**
-   * A scope closed by hand (`await scope.close()`). `timeout`, `onLeftOpen`, `onReport` and
+   * A scope closed by hand (`await scope.close()`). `timeoutMs`, `onLeftOpen`, `onReport` and
    * `retainCheck` act only through guard()/withScope(); here they are validated and ignored.
    */
-  constructor(options?: Pick<ScopeOptions, 'name' | 'disposeTimeout' | 'autoTrack' | 'captureStacks'>)
+  constructor(
+    options?: Pick<ScopeOptions, 'name' | 'disposeTimeoutMs' | 'disposeTimeout' | 'autoTrack' | 'captureStacks'>
+  )
   /** The name reports use. */
   readonly name: string
   /** True once close() has started. */
@@ -173,30 +200,30 @@ export declare class JobScope implements AsyncDisposable, Disposable {
   /** setImmediate, cleared at close if it has not run. */
   setImmediate<A extends any[]>(fn: (...args: A) => void, ...args: A): NodeJS.Immediate
   /** `emitter.on(event, listener)` or `target.addEventListener(event, listener, options)`; removed at close. Returns `target`. */
-  on<T extends EmitterLike | EventTarget>(
+  on<T extends EmitterLike | EventTargetLike>(
     target: T,
     event: string | symbol,
     listener: (...args: any[]) => void,
-    options?: AddEventListenerOptions | boolean
+    options?: ListenerOptions | boolean
   ): T
   /** Like on(), at most once. */
-  once<T extends EmitterLike | EventTarget>(
+  once<T extends EmitterLike | EventTargetLike>(
     target: T,
     event: string | symbol,
     listener: (...args: any[]) => void,
-    options?: AddEventListenerOptions | boolean
+    options?: ListenerOptions | boolean
   ): T
   /** `target.addEventListener(type, listener, options)`, removed at close. Returns `target`. */
-  addEventListener<T extends EventTarget>(
+  addEventListener<T extends EventTargetLike>(
     target: T,
     type: string,
-    listener: EventListenerOrEventListenerObject,
-    options?: AddEventListenerOptions | boolean
+    listener: EventListenerLike,
+    options?: ListenerOptions | boolean
   ): T
   /**
    * Closes `resource` at close with the first of `Symbol.asyncDispose`, `Symbol.dispose`,
    * `destroy()`, `close()`, `end()`, `terminate()` it has (a returned promise is awaited
-   * within `disposeTimeout`). Returns `resource`.
+   * within `disposeTimeoutMs`). Returns `resource`.
    * @throws {TypeError} `ERR_LEAKGUARD_INVALID_ARGUMENT` if it has none of them.
    */
   track<R extends TrackableResource>(resource: R): R

@@ -1,3 +1,4 @@
+/// <reference types="node" />
 // Types of lib/snapshot/snapshot.js: heap snapshots.
 import type { Bytes } from '../common/units.js'
 
