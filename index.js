@@ -20,6 +20,7 @@ module.exports = {
   guard: scope.guard,
   withScope: scope.withScope,
   currentScope: scope.currentScope,
+  requireScope: scope.requireScope,
   scopeStats: scope.scopeStats,
   resetScopeStats: scope.resetScopeStats,
   BoundedCache,

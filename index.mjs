@@ -12,6 +12,7 @@ export const SuppressedError = leakguard.SuppressedError
 export const guard = leakguard.guard
 export const withScope = leakguard.withScope
 export const currentScope = leakguard.currentScope
+export const requireScope = leakguard.requireScope
 export const scopeStats = leakguard.scopeStats
 export const resetScopeStats = leakguard.resetScopeStats
 export const BoundedCache = leakguard.BoundedCache

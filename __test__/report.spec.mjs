@@ -94,6 +94,7 @@ test('Chromium renders each metric chart: samples, trend line inside the plot, w
   // A probe appended to a copy of the report measures what the browser laid out.
   const probe = `<script>
     const out = { charts: [] }
+    try {
     for (const fig of document.querySelectorAll('figure.chart')) {
       const svg = fig.querySelector('svg').getBoundingClientRect()
       const dots = [...fig.querySelectorAll('g.samples circle')].map((c) => c.getBoundingClientRect())
@@ -112,6 +113,39 @@ test('Chromium renders each metric chart: samples, trend line inside the plot, w
     }
     out.openRows = [...document.querySelectorAll('table.open tbody tr')].map((tr) => tr.textContent)
     out.badge = document.querySelector('.badge').textContent
+    // Top suspects: above the charts, one row per variable or resource, sites as links.
+    const top = document.querySelector('.top-suspects')
+    out.top = top && {
+      aboveCharts: top.getBoundingClientRect().bottom <= document.querySelector('.charts').getBoundingClientRect().top,
+      heading: top.querySelector('h3').textContent,
+      rows: [...top.querySelectorAll('tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent.trim())),
+      links: [...top.querySelectorAll('a.site')].map((a) => ({ text: a.textContent, href: a.getAttribute('href') }))
+    }
+    const legend = document.querySelector('.legend')
+    out.legend = legend && {
+      keys: [...legend.querySelectorAll('.key')].map((k) => k.textContent.trim()),
+      swatches: [...legend.querySelectorAll('.key')].map((k) => [...k.querySelectorAll('svg > *')].map((e) => e.getAttribute('class')).join(' ')),
+      visible: legend.getBoundingClientRect().height > 0
+    }
+    // Honest axes: each verdict metric's growth floor is drawn inside its
+    // plot, and a flat metric's samples stay a thin band under it.
+    out.floors = [...document.querySelectorAll('figure.chart')].map((fig) => {
+      const floor = fig.querySelector('line.floor')
+      const dots = [...fig.querySelectorAll('g.samples circle')].map((c) => c.getBoundingClientRect().top)
+      const axisY = [...fig.querySelectorAll('line.axis')].map((l) => l.getBoundingClientRect())
+      const plotH = Math.max(...axisY.map((r) => r.height))
+      const measured = dots.slice(Math.floor(dots.length / 3))
+      return {
+        metric: fig.dataset.metric,
+        floor: Boolean(floor),
+        floorInside: floor ? floor.getBoundingClientRect().top >= axisY[1].top - 1 && floor.getBoundingClientRect().top <= axisY[1].bottom + 1 : null,
+        spreadShare: plotH ? (Math.max(...measured) - Math.min(...measured)) / plotH : 1
+      }
+    })
+    out.heapRows = [...document.querySelectorAll('table.heapdiff tbody tr')].map((tr) => tr.textContent)
+    } catch (err) {
+      out.error = String(err && err.stack)
+    }
     const pre = document.createElement('pre')
     pre.id = 'probe'
     pre.textContent = JSON.stringify(out)
@@ -124,6 +158,7 @@ test('Chromium renders each metric chart: samples, trend line inside the plot, w
   const m = r.stdout.match(/<pre id="probe">(.*?)<\/pre>/s)
   assert.ok(m, `no probe output in the dumped DOM:\n${r.stdout.slice(0, 2000)}`)
   const out = JSON.parse(m[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'))
+  assert.equal(out.error, undefined, 'the probe ran')
   assert.deepEqual(
     out.charts.map((c) => c.metric),
     ['heapUsed', 'external', 'arrayBuffers', 'rss', 'code']
@@ -149,6 +184,48 @@ test('Chromium renders each metric chart: samples, trend line inside the plot, w
     out.openRows.some((row) => /Interval/.test(row) && /leaky\.cjs:8:3/.test(row)),
     JSON.stringify(out.openRows)
   )
+  // "Top suspects", before any chart: the module-level `kept` array that
+  // holds the Payloads (file:line as a file: link), then the interval left
+  // open per job.
+  assert.ok(out.top, 'a Top suspects block')
+  assert.equal(out.top.heading, 'Top suspects')
+  assert.ok(out.top.aboveCharts, 'Top suspects come before the charts')
+  const kept = out.top.rows.find((r) => /^kept \(Array\)/.test(r[0]))
+  assert.ok(kept, JSON.stringify(out.top.rows))
+  assert.match(kept[0], /module-scope variable, holds Payload/)
+  assert.match(kept[1], /leaky\.cjs:5$/)
+  assert.equal(kept[2], 'your code')
+  assert.match(kept[3], /^\+1\.00 Payload/)
+  assert.ok(
+    out.top.rows.some((r) => /^Interval \(timer\)/.test(r[0]) && /leaky\.cjs:8:3$/.test(r[1])),
+    JSON.stringify(out.top.rows)
+  )
+  const link = out.top.links.find((a) => /leaky\.cjs:5$/.test(a.text))
+  assert.equal(link.href, pathToFileURL(path.join(fixtures, 'leaky.cjs')).href)
+  // The legend names the dots, the trend line, the warm-up band and the floor.
+  assert.ok(out.legend?.visible, 'a legend')
+  assert.equal(out.legend.keys.length, 4)
+  assert.match(out.legend.keys[0], /memory after a forced GC/)
+  assert.match(out.legend.keys[1], /trend/)
+  assert.match(out.legend.keys[2], /warm-up/)
+  assert.match(out.legend.keys[3], /floor/)
+  assert.deepEqual(out.legend.swatches, ['dot', 'trend growing trend', 'warmup', 'floor'])
+  // Honest axes: heapUsed, external and arrayBuffers draw the floor inside
+  // the plot; external (flat) is a thin band, not a cliff.
+  for (const f of out.floors.filter((x) => ['heapUsed', 'external', 'arrayBuffers'].includes(x.metric))) {
+    assert.ok(f.floor && f.floorInside, JSON.stringify(f))
+  }
+  const external = out.floors.find((x) => x.metric === 'external')
+  assert.ok(external.spreadShare < 0.2, `external samples span ${external.spreadShare} of the plot`)
+  // The heap table: the program's types, each held by its variable; V8's
+  // internal groups folded below it.
+  assert.ok(
+    out.heapRows.some(
+      (row) => /^Payload/.test(row) && /held by kept \(Array\), module-scope variable at .*leaky\.cjs:5/.test(row)
+    ),
+    JSON.stringify(out.heapRows)
+  )
+  assert.ok(!out.heapRows.some((row) => /^\(|^system \//.test(row)), JSON.stringify(out.heapRows))
 })
 
 test('a screenshot of the report is written to artifacts/report.png', async () => {

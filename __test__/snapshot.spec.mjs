@@ -89,9 +89,35 @@ test('a worker leaking one Order per job: Order is the top suspect, ~1 per job, 
   // It starts at one of the program's roots (the module record, the global
   // object), not at V8's stack or handles, though those are closer to the root.
   assert.doesNotMatch(top.retainerPath, /\((GC roots|Stack roots|Handle scope|Global handles)\)/)
+  // As the program sees it: the module-scope variable `leaks` of the ESM
+  // worker (its file and declaration line: the script name is a file: URL
+  // in the snapshot, shown as a path), Node's hops folded.
+  const fixture = path.join(root, '__test__/fixtures/leaky-worker.mjs')
+  assert.deepEqual(
+    { ...top.holder, count: undefined, perJob: undefined },
+    {
+      variable: 'leaks',
+      node: 'Array',
+      scope: 'module',
+      script: fixture,
+      line: 33,
+      column: 7,
+      step: top.retainers.length - 2,
+      user: true,
+      count: undefined,
+      perJob: undefined
+    }
+  )
+  assert.equal(top.holder.count, 900)
+  assert.equal(top.holder.perJob, 1)
+  assert.match(top.programPath, /^… \d+ internal hops … → /)
+  assert.ok(top.programPath.includes(` → ${fixture}:33 leaks (Array) → [`), top.programPath)
+  assert.ok(top.programPath.endsWith('] (Order)'), top.programPath)
+  assert.equal(top.programSteps.at(-2).variable, 'module')
+  assert.equal(top.retainers.at(-2).script, pathToFileURL(fixture).href, 'steps keep the name the snapshot gives')
   assert.match(
     top.message,
-    /^Order: \+900 instances \(1\.00 per job\), \+[\d.]+ KB self, \+[\d.]+ KB retained; one instance is retained via .* → leaks \(Array\) → \[\d+\] \(Order\)$/
+    /^Order: \+900 instances \(1\.00 per job\), \+[\d.]+ KB self, \+[\d.]+ KB retained; held by leaks \(Array\), a module-scope variable of \/.*leaky-worker\.mjs:33; path: … \d+ internal hops … → .*leaky-worker\.mjs:33 leaks \(Array\) → \[\d+\] \(Order\)$/
   )
   assert.match(diff.message, /over 900 jobs; \d+ groups grow: Order \(1\.00\/job\), /)
   for (const consequence of ['OrderLine', 'Array'])

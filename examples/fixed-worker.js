@@ -11,7 +11,7 @@
 
 const { EventEmitter } = require('node:events')
 const { makeJob, render } = require('./invoice')
-const { guard, currentScope, BoundedCache } = require('leakguard')
+const { guard, requireScope, BoundedCache } = require('leakguard')
 
 const bus = new EventEmitter()
 bus.setMaxListeners(0)
@@ -22,7 +22,7 @@ let processedCount = 0 // 1. a number, not an array of payloads
 const rendered = new BoundedCache({ max: 500, name: 'examples:rendered-invoices' }) // 4.
 
 const handleJob = guard(async function handleJob (job) {
-  const scope = currentScope()
+  const scope = requireScope()
   processedCount++
   scope.on(bus, 'settings', () => { job.staleSettings = true }) // 2.
   scope.setInterval(() => { bus.emit('heartbeat', job.id) }, 30_000) // 3.

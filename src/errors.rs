@@ -33,6 +33,8 @@ pub enum ErrorCode {
   EntryTooLarge,
   /// A scope was used after it closed, or a job left resources open under `onLeftOpen: 'throw'`.
   ScopeClosed,
+  /// `requireScope()` was called outside a job run by `guard()`/`withScope()`.
+  NoScope,
   /// Resources were left open by a job (onLeftOpen: 'throw').
   LeftOpen,
   /// An optional peer dependency is not installed.
@@ -54,6 +56,7 @@ impl ErrorCode {
     ErrorCode::OptionsMismatch,
     ErrorCode::EntryTooLarge,
     ErrorCode::ScopeClosed,
+    ErrorCode::NoScope,
     ErrorCode::LeftOpen,
     ErrorCode::MissingPeer,
     ErrorCode::PayloadRetained,
@@ -73,6 +76,7 @@ impl ErrorCode {
       ErrorCode::OptionsMismatch => "ERR_LEAKGUARD_OPTIONS_MISMATCH",
       ErrorCode::EntryTooLarge => "ERR_LEAKGUARD_ENTRY_TOO_LARGE",
       ErrorCode::ScopeClosed => "ERR_LEAKGUARD_SCOPE_CLOSED",
+      ErrorCode::NoScope => "ERR_LEAKGUARD_NO_SCOPE",
       ErrorCode::LeftOpen => "ERR_LEAKGUARD_LEFT_OPEN",
       ErrorCode::MissingPeer => "ERR_LEAKGUARD_MISSING_PEER",
       ErrorCode::PayloadRetained => "ERR_LEAKGUARD_PAYLOAD_RETAINED",

@@ -84,8 +84,17 @@ recycling.on('recycle', (e: RecycleEvent) => {
 recycling.stop()
 monitor({ recycle: net }).stop()
 // ---- job scopes
-import { guard, withScope, currentScope, scopeStats, resetScopeStats, JobScope, SuppressedError } from 'leakguard'
-import type { ScopeReport, ScopeOptions, LeftOpenResource, ScopeStats } from 'leakguard'
+import {
+  guard,
+  withScope,
+  currentScope,
+  requireScope,
+  scopeStats,
+  resetScopeStats,
+  JobScope,
+  SuppressedError
+} from 'leakguard'
+import type { ScopeReport, ScopeOptions, LeftOpenResource, ScopeStats, CreationSite } from 'leakguard'
 import { EventEmitter } from 'node:events'
 
 const bus = new EventEmitter()
@@ -99,6 +108,9 @@ const opts: ScopeOptions = {
 const processor = guard(
   async function (this: { id: number }, job: { data: string }, token?: string): Promise<number> {
     const scope = currentScope()!
+    // requireScope(): the job's scope, typed JobScope (throws ERR_LEAKGUARD_NO_SCOPE outside a job)
+    const required: JobScope = requireScope()
+    required.setInterval(() => {}, 1_000)
     scope.setTimeout(() => {}, 5_000)
     scope.on(bus, 'message', (m: unknown) => {
       void m
@@ -116,7 +128,9 @@ const processor = guard(
     ...opts,
     onReport: (r: ScopeReport) => {
       const l: LeftOpenResource[] = r.leftOpen
-      void l
+      const blamed: CreationSite | undefined = l[0]
+      const pkg: string | undefined = blamed?.package
+      void pkg
     }
   }
 )

@@ -96,11 +96,16 @@ export interface MetricGrowth {
   reason: string
 }
 
-/** One kind of resource left open, grouped by creation site. */
+/** One kind of resource left open, grouped by creation site and package. */
 export interface LeftOpenGroup {
   kind: string
   type: string
+  /** The user's call site (see `CreationSite.site`), or null when unknown. */
   site: string | null
+  /** `'name@version'` of the package under node_modules that created it, or null. */
+  package: string | null
+  /** That package's own frame, or null. */
+  packageSite: string | null
   /** Iterations' resources of this group left open. */
   count: number
   /** `count / iterations`. */

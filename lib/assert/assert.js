@@ -17,6 +17,7 @@ const { assessTrend } = require('../trend/trend')
 const { fullGc } = require('../common/gc')
 const { readRss } = require('../common/memory')
 const scope = require('../scope/scope')
+const { describeSite } = require('../common/sites')
 const { invalidArgType, invalidOptionType, invalidOptionValue } = require('../common/errors')
 const { readOptions, checkInteger, checkNumber, checkBoolean, checkString, warnRenamed } = require('../common/options')
 
@@ -144,10 +145,13 @@ async function measureGrowth(fn, options) {
     onReport(report) {
       if (!measuring || !report || !Array.isArray(report.leftOpen)) return
       for (const r of report.leftOpen) {
-        const key = `${r.kind}\0${r.type}\0${r.site ?? ''}`
+        const key = `${r.kind}\0${r.type}\0${r.site ?? ''}\0${r.package ?? ''}`
         const g = leftOpenGroups.get(key)
         if (g) g.count++
-        else leftOpenGroups.set(key, { kind: r.kind, type: r.type, site: r.site ?? null, count: 1 })
+        else {
+          const { kind, type, site = null, package: pkg = null, packageSite = null } = r
+          leftOpenGroups.set(key, { kind, type, site, package: pkg, packageSite, count: 1 })
+        }
       }
     }
   }
@@ -357,14 +361,6 @@ async function objectsAddedPerIteration([before, after], iterations) {
     }))
 }
 
-function formatSite(site) {
-  if (!site) return 'site unknown'
-  const cwd = process.cwd() + path.sep
-  let s = String(site)
-  while (s.includes(cwd)) s = s.replace(cwd, '')
-  return s.replace(/^file:\/\//, '')
-}
-
 function formatCount(n) {
   return Number.isInteger(n) ? String(n) : n.toFixed(2)
 }
@@ -417,7 +413,7 @@ function describeReport(report, leftOpenFailed) {
   if (leftOpenFailed.length > 0) {
     const list = leftOpenFailed.map(
       (g) =>
-        `${formatCount(Math.round(g.perIteration * 100) / 100)} ${g.type}${g.kind && g.kind.toLowerCase() !== String(g.type).toLowerCase() ? ` ${g.kind}` : ''} (created at ${formatSite(g.site)})`
+        `${formatCount(Math.round(g.perIteration * 100) / 100)} ${g.type}${g.kind && g.kind.toLowerCase() !== String(g.type).toLowerCase() ? ` ${g.kind}` : ''} (${describeSite(g, 'created at ', 'created at site unknown')})`
     )
     text += ` Each iteration left open: ${list.join(', ')}.`
   }

@@ -287,6 +287,8 @@ async function measure(state, opts) {
     kind: g.kind,
     type: g.type,
     site: g.site,
+    package: g.package,
+    packageSite: g.packageSite,
     count: g.count,
     perJob: g.perIteration
   }))
@@ -345,6 +347,10 @@ async function heapDiff(state, opts, first) {
           selfSizeDelta: s.selfSizeDelta,
           retainedSizeDelta: s.retainedSizeDelta,
           retainerPath: s.retainerPath,
+          retainers: s.retainers,
+          programPath: s.programPath,
+          programSteps: s.programSteps,
+          holder: s.holder,
           message: s.message
         }))
       }

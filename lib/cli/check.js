@@ -24,7 +24,8 @@ function parseCheck(args, cwd) {
       'min-growth': { type: 'string' },
       'job-timeout': { type: 'string' },
       report: { type: 'string' },
-      json: { type: 'boolean' }
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' }
     },
     [1, 1]
   )
@@ -43,7 +44,8 @@ function parseCheck(args, cwd) {
     // Node's timers hold at most 2^31 - 1 ms (longer ones fire at once).
     jobTimeoutMs: intFlag('check', v, 'job-timeout', { min: 0, max: 2 ** 31 - 1, def: 60_000 }),
     report: v.report === undefined ? undefined : path.resolve(cwd, v.report),
-    json: v.json === true
+    json: v.json === true,
+    verbose: v.verbose === true
   }
   if (v.export !== undefined && v.export.length === 0)
     throw new UsageError('check', "--export must be a non-empty name (received '')")
@@ -118,7 +120,7 @@ async function check(args, io) {
   if (opts.json) {
     io.stdout.write(`${JSON.stringify({ ...result, verdict: summaryOf(verdict) }, null, 2)}\n`)
   } else {
-    io.stdout.write(formatCheck(result, { relativeTo: io.cwd }))
+    io.stdout.write(formatCheck(result, { relativeTo: io.cwd, verbose: opts.verbose }))
     if (opts.report && !reportError) {
       io.stdout.write(`\nReport: ${path.relative(io.cwd, opts.report) || opts.report}\n`)
     }

@@ -5,15 +5,7 @@ const path = require('node:path')
 const { EXIT_BOUNDED, EXIT_LEAK } = require('./exit-codes')
 const { HELP } = require('./help')
 const { UsageError, intFlag, parse, resolveModule } = require('./args')
-const {
-  formatBytes,
-  formatPerJob,
-  formatRetainerPath,
-  internalSummary,
-  isInternalType,
-  pad,
-  padStart
-} = require('./verdict')
+const { formatBytes, formatPerJob, internalSummary, isInternalType, locateLines, pad, padStart } = require('./verdict')
 
 async function diff(args, io) {
   const p = parse(
@@ -22,7 +14,8 @@ async function diff(args, io) {
     {
       'jobs-between': { type: 'string' },
       top: { type: 'string' },
-      json: { type: 'boolean' }
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' }
     },
     [2, 2]
   )
@@ -70,7 +63,7 @@ async function diff(args, io) {
       lines.push(
         `  ${pad(s.name, 28)} ${perJob}${padStart((s.countDelta > 0 ? '+' : '') + s.countDelta, 8)} objects ${padStart(formatBytes(s.retainedSizeDelta ?? s.selfSizeDelta), 10)}`
       )
-      if (s.retainerPath?.length) lines.push(`      retained by: ${formatRetainerPath(s.retainerPath)}`)
+      lines.push(...locateLines(s, { relativeTo: io.cwd, verbose: p.values.verbose === true }))
     }
     if (suspects.length && internal.length) lines.push(`  ${internalSummary(internal)}`)
     io.stdout.write(`${lines.join('\n')}\n`)

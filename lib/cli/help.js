@@ -3,8 +3,8 @@
 
 const USAGE = {
   check:
-    'leakguard check <module> [--jobs N] [--warmup N] [--export name] [--concurrency N] [--snapshot-jobs N] [--min-growth BYTES] [--job-timeout MS] [--report out.html] [--json]',
-  diff: 'leakguard diff <before.heapsnapshot> <after.heapsnapshot> [--jobs-between N] [--top N] [--json]',
+    'leakguard check <module> [--jobs N] [--warmup N] [--export name] [--concurrency N] [--snapshot-jobs N] [--min-growth BYTES] [--job-timeout MS] [--report out.html] [--json] [--verbose]',
+  diff: 'leakguard diff <before.heapsnapshot> <after.heapsnapshot> [--jobs-between N] [--top N] [--json] [--verbose]',
   demo: 'leakguard demo [--jobs N] [--report out.html] [--json]'
 }
 
@@ -32,7 +32,11 @@ Loads <module> (ESM or CommonJS) and runs its job handler in a child process
 with leakguard's guards on: every job runs in a scope with autoTrack (timers,
 listeners and handles the job leaves open are reported with their creation
 site), memory is sampled after forced GCs and tested for a per-job trend, and
-two heap snapshots taken --snapshot-jobs jobs apart are diffed natively.
+two heap snapshots taken --snapshot-jobs jobs apart are diffed natively. Each
+type that grows per job is shown with the variable that holds it (its file and
+line, and its package when it lies under node_modules) and its retainer path
+seen from the program: Node's internal hops folded, leakguard's own objects
+avoided.
 
 The handler is the module's default export (or module.exports), or the export
 named by --export. An optional export makeJob(i) builds the i-th job's argument
@@ -52,6 +56,7 @@ Options:
                      exit 2, naming the job (default 60000; 0 = wait for ever)
   --report file      write a self-contained HTML report with the memory chart
   --json             print the result as JSON on stdout (progress goes to stderr)
+  --verbose          also print each growing type's full retainer path
   -h, --help         this help
 
 Exit codes: 0 bounded, 1 leak found, 2 usage error or the check could not run.
@@ -60,12 +65,14 @@ Exit codes: 0 bounded, 1 leak found, 2 usage error or the check could not run.
 
 Compares two heap snapshots (e.g. written by v8.writeHeapSnapshot() or
 leakguard's writeHeapSnapshot() at job 100 and job 1000) and lists the object
-types that grew, per job when --jobs-between is given, with a retainer path.
+types that grew, per job when --jobs-between is given, with the variable that
+holds them and the retainer path seen from the program.
 
 Options:
   --jobs-between N   jobs run between the two snapshots (enables per-job figures)
   --top N            how many growing types to list (default 20)
   --json             print the diff as JSON on stdout
+  --verbose          also print each type's full retainer path
   -h, --help         this help
 
 Exit codes: 0 nothing grows per job, 1 a type grows per job, 2 usage error.

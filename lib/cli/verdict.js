@@ -5,6 +5,8 @@
 const path = require('node:path')
 const { formatBytes: formatUnsigned, formatP } = require('../common/format')
 const { MEASURED_METRICS: METRICS, VERDICT_METRICS } = require('../common/metric-names')
+const { describeSite } = require('../common/sites')
+const { holderText, programPathText, siteText } = require('../snapshot/locate')
 
 // Verdict lines show growth, so positive figures carry their sign.
 const formatBytes = (n) => formatUnsigned(n, { signed: true })
@@ -20,17 +22,18 @@ const HEAP_PER_JOB = 0.5
  */
 function verdictOf(result) {
   const reasons = []
-  const growing = []
-  for (const name of VERDICT_METRICS) {
+  // The largest growth first: a Buffer kept per job grows external by 16 KB
+  // and heapUsed by the small wrapper; the headline names external.
+  const growing = VERDICT_METRICS.filter((name) => result.metrics[name]?.growing).sort(
+    (a, b) => result.metrics[b].bytesPerJob - result.metrics[a].bytesPerJob
+  )
+  for (const name of growing) {
     const m = result.metrics[name]
-    if (m?.growing) {
-      growing.push(name)
-      reasons.push(`${name} grows ${formatBytes(m.bytesPerJob)}/job (${formatP(m.pValue)})`)
-    }
+    reasons.push(`${name} grows ${formatBytes(m.bytesPerJob)}/job (${formatP(m.pValue)})`)
   }
   const leftOpen = (result.leftOpen || []).filter((r) => r.perJob >= LEFT_OPEN_PER_JOB)
   for (const r of leftOpen)
-    reasons.push(`${formatPerJob(r.perJob)} ${describeResource(r)} left open per job${r.site ? ` (${r.site})` : ''}`)
+    reasons.push(`${formatPerJob(r.perJob)} ${describeResource(r)} left open per job${siteClause(r, ' (', ')')}`)
   const suspects = result.heapDiff ? result.heapDiff.suspects : []
   // Program types (not V8's internal "(string)", "(system)", ... groups, which
   // follow whatever the program does) that gain an instance every other job
@@ -38,7 +41,10 @@ function verdictOf(result) {
   const heapGrowing = suspects.filter(
     (s) => !isInternalType(s.name) && typeof s.perJob === 'number' && s.perJob >= HEAP_PER_JOB
   )
-  for (const s of heapGrowing) reasons.push(`${formatPerJob(s.perJob)} ${s.name} retained per job in the heap`)
+  for (const s of heapGrowing)
+    reasons.push(
+      `${formatPerJob(s.perJob)} ${s.name} retained per job in the heap${s.holder?.user ? `, held by ${s.holder.variable} (${s.holder.node})` : ''}`
+    )
   const leak = growing.length > 0 || leftOpen.length > 0 || heapGrowing.length > 0
   return {
     leak,
@@ -51,6 +57,69 @@ function verdictOf(result) {
       : `BOUNDED: no metric grows per job${(result.leftOpen || []).length ? ', no resource is left open by most jobs' : ', nothing left open'}${result.heapDiff ? ', no program type retained per job' : ''}`,
     reasons
   }
+}
+
+/**
+ * Where to look first: the program's variables that hold what grows per job
+ * (from the heap diff; one entry per variable, listing the types it holds)
+ * and the resources left open per job with their creation sites, most
+ * bytes per job first. Pure: the CLI's "Look at" line and the report's
+ * "Top suspects" block share it.
+ * @returns {{ kind: 'variable' | 'resource', label: string, type?: string, scope?: string,
+ *   script?: string, line?: number, site?: string, package?: string, importedAt?: object,
+ *   holds?: string[], perJob: number, bytesPerJob?: number }[]}
+ */
+function topSuspects(result, { limit = 5 } = {}) {
+  const v = result.verdict?.heapGrowing ? result.verdict : verdictOf(result)
+  const jobs = result.heapDiff?.jobsBetween
+  const variables = new Map()
+  // The program's types first; then V8's own groups (a memo cache of
+  // strings grows `(string)` only) for variables not named yet.
+  const internal = (result.heapDiff?.suspects ?? []).filter(
+    (s) => isInternalType(s.name) && typeof s.perJob === 'number' && s.perJob >= HEAP_PER_JOB
+  )
+  for (const s of [...v.heapGrowing, ...internal]) {
+    const h = s.holder
+    if (!h?.user) continue
+    const key = `${h.script}\0${h.line}\0${h.variable}`
+    const bytes = jobs ? Math.max(0, s.retainedSizeDelta ?? s.selfSizeDelta ?? 0) / jobs : undefined
+    const known = variables.get(key)
+    if (known) {
+      if (!isInternalType(s.name)) known.holds.push(s.name)
+      if (bytes > (known.bytesPerJob ?? 0)) known.bytesPerJob = bytes
+      continue
+    }
+    // A closure's variable with no declaration found (`this`): the function
+    // that captures it is where to look.
+    const at = h.line === undefined && h.capturedBy ? h.capturedBy : h
+    variables.set(key, {
+      kind: 'variable',
+      label: h.variable,
+      type: h.node,
+      scope: h.scope,
+      script: at.script,
+      line: at.line,
+      package: h.package,
+      importedAt: h.importedAt,
+      holds: [s.name],
+      perJob: h.perJob ?? s.perJob,
+      bytesPerJob: bytes
+    })
+  }
+  const out = [...variables.values()]
+  for (const r of v.leftOpen) {
+    out.push({ kind: 'resource', label: describeResource(r), site: r.site, package: r.package, perJob: r.perJob })
+  }
+  return out.slice(0, limit)
+}
+
+/**
+ * Where a left-open resource was created, as a clause: `at src/w.js:7:3`, or
+ * `left open by ioredis@5.4.1, called from src/w.js:7:3` when a package made it.
+ */
+function siteClause(r, before, after, lead = '') {
+  const text = describeSite(r, lead)
+  return text === undefined ? '' : `${before}${text}${after}`
 }
 
 /** V8's own groups ("(string)", "(compiled code)", "system / Context") follow whatever the program does. */
@@ -95,8 +164,8 @@ function padStart(s, n) {
   return s.length >= n ? s : ' '.repeat(n - s.length) + s
 }
 
-/** The verdict as text for a terminal. */
-function formatCheck(result, { relativeTo } = {}) {
+/** The verdict as text for a terminal; `verbose` adds each suspect's full retainer path. */
+function formatCheck(result, { relativeTo, verbose = false } = {}) {
   const v = verdictOf(result)
   const rel = (f) =>
     relativeTo && !path.relative(relativeTo, f).startsWith('..') ? path.relative(relativeTo, f) || f : f
@@ -107,6 +176,20 @@ function formatCheck(result, { relativeTo } = {}) {
   )
   lines.push('')
   lines.push(v.headline)
+  const look = topSuspects({ ...result, verdict: v }, { limit: 3 }).filter((t) => t.kind === 'variable')
+  if (look.length)
+    lines.push(
+      `Look at: ${look
+        .map((t) => {
+          const site = siteText(t.script, t.line, relativeTo)
+          if (!t.package) return `${t.label} (${t.type}) in ${site}`
+          const from = t.importedAt
+            ? `, required at ${siteText(t.importedAt.script, t.importedAt.line, relativeTo)}`
+            : ''
+          return `${t.label} (${t.type}) in ${t.package} (${site})${from}`
+        })
+        .join('; ')}`
+    )
   if (result.jobErrors && result.jobErrors.count > 0) {
     const first = String(result.jobErrors.first || '').split('\n')[0]
     lines.push(`(${result.jobErrors.count} jobs threw and were counted as done; the first: ${first})`)
@@ -134,7 +217,7 @@ function formatCheck(result, { relativeTo } = {}) {
   } else {
     lines.push('Resources left open per job (autoTrack):')
     for (const r of open.slice(0, 10)) {
-      lines.push(`  ${padStart(formatPerJob(r.perJob), 6)}  ${describeResource(r)}${r.site ? `  at ${r.site}` : ''}`)
+      lines.push(`  ${padStart(formatPerJob(r.perJob), 6)}  ${describeResource(r)}${siteClause(r, '  ', '', 'at ')}`)
     }
   }
   lines.push('')
@@ -152,11 +235,27 @@ function formatCheck(result, { relativeTo } = {}) {
       lines.push(
         `  ${pad(s.name, 24)} ${padStart(`${formatPerJob(s.perJob)}/job`, 10)} ${padStart((s.countDelta > 0 ? '+' : '') + s.countDelta, 8)} objects ${padStart(formatBytes(s.retainedSizeDelta ?? s.selfSizeDelta), 10)} retained`
       )
-      if (s.retainerPath?.length) lines.push(`      retained by: ${formatRetainerPath(s.retainerPath)}`)
+      lines.push(...locateLines(s, { relativeTo, verbose }))
     }
     if (internal.length) lines.push(`  ${internalSummary(internal)}`)
   }
   return `${lines.join('\n')}\n`
+}
+
+/**
+ * A suspect's place in the program, indented under its line: the variable
+ * that holds it, the path from the program's side, and with `verbose` the
+ * full retainer path. Without a program view, the full path.
+ */
+function locateLines(s, { relativeTo, verbose = false, indent = '      ' } = {}) {
+  const out = []
+  const held = holderText(s, { relativeTo })
+  const program = programPathText(s, { relativeTo })
+  if (held) out.push(`${indent}held by ${held}`)
+  if (program) out.push(`${indent}path: ${program}`)
+  const full = s.retainerPath?.length ? formatRetainerPath(s.retainerPath) : ''
+  if (full && (verbose || !program)) out.push(`${indent}${program ? 'full path' : 'retained by'}: ${full}`)
+  return out
 }
 
 /** What V8's internal groups hold, in words, for the line that folds them. */
@@ -220,6 +319,8 @@ function summaryOf(v) {
 
 module.exports = {
   verdictOf,
+  topSuspects,
+  locateLines,
   summaryOf,
   formatCheck,
   formatBytes,

@@ -7,6 +7,7 @@
 const { jobEnd, jobStart } = require('../common/channels')
 const { isDraining } = require('../fleet/recycle')
 const { codes, withCode, leakguardError, invalidArgType } = require('../common/errors')
+const { describeSite } = require('../common/sites')
 const { als, openScopes, orig } = require('./context')
 const { resolveOptions } = require('./options')
 const { JobScope, aggregate, isThenable } = require('./job-scope')
@@ -24,13 +25,21 @@ const warnedSites = new Set()
 let warnedSitesFull = false
 
 function leftOpenMessage(report) {
-  const items = report.leftOpen.map((r) => `${r.type}${r.site ? ` (${r.site})` : ''}`)
+  const items = report.leftOpen.map((r) => {
+    const at = describeSite(r)
+    return at === undefined ? r.type : `${r.type} (${at})`
+  })
   return `job "${report.name}" left ${report.leftOpen.length} resource${report.leftOpen.length === 1 ? '' : 's'} open: ${items.join(', ')}`
+}
+
+function siteClause(r) {
+  const at = describeSite(r, 'created at ')
+  return at === undefined ? '' : ` (${at})`
 }
 
 function warnLeftOpen(report) {
   for (const r of report.leftOpen) {
-    const key = `${report.name}\0${r.kind}\0${r.type}\0${r.site}`
+    const key = `${report.name}\0${r.kind}\0${r.type}\0${r.site}\0${r.package}`
     if (warnedSites.has(key)) continue
     if (warnedSites.size >= WARNED_SITES_MAX) {
       if (!warnedSitesFull) {
@@ -45,7 +54,7 @@ function warnLeftOpen(report) {
     }
     warnedSites.add(key)
     process.emitWarning(
-      `job "${report.name}" left open: ${r.kind} ${r.type}${r.site ? ` (created at ${r.site})` : ''}${r.disposed ? '; leakguard disposed it' : ''}`,
+      `job "${report.name}" left open: ${r.kind} ${r.type}${siteClause(r)}${r.disposed ? '; leakguard disposed it' : ''}`,
       { type: 'LeakGuardWarning', code: codes.LEFT_OPEN }
     )
   }
@@ -203,4 +212,22 @@ function currentScope() {
   return id === undefined ? undefined : openScopes.get(id)
 }
 
-module.exports = { guard, withScope, currentScope }
+/**
+ * The scope of the job running in the current async context, for code that
+ * only ever runs inside a job: never undefined. Throws a coded
+ * ERR_LEAKGUARD_NO_SCOPE error outside guard()/withScope(), and in a callback
+ * its job left running after it ended.
+ */
+function requireScope() {
+  const id = als.getStore()
+  const scope = id === undefined ? undefined : openScopes.get(id)
+  if (scope !== undefined) return scope
+  throw leakguardError(
+    'NO_SCOPE',
+    id === undefined
+      ? 'requireScope() was called outside a job: run the code through guard(fn) or withScope(fn), or use currentScope(), which returns undefined there'
+      : 'requireScope() was called after its job ended (in a callback the job left running): its scope is closed'
+  )
+}
+
+module.exports = { guard, withScope, currentScope, requireScope }

@@ -524,7 +524,15 @@ class JobScope {
               }
             }
             // Plain data only: the report must not hold the resource.
-            leftOpen.push({ kind: rec.kind, type: rec.type, site: autotrack.siteOf(rec.holder), disposed })
+            const at = autotrack.siteOf(rec.holder)
+            leftOpen.push({
+              kind: rec.kind,
+              type: rec.type,
+              site: at?.site,
+              package: at?.package,
+              packageSite: at?.packageSite,
+              disposed
+            })
           }
           autotrack.detach(rec)
         }

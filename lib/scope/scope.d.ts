@@ -4,24 +4,49 @@ import type { Milliseconds } from '../common/units.js'
 import type { RecycleOptions, Recycler } from '../fleet/recycle.js'
 
 /** What a resource left open by a job is: its kind, then its type within the kind. */
-export type LeftOpenKind = 'timer' | 'listener' | 'socket' | 'server' | 'stream' | 'child_process' | 'handle'
+export type LeftOpenKind =
+  | 'timer'
+  | 'listener'
+  | 'socket'
+  | 'server'
+  | 'stream'
+  | 'watcher'
+  | 'child_process'
+  | 'handle'
+
+/**
+ * Where a resource was created: the user's own call site and, when a package under
+ * node_modules created it, that package. E.g. a socket a driver opened reads
+ * "left open by ioredis@5.4.1, called from src/worker.js:42:7".
+ */
+export interface CreationSite {
+  /**
+   * The user's call site, `'path/to/file.js:12:5'` (relative to the working directory when
+   * under it): the first stack frame outside Node internals, node_modules and leakguard's own
+   * `lib/` (leakguard's `examples/` count as the user's code, also when installed).
+   * `undefined` unless `captureStacks` is on, or when no such frame was among the 16 captured.
+   */
+  site: string | undefined
+  /**
+   * The package that created it, `'name@version'` (from its package.json), when the innermost
+   * frame outside Node and leakguard lies under node_modules; else `undefined`.
+   */
+  package: string | undefined
+  /** That package's own frame, `'node_modules/ioredis/built/Redis.js:120:9'`, when `package` is set. */
+  packageSite: string | undefined
+}
 
 /** One resource a job created without its scope and left open (autoTrack). */
-export interface LeftOpenResource {
-  /** `'timer'`, `'listener'`, `'socket'`, `'server'`, `'stream'` or `'child_process'`. */
+export interface LeftOpenResource extends CreationSite {
+  /** `'timer'`, `'listener'`, `'socket'`, `'server'`, `'stream'`, `'watcher'` or `'child_process'`. */
   kind: LeftOpenKind
   /**
    * `'Timeout'`, `'Interval'`, `'Immediate'`; for listeners `'<EmitterClass>#<event>'`
    * (e.g. `'EventEmitter#message'`, `'EventTarget#abort'`); for handles the class name
-   * (`'Socket'`, `'Server'`, `'WriteStream'`, `'ChildProcess'`).
+   * (`'Socket'`, `'TLSSocket'`, `'Server'`, `'WriteStream'`, `'FSWatcher'`, `'ChildProcess'`),
+   * `'dgram.Socket'` for a UDP socket.
    */
   type: string
-  /**
-   * Where it was created, `'path/to/file.js:12:5'` (relative to the working directory when
-   * under it): the first stack frame outside Node internals, node_modules and leakguard.
-   * `undefined` unless `captureStacks` is on.
-   */
-  site: string | undefined
   /** True when `autoTrack: 'dispose'` closed it. */
   disposed: boolean
 }
@@ -73,19 +98,25 @@ export interface ScopeOptions {
   /** @deprecated Renamed `disposeTimeoutMs`; still accepted, with a warning once. */
   disposeTimeout?: Milliseconds
   /**
-   * Attribute timers (global setTimeout/setInterval/setImmediate), EventEmitter/EventTarget
-   * listeners, client sockets, servers, fs streams and child processes that the job creates
-   * WITHOUT its scope (e.g. inside a library) to the job, and report those still open at close
-   * in `leftOpen`. `'dispose'` also closes them. Listeners on emitters the job itself created,
-   * EventTarget listeners added with `once`/`signal`, and sockets an `http.Agent` keeps in its
-   * keep-alive pool are not reported. Costs about one
+   * Attribute timers (setTimeout/setInterval/setImmediate, global or from `node:timers`, and
+   * `node:timers/promises` setTimeout/setImmediate/setInterval, also when an ES module imports
+   * them by name), EventEmitter/EventTarget listeners, client sockets (net, tls, and the
+   * keep-alive sockets of an http/https Agent the job created), UDP sockets, servers, fs.watch
+   * watchers, fs streams and child processes that the job creates WITHOUT its scope (e.g.
+   * inside a library) to the job, and report those still open at close in `leftOpen`.
+   * `'dispose'` also closes them (a timers/promises timer is cleared without settling its
+   * promise). Not reported: listeners on emitters the job itself created or on destroyed
+   * streams, EventTarget listeners added with `once`/`signal`, the sockets of an agent created
+   * outside the job (a worker-wide pool), and what global `fetch()` opens (its pool is the
+   * process's). Costs about one
    * AsyncLocalStorage lookup per timer or listener created anywhere in the process while an
    * autoTrack scope is open. Default `false`.
    */
   autoTrack?: boolean | 'dispose'
   /**
-   * With autoTrack, record each resource's creation site (`LeftOpenResource.site`). Costs a stack
-   * capture (a few µs) per timer/listener/handle created in the job. Default `false`.
+   * With autoTrack, record each resource's creation site and the package that created it
+   * (`LeftOpenResource.site`, `.package`, `.packageSite`). Costs a stack capture (a few µs) per
+   * timer/listener/handle created in the job. Default `false`.
    */
   captureStacks?: boolean
   /**
@@ -268,6 +299,14 @@ export declare function withScope<R>(
  */
 export declare function currentScope(): JobScope | undefined
 
+/**
+ * The scope of the job running in the current async context, for code that only runs inside
+ * jobs (`requireScope().setTimeout(...)` needs no undefined check).
+ * @throws {Error} `ERR_LEAKGUARD_NO_SCOPE` outside `guard()`/`withScope()` (a `new JobScope()`
+ * is not entered), and in a callback that runs after its job ended.
+ */
+export declare function requireScope(): JobScope
+
 /** Per-job-name aggregate of the closed scopes of this thread. */
 export interface ScopeStats {
   name: string
@@ -285,9 +324,12 @@ export interface ScopeStats {
   jobsWithLeftOpen: number
   /** Payloads found still reachable after their job (retainCheck). */
   retainedPayloads: number
-  /** What jobs left open, by kind, type and site, most frequent first (at most 100 per name). */
-  leftOpen: Array<{ kind: LeftOpenKind; type: string; site: string | undefined; count: number; perJob: number }>
-  /** E.g. `"resize-image leaves 1 Timeout open per job (src/resize.js:12:5)"`. */
+  /** What jobs left open, by kind, type, site and package, most frequent first (at most 100 per name). */
+  leftOpen: Array<CreationSite & { kind: LeftOpenKind; type: string; count: number; perJob: number }>
+  /**
+   * E.g. `"resize-image leaves 1 Timeout open per job (src/resize.js:12:5)"`, or with a package
+   * `"sync leaves 1 Socket open per job (left open by ioredis@5.4.1, called from src/sync.js:42:7)"`.
+   */
   message: string
 }
 

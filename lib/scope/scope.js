@@ -9,10 +9,10 @@
 //   autotrack.js     autoTrack: attributes what a job opened outside its scope
 //   stats.js         scopeStats(): per-job-name aggregates
 //   retain-check.js  retainCheck: payloads still reachable after their job
-//   guard.js         guard(), withScope(), currentScope(): runs jobs in scopes
+//   guard.js         guard(), withScope(), currentScope(), requireScope(): runs jobs in scopes
 
 const { JobScope, SuppressedError } = require('./job-scope')
-const { guard, withScope, currentScope } = require('./guard')
+const { guard, withScope, currentScope, requireScope } = require('./guard')
 const { scopeStats, resetScopeStats, recordStats } = require('./stats')
 
 module.exports = {
@@ -21,6 +21,7 @@ module.exports = {
   guard,
   withScope,
   currentScope,
+  requireScope,
   scopeStats,
   resetScopeStats,
   /** Internal, for the bench: the per-job statistics update. */

@@ -5,6 +5,7 @@
 // (~100 ns), where a call into the addon costs more before any conversion.
 
 const { checkString } = require('../common/options')
+const { describeSite } = require('../common/sites')
 
 // Bounded: job names built from ids would otherwise grow the table for ever.
 const MAX_STATS_NAMES = 1000
@@ -65,11 +66,12 @@ function recordStats(scope) {
   if (lo.length !== 0) {
     s.jobsWithLeftOpen++
     for (const r of lo) {
-      const key = `${r.kind}\0${r.type}\0${r.site}`
+      const key = `${r.kind}\0${r.type}\0${r.site}\0${r.package}`
       let e = s.leftOpen.get(key)
       if (e === undefined) {
         if (s.leftOpen.size >= MAX_STATS_SITES) continue
-        s.leftOpen.set(key, (e = { kind: r.kind, type: r.type, site: r.site, count: 0 }))
+        e = { kind: r.kind, type: r.type, site: r.site, package: r.package, packageSite: r.packageSite, count: 0 }
+        s.leftOpen.set(key, e)
       }
       e.count++
     }
@@ -86,13 +88,24 @@ const perJobFmt = (n) => (Math.round(n * 100) / 100).toString()
 
 function snapshot(s) {
   const leftOpen = [...s.leftOpen.values()]
-    .map((e) => ({ kind: e.kind, type: e.type, site: e.site, count: e.count, perJob: e.count / s.jobs }))
+    .map((e) => ({
+      kind: e.kind,
+      type: e.type,
+      site: e.site,
+      package: e.package,
+      packageSite: e.packageSite,
+      count: e.count,
+      perJob: e.count / s.jobs
+    }))
     .sort((a, b) => b.count - a.count)
   const message =
     leftOpen.length === 0
       ? `${s.name}: ${s.jobs} job${s.jobs === 1 ? '' : 's'}, nothing left open`
       : leftOpen
-          .map((e) => `${s.name} leaves ${perJobFmt(e.perJob)} ${e.type} open per job${e.site ? ` (${e.site})` : ''}`)
+          .map((e) => {
+            const at = describeSite(e)
+            return `${s.name} leaves ${perJobFmt(e.perJob)} ${e.type} open per job${at === undefined ? '' : ` (${at})`}`
+          })
           .join('; ')
   return {
     name: s.name,

@@ -78,6 +78,80 @@ export interface RetainerStep {
   nodeType: string
   /** The object's `@id`, as DevTools shows it. */
   id: number
+  /** The edge names a variable: of a module (CommonJS or ESM), of a function captured by a closure, or of the global object. */
+  variable?: VariableScope
+  /**
+   * The script the snapshot ties this step to, as the snapshot names it (a
+   * path, a `file:` URL, `node:internal/timers`): a variable's script, a
+   * function's, or an object's constructor's.
+   */
+  script?: string
+  /** 1-based: where the variable is declared, the function or the constructor defined. */
+  line?: number
+  /** 1-based column of `line`. */
+  column?: number
+  /** The step belongs to leakguard's own code (its `lib/`): shown only when nothing else holds the object. */
+  harness?: true
+}
+
+/** Where a variable lives. */
+export type VariableScope = 'module' | 'closure' | 'global'
+
+/** One step of a path as the program sees it (`Suspect.programSteps`). */
+export interface ProgramStep {
+  /** Index of this step in `Suspect.retainers`. */
+  step: number
+  /** Internal hops folded just before this step (`… 8 internal hops …`); 0 when none. */
+  folded: number
+  /** The edge as shown: a variable or property name, `[3]`, or V8's hops merged into it (`table[1160]`). */
+  edge: string
+  /** The object's class (closures: `name()` or `Function`). */
+  node: string
+  variable?: VariableScope
+  /** Script of a variable or a function, as a path when the snapshot gives a `file:` URL; absent for objects. */
+  script?: string
+  /** 1-based line: a variable's declaration, a function's definition. */
+  line?: number
+  column?: number
+}
+
+/** A source position: a script (a path) and a 1-based line and column. */
+export interface SourceSite {
+  script: string
+  line: number
+  column: number
+}
+
+/**
+ * The variable that holds what grows: the program's variable nearest above
+ * the place where most new instances meet (a Map, an array, an emitter's
+ * listener list), or below Node's timer list the closure's variable.
+ */
+export interface Holder {
+  /** The variable's name, e.g. `inFlight`. */
+  variable: string
+  /** The class of the object it holds, e.g. `Map`. */
+  node: string
+  scope: VariableScope
+  /** The script, as a path (or `node:…` for Node's own). */
+  script?: string
+  /** 1-based line of the declaration, when the script's source says so (a file changed since the snapshot is not read). */
+  line?: number
+  column?: number
+  /** Index of its step in `Suspect.retainers`. */
+  step: number
+  /** The program's own variable; `false` for one of Node's (its timer list) when the path has no variable of the program. */
+  user: boolean
+  /** New instances of the group held through it between the snapshots (estimated from a sample of up to 2048). */
+  count: number
+  /** `count / jobsBetween`; present only when `jobsBetween` was given. */
+  perJob?: number
+  /** `name@version` (from its package.json) when the script lies under node_modules. */
+  package?: string
+  /** When it lies under node_modules: the first `require()` / `import` of that package in the program's own scripts. */
+  importedAt?: SourceSite
+  /** A closure's variable: the function on the path that captures it. */
+  capturedBy?: SourceSite
 }
 
 /** A group whose instance count grows with the number of jobs. */
@@ -99,9 +173,26 @@ export interface Suspect {
   retainerPath: string
   /** The same path as data. */
   retainers: RetainerStep[]
-  /** `@id` of the instance the path leads to. */
+  /**
+   * The path as the program sees it: from the program's outermost
+   * module-scope variable (else its first variable, function or object),
+   * V8's and Node's hops folded, e.g.
+   * `… 8 internal hops … → /srv/worker.js:4 inFlight (Map) → table[1160] (Entry)`.
+   * Paths avoid leakguard's own objects and prefer the program's variables
+   * to Node's (its timer list) when both hold an instance. Empty when no
+   * instance is reachable.
+   */
+  programPath: string
+  /** The steps of `programPath`. */
+  programSteps: ProgramStep[]
+  /** The variable that holds what grows, when the path has one. */
+  holder?: Holder
+  /** `@id` of the instance the path leads to: a new one, held like most of the new ones. */
   sampleId?: number
-  /** A sentence: `Order: +900 instances (1.00 per job), +35.2 KB self, +119.5 KB retained; one instance is retained via …`. */
+  /**
+   * A sentence: `Order: +900 instances (1.00 per job), +35.2 KB self, +119.5 KB retained;
+   * held by leaks (Array), a module-scope variable of /srv/worker.js:33; path: … → /srv/worker.js:33 leaks (Array) → [100] (Order)`.
+   */
   message: string
 }
 

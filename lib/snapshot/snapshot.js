@@ -5,6 +5,7 @@
 // the calling thread), so a 300 MB pair never touches the JS heap.
 
 const v8 = require('node:v8')
+const path = require('node:path')
 const { fileURLToPath } = require('node:url')
 const native = require('../common/native')
 const { fullGc } = require('../common/gc')
@@ -18,9 +19,14 @@ const {
   leakguardError
 } = require('../common/errors')
 const { readOptions, checkInteger, checkNumber } = require('../common/options')
+const { blamePackages } = require('./locate')
 
 const DEFAULTS = Object.freeze({ top: 20 })
 const MAX_TOP = 10_000
+// leakguard's own code (check runner, scopes, assertions) runs the user's
+// jobs: retainer paths through it are true but are not the leak, so the
+// native search follows them only when nothing else holds an object.
+const HARNESS = Object.freeze([path.join(__dirname, '..') + path.sep])
 
 /**
  * Collects garbage, then writes a heap snapshot of this thread's isolate.
@@ -142,7 +148,9 @@ async function diffHeapSnapshots(before, after, options) {
   const b = toPath('before', before)
   const a = toPath('after', after)
   const { jobsBetween, top, signal } = resolveDiffOptions(options)
-  return runAsync((token) => native.diffHeapSnapshotsNative(b, a, jobsBetween, top, token), signal)
+  return blamePackages(
+    await runAsync((token) => native.diffHeapSnapshotsNative(b, a, jobsBetween, top, token, [...HARNESS]), signal)
+  )
 }
 
 /** Synchronous twin of diffHeapSnapshots (blocks the calling thread). */
@@ -151,7 +159,7 @@ function diffHeapSnapshotsSync(before, after, options) {
   const a = toPath('after', after)
   const { jobsBetween, top, signal } = resolveDiffOptions(options)
   if (signal !== undefined) throw invalidOptionType('options.signal', 'undefined for the Sync variant', signal)
-  return unwrap(native.diffHeapSnapshotsNativeSync(b, a, jobsBetween, top))
+  return blamePackages(unwrap(native.diffHeapSnapshotsNativeSync(b, a, jobsBetween, top, [...HARNESS])))
 }
 
 /**

@@ -47,6 +47,7 @@ enum Job {
     before: PathBuf,
     after: PathBuf,
     opts: DiffOptions,
+    harness: Vec<String>,
   },
   Summary {
     path: PathBuf,
@@ -72,7 +73,8 @@ fn run(job: &Job, cancel: &AtomicBool) -> String {
       before,
       after,
       opts,
-    } => ok_json(diff_files(before, after, *opts, cancel)?),
+      harness,
+    } => ok_json(diff_files(before, after, *opts, harness, cancel)?),
     Job::Summary { path, top } => ok_json(summarize_file(path, *top, cancel)?),
     Job::Panic(message) => panic!("{message}"),
   })
@@ -103,7 +105,13 @@ impl Task for SnapshotTask {
   }
 }
 
-fn diff_job(before: String, after: String, jobs_between: Option<f64>, top: u32) -> Job {
+fn diff_job(
+  before: String,
+  after: String,
+  jobs_between: Option<f64>,
+  top: u32,
+  harness: Option<Vec<String>>,
+) -> Job {
   Job::Diff {
     before: PathBuf::from(before),
     after: PathBuf::from(after),
@@ -111,12 +119,14 @@ fn diff_job(before: String, after: String, jobs_between: Option<f64>, top: u32) 
       jobs_between,
       top: top as usize,
     },
+    harness: harness.unwrap_or_default(),
   }
 }
 
 /// Parses and diffs two snapshots on the libuv pool. Resolves to a JSON
 /// string: `{ ok: HeapDiff }` or `{ error: { code, message } }`. Options are
-/// validated by `lib/snapshot/snapshot.js`.
+/// validated by `lib/snapshot/snapshot.js`; `harness` lists directories
+/// whose code retainer paths avoid (leakguard's own `lib/`).
 #[napi(js_name = "diffHeapSnapshotsNative")]
 pub fn diff_heap_snapshots_native(
   before: String,
@@ -124,9 +134,10 @@ pub fn diff_heap_snapshots_native(
   jobs_between: Option<f64>,
   top: u32,
   token: &SnapshotCancelToken,
+  harness: Option<Vec<String>>,
 ) -> AsyncTask<SnapshotTask> {
   AsyncTask::new(SnapshotTask {
-    job: diff_job(before, after, jobs_between, top),
+    job: diff_job(before, after, jobs_between, top, harness),
     cancel: token.flag.clone(),
   })
 }
@@ -138,10 +149,11 @@ pub fn diff_heap_snapshots_native_sync(
   after: String,
   jobs_between: Option<f64>,
   top: u32,
+  harness: Option<Vec<String>>,
 ) -> Result<String> {
   catch_panic(|| {
     Ok(run(
-      &diff_job(before, after, jobs_between, top),
+      &diff_job(before, after, jobs_between, top, harness),
       &AtomicBool::new(false),
     ))
   })

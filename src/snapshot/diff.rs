@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::locate::{holder_text, Holder, ProgramStep};
 use super::retainers::RetainerStep;
 use super::summary::{Group, Summary};
 
@@ -47,8 +48,18 @@ pub struct Suspect {
   /// no instance is reachable from the root.
   pub retainer_path: String,
   pub retainers: Vec<RetainerStep>,
+  /// The path as the program sees it: from the program's outermost
+  /// variable on, internal hops folded (`… 8 internal hops … →
+  /// /w/handler.js:4 inFlight (Map) → table[1160] (Entry)`); empty when no
+  /// instance is reachable.
+  pub program_path: String,
+  /// The steps of `program_path`.
+  pub program_steps: Vec<ProgramStep>,
+  /// The variable that holds what grows, when the path has one.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub holder: Option<Holder>,
   /// `@id` of the instance the path leads to (one created between the
-  /// snapshots when there is one).
+  /// snapshots when there is one, held like most of them).
   #[serde(skip_serializing_if = "Option::is_none")]
   pub sample_id: Option<u64>,
   pub message: String,
@@ -178,15 +189,26 @@ pub fn fmt_bytes(b: i64) -> String {
   format!("{sign}{n:.1} {unit}")
 }
 
-pub fn suspect_message(d: &GroupDelta, path: &str) -> String {
+pub fn suspect_message(
+  d: &GroupDelta,
+  path: &str,
+  program: &str,
+  holder: Option<&Holder>,
+) -> String {
   let per = match d.per_job {
     Some(p) => format!(" ({p:.2} per job)"),
     None => String::new(),
   };
+  let held = match holder {
+    Some(h) => format!("; held by {}", holder_text(h)),
+    None => String::new(),
+  };
   let via = if path.is_empty() {
     "; no instance is reachable from a GC root".to_string()
+  } else if !program.is_empty() && program != path {
+    format!("{held}; path: {program}")
   } else {
-    format!("; one instance is retained via {path}")
+    format!("{held}; one instance is retained via {path}")
   };
   format!(
     "{}: {:+} instances{per}, {} self, {} retained{via}",

@@ -99,6 +99,31 @@ impl Strings {
     self.ends.is_empty()
   }
 
+  /// The index of the first string equal to `s` (V8 interns its strings,
+  /// so it is the only one), for comparing edge names by index.
+  pub fn find(&self, s: &str) -> Option<u32> {
+    let want = s.as_bytes();
+    let mut start = 0usize;
+    for (i, &end) in self.ends.iter().enumerate() {
+      let end = end as usize;
+      if end - start == want.len() && &self.bytes[start..end] == want {
+        return Some(i as u32);
+      }
+      start = end;
+    }
+    None
+  }
+
+  /// Length in bytes of string `i`, without decoding it.
+  pub fn byte_len(&self, i: u32) -> usize {
+    let i = i as usize;
+    if i >= self.ends.len() {
+      return 0;
+    }
+    let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+    self.ends[i] as usize - start
+  }
+
   pub fn get(&self, i: u32) -> Cow<'_, str> {
     let i = i as usize;
     if i >= self.ends.len() {
@@ -107,6 +132,17 @@ impl Strings {
     let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
     String::from_utf8_lossy(&self.bytes[start..self.ends[i] as usize])
   }
+}
+
+/// One entry of the snapshot's `locations` table: where V8 says an object
+/// comes from. For a closure, its function's position; for an object, its
+/// constructor's. Lines and columns are 0-based, as V8 writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+  pub node: u32,
+  pub script_id: u32,
+  pub line: u32,
+  pub column: u32,
 }
 
 #[derive(Debug)]
@@ -129,6 +165,8 @@ pub struct HeapGraph {
   /// Target node ordinal.
   pub edge_to: Vec<u32>,
   pub strings: Strings,
+  /// The `locations` table, sorted by node (empty when the snapshot has none).
+  pub locations: Vec<Location>,
 }
 
 impl HeapGraph {
@@ -153,6 +191,24 @@ impl HeapGraph {
   #[inline]
   pub fn edges(&self, node: usize) -> std::ops::Range<usize> {
     self.first_edge[node] as usize..self.first_edge[node + 1] as usize
+  }
+
+  /// The location V8 recorded for a node, if any.
+  pub fn location(&self, node: usize) -> Option<Location> {
+    let i = self
+      .locations
+      .binary_search_by_key(&(node as u32), |l| l.node)
+      .ok()?;
+    Some(self.locations[i])
+  }
+
+  /// The target of `node`'s first edge named by string index `name` (an
+  /// edge whose name is a string: property, internal, context, ...).
+  pub fn edge_named(&self, node: usize, name: u32) -> Option<usize> {
+    self
+      .edges(node)
+      .find(|&e| self.edge_name[e] == name && self.edge_kind(e).name_is_string())
+      .map(|e| self.edge_to[e] as usize)
   }
 
   pub fn name(&self, node: usize) -> Cow<'_, str> {

@@ -8,10 +8,13 @@ pub mod diff;
 pub mod dominators;
 pub mod graph;
 pub mod input;
+pub mod locate;
 pub mod parse;
 pub mod retainers;
+pub mod source;
 pub mod summary;
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -103,10 +106,23 @@ pub fn summarize_file(
   Ok(s)
 }
 
+/// New instances of a group looked at to find what holds them: enough for
+/// a clear majority, few enough that walking their paths stays cheap.
+const COLLECTION_SAMPLE: usize = 2048;
+/// Old nodes looked at above each sampled instance (runs of new nodes in
+/// between are crossed whatever their length).
+const COLLECTION_WALK: usize = 256;
+
 /// Compares two analyzed snapshots. `before` carries its node ids
 /// (`Summary::with_ids`), to tell new objects; `after` must still hold its
-/// graph (for retainer paths).
-pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> HeapDiff {
+/// graph (for retainer paths). `harness` lists directories whose code runs
+/// the jobs (leakguard's own `lib/`): paths avoid it.
+pub fn diff_analyzed(
+  before: &Summary,
+  after: &Analyzed,
+  opts: DiffOptions,
+  harness: &[String],
+) -> HeapDiff {
   let all = diff::group_deltas(before, &after.summary, opts.jobs_between);
   let candidates: Vec<GroupDelta> = all
     .iter()
@@ -115,13 +131,9 @@ pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> H
     .collect();
   let ranked = diff::rank_suspects(candidates);
 
-  // One pass over the nodes picks, per suspect group, a sample instance:
-  // one created after the first snapshot (its id is not in `before`), then
-  // one the program's own roots reach (not only V8's stack or handles), then
-  // one another object holds (not a local variable held directly by the
-  // stack or a handle: the job in flight), then the one closest to a root.
   let g = &after.graph;
-  let bfs = retainers::bfs(g);
+  let held = locate::deferred_nodes(g, harness);
+  let bfs = retainers::bfs(g, &held);
   let mut slot_of_class = vec![usize::MAX; after.class_names.len()];
   for (i, d) in ranked.iter().enumerate() {
     if let Some(c) = after.class_names.iter().position(|n| n == &d.name) {
@@ -130,26 +142,165 @@ pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> H
   }
   let is_new = |v: usize| !before.has_id(g.node_id[v]);
   let held_by_root = |v: usize| g.kind(bfs.from[v] as usize) == graph::NodeKind::Synthetic;
-  // (old, not from a user root, held by a root directly, depth, node): the
-  // smallest is the best sample.
-  type SampleKey = (bool, bool, bool, u32, usize);
+  // (old, phase, held by a root directly, depth, node): the smallest is the
+  // best sample: one created after the first snapshot (its id is not in
+  // `before`), that the program's own roots reach without the harness (not
+  // only V8's stack or handles), that another object holds (not a local
+  // variable held directly by the stack: the job in flight), closest to a
+  // root.
+  type SampleKey = (bool, u8, bool, u32, usize);
+  // The harness's own nodes rank with what only the harness reaches.
+  let phase = |node: usize| match held.get(node) {
+    Some(&retainers::PHASE_HARNESS) => retainers::PHASE_HARNESS.max(bfs.phase[node]),
+    _ => bfs.phase[node],
+  };
+  let key = |node: usize| {
+    (
+      !is_new(node),
+      phase(node),
+      held_by_root(node),
+      bfs.depth[node],
+      node,
+    )
+  };
   let mut best: Vec<Option<SampleKey>> = vec![None; ranked.len()];
+  let mut new_count = vec![0usize; ranked.len()];
   for node in 1..g.node_count() {
     let slot = slot_of_class[after.class_of[node] as usize];
     if slot == usize::MAX || !bfs.reachable(node) {
       continue;
     }
-    let key = (
-      !is_new(node),
-      !bfs.from_user_root[node],
-      held_by_root(node),
-      bfs.depth[node],
-      node,
-    );
-    if best[slot].is_none_or(|b| key < b) {
-      best[slot] = Some(key);
+    let k = key(node);
+    if !k.0 {
+      new_count[slot] += 1;
+    }
+    if best[slot].is_none_or(|b| k < b) {
+      best[slot] = Some(k);
     }
   }
+  // What holds the new instances: walking up their paths, a node older than
+  // the first snapshot where many of them meet (a Map, an array, an
+  // emitter's listener list, Node's timer list). New nodes on the way are
+  // the growth itself (a chain of timers, of closures each holding the
+  // previous job), not what holds it. Of the nodes above a collection, all
+  // its instances pass through them too: a collection is where the paths
+  // split (no node below it gathers nearly as many). The largest wins, the
+  // program's before Node's. The sample is then one of its instances, so
+  // that the path shown is the typical one, not that of an odd instance.
+  let stride: Vec<usize> = new_count
+    .iter()
+    .map(|&c| c.div_ceil(COLLECTION_SAMPLE).max(1))
+    .collect();
+  let mut sampled: Vec<Vec<u32>> = vec![Vec::new(); ranked.len()];
+  let mut seen = vec![0usize; ranked.len()];
+  for node in 1..g.node_count() {
+    let slot = slot_of_class[after.class_of[node] as usize];
+    if slot == usize::MAX || !bfs.reachable(node) || !is_new(node) {
+      continue;
+    }
+    if seen[slot].is_multiple_of(stride[slot]) {
+      sampled[slot].push(node as u32);
+    }
+    seen[slot] += 1;
+  }
+  // The old nodes above `v` on its path, nearest first (at most
+  // COLLECTION_WALK of them). Runs of new nodes (a linked list of timers
+  // grown between the snapshots) are crossed through `first_old`, memoized,
+  // so a chain of any length is walked once for all its members.
+  let mut first_old: HashMap<u32, u32> = HashMap::new();
+  let mut old_ancestors = |v: usize| -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut a = bfs.from[v];
+    while a != u32::MAX && a as usize != dominators::ROOT && out.len() < COLLECTION_WALK {
+      if is_new(a as usize) {
+        let mut run = Vec::new();
+        let mut b = a;
+        let end = loop {
+          if let Some(&m) = first_old.get(&b) {
+            break m;
+          }
+          if b == u32::MAX || b as usize == dominators::ROOT || !is_new(b as usize) {
+            break b;
+          }
+          run.push(b);
+          b = bfs.from[b as usize];
+        };
+        for r in run {
+          first_old.insert(r, end);
+        }
+        a = end;
+        continue;
+      }
+      out.push(a as usize);
+      a = bfs.from[a as usize];
+    }
+    out
+  };
+  struct Pick {
+    node: usize,
+    collection: Option<usize>,
+    under: usize,
+    sampled: usize,
+  }
+  let picks: Vec<Option<Pick>> = (0..ranked.len())
+    .map(|slot| {
+      let fallback = best[slot].map(|k| Pick {
+        node: k.4,
+        collection: None,
+        under: 0,
+        sampled: 0,
+      });
+      let nodes = &sampled[slot];
+      if nodes.len() < 2 {
+        return fallback;
+      }
+      let chains: Vec<Vec<usize>> = nodes.iter().map(|&v| old_ancestors(v as usize)).collect();
+      let mut counts: HashMap<usize, usize> = HashMap::new();
+      for chain in &chains {
+        for &a in chain {
+          *counts.entry(a).or_insert(0) += 1;
+        }
+      }
+      // Per ancestor, the most instances a node below it gathers.
+      let mut below: HashMap<usize, usize> = HashMap::new();
+      for chain in &chains {
+        let mut most = 0;
+        for &a in chain {
+          let b = below.entry(a).or_insert(0);
+          *b = (*b).max(most);
+          most = most.max(counts[&a]);
+        }
+      }
+      let least = (nodes.len() / 10).max(2);
+      let collection = counts
+        .iter()
+        .filter(|&(a, &c)| c >= least && (below[a] as f64) < 0.9 * c as f64)
+        .max_by_key(|&(&a, &c)| {
+          (
+            c,
+            std::cmp::Reverse(bfs.phase[a]),
+            bfs.depth[a],
+            std::cmp::Reverse(a),
+          )
+        })
+        .map(|(&a, &c)| (a, c));
+      let Some((coll, under)) = collection else {
+        return fallback;
+      };
+      let node = nodes
+        .iter()
+        .zip(&chains)
+        .filter(|(_, chain)| chain.contains(&coll))
+        .map(|(&v, _)| v as usize)
+        .min_by_key(|&v| key(v))?;
+      Some(Pick {
+        node,
+        collection: Some(coll),
+        under,
+        sampled: nodes.len(),
+      })
+    })
+    .collect();
   // A growing group whose new instance is dominated by a new instance of
   // another growing program class is a consequence of that one (an Order's
   // `lines` array grows with the Orders): it ranks after the causes.
@@ -160,14 +311,14 @@ pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> H
         graph::NodeKind::Native | graph::NodeKind::Synthetic
       )
   };
-  let nested: Vec<bool> = best
+  let nested: Vec<bool> = picks
     .iter()
     .enumerate()
     .map(|(slot, pick)| {
-      let Some((_, _, _, _, node)) = *pick else {
+      let Some(pick) = pick else {
         return false;
       };
-      let mut v = after.idom[node] as usize;
+      let mut v = after.idom[pick.node] as usize;
       for _ in 0..1_000_000 {
         if v == dominators::ROOT {
           return false;
@@ -189,28 +340,58 @@ pub fn diff_analyzed(before: &Summary, after: &Analyzed, opts: DiffOptions) -> H
   // Stable: within each class of (internal, nested), the ranking above holds.
   order.sort_by_key(|&i| (diff::is_internal(&ranked[i].name), nested[i]));
   order.truncate(opts.top);
+  let mut locator = locate::Locator::new(g, harness, &held);
+  let paths: Vec<Vec<locate::Hop>> = order
+    .iter()
+    .map(|&i| {
+      picks[i]
+        .as_ref()
+        .and_then(|p| retainers::hops_to(&bfs, p.node))
+        .unwrap_or_default()
+    })
+    .collect();
+  // One pass over the closures finds the scripts of every context on the paths.
+  let contexts: Vec<usize> = paths.iter().flatten().map(|&(_, v)| v).collect();
+  locator.find_owners(&contexts);
   let suspects = order
     .into_iter()
-    .map(|i| (&ranked[i], best[i]))
-    .map(|(d, pick)| {
-      let (steps, sample_id) = match pick {
-        Some((_, _, _, _, node)) => (
-          retainers::path_to(g, &bfs, node).unwrap_or_default(),
-          Some(g.node_id[node]),
-        ),
-        None => (Vec::new(), None),
+    .zip(paths)
+    .map(|(i, hops)| {
+      let d = &ranked[i];
+      let pick = picks[i].as_ref();
+      let info = locator.annotate(&hops);
+      let steps = retainers::steps(g, &hops, &info);
+      let (program_steps, holder) = match pick {
+        Some(p) if !hops.is_empty() => {
+          let at = p
+            .collection
+            .and_then(|c| hops.iter().position(|&(_, v)| v == c));
+          // New instances under the collection, scaled up from the sample.
+          let count = if p.sampled > 0 {
+            (p.under as f64 / p.sampled as f64 * new_count[i] as f64).round() as u64
+          } else {
+            new_count[i] as u64
+          };
+          let per_job = opts.jobs_between.map(|j| count as f64 / j);
+          locator.program_view(&hops, &info, at, count, per_job)
+        }
+        _ => (Vec::new(), None),
       };
       let text = retainers::path_text(&steps);
+      let program = locate::program_text(&program_steps);
       Suspect {
         name: d.name.clone(),
         count_delta: d.count_delta,
         per_job: d.per_job,
         self_size_delta: d.self_size_delta,
         retained_size_delta: d.retained_size_delta,
-        message: diff::suspect_message(d, &text),
+        message: diff::suspect_message(d, &text, &program, holder.as_ref()),
         retainer_path: text,
         retainers: steps,
-        sample_id,
+        program_path: program,
+        program_steps,
+        holder,
+        sample_id: pick.map(|p| g.node_id[p.node]),
       }
     })
     .collect();
@@ -223,6 +404,7 @@ pub fn diff_files(
   before: &Path,
   after: &Path,
   opts: DiffOptions,
+  harness: &[String],
   cancel: &AtomicBool,
 ) -> Result<HeapDiff, LeakguardError> {
   let (b, a) = std::thread::scope(|s| {
@@ -240,9 +422,11 @@ pub fn diff_files(
   });
   let b = b?;
   let a = a?;
-  Ok(diff_analyzed(&b, &a, opts))
+  Ok(diff_analyzed(&b, &a, opts, harness))
 }
 
+#[cfg(test)]
+mod locate_tests;
 #[cfg(test)]
 mod mutations;
 #[cfg(test)]

@@ -108,10 +108,10 @@ fn outcome(bytes: &[u8], base: &Analyzed, what: &str) -> Result<Vec<String>, Str
         top: 20,
       };
       let before = base.summary.clone().with_ids(&base.graph);
-      catch_unwind(AssertUnwindSafe(|| diff_analyzed(&before, &a, opts)))
+      catch_unwind(AssertUnwindSafe(|| diff_analyzed(&before, &a, opts, &[])))
         .unwrap_or_else(|_| panic!("diff (as after) panicked on {}", shown()));
       let own = a.summary.clone().with_ids(&a.graph);
-      catch_unwind(AssertUnwindSafe(|| diff_analyzed(&own, base, opts)))
+      catch_unwind(AssertUnwindSafe(|| diff_analyzed(&own, base, opts, &[])))
         .unwrap_or_else(|_| panic!("diff (as before) panicked on {}", shown()));
       Ok(a.summary.groups.iter().map(|g| g.name.clone()).collect())
     }
@@ -170,7 +170,7 @@ fn every_repeated_section_is_refused_wherever_it_comes_again() {
   wider.header["meta"]["node_types"][0] = Value::Array(types);
   let variants: Vec<Vec<(&str, String)>> = vec![parts.sections(), wider.sections()];
   let mut cases = 0;
-  for key in ["snapshot", "nodes", "edges", "strings"] {
+  for key in ["snapshot", "nodes", "edges", "locations", "strings"] {
     for again in &variants {
       let copy = again.iter().find(|(k, _)| *k == key).unwrap().clone();
       let first = parts

@@ -1,10 +1,10 @@
 //! Streaming reader for V8's `.heapsnapshot` JSON.
 //!
 //! The file is read through a fixed-size buffer, never as one string: the
-//! `nodes`/`edges` arrays go through a hand-written unsigned-integer scanner
-//! straight into flat `Vec<u32>`s, `strings` are decoded one by one into a
-//! single byte buffer, and everything else (`trace_tree`, `locations`, ...) is
-//! skipped without being stored. Every allocation is bounded by the counts the
+//! `nodes`/`edges`/`locations` arrays go through a hand-written
+//! unsigned-integer scanner straight into flat `Vec<u32>`s, `strings` are
+//! decoded one by one into a single byte buffer, and everything else
+//! (`trace_tree`, `samples`, ...) is skipped without being stored. Every allocation is bounded by the counts the
 //! header declares, checked against the number of bytes the input can hold, so
 //! a hostile `"node_count": 1e12` cannot make us allocate.
 
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::errors::{ErrorCode, LeakguardError};
 
-use super::graph::{EdgeKind, HeapGraph, NodeKind, Strings};
+use super::graph::{EdgeKind, HeapGraph, Location, NodeKind, Strings};
 
 const BUF_SIZE: usize = 1 << 18;
 /// The `snapshot` header (meta + counts) is a few KB in every V8 version; a
@@ -366,6 +366,10 @@ struct Meta {
   /// size vouches for them, else at most `UNSIZED_RESERVE`.
   reserve_nodes: usize,
   reserve_edges: usize,
+  /// Positions of `object_index`, `script_id`, `line`, `column` in
+  /// `meta.location_fields`, and its length; `None` when the snapshot
+  /// declares no locations (older V8).
+  location_fields: Option<([usize; 4], usize)>,
 }
 
 fn parse_meta(raw: &[u8], offset: u64) -> Result<Meta, LeakguardError> {
@@ -403,6 +407,21 @@ fn parse_meta(raw: &[u8], offset: u64) -> Result<Meta, LeakguardError> {
       .iter()
       .position(|f| f == name)
       .ok_or_else(|| bad(&format!("lacks \"{name}\" in meta.{list}")))
+  };
+  let location_fields = match strs("location_fields") {
+    Ok(fields) if fields.len() <= 64 => {
+      let at = |name: &str| fields.iter().position(|f| f == name);
+      match (
+        at("object_index"),
+        at("script_id"),
+        at("line"),
+        at("column"),
+      ) {
+        (Some(o), Some(s), Some(l), Some(c)) => Some(([o, s, l, c], fields.len())),
+        _ => None,
+      }
+    }
+    _ => None,
   };
   let node_type_names = types("node_types")?;
   let edge_type_names = types("edge_types")?;
@@ -443,6 +462,7 @@ fn parse_meta(raw: &[u8], offset: u64) -> Result<Meta, LeakguardError> {
     edge_count: count("edge_count")?,
     reserve_nodes: usize::try_from(count("node_count")?).unwrap_or(usize::MAX),
     reserve_edges: usize::try_from(count("edge_count")?).unwrap_or(usize::MAX),
+    location_fields,
   })
 }
 
@@ -470,6 +490,8 @@ pub fn parse_snapshot<R: Read>(
   let mut nodes: Option<NodesOut> = None;
   let mut edges: Option<EdgesOut> = None;
   let mut strings: Option<Strings> = None;
+  let mut locations: Vec<Location> = Vec::new();
+  let mut locations_seen = false;
   let mut key = Vec::new();
   let mut empty = r.skip_ws()? == Some(b'}');
   if empty {
@@ -488,6 +510,7 @@ pub fn parse_snapshot<R: Read>(
       b"nodes" => nodes.is_some(),
       b"edges" => edges.is_some(),
       b"strings" => strings.is_some(),
+      b"locations" => std::mem::replace(&mut locations_seen, true),
       _ => false,
     };
     if seen {
@@ -547,6 +570,10 @@ pub fn parse_snapshot<R: Read>(
         edges = Some(read_edges(&mut r, m, cancel)?);
       }
       b"strings" => strings = Some(read_strings(&mut r, cancel)?),
+      b"locations" => match meta.as_ref() {
+        Some(m) if m.location_fields.is_some() => locations = read_locations(&mut r, m, cancel)?,
+        _ => r.skip_value(None)?,
+      },
       _ => r.skip_value(None)?,
     }
     match r.skip_ws()? {
@@ -588,7 +615,7 @@ pub fn parse_snapshot<R: Read>(
   let nodes = nodes.ok_or_else(|| malformed(end, "no \"nodes\" array"))?;
   let edges = edges.ok_or_else(|| malformed(end, "no \"edges\" array"))?;
   let strings = strings.ok_or_else(|| malformed(end, "no \"strings\" array"))?;
-  assemble(meta, nodes, edges, strings, end)
+  assemble(meta, nodes, edges, strings, locations, end)
 }
 
 struct NodesOut {
@@ -888,6 +915,74 @@ fn read_edges<R: Read>(
   Ok(out)
 }
 
+/// The `locations` table: one record per object V8 knows a source position
+/// for (closures, and objects by their constructor). Object indexes are
+/// checked like edges' `to_node`; the table is small next to `nodes`.
+fn read_locations<R: Read>(
+  r: &mut Reader<R>,
+  m: &Meta,
+  cancel: &AtomicBool,
+) -> Result<Vec<Location>, LeakguardError> {
+  r.expect(b'[', "to start \"locations\"")?;
+  let Some(([at_object, at_script, at_line, at_column], fields)) = m.location_fields else {
+    return Ok(Vec::new());
+  };
+  let nf = m.node_fields as u64;
+  let mut out: Vec<Location> = Vec::new();
+  let mut record = [0u64; 4];
+  let mut field = 0usize;
+  let mut tick = 0u32;
+  let mut aborted_flag = false;
+  scan_uint_array(r, |v| {
+    if field == at_object {
+      record[0] = v;
+    } else if field == at_script {
+      record[1] = v;
+    } else if field == at_line {
+      record[2] = v;
+    } else if field == at_column {
+      record[3] = v;
+    }
+    field += 1;
+    if field == fields {
+      field = 0;
+      let [object, script, line, column] = record;
+      if object % nf != 0 || object / nf >= m.node_count {
+        return Err(format!(
+          "location object_index {object} does not point at a node"
+        ));
+      }
+      out.push(Location {
+        node: (object / nf) as u32,
+        script_id: to_u32(script, "location script_id")?,
+        line: to_u32(line, "location line")?,
+        column: to_u32(column, "location column")?,
+      });
+      tick += 1;
+      if tick == CANCEL_EVERY {
+        tick = 0;
+        if cancel.load(Ordering::Relaxed) {
+          aborted_flag = true;
+          return Err("aborted".into());
+        }
+      }
+    }
+    Ok(())
+  })
+  .map_err(|e| if aborted_flag { aborted() } else { e })?;
+  if field != 0 {
+    return Err(malformed(
+      r.offset(),
+      "\"locations\" length is not a multiple of meta.location_fields",
+    ));
+  }
+  // V8 writes them in node order; sort anyway, lookups binary-search.
+  if !out.is_sorted_by_key(|l| l.node) {
+    out.sort_by_key(|l| l.node);
+  }
+  Ok(out)
+}
+
 fn read_strings<R: Read>(
   r: &mut Reader<R>,
   cancel: &AtomicBool,
@@ -919,6 +1014,7 @@ fn assemble(
   n: NodesOut,
   e: EdgesOut,
   strings: Strings,
+  locations: Vec<Location>,
   end: u64,
 ) -> Result<HeapGraph, LeakguardError> {
   let string_count = strings.len() as u32;
@@ -978,5 +1074,6 @@ fn assemble(
     edge_name: e.name,
     edge_to: e.to,
     strings,
+    locations,
   })
 }

@@ -9,12 +9,19 @@
 //! 1. from the *user roots*: the root's edges other than `(GC roots)` (the
 //!    global object, Node's `Node / Environment` with its realms and module
 //!    records) and any `(GC roots)` subroot that is not one of V8's own;
-//! 2. then from V8's internal subroots (`(Stack roots)`, `(Handle scope)`,
-//!    `(Global handles)`, `(Builtins)`, ...), for the nodes phase 1 did not
-//!    reach.
+//!    *deferred* nodes (see `locate::deferred_nodes`) are reached but not
+//!    followed: the module contexts of Node's own scripts (its timer list,
+//!    its module cache) and the harness's closures, contexts and objects
+//!    (leakguard's own, or a test runner's);
+//! 2. then onwards from Node's contexts, for what only they hold (a timer);
+//! 3. then onwards from the harness, for what only it holds;
+//! 4. then from V8's internal subroots (`(Stack roots)`, `(Handle scope)`,
+//!    `(Global handles)`, `(Builtins)`, ...), for the nodes phases 1–3 did
+//!    not reach.
 //!
 //! Each node keeps the path of the first phase that reached it: the shortest
-//! path from a user root when there is one, else the shortest from any root.
+//! path through the program's own variables when there is one, then through
+//! Node's, then through the harness, else from any root.
 
 use std::collections::VecDeque;
 
@@ -22,6 +29,7 @@ use serde::Serialize;
 
 use super::dominators::ROOT;
 use super::graph::{EdgeKind, HeapGraph, NodeKind};
+use super::locate::{Hop, Scope, StepInfo};
 
 const NONE: u32 = u32::MAX;
 
@@ -33,14 +41,25 @@ pub struct Bfs {
   pub depth: Vec<u32>,
   /// Source node of `via_edge`.
   pub from: Vec<u32>,
-  /// Reached from a user root (phase 1), not only through V8's internal
-  /// subroots.
-  pub from_user_root: Vec<bool>,
+  /// The phase that reached each node: `PHASE_USER`, `PHASE_NODE` (only
+  /// through Node's module contexts), `PHASE_HARNESS` (only through the
+  /// harness), `PHASE_INTERNAL` (only through V8's internal subroots).
+  pub phase: Vec<u8>,
 }
+
+pub const PHASE_USER: u8 = 0;
+pub const PHASE_NODE: u8 = 1;
+pub const PHASE_HARNESS: u8 = 2;
+pub const PHASE_INTERNAL: u8 = 3;
 
 impl Bfs {
   pub fn reachable(&self, node: usize) -> bool {
     self.depth[node] != NONE
+  }
+
+  /// Reached from a user root without passing through the harness.
+  pub fn from_user_root(&self, node: usize) -> bool {
+    self.phase[node] == PHASE_USER
   }
 }
 
@@ -66,6 +85,10 @@ struct Search<'a> {
   g: &'a HeapGraph,
   bfs: Bfs,
   queue: VecDeque<u32>,
+  /// Per node, the first phase that follows it (empty: all in phase 1).
+  held: &'a [u8],
+  /// Nodes reached before their phase, by phase.
+  deferred: [Vec<u32>; 4],
 }
 
 impl Search<'_> {
@@ -85,11 +108,17 @@ impl Search<'_> {
     true
   }
 
-  /// Breadth-first over the queue; every node reached is marked `user`.
-  fn drain(&mut self, user: bool) {
+  /// Breadth-first over the queue; every node reached is marked `phase`.
+  /// Nodes deferred to a later phase are set aside instead of followed.
+  fn drain(&mut self, phase: u8) {
     while let Some(v) = self.queue.pop_front() {
       let v = v as usize;
-      self.bfs.from_user_root[v] = user;
+      self.bfs.phase[v] = phase;
+      let later = self.held.get(v).copied().unwrap_or(0);
+      if later > phase {
+        self.deferred[later as usize].push(v as u32);
+        continue;
+      }
       for e in self.g.edges(v) {
         match self.g.edge_kind(e) {
           EdgeKind::Weak => continue,
@@ -102,7 +131,10 @@ impl Search<'_> {
   }
 }
 
-pub fn bfs(g: &HeapGraph) -> Bfs {
+/// Shortest retainer paths by phases (see the module doc). `held` gives
+/// each node the phase from which it is followed (`PHASE_NODE`,
+/// `PHASE_HARNESS`; empty: every node in phase 1).
+pub fn bfs(g: &HeapGraph, held: &[u8]) -> Bfs {
   let n = g.node_count();
   let mut s = Search {
     g,
@@ -110,9 +142,11 @@ pub fn bfs(g: &HeapGraph) -> Bfs {
       via_edge: vec![NONE; n],
       depth: vec![NONE; n],
       from: vec![NONE; n],
-      from_user_root: vec![false; n],
+      phase: vec![PHASE_INTERNAL; n],
     },
     queue: VecDeque::new(),
+    held,
+    deferred: Default::default(),
   };
   if n == 0 {
     return s.bfs;
@@ -145,15 +179,34 @@ pub fn bfs(g: &HeapGraph) -> Bfs {
       }
     }
   }
-  s.drain(true);
-  // Phase 2: V8's internal subroots, for what the program's roots do not
+  s.drain(PHASE_USER);
+  // Phases 2 and 3: onwards from Node's contexts, then from the harness, for
+  // what only they hold. The deferred nodes keep the mark of the phase that
+  // reached them; what they lead to is marked with the phase that follows
+  // them.
+  for phase in [PHASE_NODE, PHASE_HARNESS] {
+    let deferred = std::mem::take(&mut s.deferred[phase as usize]);
+    for &v in &deferred {
+      let v = v as usize;
+      for e in g.edges(v) {
+        match g.edge_kind(e) {
+          EdgeKind::Weak => continue,
+          EdgeKind::Shortcut if v != ROOT => continue,
+          _ => {}
+        }
+        s.reach(v, e, true);
+      }
+    }
+    s.drain(phase);
+  }
+  // Phase 3: V8's internal subroots, for what the program's roots do not
   // reach (objects only on the stack, in handles, in V8's caches).
   if let Some(gc) = gc {
     for e in internal {
       s.reach(gc, e, true);
     }
   }
-  s.drain(false);
+  s.drain(PHASE_INTERNAL);
   s.bfs
 }
 
@@ -172,41 +225,72 @@ pub struct RetainerStep {
   pub node_type: String,
   /// The node's `@id`, as DevTools shows it.
   pub id: u64,
+  /// The edge names a variable: `module`, `closure` or `global`.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub variable: Option<Scope>,
+  /// The script the snapshot ties this step to, as it names it (a path, a
+  /// `file:` URL, `node:internal/...`): a variable's, a function's, or an
+  /// object's constructor's.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub script: Option<String>,
+  /// 1-based: where the variable is declared, the function or the
+  /// constructor defined.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub line: Option<u32>,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub column: Option<u32>,
+  /// The node belongs to the harness (only when no other path exists).
+  #[serde(skip_serializing_if = "std::ops::Not::not")]
+  pub harness: bool,
 }
 
-/// The path from the first node below the synthetic root down to `target`,
+/// The hops from the first node below the synthetic root down to `target`,
 /// or `None` when the root cannot reach it.
-pub fn path_to(g: &HeapGraph, bfs: &Bfs, target: usize) -> Option<Vec<RetainerStep>> {
+pub fn hops_to(bfs: &Bfs, target: usize) -> Option<Vec<Hop>> {
   if !bfs.reachable(target) {
     return None;
   }
-  let mut steps = Vec::new();
+  let mut hops = Vec::new();
   let mut v = target;
   while v != ROOT {
-    let e = bfs.via_edge[v] as usize;
     let parent = bfs.from[v] as usize;
-    let edge = if parent == ROOT {
-      String::new()
-    } else {
-      g.edge_label(e)
-    };
-    let edge_type = if parent == ROOT {
-      String::new()
-    } else {
-      g.edge_type_names[g.edge_type[e] as usize].clone()
-    };
-    let node = g.node_label(v);
-    steps.push(RetainerStep {
-      edge,
-      edge_type,
-      node,
-      node_type: g.type_name(v).to_string(),
-      id: g.node_id.get(v).copied().unwrap_or(0),
-    });
+    let edge = (parent != ROOT).then_some(bfs.via_edge[v] as usize);
+    hops.push((edge, v));
     v = parent;
   }
-  steps.reverse();
-  Some(steps)
+  hops.reverse();
+  Some(hops)
+}
+
+/// The steps of a path, with what `Locator::annotate` found (or nothing).
+pub fn steps(g: &HeapGraph, hops: &[Hop], info: &[StepInfo]) -> Vec<RetainerStep> {
+  hops
+    .iter()
+    .enumerate()
+    .map(|(k, &(edge, v))| {
+      let i = info.get(k).cloned().unwrap_or_default();
+      RetainerStep {
+        edge: edge.map(|e| g.edge_label(e)).unwrap_or_default(),
+        edge_type: edge
+          .map(|e| g.edge_type_names[g.edge_type[e] as usize].clone())
+          .unwrap_or_default(),
+        node: g.node_label(v),
+        node_type: g.type_name(v).to_string(),
+        id: g.node_id.get(v).copied().unwrap_or(0),
+        variable: i.variable,
+        script: i.script,
+        line: i.line,
+        column: i.column,
+        harness: i.harness,
+      }
+    })
+    .collect()
+}
+
+/// The path from the first node below the synthetic root down to `target`,
+/// or `None` when the root cannot reach it (without annotations).
+pub fn path_to(g: &HeapGraph, bfs: &Bfs, target: usize) -> Option<Vec<RetainerStep>> {
+  hops_to(bfs, target).map(|h| steps(g, &h, &[]))
 }
 
 /// `global → leaks (Array) → elements (array) → [41] (Order)`: the first

@@ -16,6 +16,15 @@ pub(super) fn snapshot_json(
   nodes: &[(&str, &str, u32)],
   edges: &[(usize, &str, &str, usize)],
 ) -> String {
+  snapshot_json_with_locations(nodes, edges, &[])
+}
+
+/// `snapshot_json` plus a `locations` table: (node, script_id, line, column).
+pub(super) fn snapshot_json_with_locations(
+  nodes: &[(&str, &str, u32)],
+  edges: &[(usize, &str, &str, usize)],
+  locations: &[(usize, u32, u32, u32)],
+) -> String {
   let node_types: Vec<String> = serde_json::from_str(NODE_TYPES).unwrap();
   let edge_types: Vec<String> = serde_json::from_str(EDGE_TYPES).unwrap();
   let mut strings: Vec<String> = vec!["<dummy>".into()];
@@ -58,7 +67,7 @@ pub(super) fn snapshot_json(
       r#""edge_fields":["type","name_or_index","to_node"],"edge_types":[{},"string_or_number","node"],"#,
       r#""trace_function_info_fields":["function_id","name","script_name","script_id","line","column"],"#,
       r#""location_fields":["object_index","script_id","line","column"]}},"node_count":{},"edge_count":{},"trace_function_count":0}},"#,
-      "\n\"nodes\":[{}],\n\"edges\":[{}],\n\"trace_function_infos\":[],\"trace_tree\":[],\"samples\":[],\"locations\":[],\n\"strings\":{}}}\n"
+      "\n\"nodes\":[{}],\n\"edges\":[{}],\n\"trace_function_infos\":[],\"trace_tree\":[],\"samples\":[],\"locations\":[{}],\n\"strings\":{}}}\n"
     ),
     NODE_TYPES,
     EDGE_TYPES,
@@ -66,6 +75,12 @@ pub(super) fn snapshot_json(
     edge_nums.len() / 3,
     join(&node_nums),
     join(&edge_nums),
+    join(
+      &locations
+        .iter()
+        .flat_map(|&(n, s, l, c)| [n * 7, s as usize, l as usize, c as usize])
+        .collect::<Vec<_>>()
+    ),
     serde_json::to_string(&strings).unwrap()
   )
 }
@@ -250,6 +265,7 @@ fn diff_names_the_class_that_grows_per_job_with_its_retainer_path() {
       jobs_between: Some(8.0),
       top: 10,
     },
+    &[],
   );
   let top = &d.suspects[0];
   assert_eq!(top.name, "Order");
@@ -341,10 +357,10 @@ fn rooted_heap(jobs: usize, stack_also: bool, extra: bool) -> String {
 fn retainer_paths_prefer_the_programs_roots_over_the_stack() {
   let a = analyze(&rooted_heap(3, true, true)).unwrap();
   let g = &a.graph;
-  let b = retainers::bfs(g);
+  let b = retainers::bfs(g, &[]);
   // Job #8 is one hop below (Stack roots), four below global: the path
   // through the program's objects wins.
-  assert!(b.from_user_root[8]);
+  assert!(b.from_user_root(8));
   let text = retainers::path_text(&retainers::path_to(g, &b, 8).unwrap());
   assert_eq!(
     text,
@@ -352,7 +368,7 @@ fn retainer_paths_prefer_the_programs_roots_over_the_stack() {
   );
   // A Job that only the stack holds still has a path, through the stack.
   let only_stack = g.node_count() - 1;
-  assert!(!b.from_user_root[only_stack]);
+  assert!(!b.from_user_root(only_stack));
   assert_eq!(
     retainers::path_text(&retainers::path_to(g, &b, only_stack).unwrap()),
     "(GC roots) → [7] (Stack roots) → [63] (Job)"
@@ -375,6 +391,7 @@ fn the_sample_is_a_new_instance_the_programs_roots_hold() {
       jobs_between: Some(9.0),
       top: 10,
     },
+    &[],
   );
   let job = d.suspects.iter().find(|s| s.name == "Job").unwrap();
   assert_eq!(job.count_delta, 9);
@@ -443,6 +460,7 @@ fn the_sample_is_held_by_an_object_rather_than_by_the_stack_directly() {
       jobs_between: Some(9.0),
       top: 10,
     },
+    &[],
   );
   let job = d.suspects.iter().find(|s| s.name == "Job").unwrap();
   assert_eq!(
@@ -486,6 +504,7 @@ fn no_suspects_when_nothing_grows() {
       jobs_between: Some(100.0),
       top: 10,
     },
+    &[],
   );
   assert!(d.suspects.is_empty());
   assert!(d.groups.is_empty());
