@@ -41,6 +41,11 @@ pub enum ErrorCode {
   MissingPeer,
   /// A job's payload was still reachable several major GCs after the job ended (retainCheck).
   PayloadRetained,
+  /// No native binary loads on this platform (no prebuilt package, no source build).
+  /// Thrown by the JS loader (`lib/common/native.js`) itself, since it is exactly the
+  /// case where this table cannot be read: the loader keeps a copy of the string,
+  /// and a spec checks that the two agree.
+  NoBinary,
 }
 
 impl ErrorCode {
@@ -60,6 +65,7 @@ impl ErrorCode {
     ErrorCode::LeftOpen,
     ErrorCode::MissingPeer,
     ErrorCode::PayloadRetained,
+    ErrorCode::NoBinary,
   ];
 
   /// The stable string a JS caller sees as `error.code`.
@@ -80,6 +86,7 @@ impl ErrorCode {
       ErrorCode::LeftOpen => "ERR_LEAKGUARD_LEFT_OPEN",
       ErrorCode::MissingPeer => "ERR_LEAKGUARD_MISSING_PEER",
       ErrorCode::PayloadRetained => "ERR_LEAKGUARD_PAYLOAD_RETAINED",
+      ErrorCode::NoBinary => "ERR_LEAKGUARD_NO_BINARY",
     }
   }
 

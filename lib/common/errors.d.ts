@@ -18,5 +18,6 @@ export declare const codes: Readonly<{
   LEFT_OPEN: 'ERR_LEAKGUARD_LEFT_OPEN'
   MISSING_PEER: 'ERR_LEAKGUARD_MISSING_PEER'
   PAYLOAD_RETAINED: 'ERR_LEAKGUARD_PAYLOAD_RETAINED'
+  NO_BINARY: 'ERR_LEAKGUARD_NO_BINARY'
 }>
 export type LeakGuardErrorCode = (typeof codes)[keyof typeof codes]
