@@ -428,6 +428,6 @@ pub fn diff_files(
 #[cfg(test)]
 mod locate_tests;
 #[cfg(test)]
-mod mutations;
+mod mutation_tests;
 #[cfg(test)]
 mod tests;
