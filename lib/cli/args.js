@@ -6,7 +6,9 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { parseArgs } = require('node:util')
-const { clip, describePath } = require('../common/errors')
+// Not ../common/errors: that loads the native addon, and the CLI must load
+// (and report a missing binary as a usage error) without it.
+const { clip, describePath } = require('../common/format')
 
 class UsageError extends Error {
   constructor(command, message) {

@@ -11,7 +11,7 @@ const v8 = require('node:v8')
 const path = require('node:path')
 const { pathToFileURL } = require('node:url')
 const { Worker } = require('node:worker_threads')
-const { clip, describePath } = require('../common/errors')
+const { clip, describePath } = require('../common/format')
 
 const PROGRESS_EVERY_MS = 80
 /** How often the watchdog thread reports the running jobs to the CLI. */

@@ -4,7 +4,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { EXIT_BOUNDED, EXIT_LEAK, EXIT_USAGE } = require('./exit-codes')
-const { clip, describePath } = require('../common/errors')
+const { clip, describePath } = require('../common/format')
 const { HELP } = require('./help')
 const { UsageError, intFlag, parse, resolveModule } = require('./args')
 const { Progress } = require('./progress')
