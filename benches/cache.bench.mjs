@@ -94,6 +94,34 @@ async function speed() {
     }
   }
 
+  // get hit with no hot set: uniform random keys, and a cyclic scan
+  // mulberry32: the low bits of an LCG repeat with short periods, which a
+  // memo would exploit; this "uniform" must not repeat keys more than chance.
+  const uniform = new Int32Array(MASK + 1)
+  let seed = 99
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
+  for (let j = 0; j <= MASK; j++) uniform[j] = Math.floor(random() * ENTRIES)
+  const uniformTasks = {}
+  const cyclicTasks = {}
+  for (const [name, make] of Object.entries(makers())) {
+    for (const [tasks, pick] of [
+      [uniformTasks, (i) => uniform[i & MASK]],
+      [cyclicTasks, (i) => i % ENTRIES]
+    ]) {
+      const c = make(ENTRIES)
+      for (let i = 0; i < ENTRIES; i++) c.set(keys[i], values[i])
+      let i = 0
+      tasks[name] = () => {
+        for (let n = 0; n < BATCH; n++) c.get(keys[pick(i++)])
+      }
+    }
+  }
+
   // set with eviction: 1M distinct keys through a 10k-entry cache
   const many = Array.from({ length: 1 << 20 }, (_, i) => `k${i}`)
   const setTasks = {}
@@ -126,18 +154,116 @@ async function speed() {
   // 9 interleaved rounds of ~250 ms per contender and workload.
   const rounds = Number(process.env.ROUNDS || 9)
   const get = await compareRounds(getTasks, { rounds })
+  const uni = await compareRounds(uniformTasks, { rounds })
+  const cyc = await compareRounds(cyclicTasks, { rounds })
   const set = await compareRounds(setTasks, { rounds })
   const mix = await compareRounds(mixTasks, { rounds })
   const ref = 'lru-cache 11'
   for (const name of Object.keys(getTasks)) {
     const cell = (r) =>
       r[name] === undefined ? '—' : `${fmt(median(r[name]) / BATCH)} (${fmt(pairedRatio(r[name], r[ref]), 2)}×)`
-    rows.push([name, cell(get), cell(set), cell(mix)])
+    rows.push([name, cell(get), cell(uni), cell(cyc), cell(set), cell(mix)])
   }
   console.log(
     `ns/op, median of ${rounds} interleaved rounds; in brackets the median over rounds of the ratio to lru-cache 11 in the same round\n`
   )
-  printTable(['impl', 'get hit, 10k entries', 'set + evict', '90/10 Zipf get/set'], rows)
+  printTable(
+    ['impl', 'get hit, Zipf keys', 'get hit, uniform', 'get hit, cyclic scan', 'set + evict', '90/10 Zipf get/set'],
+    rows
+  )
+  await fetchHits(keys, values, rounds)
+}
+
+/** fetch() of cached keys (the hit path of stale-while-revalidate caching). */
+async function fetchHits(keys, values, rounds) {
+  const fetchMethod = async (k) => `v-${k}`
+  const caches = {
+    'lru-cache 11': new LRUCache({ max: ENTRIES, fetchMethod }),
+    BoundedCache: new BoundedCache({ max: ENTRIES, fetchMethod })
+  }
+  const tasks = {}
+  for (const [name, c] of Object.entries(caches)) {
+    for (let i = 0; i < ENTRIES; i++) c.set(keys[i], values[i])
+    assert.equal(await c.fetch(keys[5]), values[5], name)
+    let i = 0
+    tasks[name] = async () => {
+      for (let n = 0; n < BATCH; n++) await c.fetch(keys[i++ % ENTRIES])
+    }
+  }
+  const r = await compareRounds(tasks, { rounds })
+  console.log('\nfetch() hit, 10k entries, awaited one by one\n')
+  printTable(
+    ['impl', 'ns/op'],
+    Object.keys(tasks).map((name) => [
+      name,
+      `${fmt(median(r[name]) / BATCH)} (${fmt(pairedRatio(r[name], r['lru-cache 11']), 2)}×)`
+    ])
+  )
+}
+
+// ---- a named store shared by 4 worker_threads, 90/10 mix --------------------
+
+const MIX_THREADS = Number(process.env.MIX_THREADS || 4)
+const MIX_OPS = 400_000
+
+/** One round: MIX_THREADS workers run the 90/10 mix at once; the median thread's ns/op. */
+async function mixRound(kind) {
+  const { Worker } = require('node:worker_threads')
+  const src = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const { BoundedCache } = require(workerData.index)
+    const { LRUCache } = require(workerData.lru)
+    const c = workerData.kind === 'BoundedCache'
+      ? new BoundedCache({ name: 'bench-mix', max: ${ENTRIES} })
+      : new LRUCache({ max: ${ENTRIES} })
+    const keys = Array.from({ length: 100000 }, (_, i) => 'item:' + i)
+    const order = new Int32Array(workerData.order)
+    const run = (n) => {
+      for (let i = 0; i < n; i++) {
+        const k = keys[order[i & 65535]]
+        if (i % 10 === 0) c.set(k, 'value')
+        else c.get(k)
+      }
+    }
+    run(200000)
+    parentPort.once('message', () => {
+      const t = process.hrtime.bigint()
+      run(${MIX_OPS})
+      parentPort.postMessage(Number(process.hrtime.bigint() - t) / ${MIX_OPS})
+    })
+    parentPort.postMessage('ready')
+  `
+  const order = Array.from(zipf(100_000, MASK + 1, 7))
+  const workerData = { kind, order, index: require.resolve('../index.js'), lru: require.resolve('lru-cache') }
+  const workers = Array.from({ length: MIX_THREADS }, () => new Worker(src, { eval: true, workerData }))
+  const next = (w) =>
+    new Promise((resolve, reject) => {
+      w.once('message', resolve)
+      w.once('error', reject)
+    })
+  await Promise.all(workers.map(next))
+  const done = workers.map(next)
+  for (const w of workers) w.postMessage('go')
+  const ns = await Promise.all(done)
+  await Promise.all(workers.map((w) => w.terminate()))
+  return median(ns)
+}
+
+async function sharedMix() {
+  const rounds = Number(process.env.ROUNDS || 5)
+  const r = { 'lru-cache 11, one per thread': [], 'BoundedCache, one named store': [] }
+  for (let i = 0; i < rounds; i++) {
+    r['lru-cache 11, one per thread'].push(await mixRound('lru-cache 11'))
+    r['BoundedCache, one named store'].push(await mixRound('BoundedCache'))
+  }
+  const ref = r['lru-cache 11, one per thread']
+  console.log(
+    `\n90/10 Zipf get/set mix in ${MIX_THREADS} worker_threads at once (10k entries, 100k keys), ns/op of the median thread, median of ${rounds} rounds\n`
+  )
+  printTable(
+    ['impl', 'ns/op'],
+    Object.entries(r).map(([name, v]) => [name, `${fmt(median(v))} (${fmt(pairedRatio(v, ref), 2)}×)`])
+  )
 }
 
 // ---- memory: one contender per fresh process ---------------------------------
@@ -288,10 +414,11 @@ const [mode, ...args] = process.argv.slice(2)
 if (mode === 'memory-child') memoryChild(...args)
 else if (mode === 'worker-child') workerChild(args[0], Number(args[1]))
 else {
-  // `node benches/cache.bench.mjs [speed] [memory] [threads]` runs only those sections.
+  // `node benches/cache.bench.mjs [speed] [shared] [memory] [threads]` runs only those sections.
   const only = process.argv.slice(2)
   const want = (s) => only.length === 0 || only.includes(s)
   if (want('speed')) await speed()
+  if (want('shared')) await sharedMix()
   if (want('memory')) memory()
   if (want('threads')) threadsBench()
 }

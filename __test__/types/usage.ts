@@ -250,7 +250,7 @@ users.set('user:1', { id: 1 }).set('user:2', 'two', { ttl: 1000 })
 const u: { id: number } | string | undefined = users.get('user:1')
 const bytes = new BoundedCache<string, Uint8Array>({ maxSize: 1024, perf: { now: () => 0 } })
 const b: Buffer | undefined = bytes.get('k')
-const memoOn: boolean = new BoundedCache({ max: 10, memo: false }).memo
+const memoOn: boolean = new BoundedCache({ max: 10, memo: false }).memoActive
 void memoOn
 const cacheStats: BoundedCacheStats = users.stats()
 const cst: BoundedCacheStats = users.stats()
@@ -275,6 +275,16 @@ users.set('f', () => 1)
 void new BoundedCache({ max: 1, ttl: '1s' })
 // @ts-expect-error memo is a boolean
 void new BoundedCache({ max: 1, memo: 'yes' })
+// lru-cache's surface: fetch, memo, status, reverse iteration
+const fetching = new BoundedCache<string, string>({
+  max: 10,
+  fetchMethod: async (key, stale, { signal }) => (signal.aborted ? stale : `v:${key}`)
+})
+const fetchStatus: import('../../index.js').BoundedCacheStatus = {}
+const fetched: Promise<string | undefined> = fetching.fetch('k', { allowStale: true, status: fetchStatus })
+void fetched
+const firstKey: string | undefined = fetching.rkeys().next().value ?? undefined
+void firstKey
 
 // Monitor and Recycler are EventEmitters with typed event maps.
 import { once } from 'node:events'

@@ -25,13 +25,22 @@
  * - A native set returns EVICTED_NONE when its evictions emptied no memo
  *   slot, EVICTED_SEVERAL when they emptied more than one, else the slot.
  * - Slots are below SLOTS_MAX.
+ * - A store that threads share has change stamps (`cacheOps.stamps(h)`, an
+ *   ArrayBuffer of STAMP_SLOTS u32, native memory all threads see): every
+ *   change to an entry bumps the stamp of its key's slot. `getRemember`
+ *   writes the key's stamp slot at SEEN_SLOT and the stamp it read (before
+ *   the value) at SEEN_STAMP of `seen`; a memo entry is good while that
+ *   stamp is unchanged.
  */
 const PROTOCOL = Object.freeze({
   QUEUE_COUNT: 0,
   QUEUE_FIRST: 1,
   EVICTED_NONE: -1,
   EVICTED_SEVERAL: -2,
-  SLOTS_MAX: 1 << 16
+  SLOTS_MAX: 1 << 16,
+  SEEN_SLOT: 0,
+  SEEN_STAMP: 1,
+  STAMP_SLOTS: 4096
 })
 
 /** Slots in use, the longest string kept, and memo reads queued before a replay. */
@@ -39,7 +48,22 @@ const SLOTS = 2048
 const STRING_MAX = 256
 const REPLAY = 256
 
-const { QUEUE_COUNT, QUEUE_FIRST, EVICTED_NONE, EVICTED_SEVERAL } = PROTOCOL
+// Adaptivity. A memo hit costs a Map lookup (~40 ns here), a miss a native
+// get that also records the slot plus a Map insert (~2x a plain native get),
+// so the memo only pays while most reads hit it: measured break-even is a
+// hit rate of ~0.6 (see benches/cache.bench.mjs, uniform vs 90/10 rows).
+// Every WINDOW memo lookups the hit rate is judged: below OFF_BELOW the memo
+// stands aside (reads go straight to the store) except for one read in
+// SAMPLE (judged SAMPLED_WINDOW at a time), which still goes through it; once those sampled reads hit more
+// than ON_ABOVE (a hot set appeared) it is used again.
+const WINDOW = 1024
+const OFF_BELOW = 0.5
+const ON_ABOVE = 0.6
+const SAMPLE = 64
+/** Sampled lookups judged at once while the memo stands aside. */
+const SAMPLED_WINDOW = 64
+
+const { QUEUE_COUNT, QUEUE_FIRST, EVICTED_NONE, EVICTED_SEVERAL, SEEN_SLOT, SEEN_STAMP } = PROTOCOL
 
 /** Values that may be handed out twice: immutable and small. */
 function memoizable(v) {
@@ -48,6 +72,23 @@ function memoizable(v) {
 }
 
 class Memo {
+  /**
+   * @param {ArrayBuffer} [stamps] the change stamps of a store other threads
+   *   also change (see PROTOCOL); without, only this instance changes it.
+   */
+  constructor(stamps) {
+    if (stamps !== undefined) {
+      this.stamps = new Int32Array(stamps)
+      this.stampAt = new Int32Array(SLOTS)
+      this.stampOf = new Int32Array(SLOTS)
+    }
+  }
+  /** The store's change stamps, and per memo slot the stamp slot and stamp it was read at. */
+  stamps = null
+  stampAt = null
+  stampOf = null
+  /** Where getRemember reports the stamp it read (given to `bind`). */
+  seen = new Int32Array(2)
   /** key -> slot */
   slots = new Map()
   /** slot -> key, slot -> value */
@@ -59,9 +100,39 @@ class Memo {
   queue = new Int32Array(QUEUE_FIRST + REPLAY)
   /** The native replay: set by the owner once the store is bound. */
   replay = null
+  /** Whether reads go through the memo (see WINDOW); when not, one in SAMPLE does. */
+  on = true
+  skip = 0
+  hits = 0
+  misses = 0
+
+  /** Counts a miss; while the memo serves reads, every WINDOW lookups decide whether it pays. */
+  missed() {
+    if (++this.misses + this.hits < WINDOW || !this.on) return
+    this.on = this.hits / WINDOW >= OFF_BELOW
+    this.hits = 0
+    this.misses = 0
+  }
+
+  /**
+   * Whether this read, while the memo stands aside, is one of the sampled
+   * ones; every SAMPLED_WINDOW samples decide whether it serves reads again.
+   */
+  sampled() {
+    if (--this.skip > 0) return false
+    this.skip = SAMPLE
+    const n = this.hits + this.misses
+    if (n >= SAMPLED_WINDOW) {
+      this.on = this.hits / n > ON_ABOVE
+      this.hits = 0
+      this.misses = 0
+    }
+    return true
+  }
 
   /** The value of a memo slot read now, queued for the store. */
   hit(slot) {
+    this.hits++
     const queue = this.queue
     const n = queue[QUEUE_COUNT] + 1
     queue[QUEUE_FIRST - 1 + n] = slot // the n-th queued read
@@ -76,9 +147,19 @@ class Memo {
     return this.next
   }
 
+  /** Whether the value in `slot` is still the store's (always, unless other threads change it). */
+  valid(slot) {
+    const stamps = this.stamps
+    return stamps === null || Atomics.load(stamps, this.stampAt[slot]) === this.stampOf[slot]
+  }
+
   /** Keeps `value` (read from the store under `slot`) if it may be handed out twice. */
   remember(key, slot, value) {
     if (!memoizable(value)) return
+    if (this.stamps !== null) {
+      this.stampAt[slot] = this.seen[SEEN_SLOT]
+      this.stampOf[slot] = this.seen[SEEN_STAMP]
+    }
     this.slots.set(key, slot)
     this.keys[slot] = key
     this.values[slot] = value
@@ -124,4 +205,4 @@ class Memo {
   }
 }
 
-module.exports = { Memo, PROTOCOL, SLOTS }
+module.exports = { Memo, PROTOCOL, SLOTS, WINDOW, SAMPLE, SAMPLED_WINDOW }

@@ -28,6 +28,7 @@ mod memo;
 mod toolkit;
 
 use std::cell::RefCell;
+use std::ffi::c_void;
 use std::ptr;
 use std::sync::Arc;
 
@@ -38,11 +39,14 @@ use napi::{Env, JsValue};
 use napi_derive::napi;
 
 use codec::TAG_JSON;
-use handle::{AnyStore, Handle};
+use handle::{AnyStore, Handle, Reads};
 use memo::{EvictedSlots, MEMO_SLOTS_MAX, PROTOCOL};
-use toolkit::{run, Callback, Cx, Fail, Kind, R};
+use toolkit::{run, type_error, Callback, Cx, Fail, Kind, R};
 
-use crate::cache::{registry, Config, LocalStore, Now, Tagged};
+use crate::cache::{
+  registry, Config, Found, LocalStore, Now, Quick, ReadOpts, Reason, SetKind, SetOpts, SetReport,
+  SmallBytes, Store, Tagged,
+};
 use crate::errors::ErrorCode;
 
 fn opt_bound(cx: Cx, v: sys::napi_value) -> Option<u64> {
@@ -52,10 +56,11 @@ fn opt_bound(cx: Cx, v: sys::napi_value) -> Option<u64> {
 // ---- the callbacks ----------------------------------------------------------
 
 /// open(name | undefined, max, maxSize, maxEntrySize, ttl, updateAgeOnGet,
-/// allowStale, dispose | undefined) -> External. Bounds of 0 mean "none".
+/// allowStale, dispose | undefined, customSizes) -> External. Bounds of 0
+/// mean "none".
 extern "C" fn cb_open(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   run(env, |cx| {
-    let a = cx.args::<8>(info)?;
+    let a = cx.args::<9>(info)?;
     let config = Config {
       max: opt_bound(cx, a[1]).map(|n| n as usize),
       max_size: opt_bound(cx, a[2]),
@@ -63,8 +68,21 @@ extern "C" fn cb_open(env: sys::napi_env, info: sys::napi_callback_info) -> sys:
       ttl: cx.number(a[4]).unwrap_or(0.0),
       update_age_on_get: cx.boolean(a[5]),
       allow_stale: cx.boolean(a[6]),
+      custom_sizes: cx.boolean(a[8]),
     };
-    let name = cx.utf8(a[0], |b, _| String::from_utf8_lossy(b).into_owned())?;
+    // Names are registry keys: one with a lone surrogate (not UTF-8) would
+    // be merged with another by a lossy conversion, so it is refused.
+    let name = match cx.utf8(a[0], |b, _| String::from_utf8(b.to_vec()))? {
+      None => None,
+      Some(Ok(n)) => Some(n),
+      Some(Err(_)) => {
+        return Err(Fail::throw(
+          Kind::Range,
+          ErrorCode::InvalidOption,
+          "options.name must be a well-formed string (it holds a lone surrogate)".into(),
+        ))
+      }
+    };
     let store = match &name {
       Some(n) => AnyStore::Shared(registry::open(n, config)?),
       None => AnyStore::Local(LocalStore::new_local(config)?),
@@ -79,6 +97,8 @@ extern "C" fn cb_open(env: sys::napi_env, info: sys::napi_callback_info) -> sys:
       store,
       memo_keys: RefCell::new(Vec::new()),
       replay: RefCell::new(None),
+      reads: RefCell::new(Reads::default()),
+      seen: RefCell::new(None),
       name,
       dispose,
       env,
@@ -103,6 +123,9 @@ fn get_remembering(
   if !h.dispose.is_null() {
     return get_disposing(cx, h, key, now);
   }
+  if let AnyStore::Shared(store) = &h.store {
+    return get_shared(cx, h, store, key, now, slot);
+  }
   // No `dispose`: nothing removed is collected, so no Vec is made and moved
   // (the moves showed up as a store-forwarding stall in the `get` profile).
   let got = cx.key(key, |k| {
@@ -116,6 +139,58 @@ fn get_remembering(
   match got {
     None => cx.undefined(),
     Some(d) => cx.finish(Some(d?)),
+  }
+}
+
+/// `get` on a store other threads use: under the shared lock (threads
+/// reading at once do not wait for each other), the read recorded in the
+/// handle's read buffer (see `Reads`). The value bytes are copied out (short
+/// values inline, no allocation) and made into a JS value after the lock is
+/// released, so that V8's allocation does not lengthen anyone's wait. An
+/// entry that needs the exclusive path (expired, or an age to restart)
+/// takes it.
+///
+/// With `slot` (`getRemember`), a hit is also recorded for the JS memo under
+/// that slot, with the key's change stamp read before the value (see
+/// memo.rs): the memo of a shared store learns of evictions through the
+/// stamps, so the entry needs no tag and the shared lock is enough.
+#[inline(never)]
+fn get_shared(
+  cx: Cx,
+  h: &Handle,
+  store: &Store,
+  key: sys::napi_value,
+  now: Now,
+  slot: Option<usize>,
+) -> R<sys::napi_value> {
+  let got = cx.key(key, |k| {
+    let stamp = slot.map(|_| store.stamp_of(k));
+    let got = match store.get_shared(k, now, |v| SmallBytes::from(v)) {
+      Quick::Hit(v) => {
+        h.note_read(k);
+        Some(v)
+      }
+      Quick::Miss => {
+        h.note_miss();
+        None
+      }
+      Quick::Slow => {
+        h.flush_reads();
+        store.get(k, now, None, |v| SmallBytes::from(v))
+      }
+    };
+    // Whatever value the JS memo may keep was read after `stamp`.
+    if let (Some(slot), Some((i, st)), Some(_)) = (slot, stamp, &got) {
+      h.remember(slot, k);
+      if let Some(seen) = h.seen.borrow().as_ref() {
+        seen.write(&[i as i32, st as i32]);
+      }
+    }
+    got
+  })?;
+  match got {
+    Some(bytes) => cx.decode(&bytes),
+    None => cx.undefined(),
   }
 }
 
@@ -141,6 +216,138 @@ fn has_with(cx: Cx, h: &Handle, key: sys::napi_value, now: Now) -> R<sys::napi_v
   cx.bool_value(found)
 }
 
+// ---- The report of the general read and set --------------------------------
+// One half of it; the other is `REPORT` in lib/cache/cache.js. `read` and
+// `set` fill a caller's Float64Array with what they saw, for lru-cache's
+// status objects and `onInsert`.
+
+/// Index of what was found: 0 miss, 1 hit, 2 stale (`Found`).
+const REPORT_FOUND: usize = 0;
+/// The entry's TTL (0 = none) and start, on the store's clock.
+const REPORT_TTL: usize = 1;
+const REPORT_START: usize = 2;
+/// The time the operation used (NaN if it needed none).
+const REPORT_NOW: usize = 3;
+/// How a set went: 0 add, 1 replace, 2 update (`SetKind`).
+const REPORT_SET: usize = 4;
+/// What the entry counts against maxSize, and the store's total after.
+const REPORT_ENTRY_SIZE: usize = 5;
+const REPORT_TOTAL: usize = 6;
+/// Length of a report.
+const REPORT_LEN: usize = 7;
+
+/// Flags of `read`: lru-cache's per-call options (see `ReadOpts`),
+const READ_ALLOW_STALE: u32 = 1;
+const READ_UPDATE_AGE: u32 = 2;
+const READ_TOUCH: u32 = 4;
+const READ_DELETE_STALE: u32 = 8;
+/// and whether to return the value (else whether it was found fresh, `has`).
+const READ_VALUE: u32 = 16;
+/// Flag of `set`: keep the TTL of a replaced entry (`noUpdateTTL`).
+const SET_NO_UPDATE_TTL: u32 = 1;
+
+/// The numbers above by name, for `cacheOps.report`.
+const REPORT_PROTOCOL: [(&str, u32); 15] = [
+  ("FOUND", REPORT_FOUND as u32),
+  ("TTL", REPORT_TTL as u32),
+  ("START", REPORT_START as u32),
+  ("NOW", REPORT_NOW as u32),
+  ("SET", REPORT_SET as u32),
+  ("ENTRY_SIZE", REPORT_ENTRY_SIZE as u32),
+  ("TOTAL", REPORT_TOTAL as u32),
+  ("LENGTH", REPORT_LEN as u32),
+  ("READ_ALLOW_STALE", READ_ALLOW_STALE),
+  ("READ_UPDATE_AGE", READ_UPDATE_AGE),
+  ("READ_TOUCH", READ_TOUCH),
+  ("READ_DELETE_STALE", READ_DELETE_STALE),
+  ("READ_VALUE", READ_VALUE),
+  ("SET_NO_UPDATE_TTL", SET_NO_UPDATE_TTL),
+  ("REASON_EXPIRE", 1),
+];
+
+/// The caller's report array, if it passed one of the right shape.
+fn report<'a>(cx: Cx, v: sys::napi_value) -> Option<&'a mut [f64]> {
+  let (ty, len, data) = cx.typed_array(v).ok()?;
+  if ty != sys::TypedarrayType::float64_array || len < REPORT_LEN || data.is_null() {
+    return None;
+  }
+  // SAFETY: N-API reports `len` f64 at `data` for this Float64Array, which
+  // is an argument of the running callback (so alive), and no JS runs while
+  // the slice is used (it is dropped before the callback returns).
+  Some(unsafe { std::slice::from_raw_parts_mut(data as *mut f64, len) })
+}
+
+fn now_value(now: Now) -> f64 {
+  match now {
+    Now::At(t) => t,
+    Now::Native => f64::NAN,
+  }
+}
+
+/// read(h, key, now, flags, report?) -> value | undefined, or a boolean
+/// without READ_VALUE: the general get/peek/has, with lru-cache's per-call
+/// options as flags.
+extern "C" fn cb_read(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<5>(info)?;
+    let h = cx.handle(a[0])?;
+    let mut now = cx.now(a[2]);
+    if matches!(now, Now::Native) {
+      // Read once, so that the report says which time was used.
+      now = Now::At(crate::cache::clock::now_ms());
+    }
+    let flags = cx.number(a[3]).unwrap_or(0.0) as u32;
+    let opts = ReadOpts {
+      allow_stale: flags & READ_ALLOW_STALE != 0,
+      update_age: flags & READ_UPDATE_AGE != 0,
+      touch: flags & READ_TOUCH != 0,
+      delete_stale: flags & READ_DELETE_STALE != 0,
+    };
+    let want = flags & READ_VALUE != 0;
+    let mut removed = Vec::new();
+    let sink = h.sink(&mut removed);
+    let (got, seen) = cx.key(a[1], |k| {
+      h.store.read(k, now, sink, opts, None, |v| {
+        if want {
+          Some(cx.decode_now(v))
+        } else {
+          None
+        }
+      })
+    })?;
+    if let Some(r) = report(cx, a[4]) {
+      r[REPORT_FOUND] = match seen.found {
+        Found::Miss => 0.0,
+        Found::Hit => 1.0,
+        Found::Stale => 2.0,
+      };
+      r[REPORT_TTL] = seen.ttl;
+      r[REPORT_START] = seen.start;
+      r[REPORT_NOW] = now_value(now);
+    }
+    cx.dispose(h, removed)?;
+    if !want {
+      return cx.bool_value(seen.found == Found::Hit);
+    }
+    let got = got.flatten().transpose()?;
+    cx.finish(got)
+  })
+}
+
+/// expire(h, key, now?) -> boolean: removes the entry if it has expired
+/// (an autopurge timer's check).
+extern "C" fn cb_expire(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<3>(info)?;
+    let h = cx.handle(a[0])?;
+    let mut removed = Vec::new();
+    let sink = h.sink(&mut removed);
+    let gone = cx.key(a[1], |k| h.store.expire(k, cx.now(a[2]), sink))?;
+    cx.dispose(h, removed)?;
+    cx.bool_value(gone)
+  })
+}
+
 type KeyOp = fn(Cx, &Handle, sys::napi_value, Now) -> R<sys::napi_value>;
 
 /// op(h, key, now?) on a handle argument.
@@ -158,7 +365,7 @@ fn with_handle(env: sys::napi_env, info: sys::napi_callback_info, op: KeyOp) -> 
 /// second call when there is one.
 fn with_bound(env: sys::napi_env, info: sys::napi_callback_info, op: KeyOp) -> sys::napi_value {
   run(env, |cx| {
-    let ([key], argc, h) = cx.bound::<1>(info)?;
+    let ([key], argc, h) = cx.bound_reading::<1>(info, true)?;
     let now = if argc > 1 {
       cx.now(cx.args::<2>(info)?[1])
     } else {
@@ -237,14 +444,19 @@ extern "C" fn cb_bound_touch(env: sys::napi_env, info: sys::napi_callback_info) 
 /// read by a second call only when passed.
 extern "C" fn cb_bound_set(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   run(env, |cx| {
-    let (kv, argc, h) = cx.bound::<2>(info)?;
+    // The read buffer is flushed by `set_with` unless the set joins it.
+    let (kv, argc, h) = cx.bound_reading::<2>(info, true)?;
     let (ttl, now) = if argc > 2 {
       let a = cx.args::<4>(info)?;
       (cx.number(a[2]), cx.now(a[3]))
     } else {
       (None, Now::Native)
     };
-    set_with(cx, h, kv, false, ttl, now)
+    let opts = SetOpts {
+      ttl,
+      ..SetOpts::default()
+    };
+    set_with(cx, h, kv, false, opts, now, None)
   })
 }
 
@@ -257,10 +469,13 @@ extern "C" fn cb_bound_set(env: sys::napi_env, info: sys::napi_callback_info) ->
 /// function holds a count of the handle, released by its finalizer.
 extern "C" fn cb_bind(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   run(env, |cx| {
-    let a = cx.args::<2>(info)?;
+    let a = cx.args::<3>(info)?;
     let h = cx.handle(a[0])?;
     if cx.type_of(a[1])? != ValueType::napi_undefined {
       cx.set_replay(h, a[1])?;
+    }
+    if cx.type_of(a[2])? != ValueType::napi_undefined {
+      cx.set_seen(h, a[2])?;
     }
     let fns = [
       ("get", cb_bound_get as Callback),
@@ -277,45 +492,97 @@ extern "C" fn cb_bind(env: sys::napi_env, info: sys::napi_callback_info) -> sys:
   })
 }
 
+/// set(h, key, value, ttl?, now?, size?, start?, flags?, report?): the
+/// trailing arguments are read only when passed.
 fn set_common(cx: Cx, info: sys::napi_callback_info, json: bool) -> R<sys::napi_value> {
   let (a, argc) = cx.args_counted::<5>(info)?;
   let h = cx.handle(a[0])?;
-  let ttl = if argc > 3 { cx.number(a[3]) } else { None };
+  let mut opts = SetOpts {
+    ttl: if argc > 3 { cx.number(a[3]) } else { None },
+    ..SetOpts::default()
+  };
   let now = if argc > 4 { cx.now(a[4]) } else { Now::Native };
-  set_with(cx, h, [a[1], a[2]], json, ttl, now)
+  if argc > 5 {
+    let b = cx.args::<9>(info)?;
+    opts.size = cx.number(b[5]).map(|n| n as u32);
+    opts.start = cx.number(b[6]);
+    opts.no_update_ttl = cx.number(b[7]).unwrap_or(0.0) as u32 & SET_NO_UPDATE_TTL != 0;
+    return set_with(cx, h, [a[1], a[2]], json, opts, now, report(cx, b[8]));
+  }
+  set_with(cx, h, [a[1], a[2]], json, opts, now, None)
 }
 
 /// Stores `kv` = [key, value]: the value encoded, or JSON text (`json`).
+/// Returns the memo slot its evictions emptied (see `memo::EVICTED_NONE`).
 fn set_with(
   cx: Cx,
   h: &Handle,
   kv: [sys::napi_value; 2],
   json: bool,
-  ttl: Option<f64>,
-  now: Now,
+  opts: SetOpts,
+  mut now: Now,
+  report_to: Option<&mut [f64]>,
 ) -> R<sys::napi_value> {
+  if report_to.is_some() && matches!(now, Now::Native) {
+    now = Now::At(crate::cache::clock::now_ms());
+  }
+  // A plain set on a shared store of the value the key already holds
+  // changes nothing but recency: done under the shared lock and buffered
+  // like a read (see `Store::set_same_shared`).
+  if let AnyStore::Shared(store) = &h.store {
+    let plain = !json && report_to.is_none() && h.dispose.is_null();
+    let plain = plain && opts.size.is_none() && opts.start.is_none() && !opts.no_update_ttl;
+    if plain {
+      let same = cx.key(kv[0], |k| {
+        cx.encode(kv[1], k, |t| {
+          let same = store.set_same_shared(k, &t, opts.ttl);
+          if same {
+            h.note_same_set(k);
+          }
+          same
+        })
+      })??;
+      if same {
+        return cx.double(f64::from(memo::EVICTED_NONE));
+      }
+    }
+  }
+  // This thread's buffered reads reach the store before its write.
+  h.flush_reads();
   let mut removed = Vec::new();
   let sink = h.sink(&mut removed);
   let mut evicted = EvictedSlots::new();
-  let r = cx.key(kv[0], |k| -> R<bool> {
+  let r = cx.key(kv[0], |k| -> R<SetReport> {
     let keys = h.memo_keys.borrow();
-    let report = |slot: u32, key: &[u8]| evicted.note(&keys, slot, key);
+    let note = |slot: u32, key: &[u8]| evicted.note(&keys, slot, key);
     if json {
       let stored = cx.utf8(kv[1], |t, _| {
         h.store
-          .set_reporting(k, Tagged(TAG_JSON, t), ttl, now, sink, report)
+          .set_with(k, Tagged(TAG_JSON, t), opts, now, sink, note)
       })?;
-      Ok(stored.unwrap_or(Ok(false))?)
+      stored
+        .ok_or_else(|| type_error(ErrorCode::InvalidArgument, "setJson takes JSON text"))?
+        .map_err(Fail::from)
     } else {
-      Ok(cx.encode(kv[1], k, |t| {
-        h.store.set_reporting(k, t, ttl, now, sink, report)
-      })??)
+      Ok(cx.encode(kv[1], k, |t| h.store.set_with(k, t, opts, now, sink, note))??)
     }
   })?;
   // dispose runs even when the set was refused (the old value left with 'set').
   cx.dispose(h, removed)?;
-  r?;
-  cx.double(evicted.get() as f64)
+  let done = r?;
+  if let Some(rep) = report_to {
+    rep[REPORT_SET] = match done.kind {
+      SetKind::Add => 0.0,
+      SetKind::Replace => 1.0,
+      SetKind::Update => 2.0,
+    };
+    rep[REPORT_TTL] = done.ttl;
+    rep[REPORT_START] = done.start;
+    rep[REPORT_NOW] = now_value(now);
+    rep[REPORT_ENTRY_SIZE] = done.entry_size as f64;
+    rep[REPORT_TOTAL] = done.total as f64;
+  }
+  cx.double(f64::from(evicted.get()))
 }
 
 /// set(h, key, value, ttl?, now?) for primitives and Buffer/Uint8Array.
@@ -328,14 +595,15 @@ extern "C" fn cb_set_json(env: sys::napi_env, info: sys::napi_callback_info) -> 
   run(env, |cx| set_common(cx, info, true))
 }
 
-/// delete(h, key) -> boolean
+/// delete(h, key, reason?) -> boolean; reason 0 delete, 1 expire, 2 fetch.
 extern "C" fn cb_delete(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   run(env, |cx| {
-    let a = cx.args::<2>(info)?;
+    let a = cx.args::<3>(info)?;
     let h = cx.handle(a[0])?;
+    let reason = Reason::from_code(cx.number(a[2]).unwrap_or(0.0) as u32);
     let mut removed = Vec::new();
     let sink = h.sink(&mut removed);
-    let found = cx.key(a[1], |k| h.store.delete(k, sink))?;
+    let found = cx.key(a[1], |k| h.store.delete_for(k, reason, sink))?;
     cx.dispose(h, removed)?;
     cx.bool_value(found)
   })
@@ -393,7 +661,7 @@ extern "C" fn cb_remaining_ttl(
 }
 
 /// key, value (unless only keys are listed), TTL start, TTL.
-type ListRow = (Box<[u8]>, Option<Box<[u8]>>, f64, f64);
+type ListRow = (Box<[u8]>, Option<Box<[u8]>>, f64, f64, u64);
 
 /// list(h, now?, mode) -> array, MRU first. mode 0: keys, 1: values,
 /// 2: [key, value] pairs, 3: [key, value, start, ttl] of every entry
@@ -413,10 +681,11 @@ extern "C" fn cb_list(env: sys::napi_env, info: sys::napi_callback_info) -> sys:
         (mode != 0).then(|| e.value.into()),
         e.start,
         e.ttl,
+        e.size,
       ));
     });
     let mut items = Vec::with_capacity(rows.len());
-    for (k, v, start, ttl) in rows {
+    for (k, v, start, ttl, size) in rows {
       let item = match (mode, v) {
         (0, _) | (_, None) => cx.key_value(&k)?,
         (1, Some(v)) => cx.decode(&v)?,
@@ -426,6 +695,7 @@ extern "C" fn cb_list(env: sys::napi_env, info: sys::napi_callback_info) -> sys:
           cx.decode(&v)?,
           cx.double(start)?,
           cx.double(ttl)?,
+          cx.double(size as f64)?,
         ])?,
       };
       items.push(item);
@@ -441,11 +711,16 @@ extern "C" fn cb_entry(env: sys::napi_env, info: sys::napi_callback_info) -> sys
     let h = cx.handle(a[0])?;
     let got = cx.key(a[1], |k| {
       h.store
-        .peek_entry(k, |e| (Box::<[u8]>::from(e.value), e.start, e.ttl))
+        .peek_entry(k, |e| (Box::<[u8]>::from(e.value), e.start, e.ttl, e.size))
     })?;
     match got {
       None => cx.undefined(),
-      Some((v, start, ttl)) => cx.array(&[cx.decode(&v)?, cx.double(start)?, cx.double(ttl)?]),
+      Some((v, start, ttl, size)) => cx.array(&[
+        cx.decode(&v)?,
+        cx.double(start)?,
+        cx.double(ttl)?,
+        cx.double(size as f64)?,
+      ]),
     }
   })
 }
@@ -533,7 +808,8 @@ extern "C" fn cb_drop_named(env: sys::napi_env, info: sys::napi_callback_info) -
     let a = cx.args::<1>(info)?;
     let found = cx
       .utf8(a[0], |b, _| {
-        registry::drop_named(&String::from_utf8_lossy(b))
+        // A name with a lone surrogate was never registered (see `open`).
+        std::str::from_utf8(b).is_ok_and(registry::drop_named)
       })?
       .unwrap_or(false);
     cx.bool_value(found)
@@ -551,6 +827,39 @@ extern "C" fn cb_names(env: sys::napi_env, _info: sys::napi_callback_info) -> sy
   })
 }
 
+/// stamps(h) -> ArrayBuffer | undefined: the change stamps of a shared
+/// store (see memo.rs), as native memory the JS memo reads without a call.
+/// The ArrayBuffer holds a count of the store, so the memory outlives it.
+extern "C" fn cb_stamps(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  run(env, |cx| {
+    let a = cx.args::<1>(info)?;
+    let h = cx.handle(a[0])?;
+    let AnyStore::Shared(store) = &h.store else {
+      return cx.undefined();
+    };
+    let Some(stamps) = store.stamps() else {
+      return cx.undefined();
+    };
+    let data = stamps.as_ptr() as *mut c_void;
+    let len = std::mem::size_of_val(stamps);
+    let hint = Arc::into_raw(store.clone()) as *mut c_void;
+    cx.external_arraybuffer(data, len, release_store, hint)
+      .inspect_err(|_| {
+        // SAFETY: no ArrayBuffer was made, so the count `hint` holds is still ours.
+        drop(unsafe { Arc::from_raw(hint as *const Store) });
+      })
+  })
+}
+
+/// Releases the count of a store an ArrayBuffer of its stamps held.
+extern "C" fn release_store(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+  let _ = std::panic::catch_unwind(|| {
+    // SAFETY: `hint` is the count `cb_stamps` gave this ArrayBuffer,
+    // released exactly once, here.
+    drop(unsafe { Arc::from_raw(hint as *const Store) });
+  });
+}
+
 /// now() -> the native clock, ms (what `now` defaults to)
 extern "C" fn cb_now(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
   run(env, |cx| cx.double(crate::cache::clock::now_ms()))
@@ -560,6 +869,8 @@ const OPS: &[(&str, Callback)] = &[
   ("open", cb_open),
   ("bind", cb_bind),
   ("get", cb_get),
+  ("read", cb_read),
+  ("expire", cb_expire),
   ("peek", cb_peek),
   ("has", cb_has),
   ("set", cb_set),
@@ -578,6 +889,7 @@ const OPS: &[(&str, Callback)] = &[
   ("dropNamed", cb_drop_named),
   ("names", cb_names),
   ("now", cb_now),
+  ("stamps", cb_stamps),
 ];
 
 /// Test-only: an External made by napi-rs's own machinery, i.e. by native
@@ -605,6 +917,11 @@ pub fn init(exports: Object, env: Env) -> napi::Result<()> {
       cx.set_prop(protocol, name, cx.double(f64::from(n))?)?;
     }
     cx.set_prop(ops, "memoProtocol", protocol)?;
+    let report = cx.object()?;
+    for (name, n) in REPORT_PROTOCOL {
+      cx.set_prop(report, name, cx.double(f64::from(n))?)?;
+    }
+    cx.set_prop(ops, "report", report)?;
     cx.set_prop(exports.raw(), "cacheOps", ops)
   };
   attach().map_err(|_| napi::Error::from_reason("leakguard: could not attach the cache functions"))

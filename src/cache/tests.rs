@@ -11,6 +11,7 @@ fn cfg(max: Option<usize>, max_size: Option<u64>) -> Config {
     ttl: 0.0,
     update_age_on_get: false,
     allow_stale: false,
+    custom_sizes: false,
   }
 }
 
@@ -176,9 +177,9 @@ fn delete_pop_clear_report_their_reasons_and_stats_count() {
     got,
     [
       ("b".into(), "delete"),
-      ("a".into(), "delete"),
-      ("c".into(), "clear"),
-      ("d".into(), "clear")
+      ("a".into(), "evict"),
+      ("c".into(), "delete"),
+      ("d".into(), "delete")
     ]
   );
   assert_eq!(get(&s, "zz", 0.0), None);
@@ -416,15 +417,211 @@ fn tags_follow_their_entry_through_replacement_and_come_back_on_eviction() {
   .unwrap();
   assert_eq!(reported, vec![(7, b"a".to_vec())]);
   // touch replays hits and recency without reading values.
-  s.touch([&b"c"[..], b"missing"]);
+  s.touch([&b"c"[..], b"missing"], 0);
   assert_eq!(s.stats().hits, 2); // the tagging get + the replayed one
   assert_eq!(keys_of(&s), vec!["c", "d"]);
 }
 
-fn keys_of<L: RawMutex>(s: &Store<L>) -> Vec<String> {
+fn keys_of<L: RawRwLock>(s: &Store<L>) -> Vec<String> {
   let mut out = vec![];
   s.for_each(Now::At(0.0), true, |e| {
     out.push(String::from_utf8(e.key.to_vec()).unwrap())
   });
   out
+}
+
+#[test]
+fn given_sizes_count_against_max_size_instead_of_bytes() {
+  let s = Store::new(Config {
+    custom_sizes: true,
+    ..cfg(None, Some(10))
+  })
+  .unwrap();
+  let sized = |n: u32| SetOpts {
+    size: Some(n),
+    ..SetOpts::default()
+  };
+  let r = s
+    .set_with(
+      b"a",
+      v("a long value"),
+      sized(4),
+      Now::At(0.0),
+      None,
+      |_, _| (),
+    )
+    .unwrap();
+  assert_eq!((r.kind, r.entry_size, r.total), (SetKind::Add, 4, 4));
+  s.set_with(b"b", v("x"), sized(5), Now::At(0.0), None, |_, _| ())
+    .unwrap();
+  assert_eq!(s.calculated_size(), 9);
+  // 9 + 3 > 10: the least recently used goes.
+  let r = s
+    .set_with(b"c", v("y"), sized(3), Now::At(0.0), None, |_, _| ())
+    .unwrap();
+  assert!(r.evicted);
+  assert_eq!(
+    (keys(&s), s.calculated_size()),
+    (vec!["c".into(), "b".into()], 8)
+  );
+  // Too large by its given size is refused, whatever its bytes.
+  let e = s
+    .set_with(b"d", v("z"), sized(11), Now::At(0.0), None, |_, _| ())
+    .unwrap_err();
+  assert_eq!(e.code, ErrorCode::EntryTooLarge);
+  // Replacing reports the kind; the same value is an update.
+  let r = s
+    .set_with(b"c", v("y2"), sized(2), Now::At(0.0), None, |_, _| ())
+    .unwrap();
+  assert_eq!((r.kind, r.total), (SetKind::Replace, 7));
+  let r = s
+    .set_with(b"c", v("y2"), sized(2), Now::At(0.0), None, |_, _| ())
+    .unwrap();
+  assert_eq!(r.kind, SetKind::Update);
+}
+
+#[test]
+fn no_update_ttl_keeps_the_old_clock_and_start_can_be_given() {
+  let s = Store::new(cfg(Some(10), None)).unwrap();
+  let opts = |ttl: f64, start: Option<f64>, keep: bool| SetOpts {
+    ttl: Some(ttl),
+    start,
+    no_update_ttl: keep,
+    ..SetOpts::default()
+  };
+  s.set_with(
+    b"a",
+    v("1"),
+    opts(100.0, Some(50.0), false),
+    Now::At(60.0),
+    None,
+    |_, _| (),
+  )
+  .unwrap();
+  assert_eq!(s.remaining_ttl(b"a", Now::At(60.0)), 90.0);
+  let r = s
+    .set_with(
+      b"a",
+      v("2"),
+      opts(500.0, None, true),
+      Now::At(70.0),
+      None,
+      |_, _| (),
+    )
+    .unwrap();
+  assert_eq!((r.ttl, r.start), (100.0, 50.0));
+  assert_eq!(s.remaining_ttl(b"a", Now::At(70.0)), 80.0);
+}
+
+#[test]
+fn read_options_choose_between_get_peek_and_keeping_stale_entries() {
+  let s = Store::new(Config {
+    ttl: 10.0,
+    ..cfg(Some(10), None)
+  })
+  .unwrap();
+  s.set(b"a", v("1"), None, Now::At(0.0), None).unwrap();
+  s.set(b"b", v("2"), None, Now::At(0.0), None).unwrap();
+  let opts = |allow_stale, touch, delete_stale| ReadOpts {
+    allow_stale,
+    update_age: false,
+    touch,
+    delete_stale,
+  };
+  // A peek-like read leaves order and stats alone.
+  let (got, seen) = s.read(
+    b"a",
+    Now::At(5.0),
+    None,
+    opts(false, false, false),
+    None,
+    |b| b.to_vec(),
+  );
+  assert_eq!((got.is_some(), seen.found), (true, Found::Hit));
+  assert_eq!(keys(&s), ["b", "a"]);
+  assert_eq!(s.stats().hits, 0);
+  // Stale, kept (noDeleteOnStaleGet), value given (allowStale).
+  let mut sink = vec![];
+  let (got, seen) = s.read(
+    b"a",
+    Now::At(20.0),
+    Some(&mut sink),
+    opts(true, true, false),
+    None,
+    |b| b.to_vec(),
+  );
+  assert_eq!(
+    (got.as_deref(), seen.found),
+    (Some(&b"\x31"[..]), Found::Stale)
+  );
+  assert!(sink.is_empty());
+  assert_eq!(s.len(), 2);
+  // Stale, removed with reason expire.
+  let (got, _) = s.read(
+    b"a",
+    Now::At(20.0),
+    Some(&mut sink),
+    opts(false, true, true),
+    None,
+    |b| b.to_vec(),
+  );
+  assert_eq!((got, sink[0].reason), (None, Reason::Expire));
+  // expire() removes only what has expired.
+  s.set(b"c", v("3"), None, Now::At(20.0), None).unwrap();
+  assert!(!s.expire(b"c", Now::At(25.0), None));
+  assert!(s.expire(b"b", Now::At(25.0), None));
+  assert_eq!(keys(&s), ["c"]);
+}
+
+#[test]
+fn shared_reads_leave_recency_and_hits_to_the_caller_and_send_expired_entries_the_slow_way() {
+  let s = Store::new(Config {
+    ttl: 10.0,
+    ..cfg(Some(3), None)
+  })
+  .unwrap();
+  for k in ["a", "b", "c"] {
+    s.set(k.as_bytes(), v(k), None, Now::At(0.0), None).unwrap();
+  }
+  assert!(
+    matches!(s.get_shared(b"a", Now::At(5.0), |b| b.to_vec()), Quick::Hit(ref v) if v == b"a")
+  );
+  assert!(matches!(
+    s.get_shared(b"zz", Now::At(5.0), |b| b.to_vec()),
+    Quick::Miss
+  ));
+  assert_eq!(keys(&s), ["c", "b", "a"], "a shared read moves nothing");
+  assert_eq!((s.stats().hits, s.stats().misses), (0, 0));
+  s.touch([&b"a"[..]], 1);
+  assert_eq!(keys(&s), ["a", "c", "b"]);
+  assert_eq!((s.stats().hits, s.stats().misses), (1, 1));
+  assert!(matches!(
+    s.get_shared(b"a", Now::At(50.0), |b| b.to_vec()),
+    Quick::Slow
+  ));
+}
+
+#[test]
+fn a_set_of_the_same_value_can_be_served_shared_and_replayed_as_a_set() {
+  let s = Store::new(cfg(Some(3), None)).unwrap();
+  for k in ["a", "b", "c"] {
+    s.set(k.as_bytes(), v(k), None, Now::At(0.0), None).unwrap();
+  }
+  assert!(s.set_same_shared(b"a", &v("a"), None));
+  assert!(
+    !s.set_same_shared(b"a", &v("other"), None),
+    "another value takes the exclusive path"
+  );
+  assert!(
+    !s.set_same_shared(b"zz", &v("a"), None),
+    "so does a new key"
+  );
+  assert!(
+    !s.set_same_shared(b"a", &v("a"), Some(5.0)),
+    "and a set with a ttl"
+  );
+  let sets = s.stats().sets;
+  s.replay([(&b"a"[..], false), (&b"b"[..], true)], 0);
+  assert_eq!(keys(&s), ["b", "a", "c"]);
+  assert_eq!((s.stats().sets, s.stats().hits), (sets + 1, 1));
 }

@@ -15,7 +15,8 @@ use napi::sys::Status;
 use super::memo::Replay;
 use super::toolkit::{type_error, Callback, Cx, Fail, R};
 use crate::cache::{
-  Config, Disposed, EntryView, LocalStore, Now, Sink, SmallBytes, Stats, Store, Tagged,
+  Config, Disposed, EntryView, LocalStore, Now, ReadOpts, Reason, Seen, SetOpts, SetReport, Sink,
+  SmallBytes, Stats, Store, Tagged,
 };
 use crate::errors::{ErrorCode, LeakguardError};
 
@@ -42,6 +43,12 @@ pub struct Handle {
   pub memo_keys: RefCell<Vec<SmallBytes>>,
   /// The JS memo's queue of reads not yet seen by the store, given by `bind`.
   pub replay: RefCell<Option<Replay>>,
+  /// Reads of a shared store served under its shared lock and not yet
+  /// replayed to it (see `Store::get_shared`).
+  pub reads: RefCell<Reads>,
+  /// Where `getRemember` on a shared store reports the stamp slot and stamp
+  /// of the key it read (an Int32Array of 2 given by `bind`; see memo.rs).
+  pub seen: RefCell<Option<Replay>>,
   pub name: Option<String>,
   pub dispose: sys::napi_ref,
   /// The env `dispose` was created on (and the only one this handle is used on).
@@ -51,6 +58,9 @@ pub struct Handle {
 /// A named store (shared with every thread that opens the name) or an
 /// unnamed one, which only this handle's thread ever uses, so it takes no
 /// atomic lock (see `LocalLock`).
+// The local store sits inline on purpose: a handle is made once per cache,
+// and boxing it would add a pointer chase to every operation.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyStore {
   Shared(Arc<Store>),
   Local(LocalStore),
@@ -79,8 +89,10 @@ forward! {
   fn peek_entry<T>(&self, key: &[u8], f: impl FnOnce(EntryView<'_>) -> T) -> Option<T>;
   fn has(&self, key: &[u8], now: Now) -> bool;
   fn get_tagging<T>(&self, key: &[u8], now: Now, sink: Sink, tag: Option<u32>, f: impl FnOnce(&[u8]) -> T) -> Option<T>;
-  fn set_reporting(&self, key: &[u8], value: Tagged<'_>, ttl: Option<f64>, now: Now, sink: Sink, tagged_evicted: impl FnMut(u32, &[u8])) -> Result<bool, LeakguardError>;
-  fn delete(&self, key: &[u8], sink: Sink) -> bool;
+  fn read<T>(&self, key: &[u8], now: Now, sink: Sink, opts: ReadOpts, tag: Option<u32>, f: impl FnOnce(&[u8]) -> T) -> (Option<T>, Seen);
+  fn set_with(&self, key: &[u8], value: Tagged<'_>, opts: SetOpts, now: Now, sink: Sink, tagged_evicted: impl FnMut(u32, &[u8])) -> Result<SetReport, LeakguardError>;
+  fn delete_for(&self, key: &[u8], reason: Reason, sink: Sink) -> bool;
+  fn expire(&self, key: &[u8], now: Now, sink: Sink) -> bool;
   fn pop<T>(&self, sink: Sink, f: impl FnOnce(&[u8]) -> T) -> Option<T>;
   fn clear(&self, sink: Sink) -> ();
   fn purge_stale(&self, now: Now, sink: Sink) -> bool;
@@ -93,10 +105,17 @@ forward! {
 }
 
 impl AnyStore {
-  pub fn touch<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) {
+  pub fn touch<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>, misses: u64) {
     match self {
-      AnyStore::Shared(s) => s.touch(keys),
-      AnyStore::Local(s) => s.touch(keys),
+      AnyStore::Shared(s) => s.touch(keys, misses),
+      AnyStore::Local(s) => s.touch(keys, misses),
+    }
+  }
+
+  pub fn replay<'k>(&self, events: impl IntoIterator<Item = (&'k [u8], bool)>, misses: u64) {
+    match self {
+      AnyStore::Shared(s) => s.replay(events, misses),
+      AnyStore::Local(s) => s.replay(events, misses),
     }
   }
 }
@@ -104,6 +123,9 @@ impl AnyStore {
 impl Drop for Handle {
   fn drop(&mut self) {
     if let Some(r) = self.replay.get_mut().take() {
+      r.release(self.env);
+    }
+    if let Some(r) = self.seen.get_mut().take() {
       r.release(self.env);
     }
     if !self.dispose.is_null() {
@@ -114,7 +136,61 @@ impl Drop for Handle {
   }
 }
 
+/// The read buffer of a handle on a shared store: the keys it read (in
+/// order) and the misses it saw, replayed to the store every READ_BUFFER
+/// reads and before any other operation of this handle, so that this
+/// thread's own sequence of operations sees exact recency; other threads
+/// see its reads at most READ_BUFFER reads late.
+#[derive(Default)]
+pub struct Reads {
+  /// Keys in order: true a read, false a set of the same value (see
+  /// `Store::set_same_shared`).
+  keys: Vec<(SmallBytes, bool)>,
+  misses: u64,
+}
+
+/// Reads buffered before a replay.
+const READ_BUFFER: usize = 64;
+
 impl Handle {
+  /// Records a read served by `get_shared`.
+  #[inline]
+  pub fn note_read(&self, key: &[u8]) {
+    self.note(key, true);
+  }
+
+  /// Records a set of the same value served by `set_same_shared`.
+  pub fn note_same_set(&self, key: &[u8]) {
+    self.note(key, false);
+  }
+
+  fn note(&self, key: &[u8], read: bool) {
+    let mut r = self.reads.borrow_mut();
+    r.keys.push((SmallBytes::from(key), read));
+    if r.keys.len() >= READ_BUFFER {
+      drop(r);
+      self.flush_reads();
+    }
+  }
+
+  /// Records a miss seen by `get_shared`.
+  pub fn note_miss(&self) {
+    self.reads.borrow_mut().misses += 1;
+  }
+
+  /// Replays the buffered reads to the store (one exclusive lock).
+  pub fn flush_reads(&self) {
+    let mut r = self.reads.borrow_mut();
+    if r.keys.is_empty() && r.misses == 0 {
+      return;
+    }
+    self
+      .store
+      .replay(r.keys.iter().map(|(k, read)| (&**k, *read)), r.misses);
+    r.keys.clear();
+    r.misses = 0;
+  }
+
   /// Wraps a new handle in a store External (tagged `STORE_TAG`) that owns
   /// the first count of it.
   pub fn into_external(self, cx: Cx) -> R<sys::napi_value> {
@@ -174,6 +250,16 @@ impl Cx {
     self,
     info: sys::napi_callback_info,
   ) -> R<([sys::napi_value; N], usize, &'a Handle)> {
+    self.bound_reading::<N>(info, false)
+  }
+
+  /// `bound` for get/peek/has (`reading`): the read buffer of a shared store
+  /// is left to fill (a read does not need it replayed first).
+  pub fn bound_reading<'a, const N: usize>(
+    self,
+    info: sys::napi_callback_info,
+    reading: bool,
+  ) -> R<([sys::napi_value; N], usize, &'a Handle)> {
     let mut argv = [ptr::null_mut(); N];
     let mut argc = N;
     let mut data: *mut c_void = ptr::null_mut();
@@ -199,6 +285,9 @@ impl Cx {
     // created by `cb_bind`, with an `Rc<Handle>` count as data (see above).
     let h = unsafe { &*(data as *const Handle) };
     h.catch_up();
+    if !reading {
+      h.flush_reads();
+    }
     Ok((argv, argc, h))
   }
 
@@ -243,6 +332,7 @@ impl Cx {
     // count that lives until the External's finalizer runs.
     let h = unsafe { &*(data as *const Handle) };
     h.catch_up();
+    h.flush_reads();
     Ok(h)
   }
 

@@ -34,14 +34,24 @@ pub const EVICTED_SEVERAL: i32 = -2;
 /// Most memo slots the JS side may use (it uses fewer; this bounds the
 /// table against a bad argument).
 pub const MEMO_SLOTS_MAX: usize = 1 << 16;
+/// For a store threads share, a memo entry is checked against the store's
+/// change stamps (`cacheOps.stamps(h)`, an ArrayBuffer of STAMP_SLOTS
+/// u32): `getRemember` writes the key's stamp slot at SEEN_SLOT and the
+/// stamp it read before the value at SEEN_STAMP of the `seen` Int32Array;
+/// the entry is good while the stamp is unchanged.
+pub const SEEN_SLOT: usize = 0;
+pub const SEEN_STAMP: usize = 1;
 
 /// The protocol's numbers by name, for `cacheOps.memoProtocol`.
-pub const PROTOCOL: [(&str, i32); 5] = [
+pub const PROTOCOL: [(&str, i32); 8] = [
   ("QUEUE_COUNT", QUEUE_COUNT as i32),
   ("QUEUE_FIRST", QUEUE_FIRST as i32),
   ("EVICTED_NONE", EVICTED_NONE),
   ("EVICTED_SEVERAL", EVICTED_SEVERAL),
   ("SLOTS_MAX", MEMO_SLOTS_MAX as i32),
+  ("SEEN_SLOT", SEEN_SLOT as i32),
+  ("SEEN_STAMP", SEEN_STAMP as i32),
+  ("STAMP_SLOTS", crate::cache::STAMP_SLOTS as i32),
 ];
 
 // ---- The queue and the slot table -----------------------------------------
@@ -60,6 +70,17 @@ impl Replay {
     // SAFETY: called from `Handle`'s drop, which runs in a finalizer of the
     // env the reference was made on, on that env's thread.
     unsafe { sys::napi_delete_reference(env, self.reference) };
+  }
+}
+
+impl Replay {
+  /// Writes `values` at the start of the array.
+  pub fn write(&self, values: &[i32]) {
+    let n = values.len().min(self.len);
+    // SAFETY: `data` points at `len` i32 of an Int32Array we hold a strong
+    // reference to; JS runs on this thread and is not running now.
+    let out = unsafe { std::slice::from_raw_parts_mut(self.data, self.len) };
+    out[..n].copy_from_slice(&values[..n]);
   }
 }
 
@@ -95,6 +116,7 @@ impl Handle {
       queue[QUEUE_FIRST..QUEUE_FIRST + count]
         .iter()
         .filter_map(|&i| keys.get(usize::try_from(i).ok()?).map(|k| &**k)),
+      0,
     );
   }
 }
@@ -129,22 +151,36 @@ impl Cx {
   /// Gives `h` the JS memo's replay queue (an Int32Array of length >= 2),
   /// holding it with a strong reference.
   pub fn set_replay(self, h: &Handle, v: sys::napi_value) -> R<()> {
+    let r = self.int32_array(v, "replay")?;
+    if let Some(old) = h.replay.borrow_mut().replace(r) {
+      self.delete_ref(old.reference);
+    }
+    Ok(())
+  }
+
+  /// Gives `h` the Int32Array where `getRemember` reports stamps (see `SEEN_*`).
+  pub fn set_seen(self, h: &Handle, v: sys::napi_value) -> R<()> {
+    let r = self.int32_array(v, "seen")?;
+    if let Some(old) = h.seen.borrow_mut().replace(r) {
+      self.delete_ref(old.reference);
+    }
+    Ok(())
+  }
+
+  /// An Int32Array of length >= 2, held with a strong reference.
+  fn int32_array(self, v: sys::napi_value, what: &str) -> R<Replay> {
     let (ty, len, data) = self.typed_array(v).unwrap_or((-1, 0, ptr::null_mut()));
     if ty != sys::TypedarrayType::int32_array || len < QUEUE_FIRST + 1 || data.is_null() {
       return Err(type_error(
         ErrorCode::InvalidArgument,
-        "The \"replay\" argument must be an Int32Array of length 2 or more",
+        format!("The \"{what}\" argument must be an Int32Array of length 2 or more"),
       ));
     }
     let reference = self.strong_ref(v)?;
-    let old = h.replay.borrow_mut().replace(Replay {
+    Ok(Replay {
       reference,
       data: data as *mut i32,
       len,
-    });
-    if let Some(old) = old {
-      self.delete_ref(old.reference);
-    }
-    Ok(())
+    })
   }
 }

@@ -162,14 +162,17 @@ impl Cx {
     Ok((argv, argc))
   }
 
-  /// Reads a JS string as UTF-8 and gives the bytes and whether they are
-  /// all ASCII to `f`; `None` if `v` is not a string. Short strings use a
-  /// stack buffer.
+  /// Reads a JS string as WTF-8 (UTF-8, except that a lone surrogate keeps
+  /// its own 3-byte sequence instead of becoming U+FFFD, so that every JS
+  /// string has its own bytes and comes back exactly) and gives the bytes and
+  /// whether they are all ASCII to `f`; `None` if `v` is not a string. Strings
+  /// up to STACK_KEY units use stack buffers.
   ///
   /// Measured: V8's `WriteUtf8` was the largest single cost of a `get`
   /// (~14%), while the UTF-16 read is a widening copy. So short strings are
-  /// read as UTF-16 and narrowed when ASCII (then identical to UTF-8); only
-  /// non-ASCII or long strings take the UTF-8 path.
+  /// read as UTF-16 and narrowed when ASCII (then identical to UTF-8), and
+  /// transcoded here otherwise (V8's UTF-8 writer would also replace lone
+  /// surrogates).
   pub fn utf8<T>(self, v: sys::napi_value, f: impl FnOnce(&[u8], bool) -> T) -> R<Option<T>> {
     // Uninitialised: zeroing 768 bytes per call showed up in the profile.
     let mut wide = MaybeUninit::<[u16; STACK_KEY]>::uninit();
@@ -222,48 +225,35 @@ impl Cx {
         return Ok(Some(f(bytes, true)));
       }
     }
-    self.utf8_slow(v, |b| f(b, false))
+    if len < STACK_KEY - 1 {
+      // The whole string is in `wide`: transcode it on the stack.
+      // SAFETY: N-API wrote `len` (< STACK_KEY) UTF-16 units at the start of `wide`.
+      let units = unsafe { std::slice::from_raw_parts(wide.as_ptr() as *const u16, len) };
+      let mut out = [0u8; 3 * STACK_KEY];
+      let n = wtf8_encode(units, &mut out);
+      return Ok(Some(f(&out[..n], false)));
+    }
+    self.wtf8_long(v, |b| f(b, false))
   }
 
-  pub fn utf8_slow<T>(self, v: sys::napi_value, f: impl FnOnce(&[u8]) -> T) -> R<Option<T>> {
-    let mut buf = [0u8; STACK_KEY];
+  /// `utf8` for a string too long for the stack buffers.
+  fn wtf8_long<T>(self, v: sys::napi_value, f: impl FnOnce(&[u8]) -> T) -> R<Option<T>> {
     let mut len = 0usize;
-    // SAFETY: see `Cx`; buf is writable for STACK_KEY bytes.
-    let s = unsafe {
-      sys::napi_get_value_string_utf8(
-        self.0,
-        v,
-        buf.as_mut_ptr() as *mut c_char,
-        STACK_KEY,
-        &mut len,
-      )
-    };
+    // SAFETY: see `Cx`; a null buffer asks N-API for the length only.
+    let s = unsafe { sys::napi_get_value_string_utf16(self.0, v, ptr::null_mut(), 0, &mut len) };
     if s == Status::napi_string_expected {
       return Ok(None);
     }
     self.check(s)?;
-    // N-API never splits a character, so a full buffer is detected by being
-    // within 4 bytes of its end; then the exact length is asked for.
-    if len < STACK_KEY - 4 {
-      return Ok(Some(f(&buf[..len])));
-    }
-    let mut full = 0usize;
-    // SAFETY: a null buffer asks N-API for the length only.
-    let s = unsafe { sys::napi_get_value_string_utf8(self.0, v, ptr::null_mut(), 0, &mut full) };
+    let mut units = vec![0u16; len + 1];
+    let mut got = 0usize;
+    // SAFETY: see `Cx`; `units` is writable for len + 1 units (room for the NUL).
+    let s =
+      unsafe { sys::napi_get_value_string_utf16(self.0, v, units.as_mut_ptr(), len + 1, &mut got) };
     self.check(s)?;
-    let mut heap = vec![0u8; full + 1];
-    // SAFETY: heap is writable for full + 1 bytes (room for the NUL).
-    let s = unsafe {
-      sys::napi_get_value_string_utf8(
-        self.0,
-        v,
-        heap.as_mut_ptr() as *mut c_char,
-        full + 1,
-        &mut len,
-      )
-    };
-    self.check(s)?;
-    Ok(Some(f(&heap[..len])))
+    let mut out = vec![0u8; 3 * got];
+    let n = wtf8_encode(&units[..got], &mut out);
+    Ok(Some(f(&out[..n])))
   }
 
   /// A typed array's element type, length in elements and data pointer
@@ -326,8 +316,19 @@ impl Cx {
     }
   }
 
+  /// A JS string from WTF-8 bytes (see `utf8`): a lone surrogate comes back
+  /// as itself.
   pub fn string(self, s: &[u8]) -> R<sys::napi_value> {
     let mut out = ptr::null_mut();
+    if has_surrogate(s) {
+      let units = wtf8_decode(s);
+      // SAFETY: see `Cx`; `units` is valid for units.len() UTF-16 units.
+      let st = unsafe {
+        sys::napi_create_string_utf16(self.0, units.as_ptr(), units.len() as isize, &mut out)
+      };
+      self.check(st)?;
+      return Ok(out);
+    }
     // SAFETY: see `Cx`; `s` is valid for s.len() bytes of UTF-8.
     let st = unsafe {
       sys::napi_create_string_utf8(
@@ -494,6 +495,26 @@ impl Cx {
     Ok(out)
   }
 
+  /// An ArrayBuffer over `len` bytes of native memory at `data`; `fin(env,
+  /// data, hint)` runs when it is collected. The caller keeps the memory
+  /// alive until then (through `hint`).
+  pub fn external_arraybuffer(
+    self,
+    data: *mut c_void,
+    len: usize,
+    fin: Finalizer,
+    hint: *mut c_void,
+  ) -> R<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: see `Cx`; the caller's contract keeps `data` valid for `len`
+    // bytes until `fin` runs.
+    let s = unsafe {
+      sys::napi_create_external_arraybuffer(self.0, data, len, Some(fin), hint, &mut out)
+    };
+    self.check(s)?;
+    Ok(out)
+  }
+
   /// Marks `obj` with `tag` (see `napi_check_object_type_tag`).
   pub fn type_tag(self, obj: sys::napi_value, tag: &'static sys::napi_type_tag) -> R<()> {
     // SAFETY: see `Cx`; the tag is a 'static.
@@ -506,3 +527,121 @@ pub type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info)
 
 /// The signature of a finalizer: (env, data, hint).
 pub type Finalizer = unsafe extern "C" fn(sys::napi_env, *mut c_void, *mut c_void);
+
+/// Encodes UTF-16 as WTF-8 into `out` (room for 3 bytes per unit): UTF-8 for
+/// every well-formed character, and a lone surrogate as the 3-byte sequence
+/// of its code point. Returns the length written. For a well-formed string
+/// this is exactly its UTF-8.
+pub fn wtf8_encode(units: &[u16], out: &mut [u8]) -> usize {
+  let mut n = 0;
+  let mut i = 0;
+  while i < units.len() {
+    let u = u32::from(units[i]);
+    i += 1;
+    let c = match units.get(i) {
+      Some(&low) if (0xD800..0xDC00).contains(&u) && (0xDC00..0xE000).contains(&low) => {
+        i += 1;
+        0x10000 + ((u - 0xD800) << 10) + (u32::from(low) - 0xDC00)
+      }
+      _ => u,
+    };
+    if c < 0x80 {
+      out[n] = c as u8;
+      n += 1;
+    } else if c < 0x800 {
+      out[n] = 0xC0 | (c >> 6) as u8;
+      out[n + 1] = 0x80 | (c & 0x3F) as u8;
+      n += 2;
+    } else if c < 0x10000 {
+      out[n] = 0xE0 | (c >> 12) as u8;
+      out[n + 1] = 0x80 | ((c >> 6) & 0x3F) as u8;
+      out[n + 2] = 0x80 | (c & 0x3F) as u8;
+      n += 3;
+    } else {
+      out[n] = 0xF0 | (c >> 18) as u8;
+      out[n + 1] = 0x80 | ((c >> 12) & 0x3F) as u8;
+      out[n + 2] = 0x80 | ((c >> 6) & 0x3F) as u8;
+      out[n + 3] = 0x80 | (c & 0x3F) as u8;
+      n += 4;
+    }
+  }
+  n
+}
+
+/// Whether WTF-8 bytes hold a lone surrogate (its lead byte 0xED is then
+/// followed by 0xA0..=0xBF, which UTF-8 never has).
+pub fn has_surrogate(bytes: &[u8]) -> bool {
+  bytes.windows(2).any(|w| w[0] == 0xED && w[1] >= 0xA0)
+}
+
+/// Decodes WTF-8 (as `wtf8_encode` makes it) back to UTF-16. Bytes that are
+/// not WTF-8 (never stored by us) decode as U+FFFD.
+pub fn wtf8_decode(bytes: &[u8]) -> Vec<u16> {
+  let mut out = Vec::with_capacity(bytes.len());
+  let mut i = 0;
+  while i < bytes.len() {
+    let b = u32::from(bytes[i]);
+    let (len, init) = match b {
+      0x00..=0x7F => (1, b),
+      0xC0..=0xDF => (2, b & 0x1F),
+      0xE0..=0xEF => (3, b & 0x0F),
+      0xF0..=0xF7 => (4, b & 0x07),
+      _ => (0, 0),
+    };
+    let cont = bytes.get(i + 1..i + len.max(1));
+    let c = match cont {
+      Some(rest) if len > 0 && rest.iter().all(|&x| x & 0xC0 == 0x80) => rest
+        .iter()
+        .fold(init, |acc, &x| (acc << 6) | u32::from(x & 0x3F)),
+      _ => {
+        out.push(0xFFFD);
+        i += 1;
+        continue;
+      }
+    };
+    i += len;
+    if c >= 0x10000 {
+      let c = c - 0x10000;
+      out.push(0xD800 + (c >> 10) as u16);
+      out.push(0xDC00 + (c & 0x3FF) as u16);
+    } else {
+      out.push(c as u16);
+    }
+  }
+  out
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn wtf8_round_trips_every_utf16_string_and_is_utf8_when_well_formed() {
+    let cases: Vec<Vec<u16>> = vec![
+      "plain".encode_utf16().collect(),
+      "é-😀-한".encode_utf16().collect(),
+      vec![0xD800],
+      vec![0xDC00],
+      vec![0x61, 0xD800, 0x62],
+      vec![0xDFFF, 0xD800],
+      vec![0xD83D, 0xDE00, 0xD83D],
+      vec![0xFFFD],
+    ];
+    let mut seen = std::collections::HashSet::new();
+    for units in &cases {
+      let mut out = vec![0u8; 3 * units.len()];
+      let n = wtf8_encode(units, &mut out);
+      let bytes = &out[..n];
+      assert_eq!(&wtf8_decode(bytes), units, "{units:x?}");
+      assert!(
+        seen.insert(bytes.to_vec()),
+        "two strings share bytes: {units:x?}"
+      );
+      let lone = String::from_utf16(units).is_err();
+      assert_eq!(has_surrogate(bytes), lone, "{units:x?}");
+      if !lone {
+        assert_eq!(bytes, String::from_utf16(units).unwrap().as_bytes());
+      }
+    }
+  }
+}
