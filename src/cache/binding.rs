@@ -853,7 +853,7 @@ extern "C" fn cb_stamps(env: sys::napi_env, info: sys::napi_callback_info) -> sy
 
 /// Releases the count of a store an ArrayBuffer of its stamps held.
 extern "C" fn release_store(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-  let _ = std::panic::catch_unwind(|| {
+  let _ = crate::errors::catch_quiet(|| {
     // SAFETY: `hint` is the count `cb_stamps` gave this ArrayBuffer,
     // released exactly once, here.
     drop(unsafe { Arc::from_raw(hint as *const Store) });
