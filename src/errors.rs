@@ -2,8 +2,10 @@
 //! Rust failures (including panics) into JS errors. `lib/common/errors.js` reads
 //! this table through `errorCodes()` so JS and Rust never disagree on a code.
 
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
 
 /// Every `ERR_LEAKGUARD_*` code. JS-side validation codes live here too so
 /// that the table is defined exactly once.
@@ -131,6 +133,28 @@ impl From<std::io::Error> for LeakguardError {
   }
 }
 
+/// A path as error messages show it: whole up to `MAX_SHOWN_PATH` characters,
+/// else its start and its end around an ellipsis (a 16 MB path must not make a
+/// 16 MB message; the end names the file, the start where it lives).
+pub fn shown_path(path: &std::path::Path) -> String {
+  clip_middle(&path.display().to_string(), MAX_SHOWN_PATH)
+}
+
+/// The longest path `shown_path` shows whole.
+pub const MAX_SHOWN_PATH: usize = 200;
+
+fn clip_middle(text: &str, max: usize) -> String {
+  let count = text.chars().count();
+  if count <= max {
+    return text.to_string();
+  }
+  let head = max / 3;
+  let tail = max - head - 1;
+  let start: String = text.chars().take(head).collect();
+  let end: String = text.chars().skip(count - tail).collect();
+  format!("{start}…{end}")
+}
+
 /// The error type every exported function returns: JS sees `error.code`.
 pub type Result<T> = napi::Result<T, ErrorCode>;
 
@@ -141,7 +165,7 @@ impl From<LeakguardError> for napi::Error<ErrorCode> {
 }
 
 /// Describes a panic payload for the error message.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
   if let Some(s) = payload.downcast_ref::<&str>() {
     (*s).to_string()
   } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -151,20 +175,78 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
   }
 }
 
+thread_local! {
+  /// How many `catch_quiet` calls are running on this thread: a panic with
+  /// a depth above 0 is about to be caught and turned into a JS error.
+  static CATCH_DEPTH: Cell<u32> = const { Cell::new(0) };
+  /// What the hook saw of the last caught panic on this thread (its message
+  /// and source location), taken by `panic_message`.
+  static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+static HOOK: Once = Once::new();
+
+/// Installs (once per process) a panic hook that keeps the message and
+/// location of a panic that `catch_quiet` is about to catch, instead of
+/// printing it: the host's stderr belongs to the host, and the text travels
+/// in the `ERR_LEAKGUARD_PANIC` error. A panic outside any `catch_quiet`
+/// (which would be a bug in the catching itself) still goes to the previous
+/// hook, and so do the test harness's own assertion failures.
+fn install_hook() {
+  HOOK.call_once(|| {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+      if CATCH_DEPTH.with(Cell::get) == 0 {
+        previous(info);
+        return;
+      }
+      let mut text = payload_text(info.payload());
+      if let Some(at) = info.location() {
+        text.push_str(&format!(" at {}:{}:{}", at.file(), at.line(), at.column()));
+      }
+      LAST_PANIC.with(|p| *p.borrow_mut() = Some(text));
+    }));
+  });
+}
+
+/// The message of a panic `catch_quiet` just caught: what the hook kept (with
+/// the source location), else the payload itself.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+  LAST_PANIC
+    .with(|p| p.borrow_mut().take())
+    .unwrap_or_else(|| payload_text(payload))
+}
+
+/// `catch_unwind` that prints nothing: the panic's message and location are
+/// kept for `panic_message`. Every place that stops an unwind at the FFI
+/// boundary (or at the join of a thread of ours) goes through this.
+pub fn catch_quiet<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+  install_hook();
+  CATCH_DEPTH.with(|d| d.set(d.get() + 1));
+  let r = catch_unwind(AssertUnwindSafe(f));
+  CATCH_DEPTH.with(|d| d.set(d.get() - 1));
+  r
+}
+
+/// The `ERR_LEAKGUARD_PANIC` error for a caught panic payload.
+pub fn panic_error(payload: &(dyn std::any::Any + Send)) -> LeakguardError {
+  LeakguardError::new(
+    ErrorCode::Panic,
+    format!(
+      "leakguard native code panicked: {} (this is a bug in leakguard, please report it)",
+      panic_message(payload)
+    ),
+  )
+}
+
 /// Runs `f`, turning a panic into an `ERR_LEAKGUARD_PANIC` error so that no
 /// unwind ever crosses the FFI boundary. Every exported function body goes
 /// through this (or through a core that cannot panic).
 pub fn catch_panic<T>(f: impl FnOnce() -> std::result::Result<T, LeakguardError>) -> Result<T> {
-  match catch_unwind(AssertUnwindSafe(f)) {
+  match catch_quiet(f) {
     Ok(Ok(v)) => Ok(v),
     Ok(Err(e)) => Err(e.into()),
-    Err(payload) => Err(napi::Error::new(
-      ErrorCode::Panic,
-      format!(
-        "leakguard native code panicked: {} (this is a bug in leakguard, please report it)",
-        panic_message(payload.as_ref())
-      ),
-    )),
+    Err(payload) => Err(panic_error(payload.as_ref()).into()),
   }
 }
 
@@ -183,14 +265,40 @@ mod tests {
   }
 
   #[test]
-  fn panic_becomes_coded_error() {
-    let prev = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+  fn panic_becomes_coded_error_with_its_location() {
     let r: Result<()> = catch_panic(|| panic!("boom"));
-    std::panic::set_hook(prev);
     let e = r.unwrap_err();
     assert_eq!(e.status, ErrorCode::Panic);
-    assert!(e.reason.contains("boom"));
+    assert!(e.reason.contains("boom at src/errors.rs:"), "{}", e.reason);
+    // Nothing is left behind for the next caught panic.
+    assert!(LAST_PANIC.with(|p| p.borrow().is_none()));
+    assert_eq!(CATCH_DEPTH.with(Cell::get), 0);
+  }
+
+  #[test]
+  fn nested_catches_keep_each_message() {
+    let r: Result<()> = catch_panic(|| {
+      let inner: Result<()> = catch_panic(|| panic!("inner"));
+      assert!(inner.unwrap_err().reason.contains("inner at "));
+      panic!("outer")
+    });
+    let e = r.unwrap_err();
+    assert!(e.reason.contains("outer at "), "{}", e.reason);
+    assert!(!e.reason.contains("inner"), "{}", e.reason);
+  }
+
+  #[test]
+  fn long_paths_are_shown_clipped_in_the_middle() {
+    let short = std::path::Path::new("/tmp/a.heapsnapshot");
+    assert_eq!(shown_path(short), "/tmp/a.heapsnapshot");
+    let long = format!("/{}/end.heapsnapshot", "d".repeat(1 << 20));
+    let shown = shown_path(std::path::Path::new(&long));
+    assert_eq!(shown.chars().count(), MAX_SHOWN_PATH);
+    assert!(
+      shown.starts_with("/ddd") && shown.ends_with("d/end.heapsnapshot"),
+      "{shown}"
+    );
+    assert!(shown.contains('…'));
   }
 
   #[test]

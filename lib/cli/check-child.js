@@ -8,21 +8,98 @@
 
 const fs = require('node:fs')
 const v8 = require('node:v8')
-const os = require('node:os')
 const path = require('node:path')
 const { pathToFileURL } = require('node:url')
+const { Worker } = require('node:worker_threads')
+const { clip, describePath } = require('../common/format')
 
 const PROGRESS_EVERY_MS = 80
+/** How often the watchdog thread reports the running jobs to the CLI. */
+const WATCHDOG_EVERY_MS = 250
+/** The pipe the CLI reads the watchdog's reports from (see run-check.js). */
+const WATCHDOG_FD = 4
+
+/** Where the check is: 'load' until the handler's module is loaded. */
+let phase = 'load'
+/** The check's private temporary directory (made by the CLI), removed if we are orphaned. */
+let tmpDir
 
 let lastProgress = 0
 function progress(phase, done, total, force = false) {
   const now = Date.now()
   if (!force && done !== total && now - lastProgress < PROGRESS_EVERY_MS) return
   lastProgress = now
-  process.send({ type: 'progress', phase, done, total })
+  send({ type: 'progress', phase, done, total })
+}
+
+/**
+ * process.send, unless the channel is closed (the CLI died, or the handler
+ * called process.disconnect()): then 'disconnect' below ends this process,
+ * and a send must not throw ERR_IPC_CHANNEL_CLOSED from inside a job.
+ */
+function send(msg, done) {
+  if (process.connected) process.send(msg, done)
 }
 
 class ModuleUsageError extends Error {}
+
+/**
+ * The jobs running now, one slot per concurrent lane, in a SharedArrayBuffer
+ * the watchdog thread reads (lib/cli/check-watchdog.js): a job's index, or -1
+ * for a free slot. Marking a job costs two stores and allocates nothing.
+ */
+class RunningJobs {
+  constructor(lanes) {
+    this.shared = new SharedArrayBuffer(8 * lanes)
+    this.slots = new Float64Array(this.shared).fill(-1)
+    this.free = Array.from({ length: lanes }, (_, k) => lanes - 1 - k)
+    this.count = 0
+    this.keepAlive = null
+  }
+
+  begin(i) {
+    this.count++
+    const slot = this.free.length > 0 ? this.free.pop() : -1
+    if (slot >= 0) this.slots[slot] = i
+    return slot
+  }
+
+  end(slot) {
+    this.count--
+    if (slot >= 0) {
+      this.slots[slot] = -1
+      this.free.push(slot)
+    }
+    if (this.count === 0 && this.keepAlive !== null) {
+      clearInterval(this.keepAlive)
+      this.keepAlive = null
+    }
+  }
+}
+
+/**
+ * Starts the watchdog thread. Best effort: without it the CLI cannot stop a
+ * handler that blocks the event loop, but the check itself still runs.
+ */
+function startWatchdog(running) {
+  try {
+    const worker = new Worker(path.join(__dirname, 'check-watchdog.js'), {
+      workerData: {
+        jobs: running.shared,
+        fd: WATCHDOG_FD,
+        ppid: process.ppid,
+        dir: tmpDir,
+        everyMs: WATCHDOG_EVERY_MS
+      },
+      stdout: true,
+      stderr: true
+    })
+    worker.unref()
+    worker.on('error', () => {})
+  } catch {
+    // No worker threads here: the check runs unwatched.
+  }
+}
 
 async function loadHandler(file, exportName) {
   let ns
@@ -30,7 +107,9 @@ async function loadHandler(file, exportName) {
     // import() loads ESM and CommonJS alike; for CommonJS, `default` is module.exports.
     ns = await import(pathToFileURL(file).href)
   } catch (err) {
-    throw new ModuleUsageError(`cannot load ${file}: ${err?.message}`, { cause: err })
+    throw new ModuleUsageError(`cannot load ${describePath(file)}: ${clip(String(err?.message), 2000)}`, {
+      cause: err
+    })
   }
   const def = ns.default
   let handler
@@ -38,20 +117,20 @@ async function loadHandler(file, exportName) {
     handler = ns[exportName] ?? def?.[exportName]
     if (typeof handler !== 'function') {
       throw new ModuleUsageError(
-        `${file} has no function export '${exportName}' (exports: ${exportsOf(ns).join(', ') || 'none'})`
+        `${describePath(file)} has no function export '${clip(exportName, 60)}' (exports: ${clip(exportsOf(ns).join(', ') || 'none', 400)})`
       )
     }
   } else {
     handler = typeof def === 'function' ? def : def && typeof def.default === 'function' ? def.default : undefined
     if (handler === undefined) {
       throw new ModuleUsageError(
-        `${file} has no default export function nor a function module.exports (exports: ${exportsOf(ns).join(', ') || 'none'}); pass --export <name>`
+        `${describePath(file)} has no default export function nor a function module.exports (exports: ${clip(exportsOf(ns).join(', ') || 'none', 400)}); pass --export <name>`
       )
     }
   }
   const makeJob = ns.makeJob ?? def?.makeJob
   if (makeJob !== undefined && typeof makeJob !== 'function') {
-    throw new ModuleUsageError(`${file} exports makeJob, but it is not a function`)
+    throw new ModuleUsageError(`${describePath(file)} exports makeJob, but it is not a function`)
   }
   return { handler, makeJob: makeJob || ((i) => ({ id: i, data: { i } })) }
 }
@@ -68,6 +147,7 @@ function exportsOf(ns) {
  * handler is most likely broken, or needs a makeJob export).
  */
 async function runJob(state, i) {
+  const slot = state.running.begin(i)
   try {
     await settleWithin(state.handler(state.makeJob(i)), state.jobTimeoutMs, i)
   } catch (err) {
@@ -75,6 +155,8 @@ async function runJob(state, i) {
     state.errors.count++
     if (state.errors.first === undefined) state.errors.first = err?.stack ? String(err.stack) : String(err)
     if (i === 0) throw new ModuleUsageError(`the first job threw: ${err?.message}`, { cause: err })
+  } finally {
+    state.running.end(slot)
   }
 }
 
@@ -242,7 +324,10 @@ function writeFromEmptyStack(snapshot, file) {
 async function heapDiff(state, opts, first) {
   const snapshot = require('../snapshot/snapshot')
   if (opts.snapshotJobs === 0) return { heapDiff: null, heapDiffNote: 'skipped (--snapshot-jobs 0)' }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-check-'))
+  // The CLI made this private directory (mkdtemp, 0700) and removes it when
+  // this process ends, however it ends; the snapshots go as soon as they are
+  // diffed, to give the disk space back early.
+  const dir = opts.dir
   try {
     progress('snapshot', 0, opts.snapshotJobs, true)
     const before = await writeFromEmptyStack(snapshot, path.join(dir, 'before.heapsnapshot'))
@@ -271,19 +356,25 @@ async function heapDiff(state, opts, first) {
       }
     }
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true })
+    for (const name of ['before.heapsnapshot', 'after.heapsnapshot']) fs.rmSync(path.join(dir, name), { force: true })
   }
 }
 
 async function run(opts) {
   const started = Date.now()
+  tmpDir = opts.dir
+  const running = new RunningJobs(opts.concurrency)
+  startWatchdog(running)
   const loaded = await loadHandler(opts.module, opts.exportName)
+  phase = 'jobs'
   const state = {
     handler: loaded.handler,
     makeJob: loaded.makeJob,
     jobTimeoutMs: opts.jobTimeoutMs,
+    running,
     errors: { count: 0, first: undefined }
   }
+  process.on('beforeExit', () => onLoopEmpty(state))
   const m = await measure(state, opts)
   const diff = await heapDiff(state, opts, m.next)
   return {
@@ -309,8 +400,40 @@ async function run(opts) {
   }
 }
 
+/**
+ * The event loop ran empty before the check finished: something it awaits
+ * can never settle on its own.
+ * - While loading: the module's top-level await waits on nothing that is
+ *   still pending, so the module can never finish loading. Say so.
+ * - While a job runs with --job-timeout 0 ("wait for ever"): wait for real.
+ *   An unref'd socket or timer, or another thread, may still settle the
+ *   job, so this process stays alive (the CLI's Ctrl-C or SIGTERM ends it).
+ */
+function onLoopEmpty(state) {
+  if (state === undefined) {
+    if (phase !== 'load') return
+    finish({
+      type: 'error',
+      error: {
+        message:
+          'the module never finishes loading: its top-level await waits on a promise that nothing left in the process can settle',
+        usage: true
+      }
+    })
+    return
+  }
+  if (state.running.count > 0 && state.running.keepAlive === null) {
+    state.running.keepAlive = setInterval(() => {}, 1 << 30)
+  }
+}
+
 process.once('message', (msg) => {
   if (msg?.type !== 'run') return
+  // The 'disconnect' listener below would keep the channel, and so this
+  // process, alive for ever: only the check's own work may keep it alive
+  // (a module that can never load must be told, not waited for).
+  process.channel.unref()
+  process.on('beforeExit', () => onLoopEmpty(undefined))
   run(msg.options).then(
     (result) => finish({ type: 'result', result }),
     (err) =>
@@ -325,8 +448,23 @@ process.once('message', (msg) => {
   )
 })
 
+// The CLI is gone (or the handler closed the channel with
+// process.disconnect()): nobody can receive a result any more. The CLI, if
+// alive, reports the closed channel; this process must not linger.
+process.on('disconnect', () => {
+  if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true })
+  process.exit(EXIT_DISCONNECTED)
+})
+
+/** Exit code of a check child whose IPC channel closed before it reported. */
+const EXIT_DISCONNECTED = 3
+
+let finishing = false
 function finish(msg) {
+  if (finishing) return
+  finishing = true
   // Exit explicitly: a leaky handler may have left intervals and sockets that
   // would keep this process alive for ever.
-  process.send(msg, () => process.exit(0))
+  if (process.connected) process.send(msg, () => process.exit(0))
+  else process.exit(EXIT_DISCONNECTED)
 }

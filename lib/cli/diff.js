@@ -26,7 +26,7 @@ async function diff(args, io) {
   const before = resolveModule('diff', p.positionals[0], io.cwd)
   const after = resolveModule('diff', p.positionals[1], io.cwd)
   const jobsBetween = intFlag('diff', p.values, 'jobs-between', { min: 1, def: undefined })
-  const top = intFlag('diff', p.values, 'top', { min: 1, def: 20 })
+  const top = intFlag('diff', p.values, 'top', { min: 1, max: 10_000, def: 20 })
   const { diffHeapSnapshots } = require('../snapshot/snapshot')
   let result
   try {

@@ -8,12 +8,23 @@ const { inspect } = require('node:util')
 /** @type {Readonly<Record<string, string>>} e.g. codes.INVALID_OPTION === 'ERR_LEAKGUARD_INVALID_OPTION' */
 const codes = Object.freeze({ ...native.errorCodes() })
 
-/** Short, safe rendering of a received value for error messages. */
+const { clip, describePath } = require('./format')
+
+/** Short, safe rendering of a received value for error messages (at most MAX_SHOWN_VALUE characters). */
 function describe(value) {
-  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`
-  if (typeof value === 'string') return value.length > 60 ? inspect(`${value.slice(0, 57)}...`) : inspect(value)
-  if (typeof value === 'bigint') return `${value}n`
-  return inspect(value, { depth: 0, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 60 })
+  let text
+  if (typeof value === 'function') text = `function ${value.name || '<anonymous>'}`
+  else if (typeof value === 'string') text = value.length > 60 ? inspect(`${value.slice(0, 57)}...`) : inspect(value)
+  else if (typeof value === 'bigint') text = `${clip(String(value), 40)}n`
+  else {
+    try {
+      text = inspect(value, { depth: 0, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 60 })
+    } catch {
+      // A Proxy or a getter that throws: describe the kind, never fail while reporting.
+      text = `a value that cannot be shown (${typeof value})`
+    }
+  }
+  return clip(text)
 }
 
 function withCode(err, key, extra) {
@@ -59,6 +70,8 @@ function leakguardError(key, message, options) {
 module.exports = {
   codes,
   describe,
+  describePath,
+  clip,
   withCode,
   invalidOptionType,
   invalidOptionValue,

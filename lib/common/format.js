@@ -29,4 +29,32 @@ function formatP(p) {
   return `p=${p < 0.01 ? p.toFixed(3) : p.toFixed(2)}`
 }
 
-module.exports = { formatBytes, formatP }
+/** The longest rendering of a received value in a message, in characters (clip's default). */
+const MAX_SHOWN_VALUE = 120
+/** The longest path shown whole in a message (longer ones keep their start and end). */
+const MAX_SHOWN_PATH = 200
+
+/** `text` cut to `max` characters, marked with an ellipsis where it was cut. */
+function clip(text, max = MAX_SHOWN_VALUE) {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`
+}
+
+/**
+ * A path (or other long name) for a message: whole up to MAX_SHOWN_PATH
+ * characters, else its start and its end around an ellipsis: the end names
+ * the file, the start where it lives. A 16 MB path must not make a 16 MB
+ * message.
+ */
+function describePath(text) {
+  text = String(text)
+  if (text.length <= MAX_SHOWN_PATH) return text
+  const head = Math.floor(MAX_SHOWN_PATH / 3)
+  return `${text.slice(0, head)}…${text.slice(text.length - (MAX_SHOWN_PATH - head - 1))}`
+}
+
+module.exports = {
+  clip,
+  describePath,
+  formatBytes,
+  formatP
+}

@@ -11,7 +11,7 @@
 // and throws a coded TypeError (wrong type) or RangeError (wrong value) that
 // names the option and the value received.
 
-const { describe, withCode, invalidOptionType, invalidOptionValue } = require('./errors')
+const { clip, describe, withCode, invalidOptionType, invalidOptionValue } = require('./errors')
 
 /**
  * An options object (absent: `{}` when optional) whose keys are all known (catches typos such as `maxsize`).
@@ -72,7 +72,7 @@ function checkKnownKeys(name, options, known, renamed) {
   for (const key of Object.keys(options)) {
     if (!known.includes(key) && !(renamed && Object.hasOwn(renamed, key))) {
       throw withCode(
-        new TypeError(`${name}.${key} is not a known option (known: ${known.join(', ')})`),
+        new TypeError(`${name}.${clip(key, 60)} is not a known option (known: ${known.join(', ')})`),
         'INVALID_OPTION'
       )
     }

@@ -45,7 +45,12 @@ function checkMonitor(name, monitor) {
 function checkCaches(name, caches) {
   if (caches === undefined) return []
   const entries = Array.isArray(caches)
-    ? caches.map((c, i) => [c && typeof c.name === 'string' && c.name ? c.name : `cache${i}`, c, `${name}[${i}]`])
+    ? // Array.from visits the holes of a sparse array too (map skips them), so a hole is a coded error.
+      Array.from(caches, (c, i) => [
+        c && typeof c.name === 'string' && c.name ? c.name : `cache${i}`,
+        c,
+        `${name}[${i}]`
+      ])
     : Object.entries(checkObject(name, caches)).map(([k, c]) => [k, c, `${name}.${k}`])
   const labels = new Set()
   for (const [label, cache, where] of entries) {

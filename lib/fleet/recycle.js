@@ -12,7 +12,7 @@ const { EventEmitter } = require('node:events')
 const channels = require('../common/channels')
 const v8 = require('node:v8')
 const { readRss } = require('../common/memory')
-const { invalidOptionType, invalidOptionValue, invalidArgType } = require('../common/errors')
+const { clip, invalidOptionType, invalidOptionValue, invalidArgType } = require('../common/errors')
 const { readOptions, checkInteger, checkBoolean, warnRenamed } = require('../common/options')
 
 const OPTION_KEYS = ['maxJobs', 'maxRss', 'maxHeapUsed', 'exit', 'worker', 'exitTimeoutMs', 'exitCode']
@@ -44,6 +44,38 @@ function checkWorker(name, worker) {
     )
   }
   return worker
+}
+
+/**
+ * jobEnded()'s argument: absent, or a scope report whose `leftOpen` (if set)
+ * lists objects. Checked before anything is counted, so a bad report from a
+ * caller's own wiring is a coded error and not a TypeError from deep inside.
+ */
+function checkReport(report) {
+  if (report === undefined) return
+  if (report === null || typeof report !== 'object') {
+    throw invalidArgType('report', 'a job report object (or undefined)', report)
+  }
+  const { name, leftOpen } = report
+  checkText('report.name', name)
+  if (leftOpen === undefined) return
+  if (!Array.isArray(leftOpen)) throw invalidArgType('report.leftOpen', 'an array', leftOpen)
+  for (let i = 0; i < leftOpen.length; i++) {
+    const item = leftOpen[i]
+    if (item === null || typeof item !== 'object') {
+      throw invalidArgType(`report.leftOpen[${i}]`, 'an object { kind, type, site? }', item)
+    }
+    checkText(`report.leftOpen[${i}].kind`, item.kind)
+    checkText(`report.leftOpen[${i}].type`, item.type)
+    checkText(`report.leftOpen[${i}].site`, item.site)
+  }
+}
+
+/** A report field that is text or absent (it becomes part of a summary key and the message). */
+function checkText(name, value) {
+  if (value !== undefined && value !== null && typeof value !== 'string') {
+    throw invalidArgType(name, 'a string (or undefined)', value)
+  }
 }
 
 function resolveOptions(options) {
@@ -156,6 +188,7 @@ class Recycler extends EventEmitter {
    * jobs that do not run through guard()/withScope().
    */
   jobEnded(report) {
+    checkReport(report)
     if (this.#inFlight > 0) this.#inFlight--
     if (this.#stopped) return null
     this.#jobs++
@@ -236,23 +269,40 @@ class Recycler extends EventEmitter {
    */
   gracefulExit(worker = this.#opts.worker) {
     if (this.#exiting) return this.#exiting
-    if (
-      worker !== undefined &&
-      (worker === null ||
-        typeof worker !== 'object' ||
-        (typeof worker.close !== 'function' && typeof worker.destroy !== 'function'))
-    ) {
-      return Promise.reject(invalidArgType('worker', 'an object with a close() or destroy() method', worker))
+    try {
+      if (
+        worker !== undefined &&
+        (worker === null ||
+          typeof worker !== 'object' ||
+          (typeof worker.close !== 'function' && typeof worker.destroy !== 'function'))
+      ) {
+        throw invalidArgType('worker', 'an object with a close() or destroy() method', worker)
+      }
+    } catch (err) {
+      // Refused (or a getter of the worker threw): nothing started, the process goes on.
+      return Promise.reject(err)
     }
     draining = true
     this.#exiting = (async () => {
-      const drained = worker
-        ? Promise.resolve(typeof worker.close === 'function' ? worker.close() : worker.destroy())
-        : this.#idle()
+      // A close() that throws or rejects still ends in the exit: a worker
+      // that cannot close cleanly must not be left draining for ever.
+      const drained = (async () => {
+        if (worker) await (typeof worker.close === 'function' ? worker.close() : worker.destroy())
+        else await this.#idle()
+      })().catch((err) => {
+        process.emitWarning(
+          `leakguard: closing the worker before the recycle exit failed (${clip(String(err?.message ?? err), 300)}); exiting anyway`,
+          { type: 'LeakGuardWarning', code: 'LEAKGUARD_RECYCLE_CLOSE_FAILED' }
+        )
+      })
+      // The timer is ref'd on purpose: it is what ends a drain that can
+      // never finish (a close() or a job that never settles). Unref'd, the
+      // loop could empty first and the process would end with code 0
+      // instead of exitCode. It is cleared as soon as the drain ends, so a
+      // healthy worker exits right after its last job.
       let timer
       const timedOut = new Promise((resolve) => {
         timer = setTimeout(resolve, this.#opts.exitTimeoutMs)
-        timer.unref()
       })
       try {
         await Promise.race([drained, timedOut])

@@ -9,7 +9,15 @@ const path = require('node:path')
 const { fileURLToPath } = require('node:url')
 const native = require('../common/native')
 const { fullGc } = require('../common/gc')
-const { codes, invalidArgType, invalidArgValue, invalidOptionType, leakguardError } = require('../common/errors')
+const {
+  codes,
+  clip,
+  describePath,
+  invalidArgType,
+  invalidArgValue,
+  invalidOptionType,
+  leakguardError
+} = require('../common/errors')
 const { readOptions, checkInteger, checkNumber } = require('../common/options')
 const { blamePackages } = require('./locate')
 
@@ -32,7 +40,11 @@ function writeHeapSnapshot(path) {
   try {
     return path === undefined ? v8.writeHeapSnapshot() : v8.writeHeapSnapshot(path)
   } catch (err) {
-    throw leakguardError('IO', `cannot write heap snapshot${path ? ` ${path}` : ''}: ${err.message}`, { cause: err })
+    throw leakguardError(
+      'IO',
+      `cannot write heap snapshot${path ? ` ${describePath(path)}` : ''}: ${clip(String(err.message), 400)}`,
+      { cause: err }
+    )
   }
 }
 
@@ -78,7 +90,11 @@ function resolveSummaryOptions(options) {
   return { top, signal }
 }
 
-/** Turns the native JSON envelope into a value or a coded Error. */
+/**
+ * Turns the native JSON envelope into a value or a coded Error. A panic (a bug
+ * in leakguard) keeps its message and source location, in the Sync and the
+ * async variants alike.
+ */
 function unwrap(json, signal) {
   const out = JSON.parse(json)
   if (out.error) {
@@ -94,15 +110,33 @@ function abortedError(signal) {
   return leakguardError('ABORTED', 'heap snapshot analysis was aborted', { cause: signal.reason })
 }
 
+/**
+ * Runs a native analysis on the libuv pool. An abort settles the promise at
+ * once with ERR_LEAKGUARD_ABORTED, and sets the cancel token: the native side
+ * stops at its next look at it (between records, or within 50 ms while it
+ * waits for data from a FIFO), which frees its pool thread, so a pending
+ * read never keeps the process alive after an abort.
+ */
 async function runAsync(start, signal) {
   if (signal?.aborted) throw abortedError(signal)
   const token = new native.SnapshotCancelToken()
-  const onAbort = () => token.cancel()
-  if (signal) signal.addEventListener('abort', onAbort, { once: true })
+  const task = start(token)
+  if (!signal) return unwrap(await task)
+  let onAbort
+  const aborted = new Promise((_resolve, reject) => {
+    onAbort = () => {
+      token.cancel()
+      reject(abortedError(signal))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  // The native task settles (with ABORTED) shortly after an abort; nobody
+  // waits for it then, and its outcome must not become an unhandled rejection.
+  task.catch(() => {})
   try {
-    return unwrap(await start(token), signal)
+    return unwrap(await Promise.race([task, aborted]), signal)
   } finally {
-    if (signal) signal.removeEventListener('abort', onAbort)
+    signal.removeEventListener('abort', onAbort)
   }
 }
 
@@ -146,6 +180,9 @@ function summarizeHeapSnapshotSync(path, options) {
 }
 
 module.exports = {
+  // Internal (the test suite drives them with the native test hooks).
+  unwrap,
+  runAsync,
   writeHeapSnapshot,
   diffHeapSnapshots,
   diffHeapSnapshotsSync,

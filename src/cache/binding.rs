@@ -11,7 +11,7 @@
 //! by deep-requiring `binding.js`, so each checks that its first argument is
 //! a store External made by `open` (an N-API type tag) before reading it.
 //!
-//! Every callback runs its body inside `run` (`catch_unwind`: no unwind
+//! Every callback runs its body inside `run` (`catch_quiet`: no unwind
 //! crosses FFI) and reports failures by throwing a coded JS error.
 //!
 //! The pieces, by concern:
@@ -853,7 +853,7 @@ extern "C" fn cb_stamps(env: sys::napi_env, info: sys::napi_callback_info) -> sy
 
 /// Releases the count of a store an ArrayBuffer of its stamps held.
 extern "C" fn release_store(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-  let _ = std::panic::catch_unwind(|| {
+  let _ = crate::errors::catch_quiet(|| {
     // SAFETY: `hint` is the count `cb_stamps` gave this ArrayBuffer,
     // released exactly once, here.
     drop(unsafe { Arc::from_raw(hint as *const Store) });

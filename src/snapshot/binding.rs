@@ -11,7 +11,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{catch_panic, LeakguardError, Result};
+use crate::errors::{catch_panic, catch_quiet, panic_error, ErrorCode, LeakguardError, Result};
 use crate::snapshot::{diff_files, summarize_file, DiffOptions};
 
 /// Lets JS stop a running analysis: an `AbortSignal` listener calls
@@ -53,31 +53,36 @@ enum Job {
     path: PathBuf,
     top: usize,
   },
+  /// Test-only: panics inside the analysis, to prove that both variants keep
+  /// the panic's message and print nothing.
+  Panic(String),
 }
 
+fn ok_json<T: serde::Serialize>(value: T) -> std::result::Result<String, LeakguardError> {
+  serde_json::to_string(&serde_json::json!({ "ok": value }))
+    .map_err(|e| LeakguardError::new(ErrorCode::Panic, e.to_string()))
+}
+
+/// Runs a job to its JSON envelope. Everything, the JSON glue included, runs
+/// inside `catch_quiet`: a panic (a bug) becomes an `ERR_LEAKGUARD_PANIC`
+/// envelope that keeps its message and location, the same for the Sync and
+/// the async variant, and nothing is printed on the host's stderr.
 fn run(job: &Job, cancel: &AtomicBool) -> String {
-  let r: std::result::Result<String, LeakguardError> = (|| match job {
+  let r = catch_quiet(|| match job {
     Job::Diff {
       before,
       after,
       opts,
       harness,
-    } => {
-      let d = diff_files(before, after, *opts, harness, cancel)?;
-      serde_json::to_string(&serde_json::json!({ "ok": d }))
-        .map_err(|e| LeakguardError::new(crate::errors::ErrorCode::Panic, e.to_string()))
-    }
-    Job::Summary { path, top } => {
-      let s = summarize_file(path, *top, cancel)?;
-      serde_json::to_string(&serde_json::json!({ "ok": s }))
-        .map_err(|e| LeakguardError::new(crate::errors::ErrorCode::Panic, e.to_string()))
-    }
-  })();
-  let caught = catch_panic(|| r);
-  match caught {
+    } => ok_json(diff_files(before, after, *opts, harness, cancel)?),
+    Job::Summary { path, top } => ok_json(summarize_file(path, *top, cancel)?),
+    Job::Panic(message) => panic!("{message}"),
+  })
+  .unwrap_or_else(|payload| Err(panic_error(payload.as_ref())));
+  match r {
     Ok(s) => s,
     Err(e) => {
-      serde_json::json!({ "error": { "code": e.status.as_str(), "message": e.reason } }).to_string()
+      serde_json::json!({ "error": { "code": e.code.as_str(), "message": e.message } }).to_string()
     }
   }
 }
@@ -92,14 +97,7 @@ impl Task for SnapshotTask {
   type JsValue = String;
 
   fn compute(&mut self) -> napi::Result<String> {
-    let job = &self.job;
-    let cancel = &self.cancel;
-    // A panic inside `run` is caught there; this guards the JSON glue too.
-    Ok(
-      std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(job, cancel))).unwrap_or_else(|_| {
-        r#"{"error":{"code":"ERR_LEAKGUARD_PANIC","message":"leakguard native code panicked (this is a bug in leakguard, please report it)"}}"#.to_string()
-      }),
-    )
+    Ok(run(&self.job, &self.cancel))
   }
 
   fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
@@ -187,4 +185,24 @@ pub fn summarize_heap_snapshot_native_sync(path: String, top: u32) -> Result<Str
       &AtomicBool::new(false),
     ))
   })
+}
+
+/// Test-only: an analysis that panics with `message`, on the libuv pool like
+/// the real ones (the test suite checks the message survives and stderr stays
+/// empty).
+#[napi(js_name = "__snapshotPanicForTest")]
+pub fn snapshot_panic_for_test(
+  message: String,
+  token: &SnapshotCancelToken,
+) -> AsyncTask<SnapshotTask> {
+  AsyncTask::new(SnapshotTask {
+    job: Job::Panic(message),
+    cancel: token.flag.clone(),
+  })
+}
+
+/// Test-only: the Sync twin of `__snapshotPanicForTest`.
+#[napi(js_name = "__snapshotPanicForTestSync")]
+pub fn snapshot_panic_for_test_sync(message: String) -> Result<String> {
+  catch_panic(|| Ok(run(&Job::Panic(message), &AtomicBool::new(false))))
 }

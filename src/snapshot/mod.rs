@@ -7,6 +7,7 @@ pub mod binding;
 pub mod diff;
 pub mod dominators;
 pub mod graph;
+pub mod input;
 pub mod locate;
 pub mod parse;
 pub mod retainers;
@@ -14,12 +15,11 @@ pub mod source;
 pub mod summary;
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use crate::errors::{ErrorCode, LeakguardError};
+use crate::errors::{catch_quiet, panic_error, shown_path, ErrorCode, LeakguardError};
 
 pub use diff::{DiffOptions, GroupDelta, HeapDiff, Suspect};
 pub use graph::HeapGraph;
@@ -35,25 +35,27 @@ pub struct Analyzed {
   pub idom: Vec<u32>,
 }
 
-fn open(path: &Path) -> Result<(File, u64), LeakguardError> {
+fn open<'a>(
+  path: &Path,
+  cancel: &'a AtomicBool,
+) -> Result<(input::Input<'a>, u64), LeakguardError> {
   let io = |e: std::io::Error| {
     LeakguardError::new(
       ErrorCode::Io,
-      format!("cannot read heap snapshot {}: {e}", path.display()),
+      format!("cannot read heap snapshot {}: {e}", shown_path(path)),
     )
   };
-  let f = File::open(path).map_err(io)?;
-  let meta = f.metadata().map_err(io)?;
-  if meta.is_dir() {
+  let opened = input::open(path, cancel).map_err(io)?;
+  if opened.is_dir {
     return Err(LeakguardError::new(
       ErrorCode::Io,
       format!(
         "cannot read heap snapshot {}: it is a directory",
-        path.display()
+        shown_path(path)
       ),
     ));
   }
-  Ok((f, meta.len()))
+  Ok((opened.input, opened.size))
 }
 
 /// Parses and summarizes one snapshot from any reader of `size` bytes.
@@ -86,10 +88,10 @@ pub fn analyze_reader<R: Read>(
 }
 
 pub fn analyze_file(path: &Path, cancel: &AtomicBool) -> Result<Analyzed, LeakguardError> {
-  let (f, size) = open(path)?;
+  let (f, size) = open(path, cancel)?;
   analyze_reader(f, size, cancel).map_err(|e| match e.code {
     ErrorCode::Aborted => e,
-    _ => LeakguardError::new(e.code, format!("{}: {}", path.display(), e.message)),
+    _ => LeakguardError::new(e.code, format!("{}: {}", shown_path(path), e.message)),
   })
 }
 
@@ -406,17 +408,16 @@ pub fn diff_files(
   cancel: &AtomicBool,
 ) -> Result<HeapDiff, LeakguardError> {
   let (b, a) = std::thread::scope(|s| {
-    let handle = s.spawn(|| analyze_file(before, cancel).map(|x| x.summary.with_ids(&x.graph)));
-    let a = analyze_file(after, cancel);
-    let b = handle.join().unwrap_or_else(|p| {
-      Err(LeakguardError::new(
-        ErrorCode::Panic,
-        format!(
-          "leakguard native code panicked: {} (this is a bug in leakguard, please report it)",
-          crate::errors::panic_message(p.as_ref())
-        ),
-      ))
+    // The panic (a bug) is caught on the thread where it happens, so that
+    // its message is kept and nothing is printed.
+    let handle = s.spawn(|| {
+      catch_quiet(|| analyze_file(before, cancel).map(|x| x.summary.with_ids(&x.graph)))
+        .unwrap_or_else(|p| Err(panic_error(p.as_ref())))
     });
+    let a = analyze_file(after, cancel);
+    let b = handle
+      .join()
+      .unwrap_or_else(|p| Err(panic_error(p.as_ref())));
     (b, a)
   });
   let b = b?;
@@ -426,5 +427,7 @@ pub fn diff_files(
 
 #[cfg(test)]
 mod locate_tests;
+#[cfg(test)]
+mod mutation_tests;
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,8 @@ const BUF_SIZE: usize = 1 << 18;
 /// The `snapshot` header (meta + counts) is a few KB in every V8 version; a
 /// bigger one is not a snapshot we understand, and must not be buffered.
 const MAX_HEADER_BYTES: usize = 1 << 20;
+/// The most records allocated up front when the input's size is unknown.
+const UNSIZED_RESERVE: usize = 1 << 16;
 /// How many array items between two looks at the cancel flag.
 const CANCEL_EVERY: u32 = 1 << 20;
 
@@ -82,6 +84,7 @@ impl<R: Read> Reader<R> {
           return Ok(true);
         }
         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+        Err(e) if super::input::is_aborted(&e) => return Err(aborted()),
         Err(e) => return Err(e.into()),
       }
     }
@@ -359,6 +362,10 @@ struct Meta {
   edge_type_names: Vec<String>,
   node_count: u64,
   edge_count: u64,
+  /// Records to allocate up front: the declared counts when the input's
+  /// size vouches for them, else at most `UNSIZED_RESERVE`.
+  reserve_nodes: usize,
+  reserve_edges: usize,
   /// Positions of `object_index`, `script_id`, `line`, `column` in
   /// `meta.location_fields`, and its length; `None` when the snapshot
   /// declares no locations (older V8).
@@ -453,13 +460,16 @@ fn parse_meta(raw: &[u8], offset: u64) -> Result<Meta, LeakguardError> {
     edge_type_names,
     node_count: count("node_count")?,
     edge_count: count("edge_count")?,
+    reserve_nodes: usize::try_from(count("node_count")?).unwrap_or(usize::MAX),
+    reserve_edges: usize::try_from(count("edge_count")?).unwrap_or(usize::MAX),
     location_fields,
   })
 }
 
 /// Parses a whole snapshot. `size_hint` is the input's length in bytes (the
 /// file size): declared counts that could not fit in it are refused before
-/// anything is allocated for them.
+/// anything is allocated for them. `u64::MAX` means "not known" (a FIFO):
+/// the arrays then grow with what is actually read, from a bounded start.
 pub fn parse_snapshot<R: Read>(
   input: R,
   size_hint: u64,
@@ -481,6 +491,7 @@ pub fn parse_snapshot<R: Read>(
   let mut edges: Option<EdgesOut> = None;
   let mut strings: Option<Strings> = None;
   let mut locations: Vec<Location> = Vec::new();
+  let mut locations_seen = false;
   let mut key = Vec::new();
   let mut empty = r.skip_ws()? == Some(b'}');
   if empty {
@@ -492,17 +503,34 @@ pub fn parse_snapshot<R: Read>(
     r.read_string_into(&mut key)?;
     r.expect(b':', "after a top-level key")?;
     let at = r.offset();
+    // A section given twice would be read against two different headers
+    // (edges checked with the first, nodes read with the second): refuse it.
+    let seen = match key.as_slice() {
+      b"snapshot" => meta.is_some(),
+      b"nodes" => nodes.is_some(),
+      b"edges" => edges.is_some(),
+      b"strings" => strings.is_some(),
+      b"locations" => std::mem::replace(&mut locations_seen, true),
+      _ => false,
+    };
+    if seen {
+      return Err(malformed(
+        at,
+        format!(
+          "a second \"{}\" section (each section appears once)",
+          String::from_utf8_lossy(&key)
+        ),
+      ));
+    }
     match key.as_slice() {
       b"snapshot" => {
         let mut raw = Vec::new();
         r.skip_value(Some((&mut raw, MAX_HEADER_BYTES)))?;
-        let m = parse_meta(&raw, at)?;
+        let mut m = parse_meta(&raw, at)?;
         // Each node takes at least 2 bytes per field ("0,"), each edge too.
         let room = size_hint / 2;
         if m.node_count.saturating_mul(m.node_fields as u64) > room
           || m.edge_count.saturating_mul(m.edge_fields as u64) > room
-          || m.node_count > u32::MAX as u64 / 2
-          || m.edge_count > u32::MAX as u64 / 2
         {
           return Err(malformed(
             at,
@@ -511,6 +539,21 @@ pub fn parse_snapshot<R: Read>(
               m.node_count, m.edge_count, size_hint
             ),
           ));
+        }
+        if m.node_count > u32::MAX as u64 / 2 || m.edge_count > u32::MAX as u64 / 2 {
+          return Err(malformed(
+            at,
+            format!(
+              "declares {} nodes and {} edges, more than the {} of each leakguard reads",
+              m.node_count,
+              m.edge_count,
+              u32::MAX / 2
+            ),
+          ));
+        }
+        if size_hint == u64::MAX {
+          m.reserve_nodes = m.reserve_nodes.min(UNSIZED_RESERVE);
+          m.reserve_edges = m.reserve_edges.min(UNSIZED_RESERVE);
         }
         meta = Some(m);
       }
@@ -773,12 +816,13 @@ fn read_nodes<R: Read>(
 ) -> Result<NodesOut, LeakguardError> {
   r.expect(b'[', "to start \"nodes\"")?;
   let n = m.node_count as usize;
+  let cap = m.reserve_nodes;
   let mut out = NodesOut {
-    kind: Vec::with_capacity(n),
-    name: Vec::with_capacity(n),
-    id: Vec::with_capacity(n),
-    self_size: Vec::with_capacity(n),
-    edge_count: Vec::with_capacity(n),
+    kind: Vec::with_capacity(cap),
+    name: Vec::with_capacity(cap),
+    id: Vec::with_capacity(cap),
+    self_size: Vec::with_capacity(cap),
+    edge_count: Vec::with_capacity(cap),
   };
   let roles = roles(
     m.node_fields,
@@ -825,10 +869,11 @@ fn read_edges<R: Read>(
 ) -> Result<EdgesOut, LeakguardError> {
   r.expect(b'[', "to start \"edges\"")?;
   let n = m.edge_count as usize;
+  let cap = m.reserve_edges;
   let mut out = EdgesOut {
-    kind: Vec::with_capacity(n),
-    name: Vec::with_capacity(n),
-    to: Vec::with_capacity(n),
+    kind: Vec::with_capacity(cap),
+    name: Vec::with_capacity(cap),
+    to: Vec::with_capacity(cap),
   };
   let roles = roles(
     m.edge_fields,

@@ -5,7 +5,6 @@
 
 use std::cell::RefCell;
 use std::ffi::c_void;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -385,9 +384,9 @@ impl Cx {
 pub extern "C" fn finalize_handle(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
   // Dropping a store cannot panic in practice; the guard keeps even that
   // from unwinding into Node.
-  let _ = catch_unwind(AssertUnwindSafe(|| {
+  let _ = crate::errors::catch_quiet(|| {
     // SAFETY: `data` is one count of an `Rc<Handle>` given to this External
     // or function by `open` or `bind`, released exactly once, here.
     drop(unsafe { Rc::from_raw(data as *const Handle) });
-  }));
+  });
 }

@@ -13,13 +13,12 @@
 
 use std::ffi::{c_char, c_void, CString};
 use std::mem::MaybeUninit;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
 use napi::sys;
 use napi::sys::{Status, ValueType};
 
-use crate::errors::{panic_message, ErrorCode, LeakguardError};
+use crate::errors::{catch_quiet, panic_message, ErrorCode, LeakguardError};
 
 /// Keys up to this many UTF-8 bytes are read without a heap allocation.
 pub const STACK_KEY: usize = 256;
@@ -78,7 +77,7 @@ pub struct Cx(pub sys::napi_env);
 /// Runs a callback body: converts panics and failures into thrown JS errors.
 pub fn run(env: sys::napi_env, body: impl FnOnce(Cx) -> R<sys::napi_value>) -> sys::napi_value {
   let cx = Cx(env);
-  let fail = match catch_unwind(AssertUnwindSafe(|| body(cx))) {
+  let fail = match catch_quiet(|| body(cx)) {
     Ok(Ok(v)) => return v,
     Ok(Err(f)) => f,
     Err(p) => Fail::throw(
