@@ -134,3 +134,47 @@ test("a monitor inside a Piscina worker with Piscina's default atomics ('sync') 
   assert.ok(notes.length >= 1 && notes.length <= out.threadIds.length, stderr)
   assert.match(stderr, /atomics: 'async'/)
 })
+
+test('a check that throws neither crashes the worker nor stops the monitor: one warning, sampling goes on', async () => {
+  const script = `
+    const { monitor } = require('./index.js')
+    const warnings = []
+    process.on('warning', (w) => warnings.push(w.code))
+    const m = monitor({ intervalMs: 10, checkEveryMs: 10 })
+    let calls = 0
+    m._check = () => { calls++; throw new Error('injected fault') }
+    setTimeout(() => {
+      m.stop()
+      console.log(JSON.stringify({ calls, warnings }))
+    }, 300)
+  `
+  const { stdout } = await node(['-e', script])
+  const { calls, warnings } = JSON.parse(stdout)
+  assert.ok(calls >= 3, `the check ran ${calls} times`)
+  assert.deepEqual(
+    warnings.filter((c) => c === 'LEAKGUARD_MONITOR_CHECK_FAILED'),
+    ['LEAKGUARD_MONITOR_CHECK_FAILED']
+  )
+})
+
+test('eight worker_threads obtaining gc() at the same moment all get it (V8 flags are process-wide)', async () => {
+  const script = `
+    const { Worker } = require('node:worker_threads')
+    const body = "require(process.cwd() + '/lib/common/gc.js').fullGc(); require('node:worker_threads').parentPort.postMessage('ok')"
+    ;(async () => {
+      let ok = 0
+      for (let round = 0; round < 5; round++) {
+        const workers = Array.from({ length: 8 }, () => new Worker(body, { eval: true }))
+        const results = await Promise.allSettled(workers.map((w) => new Promise((resolve, reject) => {
+          w.once('message', resolve)
+          w.once('error', reject)
+        })))
+        ok += results.filter((r) => r.status === 'fulfilled').length
+        await Promise.all(workers.map((w) => w.terminate()))
+      }
+      console.log(JSON.stringify({ ok }))
+    })()
+  `
+  const { stdout } = await node(['-e', script])
+  assert.deepEqual(JSON.parse(stdout), { ok: 40 })
+})

@@ -8,6 +8,7 @@ const vm = require('node:vm')
 const { leakguardError } = require('./errors')
 
 let gcFunction = null
+const GC_ATTEMPTS = 64
 
 /**
  * V8 installs `gc` in contexts created while `--expose-gc` is on, so the flag
@@ -19,12 +20,18 @@ let gcFunction = null
  */
 function obtainGc() {
   if (typeof globalThis.gc === 'function') return globalThis.gc
+  // V8's flags are process-wide: another worker_thread switching the flag off
+  // between our "on" and our new context leaves that context without `gc`
+  // (seen with a pool of monitored threads). Each thread does this once, so a
+  // few more tries make the loss of that race vanishingly rare.
   let fn
-  v8.setFlagsFromString('--expose-gc')
-  try {
-    fn = vm.runInNewContext('gc')
-  } finally {
-    v8.setFlagsFromString('--no-expose-gc')
+  for (let attempt = 0; attempt < GC_ATTEMPTS && typeof fn !== 'function'; attempt++) {
+    v8.setFlagsFromString('--expose-gc')
+    try {
+      fn = vm.runInNewContext('typeof gc === "function" ? gc : undefined')
+    } finally {
+      v8.setFlagsFromString('--no-expose-gc')
+    }
   }
   if (typeof fn !== 'function') {
     throw leakguardError(

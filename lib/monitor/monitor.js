@@ -89,7 +89,20 @@ function tick(loop) {
   const m = loop.ref.deref()
   if (m === undefined || m._stopped) return
   m._tickedAt = Date.now()
-  m._check()
+  try {
+    m._check()
+  } catch (err) {
+    // A guard that runs for weeks in production must not take the worker down
+    // with a fault of its own: say so once, keep sampling.
+    if (!m._checkFailed && m._o.emitWarning) {
+      emitProcessWarning(
+        `leakguard's monitor check failed and will go on: ${err?.message ?? err}`,
+        'LEAKGUARD_MONITOR_CHECK_FAILED',
+        err?.stack
+      )
+    }
+    m._checkFailed = true
+  }
   if (!m._stopped) schedule(loop, m._delay)
 }
 
@@ -164,6 +177,7 @@ class Monitor extends EventEmitter {
       }
     }
     this._tickedAt = Date.now()
+    this._checkFailed = false
     this._sinceClockLook = 0
     this._loop = { ref, timer: null }
     schedule(this._loop, this._delay)
