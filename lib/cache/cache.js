@@ -496,7 +496,9 @@ class BoundedCache {
   set(key, value, options) {
     if (options === undefined && this.#plain && value !== undefined) {
       const memo = this.#memo
-      if (memo !== null) memo.dropUnlessSame(key, value)
+      // The value the store already holds: nothing changes but recency and
+      // the sets count, which the memo's queue carries to the store.
+      if (memo?.setSame(key, value)) return this
       let evicted
       if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {
         evicted = nSetJson(this.#h, key, toJson(key, value), undefined, this.#ttlInUse ? this.#startTime() : undefined)
