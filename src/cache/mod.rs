@@ -9,7 +9,6 @@
 pub mod binding;
 pub mod bytes;
 pub mod clock;
-mod lru_table;
 pub mod registry;
 
 #[cfg(test)]
@@ -18,7 +17,7 @@ mod tests;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use lru_table::LruTable;
+use lru::LruCache;
 use parking_lot::lock_api::{self, GuardNoSend, RawRwLock};
 
 pub use bytes::{Incoming, Key, SmallBytes, Tagged};
@@ -283,7 +282,7 @@ pub struct Stats {
 }
 
 struct Inner {
-  lru: LruTable<Entry>,
+  lru: LruCache<SmallBytes, Entry>,
   bytes: u64,
   stats: Stats,
 }
@@ -459,7 +458,7 @@ impl<L: RawRwLock> Store<L> {
       config,
       stamps: None,
       inner: lock_api::RwLock::new(Inner {
-        lru: LruTable::new(),
+        lru: LruCache::unbounded(),
         bytes: 0,
         stats: Stats::default(),
       }),
@@ -516,9 +515,9 @@ impl<L: RawRwLock> Store<L> {
     let mut g = self.inner.write();
     let inner = &mut *g;
     let entry = if opts.touch {
-      inner.lru.get_mut(key)
+      inner.lru.get_mut(Key::new(key))
     } else {
-      inner.lru.peek_mut(key)
+      inner.lru.peek_mut(Key::new(key))
     };
     let Some(entry) = entry else {
       if opts.touch {
@@ -579,7 +578,7 @@ impl<L: RawRwLock> Store<L> {
     let inner = &mut *g;
     inner.stats.misses += misses;
     for (key, read) in events {
-      let present = inner.lru.get_mut(key).is_some();
+      let present = inner.lru.get_mut(Key::new(key)).is_some();
       if !read {
         inner.stats.sets += 1;
       } else if present {
@@ -598,7 +597,7 @@ impl<L: RawRwLock> Store<L> {
       return false;
     }
     let g = self.inner.read();
-    matches!(g.lru.peek(key), Some(e) if e.ttl == 0.0 && e.size == 0 && value.same_as(&e.value))
+    matches!(g.lru.peek(Key::new(key)), Some(e) if e.ttl == 0.0 && e.size == 0 && value.same_as(&e.value))
   }
 
   /// `get` under the shared lock, so that threads reading one store at
@@ -609,7 +608,7 @@ impl<L: RawRwLock> Store<L> {
   #[inline]
   pub fn get_shared<R>(&self, key: &[u8], mut now: Now, f: impl FnOnce(&[u8]) -> R) -> Quick<R> {
     let g = self.inner.read();
-    match g.lru.peek(key) {
+    match g.lru.peek(Key::new(key)) {
       None => Quick::Miss,
       Some(e) if self.config.update_age_on_get || e.is_stale(&mut now) => Quick::Slow,
       Some(e) => Quick::Hit(f(&e.value)),
@@ -630,7 +629,7 @@ impl<L: RawRwLock> Store<L> {
   /// The entry under `key`, expired or not, without touching anything.
   pub fn peek_entry<R>(&self, key: &[u8], f: impl FnOnce(EntryView<'_>) -> R) -> Option<R> {
     let g = self.inner.read();
-    let e = g.lru.peek(key)?;
+    let e = g.lru.peek(Key::new(key))?;
     Some(f(EntryView {
       key,
       value: &e.value,
@@ -643,7 +642,7 @@ impl<L: RawRwLock> Store<L> {
   /// Present and not expired; does not touch recency.
   pub fn has(&self, key: &[u8], mut now: Now) -> bool {
     let g = self.inner.read();
-    matches!(g.lru.peek(key), Some(e) if !e.is_stale(&mut now))
+    matches!(g.lru.peek(Key::new(key)), Some(e) if !e.is_stale(&mut now))
   }
 
   /// Stores `value` under `key` as most recently used, then evicts least
@@ -730,7 +729,7 @@ impl<L: RawRwLock> Store<L> {
     inner.stats.sets += 1;
     // One lookup (which also makes the entry most recently used) decides
     // between refreshing, replacing and inserting.
-    let (kind, old) = match inner.lru.get_mut(key) {
+    let (kind, old) = match inner.lru.get_mut(Key::new(key)) {
       Some(slot) if value.same_as(&slot.value) && slot.size == stored_size => {
         // The same bytes again (lru-cache's `v === oldValue`): no dispose,
         // and no reallocation, so threads that store the same data into a
@@ -815,7 +814,7 @@ impl<L: RawRwLock> Store<L> {
     }
     let (ttl, start) = inner
       .lru
-      .peek(key)
+      .peek(Key::new(key))
       .map_or((ttl, start), |e| (e.ttl, e.start));
     Ok(SetReport {
       kind,
@@ -846,7 +845,7 @@ impl<L: RawRwLock> Store<L> {
   /// Removes `key` if it has expired (reason `expire`); true if it was.
   pub fn expire(&self, key: &[u8], mut now: Now, sink: Sink) -> bool {
     let mut g = self.inner.write();
-    let stale = matches!(g.lru.peek(key), Some(e) if e.is_stale(&mut now));
+    let stale = matches!(g.lru.peek(Key::new(key)), Some(e) if e.is_stale(&mut now));
     stale && g.remove(key, Reason::Expire, sink, self.stamps.as_deref())
   }
 
@@ -872,7 +871,7 @@ impl<L: RawRwLock> Store<L> {
   /// Removes everything (reason `delete`, as lru-cache's `clear`).
   pub fn clear(&self, sink: Sink) {
     let mut g = self.inner.write();
-    let old = std::mem::take(&mut g.lru);
+    let old = std::mem::replace(&mut g.lru, LruCache::unbounded());
     g.bytes = 0;
     for st in self.stamps.iter().flat_map(|s| s.iter()) {
       st.fetch_add(1, Ordering::Release);
@@ -912,7 +911,7 @@ impl<L: RawRwLock> Store<L> {
   /// has no TTL, else ms left (negative once expired but not yet removed).
   pub fn remaining_ttl(&self, key: &[u8], mut now: Now) -> f64 {
     let g = self.inner.write();
-    match g.lru.peek(key) {
+    match g.lru.peek(Key::new(key)) {
       None => 0.0,
       Some(e) if e.ttl == 0.0 => f64::INFINITY,
       Some(e) => e.ttl - (now.get() - e.start),
@@ -968,7 +967,7 @@ impl Inner {
     sink: Sink,
     stamps: Option<&[AtomicU32]>,
   ) -> bool {
-    let Some((k, e)) = self.lru.pop_entry(key) else {
+    let Some((k, e)) = self.lru.pop_entry(Key::new(key)) else {
       return false;
     };
     bump(stamps, key);
