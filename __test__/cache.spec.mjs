@@ -573,6 +573,31 @@ test('the memo of hot values changes nothing observable: a random mix of every o
   }
 })
 
+test('a set of the value the memo holds (served by the memo) still counts as a set and makes the key most recent', () => {
+  for (const options of [{ max: 3 }, { max: 3, name: `spec-memo-same-set-${process.pid}` }]) {
+    const c = new BoundedCache(options)
+    const plain = new BoundedCache({ max: 3, memo: false })
+    assert.equal(c.memoActive, true)
+    for (const x of [c, plain]) {
+      for (const k of ['a', 'b', 'c']) x.set(k, k.toUpperCase())
+      for (const k of ['a', 'b', 'c']) assert.equal(x.get(k), k.toUpperCase()) // memoized, 'a' least recent
+      x.set('a', 'A')
+      x.set('b', 'B')
+      x.set('d', 'D') // evicts 'c', the least recent after the two sets
+    }
+    assert.deepEqual([...c.keys()], ['d', 'b', 'a'], JSON.stringify(options))
+    assert.deepEqual([...c.keys()], [...plain.keys()])
+    assert.deepEqual(c.stats(), plain.stats())
+    assert.equal(c.stats().sets, 6)
+    // Another value is stored, and the memo does not hand out the old one.
+    c.set('a', 'A2')
+    assert.equal(c.get('a'), 'A2')
+    c.set('a', 2)
+    assert.equal(c.get('a'), 2)
+    assert.equal(c.peek('a'), 2)
+  }
+})
+
 test('the memo forgets what leaves the store: set, delete, pop, eviction, clear, load', () => {
   const c = new BoundedCache({ max: 3 })
   const fill = () => {

@@ -12,6 +12,7 @@ import { compareRounds, pairedRatio, printTable, fmt, median } from './util.mjs'
 const require = createRequire(import.meta.url)
 const self = fileURLToPath(import.meta.url)
 const { BoundedCache } = require('../index.js')
+const { cacheOps } = require('../lib/common/native')
 const { LRUCache } = require('lru-cache')
 const { createLRU } = require('lru.min')
 const { LRUMap } = require('mnemonist')
@@ -49,6 +50,13 @@ function makers() {
     'BoundedCache, memo: false': (max) => {
       const c = new BoundedCache({ max, memo: false })
       return { get: (k) => c.get(k), set: (k, v) => c.set(k, v) }
+    },
+    // The floor under the two rows above: the same store's bound native
+    // functions called directly, without the JS class around them.
+    'native get/set, no wrapper': (max) => {
+      const h = cacheOps.open(undefined, max, 0, 0, 0, false, false, undefined, false)
+      const [get, , , set] = cacheOps.bind(h)
+      return { get: (k) => get(k), set: (k, v) => set(k, v) }
     }
   }
 }

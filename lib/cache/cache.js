@@ -348,20 +348,34 @@ class BoundedCache {
 
   // ---- reads ----------------------------------------------------------------
 
+  // get() is kept small so that V8 inlines it into the caller: the hot
+  // path is a field check and one native call, everything else is a call
+  // away (inlining the whole method was not done, which cost a JS call and
+  // the loads around it on every get).
   get(key, options) {
     if (options === undefined && this.#plain) {
       const memo = this.#memo
-      if (memo !== null && (memo.on || memo.sampled())) {
-        const slot = memo.slots.get(key)
-        if (slot !== undefined) {
-          if (memo.valid(slot)) return memo.hit(slot)
-          memo.dropSlot(slot) // another thread changed it
-        }
-        return this.#getAndRemember(memo, key)
-      }
-      const now = this.#readTime()
-      return now === undefined ? this.#get(key) : this.#get(key, now)
+      if (memo !== null) return this.#getMemo(memo, key)
+      return this.#ttlInUse ? this.#get(key, this.#now()) : this.#get(key)
     }
+    return this.#getWithOptions(key, options)
+  }
+
+  /** get() while the memo of hot values may serve it. */
+  #getMemo(memo, key) {
+    if (memo.on || memo.sampled()) {
+      const slot = memo.slots.get(key)
+      if (slot !== undefined) {
+        if (memo.valid(slot)) return memo.hit(slot)
+        memo.dropSlot(slot) // another thread changed it
+      }
+      return this.#getAndRemember(memo, key)
+    }
+    return this.#ttlInUse ? this.#get(key, this.#now()) : this.#get(key)
+  }
+
+  /** get() with per-call options, or on the general path. */
+  #getWithOptions(key, options) {
     const status = options?.status
     if (status) {
       status.op = 'get'
@@ -482,7 +496,9 @@ class BoundedCache {
   set(key, value, options) {
     if (options === undefined && this.#plain && value !== undefined) {
       const memo = this.#memo
-      if (memo !== null) memo.dropUnlessSame(key, value)
+      // The value the store already holds: nothing changes but recency and
+      // the sets count, which the memo's queue carries to the store.
+      if (memo?.setSame(key, value)) return this
       let evicted
       if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {
         evicted = nSetJson(this.#h, key, toJson(key, value), undefined, this.#ttlInUse ? this.#startTime() : undefined)

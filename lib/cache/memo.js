@@ -22,6 +22,8 @@
  * `cacheOps.memoProtocol`).
  * - The replay queue is an Int32Array `[count, slot, slot, ...]`: the count
  *   of queued reads at QUEUE_COUNT, the slots from QUEUE_FIRST on, in order.
+ *   An entry of QUEUE_SET + slot is a set of the value the slot holds
+ *   (recency and the `sets` count are all it changes), served here too.
  * - A native set returns EVICTED_NONE when its evictions emptied no memo
  *   slot, EVICTED_SEVERAL when they emptied more than one, else the slot.
  * - Slots are below SLOTS_MAX.
@@ -35,6 +37,7 @@
 const PROTOCOL = Object.freeze({
   QUEUE_COUNT: 0,
   QUEUE_FIRST: 1,
+  QUEUE_SET: 1 << 16,
   EVICTED_NONE: -1,
   EVICTED_SEVERAL: -2,
   SLOTS_MAX: 1 << 16,
@@ -63,7 +66,7 @@ const SAMPLE = 64
 /** Sampled lookups judged at once while the memo stands aside. */
 const SAMPLED_WINDOW = 64
 
-const { QUEUE_COUNT, QUEUE_FIRST, EVICTED_NONE, EVICTED_SEVERAL, SEEN_SLOT, SEEN_STAMP } = PROTOCOL
+const { QUEUE_COUNT, QUEUE_FIRST, QUEUE_SET, EVICTED_NONE, EVICTED_SEVERAL, SEEN_SLOT, SEEN_STAMP } = PROTOCOL
 
 /** Values that may be handed out twice: immutable and small. */
 function memoizable(v) {
@@ -133,12 +136,34 @@ class Memo {
   /** The value of a memo slot read now, queued for the store. */
   hit(slot) {
     this.hits++
+    this.enqueue(slot)
+    return this.values[slot]
+  }
+
+  /**
+   * A set of `value` under `key`, served here when the memo holds exactly
+   * that value for it (still the store's): queued for the store like a
+   * read. False: the store must do it (and the memo no longer holds `key`).
+   */
+  setSame(key, value) {
+    if (this.next === 0) return false
+    const slot = this.slots.get(key)
+    if (slot === undefined) return false
+    if (Object.is(this.values[slot], value) && this.valid(slot)) {
+      this.enqueue(QUEUE_SET + slot)
+      return true
+    }
+    this.dropSlot(slot) // the set changes it
+    return false
+  }
+
+  /** Queues a read or a same-value set for the store (see PROTOCOL). */
+  enqueue(entry) {
     const queue = this.queue
     const n = queue[QUEUE_COUNT] + 1
-    queue[QUEUE_FIRST - 1 + n] = slot // the n-th queued read
+    queue[QUEUE_FIRST - 1 + n] = entry // the n-th queued event
     queue[QUEUE_COUNT] = n
     if (n === REPLAY) this.replay()
-    return this.values[slot]
   }
 
   /** The slot the next remembered value will take (emptying the memo when full). */

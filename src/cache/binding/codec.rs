@@ -123,6 +123,7 @@ impl Cx {
 
   /// Turns stored value bytes into a JS value (a fresh copy). JSON values
   /// are returned as their text to be parsed once the store lock is released.
+  #[inline]
   pub fn decode_now(self, b: &[u8]) -> R<Decoded> {
     let (tag, payload) = b
       .split_first()
@@ -172,6 +173,22 @@ impl Cx {
       }
     };
     Ok(Decoded::Value(v))
+  }
+
+  /// `decode_now` for the hot `get`: the JS value itself, or, for a JSON
+  /// value, null with its text left in `json` (to be parsed once the store
+  /// lock is released). One word out instead of a `Decoded`: the wider
+  /// result was copied through the stack at each non-inlined layer, and the
+  /// reloads of those copies were store-forwarding stalls (~8% of a `get`).
+  #[inline]
+  pub fn decode_into(self, b: &[u8], json: &mut Option<Box<[u8]>>) -> R<sys::napi_value> {
+    match self.decode_now(b)? {
+      Decoded::Value(v) => Ok(v),
+      Decoded::Json(text) => {
+        *json = Some(text);
+        Ok(ptr::null_mut())
+      }
+    }
   }
 
   pub fn finish(self, d: Option<Decoded>) -> R<sys::napi_value> {

@@ -105,13 +105,6 @@ forward! {
 }
 
 impl AnyStore {
-  pub fn touch<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>, misses: u64) {
-    match self {
-      AnyStore::Shared(s) => s.touch(keys, misses),
-      AnyStore::Local(s) => s.touch(keys, misses),
-    }
-  }
-
   pub fn replay<'k>(&self, events: impl IntoIterator<Item = (&'k [u8], bool)>, misses: u64) {
     match self {
       AnyStore::Shared(s) => s.replay(events, misses),

@@ -12,7 +12,7 @@ use std::ptr;
 
 use napi::sys;
 
-use super::handle::Handle;
+use super::handle::{AnyStore, Handle};
 use super::toolkit::{type_error, Cx, R};
 use crate::cache::SmallBytes;
 use crate::errors::ErrorCode;
@@ -34,6 +34,10 @@ pub const EVICTED_SEVERAL: i32 = -2;
 /// Most memo slots the JS side may use (it uses fewer; this bounds the
 /// table against a bad argument).
 pub const MEMO_SLOTS_MAX: usize = 1 << 16;
+/// A queued entry at or above QUEUE_SET is a `set` of the value the memo
+/// holds in slot `entry - QUEUE_SET` (served by the JS side: it changes
+/// nothing but recency and the `sets` count), below it a read of that slot.
+pub const QUEUE_SET: i32 = MEMO_SLOTS_MAX as i32;
 /// For a store threads share, a memo entry is checked against the store's
 /// change stamps (`cacheOps.stamps(h)`, an ArrayBuffer of STAMP_SLOTS
 /// u32): `getRemember` writes the key's stamp slot at SEEN_SLOT and the
@@ -43,9 +47,10 @@ pub const SEEN_SLOT: usize = 0;
 pub const SEEN_STAMP: usize = 1;
 
 /// The protocol's numbers by name, for `cacheOps.memoProtocol`.
-pub const PROTOCOL: [(&str, i32); 8] = [
+pub const PROTOCOL: [(&str, i32); 9] = [
   ("QUEUE_COUNT", QUEUE_COUNT as i32),
   ("QUEUE_FIRST", QUEUE_FIRST as i32),
+  ("QUEUE_SET", QUEUE_SET),
   ("EVICTED_NONE", EVICTED_NONE),
   ("EVICTED_SEVERAL", EVICTED_SEVERAL),
   ("SLOTS_MAX", MEMO_SLOTS_MAX as i32),
@@ -112,12 +117,34 @@ impl Handle {
     queue[QUEUE_COUNT] = 0;
     let count = (count as usize).min(r.len - QUEUE_FIRST);
     let keys = self.memo_keys.borrow();
-    self.store.touch(
-      queue[QUEUE_FIRST..QUEUE_FIRST + count]
-        .iter()
-        .filter_map(|&i| keys.get(usize::try_from(i).ok()?).map(|k| &**k)),
-      0,
-    );
+    // (key, true) a read, (key, false) a set of the same value.
+    let queued = queue[QUEUE_FIRST..QUEUE_FIRST + count]
+      .iter()
+      .filter_map(|&i| {
+        let (slot, read) = if i >= QUEUE_SET {
+          (i - QUEUE_SET, false)
+        } else {
+          (i, true)
+        };
+        keys.get(usize::try_from(slot).ok()?).map(|k| (&**k, read))
+      });
+    if let AnyStore::Shared(_) = self.store {
+      // A store other threads use: into this handle's read buffer, in
+      // order after the reads already there, replayed with them (before
+      // this handle's next change, or when the buffer is full). Replaying
+      // here took the exclusive lock on almost every native call of a
+      // thread whose memo serves most reads: with 4 threads on a store,
+      // that lock was contended.
+      for (key, read) in queued {
+        if read {
+          self.note_read(key);
+        } else {
+          self.note_same_set(key);
+        }
+      }
+    } else {
+      self.store.replay(queued, 0);
+    }
   }
 }
 
