@@ -153,3 +153,26 @@ test("the 'recycle' event: limitJobs / limitBytes; the old limit still reads (no
     /^RecycleEvent\.limit is renamed RecycleEvent\.limitJobs \/ RecycleEvent\.limitBytes /
   )
 })
+
+test('warning codes are spelled once, in lib/common/warnings.js, and each is documented', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs')
+  const { createRequire } = await import('node:module')
+  const { warningCodes, WARNING_TYPE } = createRequire(import.meta.url)('../lib/common/warnings.js')
+  const files = (dir, ext) =>
+    readdirSync(path.join(root, dir), { recursive: true })
+      .filter((f) => f.endsWith(ext))
+      .map((f) => path.join(dir, f))
+  const spelled = []
+  for (const f of files('lib', '.js')) {
+    if (f === path.join('lib', 'common', 'warnings.js')) continue
+    const text = readFileSync(path.join(root, f), 'utf8')
+    for (const m of text.matchAll(/'(LEAKGUARD_[A-Z_]+|LeakGuardWarning)'/g)) spelled.push(`${f}: ${m[1]}`)
+  }
+  assert.deepEqual(spelled, [], `use warningCodes / WARNING_TYPE of lib/common/warnings.js`)
+  const docs = [...files('docs', '.md'), 'README.md', 'CONTRIBUTING.md', ...files('lib', '.d.ts')]
+    .map((f) => readFileSync(path.join(root, f), 'utf8'))
+    .join('\n')
+  const undocumented = Object.values(warningCodes).filter((code) => !docs.includes(code))
+  assert.deepEqual(undocumented, [], 'warning codes no page or .d.ts names')
+  assert.equal(WARNING_TYPE, 'LeakGuardWarning')
+})

@@ -11,6 +11,7 @@
 //   value received.
 
 const { describe, withCode, codes } = require('../common/errors')
+const { WARNING_TYPE } = require('../common/warnings')
 const { checkObject, checkBoolean, checkString, checkFunction } = require('../common/options')
 
 /** Every default, once (the bounds `max`/`maxSize` have none: one is required). */
@@ -148,7 +149,7 @@ function warnUnknown(where, options, known) {
     if (near === undefined || warned.has(id)) continue
     warned.add(id)
     process.emitWarning(`${where}.${key} is not an option of BoundedCache and is ignored; did you mean ${near}?`, {
-      type: 'LeakGuardWarning',
+      type: WARNING_TYPE,
       code: codes.INVALID_OPTION
     })
   }

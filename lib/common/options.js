@@ -12,6 +12,7 @@
 // names the option and the value received.
 
 const { clip, describe, withCode, invalidOptionType, invalidOptionValue } = require('./errors')
+const { warningCodes } = require('./warnings')
 
 /**
  * An options object (absent: `{}` when optional) whose keys are all known (catches typos such as `maxsize`).
@@ -43,7 +44,7 @@ function readOptions(name, value, known, { optional = true, renamed } = {}) {
 }
 
 /** The code of the warning an old name gives (type `DeprecationWarning`, so `--no-deprecation` silences it). */
-const RENAMED_WARNING = 'LEAKGUARD_RENAMED'
+const RENAMED_WARNING = warningCodes.RENAMED
 const warnedRenames = new Set()
 
 /**

@@ -13,6 +13,7 @@ const channels = require('../common/channels')
 const v8 = require('node:v8')
 const { readRss } = require('../common/memory')
 const { clip, invalidOptionType, invalidOptionValue, invalidArgType } = require('../common/errors')
+const { WARNING_TYPE, warningCodes } = require('../common/warnings')
 const { readOptions, checkInteger, checkBoolean, warnRenamed } = require('../common/options')
 
 const OPTION_KEYS = ['maxJobs', 'maxRss', 'maxHeapUsed', 'exit', 'worker', 'exitTimeoutMs', 'exitCode']
@@ -292,7 +293,7 @@ class Recycler extends EventEmitter {
       })().catch((err) => {
         process.emitWarning(
           `leakguard: closing the worker before the recycle exit failed (${clip(String(err?.message ?? err), 300)}); exiting anyway`,
-          { type: 'LeakGuardWarning', code: 'LEAKGUARD_RECYCLE_CLOSE_FAILED' }
+          { type: WARNING_TYPE, code: warningCodes.RECYCLE_CLOSE_FAILED }
         )
       })
       // The timer is ref'd on purpose: it is what ends a drain that can

@@ -7,9 +7,9 @@
 const { isMainThread, threadId, BroadcastChannel } = require('node:worker_threads')
 const channels = require('../common/channels')
 const { invalidArgType } = require('../common/errors')
+const { WARNING_TYPE } = require('../common/warnings')
 
 const WARNING_CHANNEL = 'leakguard:warnings'
-const WARNING_TYPE = 'LeakGuardWarning'
 
 // ---- worker_thread -> main thread ---------------------------------------------
 

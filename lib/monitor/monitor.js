@@ -25,6 +25,7 @@ const native = require('../common/native')
 const { formatBytes, formatP } = require('../common/format')
 const channels = require('../common/channels')
 const { invalidArgType, invalidArgValue } = require('../common/errors')
+const { warningCodes } = require('../common/warnings')
 const { monitorRecycleOption } = require('../fleet/recycle')
 const { resolveOptions, LIMIT_KEYS } = require('./options')
 const { Series } = require('./series')
@@ -40,10 +41,10 @@ const kDispose = Symbol.dispose || Symbol.for('nodejs.dispose')
 
 /** The metrics that can raise a trend warning, with their warning code and wording. */
 const METRICS = {
-  heapUsed: { code: 'LEAKGUARD_HEAP_GROWTH', label: 'heapUsed' },
-  external: { code: 'LEAKGUARD_EXTERNAL_GROWTH', label: 'external memory (Buffers, ArrayBuffers, native)' },
-  arrayBuffers: { code: 'LEAKGUARD_ARRAY_BUFFERS_GROWTH', label: 'arrayBuffers (Buffers and ArrayBuffers)' },
-  fds: { code: 'LEAKGUARD_FD_GROWTH', label: 'open fds' }
+  heapUsed: { code: warningCodes.HEAP_GROWTH, label: 'heapUsed' },
+  external: { code: warningCodes.EXTERNAL_GROWTH, label: 'external memory (Buffers, ArrayBuffers, native)' },
+  arrayBuffers: { code: warningCodes.ARRAY_BUFFERS_GROWTH, label: 'arrayBuffers (Buffers and ArrayBuffers)' },
+  fds: { code: warningCodes.FD_GROWTH, label: 'open fds' }
 }
 const TREND_METRICS = Object.keys(METRICS)
 
@@ -97,7 +98,7 @@ function tick(loop) {
     if (!m._checkFailed && m._o.emitWarning) {
       emitProcessWarning(
         `leakguard's monitor check failed and will go on: ${err?.message ?? err}`,
-        'LEAKGUARD_MONITOR_CHECK_FAILED',
+        warningCodes.MONITOR_CHECK_FAILED,
         err?.stack
       )
     }
@@ -188,7 +189,7 @@ class Monitor extends EventEmitter {
       emitProcessWarning(
         `${KEEP_ALIVE + 1} monitors are running in this thread: stop() the ones you no longer need. ` +
           `leakguard keeps the first ${KEEP_ALIVE} alive until stop(); the others stop sampling when nothing refers to them any more.`,
-        'LEAKGUARD_TOO_MANY_MONITORS',
+        warningCodes.TOO_MANY_MONITORS,
         'One monitor per thread is enough: it sees the whole heap. Each one holds its own samples.'
       )
     }
@@ -242,7 +243,7 @@ class Monitor extends EventEmitter {
     if (!warnedBlocked && this._o.emitWarning) {
       warnedBlocked = true
       notice(
-        'LEAKGUARD_EVENT_LOOP_BLOCKED',
+        warningCodes.EVENT_LOOP_BLOCKED,
         `the event loop of ${threadId === 0 ? 'the main thread' : `worker thread ${threadId}`} has not run for ` +
           `${verdict.formatDuration(now - this._tickedAt)} while jobs ended: they run back to back without yielding to it ` +
           "(Piscina's default atomics: 'sync' does this). leakguard's monitor now checks between jobs; timers, I/O and " +

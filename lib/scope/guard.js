@@ -7,6 +7,7 @@
 const { jobEnd, jobStart } = require('../common/channels')
 const { isDraining } = require('../fleet/recycle')
 const { codes, withCode, leakguardError, invalidArgType } = require('../common/errors')
+const { WARNING_TYPE } = require('../common/warnings')
 const { describeSite } = require('../common/sites')
 const { als, openScopes, orig } = require('./context')
 const { resolveOptions } = require('./options')
@@ -47,7 +48,7 @@ function warnLeftOpen(report) {
         process.emitWarning(
           `${WARNED_SITES_MAX} distinct left-open resources were warned about (job name, type, site); ` +
             'new ones are no longer warned about, only counted in scopeStats(). Job names that include ids make every job a new name.',
-          { type: 'LeakGuardWarning', code: codes.LEFT_OPEN }
+          { type: WARNING_TYPE, code: codes.LEFT_OPEN }
         )
       }
       continue
@@ -55,7 +56,7 @@ function warnLeftOpen(report) {
     warnedSites.add(key)
     process.emitWarning(
       `job "${report.name}" left open: ${r.kind} ${r.type}${siteClause(r)}${r.disposed ? '; leakguard disposed it' : ''}`,
-      { type: 'LeakGuardWarning', code: codes.LEFT_OPEN }
+      { type: WARNING_TYPE, code: codes.LEFT_OPEN }
     )
   }
 }
@@ -96,7 +97,7 @@ function deliver(cfg, report, jobFailed) {
       if (warnedDisposeErrors.has(key)) continue
       if (warnedDisposeErrors.size < 1000) warnedDisposeErrors.add(key)
       process.emitWarning(`disposing job scope "${report.name}" after the job failed: ${e?.message}`, {
-        type: 'LeakGuardWarning',
+        type: WARNING_TYPE,
         code: codes.SCOPE_CLOSED
       })
     }

@@ -12,6 +12,7 @@
 
 const { performance } = require('node:perf_hooks')
 const { codes, leakguardError, invalidArgType } = require('../common/errors')
+const { WARNING_TYPE } = require('../common/warnings')
 const { als, openScopes, forwards, orig } = require('./context')
 const { resolveOptions } = require('./options')
 const { recordStats } = require('./stats')
@@ -446,7 +447,7 @@ class JobScope {
           r.then(undefined, (e) =>
             process.emitWarning(
               `an async disposer of job scope "${this._name}" failed after a synchronous dispose: ${e?.message}`,
-              { type: 'LeakGuardWarning', code: codes.SCOPE_CLOSED }
+              { type: WARNING_TYPE, code: codes.SCOPE_CLOSED }
             )
           )
           continue

@@ -7,6 +7,7 @@
 // collected, so the watch list stays short.
 
 const { codes } = require('../common/errors')
+const { WARNING_TYPE } = require('../common/warnings')
 const { countRetainedPayload } = require('./stats')
 
 const RETAIN_GCS = 3
@@ -74,13 +75,13 @@ function retained(w) {
       h({ name: w.name, majorGcs: majorGcs - w.endGc, message })
     } catch (e) {
       process.emitWarning(`options.retainCheck threw: ${e?.message}`, {
-        type: 'LeakGuardWarning',
+        type: WARNING_TYPE,
         code: codes.PAYLOAD_RETAINED
       })
     }
   } else if (!warnedRetained.has(w.name)) {
     if (warnedRetained.size < 1000) warnedRetained.add(w.name)
-    process.emitWarning(message, { type: 'LeakGuardWarning', code: codes.PAYLOAD_RETAINED })
+    process.emitWarning(message, { type: WARNING_TYPE, code: codes.PAYLOAD_RETAINED })
   }
 }
 
