@@ -127,6 +127,15 @@ function checkFunction(name, value, { optional = true } = {}) {
   return value
 }
 
+/** An object that has each of `methods` (a Meter, a Registry, a monitor: duck-typed, not instanceof). */
+function checkMethods(name, value, methods, expected, { optional = true } = {}) {
+  if (value === undefined && optional) return undefined
+  if (value === null || typeof value !== 'object' || methods.some((m) => typeof value[m] !== 'function')) {
+    throw invalidOptionType(name, expected, value)
+  }
+  return value
+}
+
 function checkOneOf(name, value, allowed, { optional = true } = {}) {
   if (value === undefined && optional) return undefined
   if (!allowed.includes(value)) {
@@ -147,5 +156,6 @@ module.exports = {
   checkBoolean,
   checkString,
   checkFunction,
+  checkMethods,
   checkOneOf
 }

@@ -6,8 +6,8 @@
 
 const channels = require('../common/channels')
 const { processMemory } = require('../common/memory')
-const { invalidOptionType, invalidOptionValue } = require('../common/errors')
-const { readOptions, checkObject, checkString } = require('../common/options')
+const { invalidOptionValue } = require('../common/errors')
+const { readOptions, checkObject, checkString, checkMethods } = require('../common/options')
 
 // Label values come from job names and warning metrics: bounded so that a
 // caller who names jobs by id cannot blow up the metric store.
@@ -29,16 +29,7 @@ class BoundedLabels {
 }
 
 function checkMonitor(name, monitor) {
-  if (monitor === undefined) return undefined
-  if (
-    monitor === null ||
-    typeof monitor !== 'object' ||
-    typeof monitor.trend !== 'function' ||
-    typeof monitor.on !== 'function'
-  ) {
-    throw invalidOptionType(name, 'a monitor() instance (an object with a trend() method)', monitor)
-  }
-  return monitor
+  return checkMethods(name, monitor, ['trend', 'on'], 'a monitor() instance (an object with a trend() method)')
 }
 
 /** Caches as `[[label, cache]]`, from an array (labelled by their `name`) or a `{ label: cache }` object. */
@@ -54,9 +45,7 @@ function checkCaches(name, caches) {
     : Object.entries(checkObject(name, caches)).map(([k, c]) => [k, c, `${name}.${k}`])
   const labels = new Set()
   for (const [label, cache, where] of entries) {
-    if (cache === null || typeof cache !== 'object' || typeof cache.stats !== 'function') {
-      throw invalidOptionType(where, 'a BoundedCache (an object with a stats() method)', cache)
-    }
+    checkMethods(where, cache, ['stats'], 'a BoundedCache (an object with a stats() method)', { optional: false })
     if (labels.has(label))
       throw invalidOptionValue(name, `caches with distinct names (two are labelled '${label}')`, caches)
     labels.add(label)

@@ -7,7 +7,7 @@
 
 const { requirePeer } = require('../common/peer')
 const api = requirePeer('@opentelemetry/api', 'leakguard/otel')
-const { invalidOptionType } = require('../common/errors')
+const { checkMethods } = require('../common/options')
 const {
   CACHE_COUNTERS,
   resolveExporterOptions,
@@ -20,15 +20,7 @@ const {
 
 function checkMeter(meter) {
   if (meter === undefined) return api.metrics.getMeter('leakguard', require('../../package.json').version)
-  if (
-    meter === null ||
-    typeof meter !== 'object' ||
-    typeof meter.createCounter !== 'function' ||
-    typeof meter.addBatchObservableCallback !== 'function'
-  ) {
-    throw invalidOptionType('options.meter', 'an OpenTelemetry Meter', meter)
-  }
-  return meter
+  return checkMethods('options.meter', meter, ['createCounter', 'addBatchObservableCallback'], 'an OpenTelemetry Meter')
 }
 
 /**

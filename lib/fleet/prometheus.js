@@ -6,7 +6,7 @@
 
 const { requirePeer } = require('../common/peer')
 const client = requirePeer('prom-client', 'leakguard/prometheus')
-const { invalidOptionType } = require('../common/errors')
+const { checkMethods } = require('../common/options')
 const {
   CACHE_COUNTERS,
   resolveExporterOptions,
@@ -19,15 +19,7 @@ const {
 
 function checkRegistry(registry) {
   if (registry === undefined) return client.register
-  if (
-    registry === null ||
-    typeof registry !== 'object' ||
-    typeof registry.registerMetric !== 'function' ||
-    typeof registry.removeSingleMetric !== 'function'
-  ) {
-    throw invalidOptionType('options.registry', 'a prom-client Registry', registry)
-  }
-  return registry
+  return checkMethods('options.registry', registry, ['registerMetric', 'removeSingleMetric'], 'a prom-client Registry')
 }
 
 /**
