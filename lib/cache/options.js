@@ -11,7 +11,7 @@
 //   value received.
 
 const { describe, withCode, codes } = require('../common/errors')
-const { WARNING_TYPE } = require('../common/warnings')
+const { emitLeakguardWarning } = require('../common/warnings')
 const { checkObject, checkBoolean, checkString, checkFunction } = require('../common/options')
 
 /** Every default, once (the bounds `max`/`maxSize` have none: one is required). */
@@ -148,10 +148,10 @@ function warnUnknown(where, options, known) {
     const id = `${where}.${key}`
     if (near === undefined || warned.has(id)) continue
     warned.add(id)
-    process.emitWarning(`${where}.${key} is not an option of BoundedCache and is ignored; did you mean ${near}?`, {
-      type: WARNING_TYPE,
-      code: codes.INVALID_OPTION
-    })
+    emitLeakguardWarning(
+      `${where}.${key} is not an option of BoundedCache and is ignored; did you mean ${near}?`,
+      codes.INVALID_OPTION
+    )
   }
 }
 

@@ -26,4 +26,9 @@ const warningCodes = Object.freeze({
   RENAMED: 'LEAKGUARD_RENAMED'
 })
 
-module.exports = { WARNING_TYPE, warningCodes }
+/** `process.emitWarning` as a LeakGuardWarning with `code` (and `detail`, when given). */
+function emitLeakguardWarning(message, code, detail) {
+  process.emitWarning(message, { type: WARNING_TYPE, code, detail })
+}
+
+module.exports = { WARNING_TYPE, warningCodes, emitLeakguardWarning }

@@ -13,7 +13,7 @@ const channels = require('../common/channels')
 const v8 = require('node:v8')
 const { readRss } = require('../common/memory')
 const { clip, invalidOptionType, invalidOptionValue, invalidArgType } = require('../common/errors')
-const { WARNING_TYPE, warningCodes } = require('../common/warnings')
+const { warningCodes, emitLeakguardWarning } = require('../common/warnings')
 const { readOptions, checkInteger, checkBoolean, warnRenamed } = require('../common/options')
 
 const OPTION_KEYS = ['maxJobs', 'maxRss', 'maxHeapUsed', 'exit', 'worker', 'exitTimeoutMs', 'exitCode']
@@ -291,9 +291,9 @@ class Recycler extends EventEmitter {
         if (worker) await (typeof worker.close === 'function' ? worker.close() : worker.destroy())
         else await this.#idle()
       })().catch((err) => {
-        process.emitWarning(
+        emitLeakguardWarning(
           `leakguard: closing the worker before the recycle exit failed (${clip(String(err?.message ?? err), 300)}); exiting anyway`,
-          { type: WARNING_TYPE, code: warningCodes.RECYCLE_CLOSE_FAILED }
+          warningCodes.RECYCLE_CLOSE_FAILED
         )
       })
       // The timer is ref'd on purpose: it is what ends a drain that can

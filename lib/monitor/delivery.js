@@ -7,7 +7,7 @@
 const { isMainThread, threadId, BroadcastChannel } = require('node:worker_threads')
 const channels = require('../common/channels')
 const { invalidArgType } = require('../common/errors')
-const { WARNING_TYPE } = require('../common/warnings')
+const { emitLeakguardWarning } = require('../common/warnings')
 
 const WARNING_CHANNEL = 'leakguard:warnings'
 
@@ -111,11 +111,6 @@ function sendToParent(message) {
   }
 }
 
-/** `process.emitWarning` with leakguard's warning type. */
-function emitProcessWarning(message, code, detail) {
-  process.emitWarning(message, { type: WARNING_TYPE, code, detail })
-}
-
 const noticed = new Set()
 
 /**
@@ -124,14 +119,14 @@ const noticed = new Set()
  * not run would never print its own.
  */
 function notice(code, message, detail) {
-  emitProcessWarning(message, code, detail)
+  emitLeakguardWarning(message, code, detail)
   postToHost({ type: 'leakguard:notice', code, message, detail, threadId })
 }
 
 function noticeFromWorker({ code, message, detail, threadId: from }) {
   if (!isMainThread || noticed.has(`${from}:${code}`)) return
   noticed.add(`${from}:${code}`)
-  emitProcessWarning(`[worker thread ${from}] ${message}`, code, detail)
+  emitLeakguardWarning(`[worker thread ${from}] ${message}`, code, detail)
 }
 
 module.exports = {
@@ -140,6 +135,5 @@ module.exports = {
   onWorkerWarning,
   onWorkerAutopsy,
   sendToParent,
-  emitProcessWarning,
   notice
 }

@@ -25,14 +25,14 @@ const native = require('../common/native')
 const { formatBytes, formatP } = require('../common/format')
 const channels = require('../common/channels')
 const { invalidArgType, invalidArgValue } = require('../common/errors')
-const { warningCodes } = require('../common/warnings')
+const { warningCodes, emitLeakguardWarning } = require('../common/warnings')
 const { monitorRecycleOption } = require('../fleet/recycle')
 const { resolveOptions, LIMIT_KEYS } = require('./options')
 const { Series } = require('./series')
 const gcs = require('./gc-signals')
 const verdict = require('./verdict')
 const { heapLimitBytes, memoryLimitBytes, fdLimitCount } = require('./limits')
-const { postToHost, onWorkerWarning, onWorkerAutopsy, sendToParent, emitProcessWarning, notice } = require('./delivery')
+const { postToHost, onWorkerWarning, onWorkerAutopsy, sendToParent, notice } = require('./delivery')
 const { Autopsy } = require('./autopsy')
 
 /** The thread's buffer the native sampler writes into (one crossing, no allocation per check). */
@@ -96,7 +96,7 @@ function tick(loop) {
     // A guard that runs for weeks in production must not take the worker down
     // with a fault of its own: say so once, keep sampling.
     if (!m._checkFailed && m._o.emitWarning) {
-      emitProcessWarning(
+      emitLeakguardWarning(
         `leakguard's monitor check failed and will go on: ${err?.message ?? err}`,
         warningCodes.MONITOR_CHECK_FAILED,
         err?.stack
@@ -186,7 +186,7 @@ class Monitor extends EventEmitter {
     if (keptAlive.size < KEEP_ALIVE) keptAlive.add(this)
     else if (!warnedMany && o.emitWarning) {
       warnedMany = true
-      emitProcessWarning(
+      emitLeakguardWarning(
         `${KEEP_ALIVE + 1} monitors are running in this thread: stop() the ones you no longer need. ` +
           `leakguard keeps the first ${KEEP_ALIVE} alive until stop(); the others stop sampling when nothing refers to them any more.`,
         warningCodes.TOO_MANY_MONITORS,
@@ -595,7 +595,7 @@ class Monitor extends EventEmitter {
     if (channels.warning.hasSubscribers) channels.warning.publish(warning)
     this.emit('warning', warning)
     if (this._o.emitWarning) {
-      emitProcessWarning(
+      emitLeakguardWarning(
         warning.message,
         code,
         'Reported by leakguard monitor(); see warning.metric, the slope figures and warning.projection.'

@@ -7,7 +7,7 @@
 const { jobEnd, jobStart } = require('../common/channels')
 const { isDraining } = require('../fleet/recycle')
 const { codes, withCode, leakguardError, invalidArgType } = require('../common/errors')
-const { WARNING_TYPE } = require('../common/warnings')
+const { emitLeakguardWarning } = require('../common/warnings')
 const { describeSite } = require('../common/sites')
 const { als, openScopes, orig } = require('./context')
 const { resolveOptions } = require('./options')
@@ -45,18 +45,18 @@ function warnLeftOpen(report) {
     if (warnedSites.size >= WARNED_SITES_MAX) {
       if (!warnedSitesFull) {
         warnedSitesFull = true
-        process.emitWarning(
+        emitLeakguardWarning(
           `${WARNED_SITES_MAX} distinct left-open resources were warned about (job name, type, site); ` +
             'new ones are no longer warned about, only counted in scopeStats(). Job names that include ids make every job a new name.',
-          { type: WARNING_TYPE, code: codes.LEFT_OPEN }
+          codes.LEFT_OPEN
         )
       }
       continue
     }
     warnedSites.add(key)
-    process.emitWarning(
+    emitLeakguardWarning(
       `job "${report.name}" left open: ${r.kind} ${r.type}${siteClause(r)}${r.disposed ? '; leakguard disposed it' : ''}`,
-      { type: WARNING_TYPE, code: codes.LEFT_OPEN }
+      codes.LEFT_OPEN
     )
   }
 }
@@ -96,10 +96,10 @@ function deliver(cfg, report, jobFailed) {
       const key = `${report.name}\0${e?.message}`
       if (warnedDisposeErrors.has(key)) continue
       if (warnedDisposeErrors.size < 1000) warnedDisposeErrors.add(key)
-      process.emitWarning(`disposing job scope "${report.name}" after the job failed: ${e?.message}`, {
-        type: WARNING_TYPE,
-        code: codes.SCOPE_CLOSED
-      })
+      emitLeakguardWarning(
+        `disposing job scope "${report.name}" after the job failed: ${e?.message}`,
+        codes.SCOPE_CLOSED
+      )
     }
     return undefined
   }

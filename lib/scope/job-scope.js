@@ -12,7 +12,7 @@
 
 const { performance } = require('node:perf_hooks')
 const { codes, leakguardError, invalidArgType } = require('../common/errors')
-const { WARNING_TYPE } = require('../common/warnings')
+const { emitLeakguardWarning } = require('../common/warnings')
 const { als, openScopes, forwards, orig } = require('./context')
 const { resolveOptions } = require('./options')
 const { recordStats } = require('./stats')
@@ -445,9 +445,9 @@ class JobScope {
       if (r !== undefined && isThenable(r)) {
         if (sync) {
           r.then(undefined, (e) =>
-            process.emitWarning(
+            emitLeakguardWarning(
               `an async disposer of job scope "${this._name}" failed after a synchronous dispose: ${e?.message}`,
-              { type: WARNING_TYPE, code: codes.SCOPE_CLOSED }
+              codes.SCOPE_CLOSED
             )
           )
           continue

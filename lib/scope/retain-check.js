@@ -7,7 +7,7 @@
 // collected, so the watch list stays short.
 
 const { codes } = require('../common/errors')
-const { WARNING_TYPE } = require('../common/warnings')
+const { emitLeakguardWarning } = require('../common/warnings')
 const { countRetainedPayload } = require('./stats')
 
 const RETAIN_GCS = 3
@@ -74,14 +74,11 @@ function retained(w) {
     try {
       h({ name: w.name, majorGcs: majorGcs - w.endGc, message })
     } catch (e) {
-      process.emitWarning(`options.retainCheck threw: ${e?.message}`, {
-        type: WARNING_TYPE,
-        code: codes.PAYLOAD_RETAINED
-      })
+      emitLeakguardWarning(`options.retainCheck threw: ${e?.message}`, codes.PAYLOAD_RETAINED)
     }
   } else if (!warnedRetained.has(w.name)) {
     if (warnedRetained.size < 1000) warnedRetained.add(w.name)
-    process.emitWarning(message, { type: WARNING_TYPE, code: codes.PAYLOAD_RETAINED })
+    emitLeakguardWarning(message, codes.PAYLOAD_RETAINED)
   }
 }
 

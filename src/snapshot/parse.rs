@@ -643,6 +643,47 @@ fn check_cancel(counter: &mut u32, cancel: &AtomicBool) -> Result<(), LeakguardE
   Ok(())
 }
 
+/// Polls `cancel` once per CANCEL_EVERY records from inside a
+/// `scan_uint_array` sink, whose errors are strings: it remembers that the
+/// stop was an abort, so that `outcome` reports ABORTED and not MALFORMED.
+struct CancelPoll<'a> {
+  cancel: &'a AtomicBool,
+  tick: u32,
+  aborted: bool,
+}
+
+impl<'a> CancelPoll<'a> {
+  fn new(cancel: &'a AtomicBool) -> Self {
+    CancelPoll {
+      cancel,
+      tick: 0,
+      aborted: false,
+    }
+  }
+
+  /// Counts one record; an error once `cancel` is set.
+  fn record(&mut self) -> Result<(), String> {
+    self.tick += 1;
+    if self.tick == CANCEL_EVERY {
+      self.tick = 0;
+      if self.cancel.load(Ordering::Relaxed) {
+        self.aborted = true;
+        return Err("aborted".into());
+      }
+    }
+    Ok(())
+  }
+
+  /// The scan's error as reported: ABORTED when the poll stopped it.
+  fn outcome(&self, e: LeakguardError) -> LeakguardError {
+    if self.aborted {
+      aborted()
+    } else {
+      e
+    }
+  }
+}
+
 /// Scans a JSON array of unsigned integers (after its `[`, through its `]`),
 /// handing each to `sink`. This loop sees ~90% of a snapshot's bytes, so it
 /// works on the buffer slice directly and carries a number across refills.
@@ -767,8 +808,7 @@ fn scan_records<R: Read>(
 ) -> Result<(), LeakguardError> {
   let mut field = 0usize;
   let mut records = 0usize;
-  let mut tick = 0u32;
-  let mut aborted_flag = false;
+  let mut poll = CancelPoll::new(cancel);
   scan_uint_array(r, |v| {
     if field == 0 {
       if records == count {
@@ -777,14 +817,7 @@ fn scan_records<R: Read>(
         ));
       }
       records += 1;
-      tick += 1;
-      if tick == CANCEL_EVERY {
-        tick = 0;
-        if cancel.load(Ordering::Relaxed) {
-          aborted_flag = true;
-          return Err("aborted".into());
-        }
-      }
+      poll.record()?;
     }
     on_value(roles[field], v)?;
     field += 1;
@@ -793,7 +826,7 @@ fn scan_records<R: Read>(
     }
     Ok(())
   })
-  .map_err(|e| if aborted_flag { aborted() } else { e })?;
+  .map_err(|e| poll.outcome(e))?;
   if field != 0 {
     return Err(malformed(
       r.offset(),
@@ -931,8 +964,7 @@ fn read_locations<R: Read>(
   let mut out: Vec<Location> = Vec::new();
   let mut record = [0u64; 4];
   let mut field = 0usize;
-  let mut tick = 0u32;
-  let mut aborted_flag = false;
+  let mut poll = CancelPoll::new(cancel);
   scan_uint_array(r, |v| {
     if field == at_object {
       record[0] = v;
@@ -958,18 +990,11 @@ fn read_locations<R: Read>(
         line: to_u32(line, "location line")?,
         column: to_u32(column, "location column")?,
       });
-      tick += 1;
-      if tick == CANCEL_EVERY {
-        tick = 0;
-        if cancel.load(Ordering::Relaxed) {
-          aborted_flag = true;
-          return Err("aborted".into());
-        }
-      }
+      poll.record()?;
     }
     Ok(())
   })
-  .map_err(|e| if aborted_flag { aborted() } else { e })?;
+  .map_err(|e| poll.outcome(e))?;
   if field != 0 {
     return Err(malformed(
       r.offset(),
