@@ -241,6 +241,14 @@ export interface MetricTrend {
   basis: TrendBasis
   /** The span of samples a verdict needs at this rate (see `windowMs`). */
   requiredSpanMs: Milliseconds
+  /**
+   * The growth a verdict needs: `minGrowthBytes` (16 for `fds`), or twice the largest fall
+   * this metric's readings showed over the last one or two windows, whichever is larger, and
+   * never more than 16 MB (256 fds). A reading can sit that far above what is live: V8 counts
+   * a freed Buffer in external memory until its sweeper reports it, and a full GC in the middle
+   * of a job finds the job's working set alive.
+   */
+  minGrowthBytes: Bytes
   /** Where the growth leads; null when it does not grow or there is no limit. */
   projection: Projection | null
   slopeBytesPerSec: number

@@ -28,7 +28,7 @@ const { invalidArgType, invalidArgValue } = require('../common/errors')
 const { warningCodes, emitLeakguardWarning } = require('../common/warnings')
 const { monitorRecycleOption } = require('../fleet/recycle')
 const { resolveOptions, LIMIT_KEYS } = require('./options')
-const { Series } = require('./series')
+const { Series, Churn } = require('./series')
 const gcs = require('./gc-signals')
 const verdict = require('./verdict')
 const { heapLimitBytes, memoryLimitBytes, fdLimitCount } = require('./limits')
@@ -139,6 +139,13 @@ class Monitor extends EventEmitter {
     // After scavenges, for 'sample' listeners only.
     this._minorHeap = new Series(cap)
     this._minorExternal = new Series(cap)
+    // How far each metric's readings swing (see Churn): growth must exceed it.
+    this._churn = {
+      heapUsed: new Churn(o.windowMs),
+      external: new Churn(o.windowMs),
+      arrayBuffers: new Churn(o.windowMs),
+      fds: new Churn(o.windowMs)
+    }
     this._series = [
       this._rss,
       this._fds,
@@ -262,8 +269,10 @@ class Monitor extends EventEmitter {
     if (major) {
       this._lastMajorAt = now
       this._heap.push(now, stats.used_heap_size, jobs)
+      this._churn.heapUsed.observe(now, stats.used_heap_size)
       this._external.push(now, stats.external_memory, jobs)
       this._extNow.push(now, stats.external_memory, jobs)
+      this._churn.external.observe(now, stats.external_memory)
       if (old !== undefined) {
         this._oldExact.push(now, old, jobs)
         this._old.push(now, old, jobs)
@@ -272,6 +281,7 @@ class Monitor extends EventEmitter {
         this._abAt = now
         ab = process.memoryUsage().arrayBuffers
         this._arrayBuffers.push(now, ab, jobs)
+        this._churn.arrayBuffers.observe(now, ab)
       }
     } else {
       this._lastHeapAt = now
@@ -297,6 +307,7 @@ class Monitor extends EventEmitter {
     const stats = gcs.readHeapStats()
     this._old.push(now, gcs.readOldGen(), jobs)
     this._extNow.push(now, stats.external_memory, jobs)
+    this._churn.external.observe(now, stats.external_memory)
     const since = now - o.windowMs
     for (const s of this._series) s.trim(since)
 
@@ -383,14 +394,17 @@ class Monitor extends EventEmitter {
 
   _assess(metric, now) {
     const o = this._o
+    const evidence = metric === 'fds' ? verdict.EVIDENCE_FDS : Math.max(verdict.EVIDENCE_BYTES, o.minGrowthBytes)
+    const churn = this._churn[metric].value()
     const ctx = {
       metric,
       now,
       jobs: this._jobs,
       target: this._target(metric),
-      minGrowth: metric === 'fds' ? verdict.MIN_GROWTH_FDS : o.minGrowthBytes,
+      minGrowth: verdict.minGrowthFor(metric === 'fds' ? verdict.MIN_GROWTH_FDS : o.minGrowthBytes, churn, evidence),
+      churn,
       minPerJob: metric === 'fds' ? 0 : o.minBytesPerJob,
-      evidence: metric === 'fds' ? verdict.EVIDENCE_FDS : Math.max(verdict.EVIDENCE_BYTES, o.minGrowthBytes),
+      evidence,
       basis: metric === 'fds' ? 'count' : 'full-gc',
       minConfirmGapMs: CONFIRM_GAP_CHECKS * this._delay,
       cheapLabel: metric === 'heapUsed' ? 'the old generation' : 'external memory'
@@ -398,7 +412,7 @@ class Monitor extends EventEmitter {
     const s = this._exactSeries(metric)
     // The exact verdict changes only with new samples or the window sliding,
     // and its projection with time: recomputed when either moved.
-    const key = `${s.len}:${s.len ? s.t[0] : 0}:${s.lastTime()}:${Math.floor(now / 10_000)}`
+    const key = `${s.len}:${s.len ? s.t[0] : 0}:${s.lastTime()}:${Math.floor(now / 10_000)}:${ctx.minGrowth}`
     let exact
     const hit = this._cache.get(metric)
     if (hit && hit.key === key) exact = hit.result
@@ -689,7 +703,10 @@ class Monitor extends EventEmitter {
       }
       for (let i = 0; i < 3 * n; i += 3) {
         this._rss.push(buf[i], buf[i + 1], jobs)
-        if (!Number.isNaN(buf[i + 2])) this._fds.push(buf[i], buf[i + 2], jobs)
+        if (!Number.isNaN(buf[i + 2])) {
+          this._fds.push(buf[i], buf[i + 2], jobs)
+          this._churn.fds.observe(buf[i], buf[i + 2])
+        }
         if (out !== null) out.push(buf[i], buf[i + 1], buf[i + 2])
       }
       if (3 * n < buf.length) return out
@@ -710,6 +727,7 @@ class Monitor extends EventEmitter {
           jobs: this._jobs,
           target: { metric: 'rss', limit: this._o.limits.rss ?? memoryLimitBytes(), name: 'memory limit' },
           minGrowth: this._o.minGrowthBytes,
+          churn: 0,
           minPerJob: 0,
           evidence: verdict.EVIDENCE_BYTES,
           basis: 'rss'
@@ -777,6 +795,7 @@ function publicTrend(t) {
     windowMs: t.windowMs,
     jobs: t.jobs,
     requiredSpanMs: t.requiredSpanMs,
+    minGrowthBytes: t.minGrowthBytes,
     projection: t.projection
       ? {
           metric: t.projection.metric,

@@ -62,4 +62,41 @@ class Series {
   }
 }
 
-module.exports = { Series }
+/**
+ * The largest fall a metric has shown, from a reading to a later lower one:
+ * how far a reading can sit above what is live. External memory keeps a freed
+ * 1 MB Buffer counted until V8's ArrayBuffer sweeper reports it (a full GC
+ * later, or the next one), and a full GC in the middle of a job finds the
+ * job's working set alive: growth no larger than such swings is no evidence.
+ * Kept over the current and the previous window, so that a swing that slid
+ * out of the window still counts. Constant memory: a peak and two falls.
+ */
+class Churn {
+  constructor(epochMs) {
+    this.epochMs = epochMs
+    this.start = -Infinity
+    this.peak = -Infinity
+    this.fall = 0
+    this.previous = 0
+  }
+
+  observe(t, y) {
+    if (t - this.start >= this.epochMs) {
+      this.previous = this.fall
+      this.fall = 0
+      this.peak = y
+      this.start = t
+    } else if (y > this.peak) {
+      this.peak = y
+    } else if (this.peak - y > this.fall) {
+      this.fall = this.peak - y
+    }
+  }
+
+  /** The largest fall seen in this window or the previous one. */
+  value() {
+    return Math.max(this.fall, this.previous)
+  }
+}
+
+module.exports = { Series, Churn }

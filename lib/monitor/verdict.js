@@ -30,6 +30,25 @@ const ETA_SHARE = 1 / 8
 /** The confirmed path's full GC must find at least this share of the old generation's growth live. */
 const LIVE_SHARE = 0.5
 
+/** Growth must exceed this many times the metric's largest swing (see Churn in series.js). */
+const CHURN_MARGIN = 2
+
+/**
+ * The growth a verdict needs: `floor` (options.minGrowthBytes, or 16 fds), or
+ * CHURN_MARGIN times the largest fall the metric showed, whichever is larger.
+ * Never more than `evidence`: that much growth is evidence by itself.
+ */
+function minGrowthFor(floor, churn, evidence) {
+  return Math.max(floor, Math.min(evidence, CHURN_MARGIN * churn))
+}
+
+/** Why a growth below `ctx.minGrowth` is no evidence, for the reasons. */
+function floorText(ctx) {
+  const shown = (n) => (ctx.metric === 'fds' ? `${Math.round(n)} fds` : formatBytes(n))
+  if (ctx.minGrowth > CHURN_MARGIN * ctx.churn) return `the ${shown(ctx.minGrowth)} a verdict needs`
+  return `the ${shown(ctx.minGrowth)} a verdict needs (twice the ${shown(ctx.churn)} its readings have fallen by: memory on its way out)`
+}
+
 /** Smallest span of samples a verdict needs, ms (see the header). */
 function requiredSpanMs(o, slopePerMs, etaMs, evidence) {
   const max = o.windowMs / 2
@@ -111,6 +130,9 @@ function assessExact(s, o, ctx) {
   let growing = a.growing
   let reason = a.reason
   let pending = false
+  if (!growing && a.overall.pValue < o.alpha && a.overall.slope > 0 && a.overall.growth < ctx.minGrowth) {
+    reason = `grows ${formatBytes(a.overall.growth, { signed: true })} over the window, less than ${floorText(ctx)}`
+  }
   if (f.span < needMs) {
     pending = true
     if (growing)
@@ -135,6 +157,7 @@ function assessExact(s, o, ctx) {
     windowMs: f.span,
     jobs: f.jobsSpan,
     requiredSpanMs: needMs,
+    minGrowthBytes: ctx.minGrowth,
     projection: proj
   }
 }
@@ -179,6 +202,7 @@ function assessConfirmed(cheap, exact, o, ctx) {
     windowMs: f.span,
     jobs: f.jobsSpan,
     requiredSpanMs: cheapNeed,
+    minGrowthBytes: ctx.minGrowth,
     projection: projCheap,
     confirmAfterMs: Math.max(cheapNeed / 4, ctx.minConfirmGapMs)
   }
@@ -208,7 +232,9 @@ function assessConfirmed(cheap, exact, o, ctx) {
     out.unconfirmed = true
     out.reason =
       `${what} grows ${formatBytes(f.a.overall.slope)}/s, but a full GC found only ` +
-      `${formatBytes(live, { signed: true })} live since the start of the window: garbage, not a leak`
+      (live >= LIVE_SHARE * slopePerMs * dt
+        ? `${formatBytes(live, { signed: true })} live since the start of the window, less than ${floorText(ctx)}`
+        : `${formatBytes(live, { signed: true })} live since the start of the window: garbage, not a leak`)
     return out
   }
   Object.assign(out, {
@@ -281,6 +307,7 @@ function projectionText(p, jobsNow) {
 
 module.exports = {
   assessExact,
+  minGrowthFor,
   assessConfirmed,
   requiredSpanMs,
   project,
