@@ -107,6 +107,24 @@ test('a confirmation finding less live growth than twice the swings is no verdic
   )
 })
 
+test('external memory: a confirmation reading that still counts freed Buffers does not inflate the growth', () => {
+  const o = resolveOptions({ intervalMs: 1000, checkEveryMs: 1000, windowMs: 600_000 })
+  const cheap = new Series(4096)
+  const exact = new Series(4096)
+  // Live external memory grows 4 KB/s (8 B/job at 500 jobs/s); the full GC at 359.5 s reads 1 MB
+  // more: two 1 MB temporaries counted where the readings before counted one.
+  for (let s = 1; s <= 360; s++) cheap.push(s * 1000, 2.9 * MB + s * 4096, s * 500)
+  exact.push(359_500, 3.9 * MB + 359.5 * 4096, 359.5 * 500)
+  cheap.push(359_500, exact.y[0], exact.jobs[0])
+  const ctx = { ...ctxFor(0, o), now: 360_000, jobs: 180_000 }
+  const blind = verdict.assessConfirmed(cheap, exact, o, ctx)
+  const r = verdict.assessConfirmed(cheap, exact, o, { ...ctx, exactLags: true })
+  assert.ok(blind.bytesPerJob > 12, `blind: ${blind.bytesPerJob} B/job`)
+  assert.equal(r.growing, true, r.reason)
+  assert.ok(Math.abs(r.bytesPerJob - 8.192) < 0.5, `${r.bytesPerJob} B/job`)
+  assert.ok(Math.abs(r.growthBytes - 4096 * 355) < 4096 * 20, `${r.growthBytes} B`)
+})
+
 test('a real leak still clears a floor raised by the swings', () => {
   const o = resolveOptions({ intervalMs: 1000, checkEveryMs: 1000, windowMs: 60_000 })
   const cheap = new Series(4096)

@@ -191,6 +191,12 @@ printTable(
   ],
   rows
 )
+// A false warning is a bug to chase: say what it said.
+for (let i = 0; i < controls.length; i++) {
+  for (const w of controlResults[i].warnings) {
+    console.log(`\nfalse warning, control "${controls[i][1]}", at ${secs(w.atMs)} (${w.basis}): ${w.message}`)
+  }
+}
 
 // ---- throughput with and without a monitor -------------------------------------------------
 const { monitor } = require('../index.js')

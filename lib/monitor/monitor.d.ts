@@ -68,7 +68,10 @@ export interface MonitorOptions {
   floorBlocks?: number
   /** One-sided Mann–Kendall significance level for a warning. Number in (0, 0.5]. Default 0.01. */
   alpha?: number
-  /** Minimum growth of the trend line over the window for a warning, bytes (>= 0). Default 1 MiB. */
+  /**
+   * Minimum growth of the trend line over the window for a warning, bytes (>= 0). Default 1 MiB.
+   * A metric whose readings swing needs more: twice its largest fall (see `MetricTrend.minGrowthBytes`).
+   */
   minGrowthBytes?: Bytes
   /** When jobs are counted: minimum bytes per job for a warning (>= 0). Default 0. */
   minBytesPerJob?: Bytes
@@ -243,8 +246,8 @@ export interface MetricTrend {
   requiredSpanMs: Milliseconds
   /**
    * The growth a verdict needs: `minGrowthBytes` (16 for `fds`), or twice the largest fall
-   * this metric's readings showed over the last one or two windows, whichever is larger, and
-   * never more than 16 MB (256 fds). A reading can sit that far above what is live: V8 counts
+   * this metric's readings showed over the last one or two windows (at most 16 MB, 256 fds),
+   * whichever is larger. A reading can sit that far above what is live: V8 counts
    * a freed Buffer in external memory until its sweeper reports it, and a full GC in the middle
    * of a job finds the job's working set alive.
    */

@@ -407,7 +407,9 @@ class Monitor extends EventEmitter {
       evidence,
       basis: metric === 'fds' ? 'count' : 'full-gc',
       minConfirmGapMs: CONFIRM_GAP_CHECKS * this._delay,
-      cheapLabel: metric === 'heapUsed' ? 'the old generation' : 'external memory'
+      cheapLabel: metric === 'heapUsed' ? 'the old generation' : 'external memory',
+      // A full GC's external figure can still hold freed Buffers (see assessConfirmed).
+      exactLags: metric === 'external'
     }
     const s = this._exactSeries(metric)
     // The exact verdict changes only with new samples or the window sliding,

@@ -218,13 +218,29 @@ function assessConfirmed(cheap, exact, o, ctx) {
     out.confirmAfterMs = 0
     return out
   }
-  const tc = exact.t[k]
-  const live = exact.y[k] - base
+  let tc = exact.t[k]
+  let level = exact.y[k]
+  let levelJobs = exact.jobs[k]
+  if (ctx.exactLags) {
+    // External memory after a full GC still counts the Buffers freed since the
+    // GC before (V8 reports them at its next GC): one reading may hold a
+    // temporary or two. The lowest reading of the last floor block is as
+    // recent and holds fewer.
+    const lastStart = f.t0 + (f.span * (f.blocks - 1)) / f.blocks
+    for (let i = cheap.len - 1; i >= 0 && cheap.t[i] >= lastStart; i--) {
+      if (cheap.y[i] < level) {
+        level = cheap.y[i]
+        tc = cheap.t[i]
+        levelJobs = cheap.jobs[i]
+      }
+    }
+  }
+  const live = level - base
   const dt = tc - baseAt
   const rate = live / dt
-  const jobsSpan = exact.jobs[k] - baseJobs
+  const jobsSpan = levelJobs - baseJobs
   const bytesPerJob = jobsSpan >= o.minSamples ? live / jobsSpan : null
-  const proj = project(ctx.target, exact.y[k], tc, ctx.now, rate, bytesPerJob, ctx.jobs)
+  const proj = project(ctx.target, level, tc, ctx.now, rate, bytesPerJob, ctx.jobs)
   const need = requiredSpanMs(o, rate, proj ? proj.etaMs : null, ctx.evidence)
   out.requiredSpanMs = need
   if (!(live >= ctx.minGrowth && rate >= LIVE_SHARE * slopePerMs)) {
