@@ -28,7 +28,7 @@ const { invalidArgType, invalidArgValue } = require('../common/errors')
 const { warningCodes, emitLeakguardWarning } = require('../common/warnings')
 const { monitorRecycleOption } = require('../fleet/recycle')
 const { resolveOptions, LIMIT_KEYS } = require('./options')
-const { Series, Churn } = require('./series')
+const { Series } = require('./series')
 const gcs = require('./gc-signals')
 const verdict = require('./verdict')
 const { heapLimitBytes, memoryLimitBytes, fdLimitCount } = require('./limits')
@@ -127,24 +127,24 @@ class Monitor extends EventEmitter {
     const cap = o.maxSamples
     // Native thread: RSS and open fds.
     this._rss = new Series(cap)
-    this._fds = new Series(cap)
+    this._fds = new Series(cap, o.windowMs)
     // Right after full GCs: heapUsed, external, arrayBuffers, old generation.
-    this._heap = new Series(cap)
+    this._heap = new Series(cap, o.windowMs)
     this._external = new Series(cap)
-    this._arrayBuffers = new Series(cap)
+    this._arrayBuffers = new Series(cap, o.windowMs)
     this._oldExact = new Series(cap)
     // At every check (and after full GCs): old generation, external memory.
     this._old = new Series(cap)
-    this._extNow = new Series(cap)
+    this._extNow = new Series(cap, o.windowMs)
     // After scavenges, for 'sample' listeners only.
     this._minorHeap = new Series(cap)
     this._minorExternal = new Series(cap)
-    // How far each metric's readings swing (see Churn): growth must exceed it.
+    // How far each metric's readings swing (see Churn): growth must exceed twice that.
     this._churn = {
-      heapUsed: new Churn(o.windowMs),
-      external: new Churn(o.windowMs),
-      arrayBuffers: new Churn(o.windowMs),
-      fds: new Churn(o.windowMs)
+      heapUsed: this._heap.churn,
+      external: this._extNow.churn,
+      arrayBuffers: this._arrayBuffers.churn,
+      fds: this._fds.churn
     }
     this._series = [
       this._rss,
@@ -269,10 +269,8 @@ class Monitor extends EventEmitter {
     if (major) {
       this._lastMajorAt = now
       this._heap.push(now, stats.used_heap_size, jobs)
-      this._churn.heapUsed.observe(now, stats.used_heap_size)
       this._external.push(now, stats.external_memory, jobs)
       this._extNow.push(now, stats.external_memory, jobs)
-      this._churn.external.observe(now, stats.external_memory)
       if (old !== undefined) {
         this._oldExact.push(now, old, jobs)
         this._old.push(now, old, jobs)
@@ -281,7 +279,6 @@ class Monitor extends EventEmitter {
         this._abAt = now
         ab = process.memoryUsage().arrayBuffers
         this._arrayBuffers.push(now, ab, jobs)
-        this._churn.arrayBuffers.observe(now, ab)
       }
     } else {
       this._lastHeapAt = now
@@ -307,7 +304,6 @@ class Monitor extends EventEmitter {
     const stats = gcs.readHeapStats()
     this._old.push(now, gcs.readOldGen(), jobs)
     this._extNow.push(now, stats.external_memory, jobs)
-    this._churn.external.observe(now, stats.external_memory)
     const since = now - o.windowMs
     for (const s of this._series) s.trim(since)
 
@@ -705,10 +701,7 @@ class Monitor extends EventEmitter {
       }
       for (let i = 0; i < 3 * n; i += 3) {
         this._rss.push(buf[i], buf[i + 1], jobs)
-        if (!Number.isNaN(buf[i + 2])) {
-          this._fds.push(buf[i], buf[i + 2], jobs)
-          this._churn.fds.observe(buf[i], buf[i + 2])
-        }
+        if (!Number.isNaN(buf[i + 2])) this._fds.push(buf[i], buf[i + 2], jobs)
         if (out !== null) out.push(buf[i], buf[i + 1], buf[i + 2])
       }
       if (3 * n < buf.length) return out

@@ -8,9 +8,11 @@
 const INITIAL = 64
 
 class Series {
-  constructor(cap) {
+  /** `churnMs` > 0: also track how far its readings fall (`churn`, see Churn), over that window. */
+  constructor(cap, churnMs = 0) {
     this.cap = cap
     this.len = 0
+    this.churn = churnMs > 0 ? new Churn(churnMs) : null
     const n = Math.min(INITIAL, cap)
     this.t = new Float64Array(n)
     this.y = new Float64Array(n)
@@ -26,6 +28,7 @@ class Series {
     this.t[i] = t
     this.y[i] = y
     this.jobs[i] = jobs
+    if (this.churn !== null) this.churn.observe(t, y)
   }
 
   grow(n) {

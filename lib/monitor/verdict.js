@@ -243,14 +243,14 @@ function assessConfirmed(cheap, exact, o, ctx) {
   const proj = project(ctx.target, level, tc, ctx.now, rate, bytesPerJob, ctx.jobs)
   const need = requiredSpanMs(o, rate, proj ? proj.etaMs : null, ctx.evidence)
   out.requiredSpanMs = need
-  if (!(live >= ctx.minGrowth && rate >= LIVE_SHARE * slopePerMs)) {
+  const mostlyLive = rate >= LIVE_SHARE * slopePerMs
+  if (!(live >= ctx.minGrowth && mostlyLive)) {
     out.pending = false
     out.unconfirmed = true
     out.reason =
       `${what} grows ${formatBytes(f.a.overall.slope)}/s, but a full GC found only ` +
-      (live >= LIVE_SHARE * slopePerMs * dt
-        ? `${formatBytes(live, { signed: true })} live since the start of the window, less than ${floorText(ctx)}`
-        : `${formatBytes(live, { signed: true })} live since the start of the window: garbage, not a leak`)
+      `${formatBytes(live, { signed: true })} live since the start of the window` +
+      (mostlyLive ? `, less than ${floorText(ctx)}` : ': garbage, not a leak')
     return out
   }
   Object.assign(out, {
