@@ -11,7 +11,9 @@
 //   plus one full GC showing that most of that growth is live: the live
 //   heap after it, minus the lowest old-generation reading at the start of
 //   the window (which is at least what was live then), is a lower bound of
-//   the live growth.
+//   the live growth. And the growth must go on: a full GC earlier by the
+//   time the rate takes to add twice minGrowth must find at least half of
+//   that growth since (a warm-up step after the first readings shows none).
 // Either way, the samples must span a time that shrinks with the danger:
 // half the window for a slow leak, EVIDENCE_BYTES / rate for a fast one,
 // ETA_SHARE of the time left before the limit for one heading to an OOM; never
@@ -271,10 +273,45 @@ function assessConfirmed(cheap, exact, o, ctx) {
     out.reason = `grows ${formatBytes(bytesPerJob)}/job, below options.minBytesPerJob (${ctx.minPerJob})`
     return out
   }
+  // One full GC cannot tell a leak from a step: code compiled, a pool or a
+  // cache filled after the window's first readings, then nothing more. The
+  // growth must go on between two full GCs (see continuationOf).
+  const c = continuationOf(exact, k, level, tc, rate, ctx)
+  if (c.pending) {
+    out.reason = `a full GC found ${formatBytes(live)} live; waiting for another, ${formatDuration(c.gapMs)} after it, to show the growth goes on`
+    out.confirmAfterMs = c.gapMs
+    return out
+  }
+  if (!c.goesOn) {
+    out.pending = false
+    out.unconfirmed = true
+    out.reason =
+      `${what} grows ${formatBytes(f.a.overall.slope)}/s and a full GC found ${formatBytes(live)} live since the ` +
+      `start of the window, but only ${formatBytes(c.grown, { signed: true })} since the full GC ${formatDuration(c.spanMs)} ` +
+      `before it, less than half of what that rate adds: a step, not a leak`
+    return out
+  }
   out.pending = false
   out.growing = true
-  out.reason = `${what} grows ${formatBytes(f.a.overall.slope)}/s (${formatP(f.a.overall.pValue)}) and a full GC found ${formatBytes(live)} of it live`
+  out.reason = `${what} grows ${formatBytes(f.a.overall.slope)}/s (${formatP(f.a.overall.pValue)}) and full GCs found ${formatBytes(live)} of it live, growing on`
   return out
+}
+
+/**
+ * Whether the live growth goes on: the latest full GC (`level`, read at
+ * `tc`) against the latest earlier one at least `gapMs` before it. The gap
+ * is the time the growth `rate` takes to add twice the metric's minGrowth,
+ * so that half of it clears the swings of a single reading; a step seen by
+ * the window's first readings shows nothing between two full GCs after it.
+ */
+function continuationOf(exact, k, level, tc, rate, ctx) {
+  const gapMs = Math.max(ctx.minConfirmGapMs, (2 * ctx.minGrowth) / rate)
+  let j = k - 1
+  while (j >= 0 && exact.t[j] > exact.t[k] - gapMs) j--
+  if (j < 0) return { pending: true, gapMs }
+  const spanMs = tc - exact.t[j]
+  const grown = level - exact.y[j]
+  return { pending: false, gapMs, spanMs, grown, goesOn: grown >= LIVE_SHARE * rate * spanMs }
 }
 
 // ---- wording ----------------------------------------------------------------------
