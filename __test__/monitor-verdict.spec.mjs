@@ -207,6 +207,28 @@ test('heapUsed: a step early in the window, found live by one full GC, is no ver
   assert.match(l2.reason, /full GCs found [\d.]+ MB of it live, growing on$/)
 })
 
+test('continuation: measured from the highest full GC up to the earlier one, not from a low swing', () => {
+  // A heap that does not grow, read by full GCs at 100, 200 and 425 s as 42, 40 and 42.2 MB.
+  const exact = new Series(64)
+  exact.push(100_000, 42 * MB, 0)
+  exact.push(200_000, 40 * MB, 0)
+  exact.push(425_000, 42.2 * MB, 0)
+  const ctx = { minGrowth: MB, minConfirmGapMs: 2000 }
+  const rate = 15_360 / 1000 // 15 KB/s: the gap is 2 MiB / rate = 136.5 s, so the GC at 200 s is the earlier one
+  const c = verdict.continuationOf(exact, 2, 42.2 * MB, 425_000, rate, ctx)
+  assert.equal(c.pending, false)
+  assert.ok(Math.abs(c.gapMs - 136_533) < 1, `${c.gapMs}`)
+  assert.equal(c.spanMs, 225_000)
+  // From 40 MB it would have grown 2.2 MB, more than half of 15 KB/s over 225 s (1.65 MB);
+  // from the 42 MB the GC before it found, 0.2 MB.
+  assert.ok(Math.abs(c.grown - 0.2 * MB) < 1, `${c.grown}`)
+  assert.equal(c.goesOn, false)
+  // No full GC far enough before the latest: wait for one.
+  const early = verdict.continuationOf(exact, 2, 42.2 * MB, 425_000, 4096 / 1000, ctx)
+  assert.equal(early.pending, true)
+  assert.ok(Math.abs(early.gapMs - 512_000) < 1, `${early.gapMs}`)
+})
+
 test('a real leak still clears a floor raised by the swings', () => {
   const o = resolveOptions({ intervalMs: 1000, checkEveryMs: 1000, windowMs: 60_000 })
   const cheap = new Series(4096)

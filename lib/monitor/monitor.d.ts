@@ -219,7 +219,7 @@ export interface TrendWarning {
   time: number
   /**
    * E.g. `heapUsed grows 1.30 KB/job (p<0.001); at this rate the 4.00 GB heap limit is reached in
-   * ~6 min (~350k more jobs): +18.3 MB live over 53.1 s, confirmed by a full GC (58 readings), ...`,
+   * ~6 min (~350k more jobs): +18.3 MB live over 53.1 s, confirmed by two full GCs (58 readings), ...`,
    * or `open fds +1.00/job (p<0.001); at this rate the 20000 open-fd limit (ulimit -n) is reached in ~18 s (~14k more jobs): ...`.
    */
   message: string

@@ -572,7 +572,7 @@ class Monitor extends EventEmitter {
     if (metric === 'fds') {
       detail = `+${Math.round(t.growthBytes)} over ${span} (${t.samples} samples)`
     } else if (t.basis === 'confirmed') {
-      detail = `+${formatBytes(t.growthBytes)} live over ${span}, confirmed by a full GC (${t.samples} readings)`
+      detail = `+${formatBytes(t.growthBytes)} live over ${span}, confirmed by two full GCs (${t.samples} readings)`
     } else {
       detail = `+${formatBytes(t.growthBytes)} over ${span} on the post-GC floor of ${t.samples} samples`
     }

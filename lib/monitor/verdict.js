@@ -13,7 +13,8 @@
 //   the window (which is at least what was live then), is a lower bound of
 //   the live growth. And the growth must go on: a full GC earlier by the
 //   time the rate takes to add twice minGrowth must find at least half of
-//   that growth since (a warm-up step after the first readings shows none).
+//   that growth since (a warm-up step after the first readings shows none),
+//   above every full GC's figure up to it.
 // Either way, the samples must span a time that shrinks with the danger:
 // half the window for a slow leak, EVIDENCE_BYTES / rate for a fast one,
 // ETA_SHARE of the time left before the limit for one heading to an OOM; never
@@ -303,14 +304,20 @@ function assessConfirmed(cheap, exact, o, ctx) {
  * is the time the growth `rate` takes to add twice the metric's minGrowth,
  * so that half of it clears the swings of a single reading; a step seen by
  * the window's first readings shows nothing between two full GCs after it.
+ * The earlier figure is the highest of the full GCs up to that one: what a
+ * full GC finds live swings too (7.02, 6.84, 4.82, 6.04, 7.07 MB of old
+ * generation after V8's own full GCs of a worker with a 1 MB temporary per
+ * job and no leak), and a low one must not pass for the start of a growth.
  */
 function continuationOf(exact, k, level, tc, rate, ctx) {
   const gapMs = Math.max(ctx.minConfirmGapMs, (2 * ctx.minGrowth) / rate)
   let j = k - 1
   while (j >= 0 && exact.t[j] > exact.t[k] - gapMs) j--
   if (j < 0) return { pending: true, gapMs }
+  let before = exact.y[j]
+  for (let i = 0; i < j; i++) if (exact.y[i] > before) before = exact.y[i]
   const spanMs = tc - exact.t[j]
-  const grown = level - exact.y[j]
+  const grown = level - before
   return { pending: false, gapMs, spanMs, grown, goesOn: grown >= LIVE_SHARE * rate * spanMs }
 }
 
@@ -360,6 +367,7 @@ function projectionText(p, jobsNow) {
 
 module.exports = {
   assessExact,
+  continuationOf,
   minGrowthFor,
   assessConfirmed,
   requiredSpanMs,
