@@ -109,7 +109,7 @@ test('every control stays silent: bounded cache filling, warm-up plateau, GC saw
   }
 })
 
-test('a child with --max-old-space-size=64 leaking until it dies warns its parent over IPC first, with an ETA within ±50% of its death', async () => {
+test('a child with --max-old-space-size=64 leaking until it dies warns its parent over IPC first, with an ETA within ±50% of its death; its trend() shows the growth until it dies', async () => {
   const child = fork(oomFixture, [], {
     cwd: root,
     execArgv: ['--max-old-space-size=64'],
@@ -118,9 +118,11 @@ test('a child with --max-old-space-size=64 leaking until it dies warns its paren
   child.stderr.resume()
   let start = 0
   const warnings = []
+  const trends = []
   child.on('message', (m) => {
     if (m.type === 'start') start = m.time
     if (m.type === 'leakguard:warning') warnings.push({ ...m.warning, receivedAt: Date.now() })
+    if (m.type === 'trend') trends.push(m)
   })
   const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
   const [code, signal] = await once(child, 'exit')
@@ -140,6 +142,17 @@ test('a child with --max-old-space-size=64 leaking until it dies warns its paren
     Math.abs(predicted - diedAt) <= 0.5 * left,
     `warned ${w.time - start} ms after the start, ETA ${w.projection.etaMs} ms; died ${left} ms after the warning`
   )
+  // Between two GC steps the old generation's readings can be too flat to test;
+  // the warning stands, and trend() keeps showing the growth and its countdown.
+  assert.ok(trends.length >= 4, `only ${trends.length} trend() reports after the warning`)
+  for (const r of trends) {
+    const at = `${r.time - w.time} ms after the warning`
+    assert.ok(r.heapUsed, `trend().heapUsed is null ${at}`)
+    assert.equal(r.heapUsed.growing, true, at)
+    assert.ok(r.heapUsed.ageMs >= 0, at)
+    assert.equal(r.heapUsed.projection?.metric, 'heapUsed', at)
+    assert.ok(r.heapUsed.projection.etaMs >= 0, at)
+  }
 })
 
 test('an autopsy in a worker_thread names the leaking type with a retainer path, reaches the main thread, and leaves no file', async () => {

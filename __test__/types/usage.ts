@@ -60,6 +60,8 @@ mon.on('sample', (s: MemorySample) => {
 mon.jobDone()
 const heapTrend = mon.trend().heapUsed
 if (heapTrend) void heapTrend.slopeBytesPerSec
+const verdictAgeMs: number = heapTrend?.ageMs ?? 0
+void verdictAgeMs
 const allSamples: MemorySample[] = mon.samples()
 void allSamples
 const stopReceiving: () => void = onWorkerWarning((w) => {

@@ -252,6 +252,13 @@ export interface MetricTrend {
    * of a job finds the job's working set alive.
    */
   minGrowthBytes: Bytes
+  /**
+   * 0 for a verdict on the latest readings. While a warning stands and the latest
+   * readings cannot be tested (too few, or flat between two GC steps), the metric shows
+   * the latest growing verdict instead: this is its age, and its projection's `etaMs`
+   * is counted down by it.
+   */
+  ageMs: Milliseconds
   /** Where the growth leads; null when it does not grow or there is no limit. */
   projection: Projection | null
   slopeBytesPerSec: number

@@ -161,6 +161,9 @@ class Monitor extends EventEmitter {
     // Heap samples not yet published as 'sample' events: [time, heapUsed, external, arrayBuffers|NaN, kind, jobs].
     this._pendingHeap = []
     this._active = new Map() // metric -> warning currently raised
+    // metric -> { verdict, at }: the latest growing verdict, kept while its
+    // warning stands (trend() shows it when the latest readings cannot be tested).
+    this._lastGrowing = new Map()
     this._limitHit = new Map() // metric -> true while above its limit
     this._cache = new Map() // metric -> { key, result } of the exact verdict
     this._confirmBackoff = new Map() // metric -> ms a confirmation must wait after one found garbage
@@ -347,7 +350,7 @@ class Monitor extends EventEmitter {
         trends[metric] = again[metric]
       }
     }
-    this._decide(trends)
+    this._decide(trends, now)
     this._delay = this._urgent(trends) ? Math.max(10, Math.round(o.checkEveryMs / 4)) : o.checkEveryMs
   }
 
@@ -461,7 +464,7 @@ class Monitor extends EventEmitter {
   }
 
   /** Raises and clears warnings from this check's verdicts. */
-  _decide(trends) {
+  _decide(trends, now) {
     const best = Object.fromEntries(TREND_METRICS.map((m) => [m, trends[m]?.best ?? null]))
     // Leaked Buffers also grow the heap by their JS wrappers (~200 B each).
     // When external memory grows at least twice as fast, that heap growth is
@@ -483,9 +486,11 @@ class Monitor extends EventEmitter {
       const t = best[metric]
       const raised = this._active.get(metric)
       if (t?.growing) {
+        this._lastGrowing.set(metric, { verdict: t, at: now })
         if (!raised) this._raise(metric, t, metric === 'heapUsed' || metric === 'fds' ? '' : heapNote)
       } else if (raised && t && !t.pending) {
         this._active.delete(metric)
+        this._lastGrowing.delete(metric)
       }
     }
   }
@@ -714,7 +719,7 @@ class Monitor extends EventEmitter {
     const now = Date.now()
     const all = this._assessAll(now)
     const out = {}
-    for (const metric of TREND_METRICS) out[metric] = all[metric] ? publicTrend(all[metric].best) : null
+    for (const metric of TREND_METRICS) out[metric] = this._shownTrend(metric, all[metric]?.best ?? null, now)
     const rss = this._rss.len
       ? verdict.assessExact(this._rss, this._o, {
           metric: 'rss',
@@ -733,11 +738,36 @@ class Monitor extends EventEmitter {
       external: out.external,
       arrayBuffers: out.arrayBuffers,
       fds: out.fds,
-      rss: rss && publicTrend(rss),
+      rss: rss && publicTrend(rss, 0),
       jobs: this._jobs,
       warnings: [...this._active.values()],
       overhead: { fullGcs: gcs.caused.fullGcs, gcPauseMs: gcs.caused.pauseMs, sinceMs: now - gcs.caused.since }
     }
+  }
+
+  /**
+   * What trend() shows for a metric. A warning stands until a verdict says the
+   * metric no longer grows; between two GC steps the readings can be too flat
+   * or too few to test (the 64 MB child of the specs had none for 4.5 s of the
+   * 19 s from its warning to its death). Then the warning's metric shows the latest growing verdict,
+   * its projection counted down to now, rather than nothing.
+   */
+  _shownTrend(metric, fresh, now) {
+    const held = this._lastGrowing.get(metric)
+    if (fresh?.growing || (fresh && !fresh.pending) || !held || !this._active.has(metric)) {
+      return fresh && publicTrend(fresh, 0)
+    }
+    const ageMs = Math.max(0, now - held.at)
+    const why = fresh ? fresh.reason : 'too few readings to test'
+    const shown = publicTrend(
+      {
+        ...held.verdict,
+        reason: `the verdict of ${verdict.formatDuration(ageMs)} ago, kept while its warning stands; the latest readings cannot be tested yet (${why})`
+      },
+      ageMs
+    )
+    if (shown.projection) shown.projection.etaMs = Math.max(0, shown.projection.etaMs - ageMs)
+    return shown
   }
 
   /** Stops sampling (idempotent). The last monitor of the process stops the native thread. */
@@ -773,8 +803,8 @@ function rssSample(time, rss, fds, jobs) {
   }
 }
 
-/** A verdict as m.trend() shows it. */
-function publicTrend(t) {
+/** A verdict as m.trend() shows it; `ageMs` is how long ago it was reached. */
+function publicTrend(t, ageMs) {
   return {
     metric: t.metric,
     growing: t.growing,
@@ -791,6 +821,7 @@ function publicTrend(t) {
     jobs: t.jobs,
     requiredSpanMs: t.requiredSpanMs,
     minGrowthBytes: t.minGrowthBytes,
+    ageMs,
     projection: t.projection
       ? {
           metric: t.projection.metric,
