@@ -160,10 +160,10 @@ class Monitor extends EventEmitter {
     ]
     // Heap samples not yet published as 'sample' events: [time, heapUsed, external, arrayBuffers|NaN, kind, jobs].
     this._pendingHeap = []
-    this._active = new Map() // metric -> warning currently raised
-    // metric -> { verdict, at }: the latest growing verdict, kept while its
-    // warning stands (trend() shows it when the latest readings cannot be tested).
-    this._lastGrowing = new Map()
+    // metric -> { warning, verdict, at } while a warning stands: the warning
+    // raised, and the latest growing verdict (trend() shows it when the latest
+    // readings cannot be tested).
+    this._active = new Map()
     this._limitHit = new Map() // metric -> true while above its limit
     this._cache = new Map() // metric -> { key, result } of the exact verdict
     this._confirmBackoff = new Map() // metric -> ms a confirmation must wait after one found garbage
@@ -486,11 +486,10 @@ class Monitor extends EventEmitter {
       const t = best[metric]
       const raised = this._active.get(metric)
       if (t?.growing) {
-        this._lastGrowing.set(metric, { verdict: t, at: now })
-        if (!raised) this._raise(metric, t, metric === 'heapUsed' || metric === 'fds' ? '' : heapNote)
-      } else if (raised && t && !t.pending) {
+        if (raised) Object.assign(raised, { verdict: t, at: now })
+        else this._raise(metric, t, metric === 'heapUsed' || metric === 'fds' ? '' : heapNote)
+      } else if (raised && decides(t)) {
         this._active.delete(metric)
-        this._lastGrowing.delete(metric)
       }
     }
   }
@@ -608,7 +607,7 @@ class Monitor extends EventEmitter {
         `${detail}${note}` +
         (threadId !== 0 ? ` [worker thread ${threadId}]` : '')
     }
-    this._active.set(metric, warning)
+    this._active.set(metric, { warning, verdict: t, at: warning.time })
     if (channels.warning.hasSubscribers) channels.warning.publish(warning)
     this.emit('warning', warning)
     if (this._o.emitWarning) {
@@ -740,7 +739,7 @@ class Monitor extends EventEmitter {
       fds: out.fds,
       rss: rss && publicTrend(rss, 0),
       jobs: this._jobs,
-      warnings: [...this._active.values()],
+      warnings: Array.from(this._active.values(), (a) => a.warning),
       overhead: { fullGcs: gcs.caused.fullGcs, gcPauseMs: gcs.caused.pauseMs, sinceMs: now - gcs.caused.since }
     }
   }
@@ -753,10 +752,8 @@ class Monitor extends EventEmitter {
    * its projection counted down to now, rather than nothing.
    */
   _shownTrend(metric, fresh, now) {
-    const held = this._lastGrowing.get(metric)
-    if (fresh?.growing || (fresh && !fresh.pending) || !held || !this._active.has(metric)) {
-      return fresh && publicTrend(fresh, 0)
-    }
+    const held = this._active.get(metric)
+    if (!held || decides(fresh)) return fresh && publicTrend(fresh, 0)
     const ageMs = Math.max(0, now - held.at)
     const why = fresh ? fresh.reason : 'too few readings to test'
     const shown = publicTrend(
@@ -801,6 +798,11 @@ function rssSample(time, rss, fds, jobs) {
     fds: fds === undefined || Number.isNaN(fds) ? undefined : fds,
     jobs
   }
+}
+
+/** Whether a verdict settles a standing warning: it still grows, or it tested and found no growth. */
+function decides(t) {
+  return t !== null && (t.growing || !t.pending)
 }
 
 /** A verdict as m.trend() shows it; `ageMs` is how long ago it was reached. */
